@@ -1,0 +1,1 @@
+"""moodcast edge: daemon, camera, scheduler, smoothing and MQTT."""

@@ -1,0 +1,141 @@
+"""The ``moodcast`` command: a thin shell over the library, readers and daemon.
+
+Usage errors and bad input exit with status 2 and one line that says what to fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from edge.errors import MoodcastError
+
+logger = logging.getLogger("moodcast")
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:
+        self.print_usage(sys.stderr)
+        print(f"moodcast: error: {message} — see 'moodcast --help'", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _library_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--library", type=Path, help="library database (default: from config)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="moodcast", description=__doc__)
+    parser.add_argument("--config", type=Path, help="YAML config file (default: built-in)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("scan", help="add music folders to the library")
+    p.add_argument("dirs", nargs="+", type=Path, metavar="DIR")
+    _library_arg(p)
+    p.set_defaults(handler=_lazy("edge.commands", "cmd_scan"))
+
+    p = sub.add_parser("import-tags", help="import community mood tags from CSV files")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE.csv")
+    _library_arg(p)
+    p.set_defaults(handler=_lazy("edge.commands", "cmd_import_tags"))
+
+    lib = sub.add_parser("library", help="show the library").add_subparsers(
+        dest="library_command", required=True, parser_class=_Parser
+    )
+    p = lib.add_parser("list", help="every track with its mood and where it came from")
+    _library_arg(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=_lazy("edge.commands", "cmd_library_list"))
+
+    p = sub.add_parser("recommend", help="read a photo's mood and list the tracks it would play")
+    p.add_argument("photo", type=Path)
+    _library_arg(p)
+    p.add_argument("--count", type=_positive_int, default=5, help="tracks to list (default 5)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--seed", type=int, help="seed the random draw (repeatable output)")
+    p.set_defaults(handler=_lazy("edge.commands", "cmd_recommend"))
+
+    cfg = sub.add_parser("config", help="configuration").add_subparsers(
+        dest="config_command", required=True, parser_class=_Parser
+    )
+    p = cfg.add_parser("check", help="validate a config file and exit 0 (valid) or 2")
+    p.add_argument("file", type=Path)
+    p.add_argument("--print", action="store_true", help="print the effective config")
+    p.set_defaults(handler=_lazy("edge.commands", "cmd_config_check"))
+
+    _add_daemon_commands(sub)
+    return parser
+
+
+def _add_daemon_commands(sub: Any) -> None:
+    p = sub.add_parser("run", help="run the daemon: camera → mood → music, MQTT")
+    _daemon_flags(p)
+    p.add_argument("--duration", type=float, help="stop after this many seconds")
+    p.set_defaults(handler=_lazy("edge.daemon", "cmd_run"))
+    p = sub.add_parser("doctor", help="check each part and say how to fix what is wrong")
+    _daemon_flags(p)
+    p.set_defaults(handler=_lazy("edge.doctor", "cmd_doctor"))
+
+
+def _daemon_flags(p: argparse.ArgumentParser) -> None:
+    _library_arg(p)
+    p.add_argument("--camera", help="device index, video file, URL, image folder or glob")
+    p.add_argument("--broker", help="MQTT broker host (or HOST:PORT)")
+    p.add_argument("--no-mqtt", action="store_true", help="run without MQTT")
+    p.add_argument("--device-id", help="MQTT device id")
+    p.add_argument("--audio-output", help="default, dummy, alsa:DEV, pulse:SINK, file:PATH.wav")
+    p.add_argument("--interval", type=float, help="seconds between camera reads")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _lazy(module: str, name: str) -> Handler:
+    """Import a command's module only when it runs, so --help stays instant."""
+
+    def run(args: argparse.Namespace) -> int:
+        import importlib
+
+        handler: Handler = getattr(importlib.import_module(module), name)
+        return handler(args)
+
+    return run
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.handler(args))
+    except MoodcastError as exc:
+        print(f"moodcast: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

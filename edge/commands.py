@@ -1,0 +1,147 @@
+"""The library and one-photo commands of the CLI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from edge.cli import print_json
+from edge.errors import MoodcastError
+from edge.settings import MoodcastConfig, load_config, masked
+from models.readers import active_taxonomy, build_reader, load_photo
+from player.community import import_tags
+from player.library import Library
+from player.scan import scan
+from player.selection import PlayHistory, SelectionPolicy, TrackSelector
+
+
+def _config(args: argparse.Namespace) -> MoodcastConfig:
+    return load_config(args.config)
+
+
+def _library(args: argparse.Namespace, config: MoodcastConfig) -> Library:
+    return Library(args.library or config.library.path)
+
+
+class ProgressBar:
+    """A one-line progress bar with an ETA on a terminal; silent elsewhere."""
+
+    def __init__(self, label: str) -> None:
+        self._label = label
+        self._start = time.monotonic()
+        self._enabled = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int, item: str) -> None:
+        if not self._enabled or total == 0:
+            return
+        elapsed = time.monotonic() - self._start
+        eta = elapsed / done * (total - done) if done else 0.0
+        filled = int(30 * done / total)
+        bar = "#" * filled + "-" * (30 - filled)
+        line = f"\r{self._label} [{bar}] {done}/{total} ETA {eta:4.0f}s {item[:30]:<30}"
+        sys.stderr.write(line)
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    config = _config(args)
+    with _library(args, config) as library:
+        report = scan(library, args.dirs, active_taxonomy(config), ProgressBar("scan"))
+        print(
+            f"scanned {report.seen} files: {report.added_or_changed} new or changed, "
+            f"{report.unchanged} unchanged, {report.removed} removed, "
+            f"{len(report.unreadable)} unreadable; library {library.path} has "
+            f"{library.count()} tracks"
+        )
+        for path, reason in report.unreadable:
+            print(f"  unreadable: {path}: {reason}")
+    return 0
+
+
+def cmd_import_tags(args: argparse.Namespace) -> int:
+    config = _config(args)
+    with _library(args, config) as library:
+        report = import_tags(library, args.files, active_taxonomy(config))
+    print(
+        f"read {report.rows} rows: {report.imported} tags imported, "
+        f"{len(report.skipped)} malformed rows skipped, {report.matched_tracks} library "
+        "tracks matched"
+    )
+    for line_no, why in report.skipped[:10]:
+        print(f"  skipped line {line_no}: {why}")
+    return 0
+
+
+def cmd_library_list(args: argparse.Namespace) -> int:
+    config = _config(args)
+    with _library(args, config) as library:
+        tracks = library.tracks()
+    if args.json:
+        print_json([t.to_dict() for t in tracks])
+        return 0
+    for t in tracks:
+        d = t.to_dict()
+        position = (
+            f"v={d['valence']:+.2f} a={d['arousal']:+.2f}" if d["valence"] is not None else "-"
+        )
+        flag = f" [{t.status}: {t.error}]" if t.status != "ok" else ""
+        print(
+            f"{d['mood'] or '-':<11} {position:<15} {d['source']:<8} "
+            f"{t.artist or '?'} — {t.title or Path(t.path).name}{flag}"
+        )
+    print(f"{len(tracks)} tracks")
+    return 0
+
+
+def cmd_recommend(args: argparse.Namespace) -> int:
+    config = _config(args)
+    taxonomy = active_taxonomy(config)
+    frame = load_photo(args.photo)
+    estimate = build_reader(config, taxonomy).read(frame)
+    with _library(args, config) as library:
+        tracks = library.tracks(playable_only=True)
+    if not tracks:
+        raise MoodcastError(
+            "the library has no playable tracks", "run 'moodcast scan DIR' on a music folder first"
+        )
+    s = config.selection
+    policy = SelectionPolicy(s.top_k, s.temperature, s.tag_weight, s.repeat_window, s.artist_gap)
+    selector, history = TrackSelector(tracks, taxonomy, policy), PlayHistory(policy)
+    rng = np.random.default_rng(args.seed)
+    picks = []
+    for _ in range(min(args.count, len(tracks))):
+        pick = selector.pick(estimate, history, rng)
+        if pick is None:
+            break
+        history.add(pick.track)
+        picks.append(pick)
+    if args.json:
+        result = estimate.to_dict()
+        result["tracks"] = [
+            {**p.track.to_dict(), "score": round(p.score, 4), "why": p.reason} for p in picks
+        ]
+        print_json(result)
+        return 0
+    ev = ", ".join(f"{k} {v}" for k, v in estimate.evidence.items())
+    print(
+        f"mood: {estimate.mood} (valence {estimate.valence:+.2f}, arousal "
+        f"{estimate.arousal:+.2f}, confidence {estimate.confidence:.2f})\nevidence: {ev}"
+    )
+    for i, p in enumerate(picks, 1):
+        print(f"{i}. {p.track.artist or '?'} — {p.track.title}  [{p.score:.3f}] {p.reason}")
+    return 0
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    config = load_config(args.file)
+    active_taxonomy(config)
+    if args.print:
+        print_json(masked(config))
+    print(f"{args.file}: ok")
+    return 0

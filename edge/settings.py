@@ -1,0 +1,258 @@
+"""Configuration: strict typed models, validated once at start with errors a user can fix.
+
+Every key has a default, so moodcast runs with no file at all; a YAML file overrides the
+defaults and command-line flags override the file. Unknown keys and bad values are errors
+that name the dotted path, the YAML line and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from edge.errors import MoodcastError
+
+_HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LibrarySettings(Strict):
+    path: Path = Field(
+        Path("~/.local/share/moodcast/library.db"), description="SQLite library database file"
+    )
+    music_dirs: list[Path] = Field(
+        default_factory=list, description="folders scanned by the nightly rescan"
+    )
+    rescan_time: str = Field("04:00", pattern=_HHMM, description="daily rescan time (HH:MM)")
+
+
+class MoodSettings(Strict):
+    taxonomy: str = Field(
+        "cowen13", description="preset (cowen13, moodsic5) or path of a taxonomy YAML"
+    )
+    forbid: list[str] = Field(default_factory=list, description="moods never played here")
+
+
+class ReaderSettings(Strict):
+    kind: Literal["scene"] = Field("scene", description="how frames are read")
+    people_detection: bool = Field(True, description="count people with OpenCV's HOG detector")
+
+
+class SelectionSettings(Strict):
+    top_k: int = Field(8, ge=1, le=100, description="draw among this many best tracks")
+    temperature: float = Field(0.1, gt=0, le=10, description="randomness of the draw")
+    tag_weight: float = Field(0.4, ge=0, le=1, description="weight of mood-name overlap")
+    repeat_window: int = Field(20, ge=0, le=10000, description="no repeat within N tracks")
+    artist_gap: int = Field(2, ge=0, le=100, description="tracks before an artist may return")
+
+
+class CameraSettings(Strict):
+    source: str = Field(
+        "0", min_length=1, description="device index, video file, RTSP/HTTP URL, folder or glob"
+    )
+    loop: bool = Field(True, description="restart a video file or image folder at its end")
+    stall_timeout_s: float = Field(
+        20.0, gt=0, description="no new frame for this long means the camera is stalled"
+    )
+    retry_interval_s: float = Field(
+        5.0, gt=0, description="first wait before reopening; doubles up to retry_max_s"
+    )
+    retry_max_s: float = Field(60.0, gt=0, description="longest wait between reopen attempts")
+
+
+class OpeningWindow(Strict):
+    days: list[str] = Field(default_factory=lambda: list(_DAYS), description="mon..sun")
+    open: str = Field("09:00", pattern=_HHMM, description="music fades in (HH:MM)")
+    close: str = Field("20:00", pattern=_HHMM, description="music fades out (HH:MM)")
+
+    @field_validator("days")
+    @classmethod
+    def _known_days(cls, days: list[str]) -> list[str]:
+        bad = [d for d in days if d not in _DAYS]
+        if bad:
+            raise ValueError(f"unknown day(s) {bad}; use {', '.join(_DAYS)}")
+        return days
+
+
+class Daypart(Strict):
+    start: str = Field(pattern=_HHMM, description="from this time of day (HH:MM)")
+    volume: int = Field(ge=0, le=100, description="volume from then on")
+
+
+class ScheduleSettings(Strict):
+    capture_interval_s: float = Field(10.0, ge=0.2, le=3600, description="seconds between reads")
+    opening_hours: list[OpeningWindow] = Field(
+        default_factory=list, description="windows when music plays; empty means always"
+    )
+    dayparts: list[Daypart] = Field(default_factory=list, description="volume by time of day")
+
+
+class SmoothingSettings(Strict):
+    half_life_s: float = Field(60.0, gt=0, description="how fast old readings fade")
+    switch_margin: float = Field(0.1, ge=0, le=1, description="lead a new mood needs")
+    min_dwell_s: float = Field(60.0, ge=0, description="how long the lead must hold")
+    strong_change: float = Field(
+        0.8, gt=0, le=3, description="valence/arousal jump that crossfades early"
+    )
+    override_minutes: float = Field(60.0, gt=0, description="default length of a mood override")
+
+
+class PlayerSettings(Strict):
+    audio_output: str = Field(
+        "default", description="default, dummy, alsa[:DEVICE], pulse[:SINK] or file:PATH.wav"
+    )
+    volume: int = Field(70, ge=0, le=100, description="start volume")
+    crossfade_s: float = Field(4.0, ge=0, le=30, description="overlap between tracks")
+    fade_s: float = Field(3.0, ge=0, le=60, description="fade at opening, closing and pause")
+
+    @field_validator("audio_output")
+    @classmethod
+    def _known_output(cls, value: str) -> str:
+        kind = value.split(":", 1)[0]
+        if kind not in {"default", "dummy", "alsa", "pulse", "file"}:
+            raise ValueError("use default, dummy, alsa[:DEVICE], pulse[:SINK] or file:PATH.wav")
+        if kind == "file" and not value[5:]:
+            raise ValueError("file output needs a path, e.g. file:/tmp/moodcast.wav")
+        return value
+
+
+class MqttSettings(Strict):
+    enabled: bool = Field(True, description="publish state and take commands over MQTT")
+    host: str = Field("127.0.0.1", min_length=1, description="broker host name or address")
+    port: int = Field(1883, ge=1, le=65535, description="broker port")
+    username: str | None = Field(None, description="broker user name")
+    password: SecretStr | None = Field(None, description="broker password")
+    tls: bool = Field(False, description="connect with TLS")
+    ca_file: Path | None = Field(None, description="CA certificate for TLS")
+    topic_prefix: str = Field("moodcast", pattern=r"^[A-Za-z0-9_\-/]+$", description="root")
+    device_id: str = Field("moodcast", pattern=r"^[A-Za-z0-9_\-]+$", description="device id")
+    discovery: bool = Field(True, description="announce to Home Assistant")
+    discovery_prefix: str = Field("homeassistant", description="Home Assistant's prefix")
+    keepalive_s: int = Field(30, ge=5, le=3600, description="MQTT keepalive")
+    publish_caption: bool = Field(True, description="include the caption in state")
+
+
+class MoodcastConfig(Strict):
+    library: LibrarySettings = LibrarySettings()
+    mood: MoodSettings = MoodSettings()
+    reader: ReaderSettings = ReaderSettings()
+    selection: SelectionSettings = SelectionSettings()
+    camera: CameraSettings = CameraSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    smoothing: SmoothingSettings = SmoothingSettings()
+    player: PlayerSettings = PlayerSettings()
+    mqtt: MqttSettings = MqttSettings()
+    state_file: Path = Field(
+        Path("~/.local/state/moodcast/state.json"), description="runtime state kept over restarts"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> MoodcastConfig:
+    """Defaults, then the YAML file (if any), then overrides (dotted keys from CLI flags)."""
+    raw: dict[str, Any] = {}
+    text = ""
+    if path is not None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise MoodcastError(
+                f"config file {path}: {exc.strerror}", "check the --config path"
+            ) from exc
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise MoodcastError(
+                f"config file {path} is not valid YAML: {exc}", "fix the syntax"
+            ) from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise MoodcastError(
+                f"config file {path} must hold a mapping of sections", "see config/default.yaml"
+            )
+        raw = loaded or {}
+    for dotted, value in (overrides or {}).items():
+        _set_dotted(raw, dotted, value)
+    try:
+        return MoodcastConfig.model_validate(raw)
+    except ValidationError as exc:
+        lines = [_describe(err, text) for err in exc.errors()]
+        where = f"config file {path}" if path else "config"
+        raise MoodcastError(f"{where} is invalid: " + "; ".join(lines)) from None
+
+
+def _set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    node = raw
+    for key in parents:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = {}
+            node[key] = child
+        node = child
+    node[leaf] = value
+
+
+def _describe(err: Any, text: str) -> str:
+    loc = [str(part) for part in err["loc"]]
+    dotted = ".".join(loc)
+    line = _yaml_line(text, loc) if text else None
+    at = f"{dotted} (line {line})" if line else dotted
+    if err["type"] == "extra_forbidden":
+        known = _known_keys(loc[:-1])
+        guess = difflib.get_close_matches(loc[-1], known, n=1)
+        hint = f"did you mean {guess[0]!r}?" if guess else f"known keys: {', '.join(known)}"
+        return f"{at}: unknown key — {hint}"
+    return f"{at}: {err['msg']}"
+
+
+def _known_keys(loc: list[str]) -> list[str]:
+    model: Any = MoodcastConfig
+    for part in loc:
+        if part.isdigit():
+            continue
+        field = model.model_fields.get(part)
+        annotation = getattr(field, "annotation", None)
+        args = getattr(annotation, "__args__", None)
+        model = args[0] if args else annotation
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return []
+    return sorted(model.model_fields)
+
+
+def _yaml_line(text: str, loc: list[str]) -> int | None:
+    try:
+        node: Any = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == part), None)
+            key_node = next((k for k, v in node.value if k.value == part), None)
+            if match is None:
+                break
+            line = key_node.start_mark.line + 1 if key_node else line
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and re.fullmatch(r"\d+", part):
+            index = int(part)
+            if index >= len(node.value):
+                break
+            node = node.value[index]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def masked(config: MoodcastConfig) -> dict[str, Any]:
+    """The config as plain data with secrets masked, for printing."""
+    return config.model_dump(mode="json")

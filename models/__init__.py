@@ -1,0 +1,1 @@
+"""moodcast models: the mood space, readers of frames, and ONNX model sessions."""

@@ -1,0 +1,1 @@
+"""moodcast player: library database, tagging, track selection and playback."""

@@ -1,0 +1,281 @@
+"""The library database: tracks, their mood data by source, and community tags.
+
+SQLite in WAL mode with one writer (the process that opened it for writing); the schema is
+owned here and upgraded by numbered migrations recorded in ``schema_migrations``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from edge.errors import MoodcastError
+
+logger = logging.getLogger(__name__)
+
+# Which mood data wins when a track has several: the user's own file tag, then a community
+# tag, then audio analysis, then the genre as a weak hint.
+SOURCE_PRECEDENCE = ("file", "imported", "analysed", "genre")
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE tracks (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        size INTEGER NOT NULL,
+        mtime REAL NOT NULL,
+        artist TEXT NOT NULL DEFAULT '',
+        title TEXT NOT NULL DEFAULT '',
+        album TEXT NOT NULL DEFAULT '',
+        genre TEXT NOT NULL DEFAULT '',
+        duration REAL,
+        match_key TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'ok' CHECK (status IN ('ok', 'unreadable', 'failed')),
+        error TEXT NOT NULL DEFAULT '',
+        added_at REAL NOT NULL
+    );
+    CREATE INDEX tracks_match_key ON tracks(match_key);
+    CREATE TABLE track_moods (
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        source TEXT NOT NULL,
+        taxonomy TEXT NOT NULL,
+        mood TEXT NOT NULL,
+        valence REAL NOT NULL,
+        arousal REAL NOT NULL,
+        probabilities TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (track_id, source)
+    );
+    CREATE TABLE community_tags (
+        match_key TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        PRIMARY KEY (match_key, tag, origin)
+    );
+    """,
+)
+
+
+@dataclass(frozen=True)
+class TrackMood:
+    """Mood data for one track from one source."""
+
+    source: str
+    taxonomy: str
+    mood: str
+    valence: float
+    arousal: float
+    probabilities: dict[str, float]
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Track:
+    """A playable file with what is known about it; ``mood`` is the winning source's data."""
+
+    id: int
+    path: str
+    artist: str
+    title: str
+    album: str
+    duration: float | None
+    status: str
+    error: str
+    mood: TrackMood | None
+
+    def to_dict(self) -> dict[str, Any]:
+        m = self.mood
+        return {
+            "id": self.id,
+            "path": self.path,
+            "artist": self.artist,
+            "title": self.title,
+            "album": self.album,
+            "duration": self.duration,
+            "status": self.status,
+            "error": self.error or None,
+            "mood": m.mood if m else None,
+            "valence": m.valence if m else None,
+            "arousal": m.arousal if m else None,
+            "source": m.source if m else "none",
+            "tags": list(m.tags) if m else [],
+        }
+
+
+class Library:
+    """Access to one library database file (``:memory:`` works for tests)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            self.path = str(Path(self.path).expanduser())
+        try:
+            self._db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise MoodcastError(
+                f"library database {self.path} cannot be opened ({exc})",
+                "point --library at a moodcast library file, or a new path to create one",
+            ) from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        db = self._db
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations"
+            " (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
+        )
+        done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
+        for version, script in enumerate(MIGRATIONS, start=1):
+            if version in done:
+                continue
+            with db:
+                for statement in filter(str.strip, script.split(";")):
+                    db.execute(statement)
+                db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, time.time()))
+            logger.info("library %s: applied schema migration %d", self.path, version)
+
+    @property
+    def schema_version(self) -> int:
+        row = self._db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    def transaction(self) -> sqlite3.Connection:
+        """A context manager that commits on success and rolls back on error."""
+        return self._db
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self._db.execute(sql, params)
+
+    # -- tracks ---------------------------------------------------------------------------
+
+    def file_stamps(self) -> dict[str, tuple[int, float]]:
+        """Path → (size, mtime) of every known file, for incremental rescans."""
+        rows = self._db.execute("SELECT path, size, mtime FROM tracks")
+        return {r["path"]: (r["size"], r["mtime"]) for r in rows}
+
+    def upsert_track(self, path: str, size: int, mtime: float, **fields: Any) -> int:
+        cols = ["size", "mtime", *fields]
+        values = [size, mtime, *fields.values()]
+        assignments = ", ".join(f"{c}=excluded.{c}" for c in cols)
+        row = self._db.execute(
+            f"INSERT INTO tracks (path, added_at, {', '.join(cols)})"
+            f" VALUES (?, ?, {', '.join('?' * len(cols))})"
+            f" ON CONFLICT(path) DO UPDATE SET {assignments} RETURNING id",
+            [path, time.time(), *values],
+        ).fetchone()
+        return int(row[0])
+
+    def remove_paths(self, paths: Sequence[str]) -> None:
+        self._db.executemany("DELETE FROM tracks WHERE path = ?", [(p,) for p in paths])
+
+    def flag(self, track_id: int, status: str, error: str) -> None:
+        """Mark a track as unreadable or failed (e.g. it would not play), with the reason."""
+        with self._db:
+            self._db.execute(
+                "UPDATE tracks SET status = ?, error = ? WHERE id = ?", (status, error, track_id)
+            )
+
+    def set_mood(self, track_id: int, mood: TrackMood) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO track_moods VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                track_id,
+                mood.source,
+                mood.taxonomy,
+                mood.mood,
+                mood.valence,
+                mood.arousal,
+                json.dumps(mood.probabilities),
+                json.dumps(list(mood.tags)),
+                time.time(),
+            ),
+        )
+
+    def clear_mood(self, track_id: int, source: str) -> None:
+        self._db.execute(
+            "DELETE FROM track_moods WHERE track_id = ? AND source = ?", (track_id, source)
+        )
+
+    def tracks(self, playable_only: bool = False) -> list[Track]:
+        """Every track with its winning mood data, in path order."""
+        moods: dict[int, list[TrackMood]] = {}
+        for r in self._db.execute("SELECT * FROM track_moods"):
+            moods.setdefault(r["track_id"], []).append(
+                TrackMood(
+                    source=r["source"],
+                    taxonomy=r["taxonomy"],
+                    mood=r["mood"],
+                    valence=r["valence"],
+                    arousal=r["arousal"],
+                    probabilities=json.loads(r["probabilities"]),
+                    tags=tuple(json.loads(r["tags"])),
+                )
+            )
+        where = " WHERE status = 'ok'" if playable_only else ""
+        rows = self._db.execute(f"SELECT * FROM tracks{where} ORDER BY path")
+        return [_track(r, _winning(moods.get(r["id"], []))) for r in rows]
+
+    def track(self, track_id: int) -> Track | None:
+        return next((t for t in self.tracks() if t.id == track_id), None)
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM tracks").fetchone()[0])
+
+    def ids_by_match_key(self, key: str) -> list[int]:
+        rows = self._db.execute("SELECT id FROM tracks WHERE match_key = ?", (key,))
+        return [int(r[0]) for r in rows]
+
+    # -- community tags -------------------------------------------------------------------
+
+    def add_community_tags(self, rows: Sequence[tuple[str, str, str]]) -> None:
+        self._db.executemany("INSERT OR IGNORE INTO community_tags VALUES (?, ?, ?)", rows)
+
+    def community_tags(self) -> Iterator[tuple[str, list[str]]]:
+        """(match_key, tags) for every key that has community tags."""
+        grouped: dict[str, list[str]] = {}
+        for r in self._db.execute("SELECT match_key, tag FROM community_tags ORDER BY tag"):
+            grouped.setdefault(r[0], []).append(r[1])
+        yield from grouped.items()
+
+    def integrity_ok(self) -> bool:
+        return bool(self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+
+
+def _winning(moods: list[TrackMood]) -> TrackMood | None:
+    ranked = sorted(moods, key=lambda m: SOURCE_PRECEDENCE.index(m.source))
+    return ranked[0] if ranked else None
+
+
+def _track(row: sqlite3.Row, mood: TrackMood | None) -> Track:
+    return Track(
+        id=row["id"],
+        path=row["path"],
+        artist=row["artist"],
+        title=row["title"],
+        album=row["album"],
+        duration=row["duration"],
+        status=row["status"],
+        error=row["error"],
+        mood=mood,
+    )

@@ -1,0 +1,171 @@
+"""Walking music folders into the library: incremental, and never fatal for one bad file."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edge.errors import MoodcastError
+from models.mood import Taxonomy
+from player.library import Library, TrackMood
+from player.tags import (
+    AUDIO_EXTENSIONS,
+    GENRE_HINTS,
+    UnreadableAudioError,
+    match_key,
+    read_file_info,
+)
+
+logger = logging.getLogger(__name__)
+
+_BATCH = 200
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class ScanReport:
+    seen: int = 0
+    added_or_changed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+
+
+def mood_from_words(
+    taxonomy: Taxonomy, words: Iterable[str], source: str, confidence: float = 0.9
+) -> TrackMood | None:
+    """Library mood data from mood words (file tag, community tag or genre hint)."""
+    words = tuple(words)
+    estimate = taxonomy.estimate_from_tags(words, confidence, source)
+    if estimate is None:
+        return None
+    return TrackMood(
+        source=source,
+        taxonomy=taxonomy.name,
+        mood=estimate.mood,
+        valence=estimate.valence,
+        arousal=estimate.arousal,
+        probabilities=dict(estimate.probabilities),
+        tags=words,
+    )
+
+
+def audio_files(root: Path) -> Iterator[Path]:
+    """Audio files under a folder, in a stable order; unreadable subfolders are logged."""
+
+    def on_error(exc: OSError) -> None:
+        logger.warning("cannot read %s: %s", exc.filename, exc.strerror)
+
+    for folder, dirs, files in os.walk(root, onerror=on_error, followlinks=True):
+        dirs.sort()
+        for name in sorted(files):
+            if Path(name).suffix.lower() in AUDIO_EXTENSIONS:
+                yield Path(folder, name)
+
+
+def _check_root(root: Path) -> Path:
+    if not root.exists():
+        raise MoodcastError(
+            f"music folder {root} does not exist", "check the path (is the disk mounted?)"
+        )
+    if not root.is_dir():
+        raise MoodcastError(f"{root} is not a folder", "give a folder of music files to scan")
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise MoodcastError(
+            f"music folder {root} is not readable", "fix its permissions or run as its owner"
+        )
+    return root.resolve()
+
+
+def scan(
+    library: Library,
+    roots: Iterable[Path],
+    taxonomy: Taxonomy,
+    progress: Progress | None = None,
+) -> ScanReport:
+    """Bring the library in line with the folders: add new/changed files, drop removed ones."""
+    resolved = [_check_root(Path(r).expanduser()) for r in roots]
+    files = [p for root in resolved for p in audio_files(root)]
+    stamps = library.file_stamps()
+    under_roots = {path for path in stamps if any(Path(path).is_relative_to(r) for r in resolved)}
+    if not files and not under_roots:
+        names = ", ".join(str(r) for r in resolved)
+        raise MoodcastError(
+            f"no audio files found in {names}",
+            f"give a folder holding {', '.join(sorted(AUDIO_EXTENSIONS))} files",
+        )
+    report = ScanReport(seen=len(files))
+    community = dict(library.community_tags())
+    for index, path in enumerate(files, start=1):
+        _scan_file(library, path, stamps, taxonomy, community, report)
+        if index % _BATCH == 0:
+            library.transaction().commit()
+        if progress:
+            progress(index, len(files), path.name)
+    gone = sorted(under_roots - {str(p) for p in files})
+    library.remove_paths(gone)
+    report.removed = len(gone)
+    library.transaction().commit()
+    return report
+
+
+def _scan_file(
+    library: Library,
+    path: Path,
+    stamps: dict[str, tuple[int, float]],
+    taxonomy: Taxonomy,
+    community: dict[str, list[str]],
+    report: ScanReport,
+) -> None:
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        report.unreadable.append((str(path), exc.strerror or str(exc)))
+        return
+    if stamps.get(str(path)) == (stat.st_size, stat.st_mtime):
+        report.unchanged += 1
+        return
+    report.added_or_changed += 1
+    try:
+        info = read_file_info(path)
+    except UnreadableAudioError as exc:
+        logger.warning("skipping %s: %s", path, exc)
+        report.unreadable.append((str(path), str(exc)))
+        library.upsert_track(
+            str(path), stat.st_size, stat.st_mtime, status="unreadable", error=str(exc)
+        )
+        return
+    key = match_key(info.artist, info.title)
+    track_id = library.upsert_track(
+        str(path),
+        stat.st_size,
+        stat.st_mtime,
+        artist=info.artist,
+        title=info.title,
+        album=info.album,
+        genre=info.genre,
+        duration=info.duration,
+        match_key=key,
+        status="ok",
+        error="",
+    )
+    hints = [GENRE_HINTS[g] for g in _genre_words(info.genre) if g in GENRE_HINTS]
+    for source, words in (
+        ("file", info.mood_words),
+        ("imported", community.get(key, [])),
+        ("genre", hints),
+    ):
+        mood = mood_from_words(taxonomy, words, source, 0.5 if source == "genre" else 0.9)
+        if mood is None:
+            library.clear_mood(track_id, source)
+        else:
+            library.set_mood(track_id, mood)
+
+
+def _genre_words(genre: str) -> list[str]:
+    folded = genre.casefold().strip()
+    return [folded, *folded.replace("/", " ").split()]

@@ -1,0 +1,130 @@
+"""Reading what a file says about itself: artist/title/album/duration and mood words."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_BRACKETED = re.compile(r"[(\[].*?[)\]]")
+
+AUDIO_EXTENSIONS = frozenset({".mp3", ".ogg", ".oga", ".opus", ".flac", ".wav", ".m4a"})
+
+# A weak hint only: genre words that carry a mood, used when nothing better is known.
+GENRE_HINTS: dict[str, str] = {
+    "ambient": "calm",
+    "new age": "calm",
+    "lounge": "chill",
+    "chillout": "chillout",
+    "classical": "beautiful",
+    "soundtrack": "epic",
+    "metal": "aggressive",
+    "heavy metal": "aggressive",
+    "punk": "defiant",
+    "hardcore": "aggressive",
+    "dance": "party",
+    "disco": "party",
+    "house": "energetic",
+    "techno": "energetic",
+    "edm": "energetic",
+    "blues": "melancholy",
+    "jazz": "smooth",
+    "reggae": "relaxed",
+    "gospel": "uplifting",
+    "lullaby": "gentle",
+    "horror": "scary",
+}
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    artist: str
+    title: str
+    album: str
+    genre: str
+    duration: float | None
+    mood_words: tuple[str, ...]
+
+
+class UnreadableAudioError(Exception):
+    """The file is not audio that the tag reader understands; the message says why."""
+
+
+def match_key(artist: str, title: str) -> str:
+    """A key that matches the same song across sources despite case, accents and extras."""
+    title = _BRACKETED.sub("", title)
+    return f"{_fold(artist)}\t{_fold(title)}"
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = text.replace("&", " and ")
+    text = re.sub(r"^the\s+", "", text.strip())
+    return re.sub(r"[\W_]+", " ", text).strip()
+
+
+def split_mood_words(values: list[str]) -> tuple[str, ...]:
+    words: list[str] = []
+    for value in values:
+        words.extend(w.strip() for w in re.split(r"[;,/|]", value) if w.strip())
+    return tuple(words)
+
+
+def _first(tags: Any, *keys: str) -> list[str]:
+    for key in keys:
+        try:
+            value = tags.get(key) if tags is not None else None
+        except (KeyError, ValueError):
+            value = None
+        if value:
+            items = value if isinstance(value, list) else [value]
+            return [_text(v) for v in items]
+    return []
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if hasattr(value, "text"):
+        return "; ".join(str(t) for t in value.text)
+    return str(value)
+
+
+def read_file_info(path: Path) -> FileInfo:
+    """Tags and duration of one audio file, via mutagen."""
+    import mutagen
+
+    try:
+        audio = mutagen.File(path, easy=True)
+    except Exception as exc:  # mutagen raises many types for damaged files
+        raise UnreadableAudioError(f"{type(exc).__name__}: {exc}") from exc
+    if audio is None:
+        raise UnreadableAudioError("not a recognised audio file")
+    length = getattr(audio.info, "length", None)
+    if not length or length <= 0:
+        raise UnreadableAudioError("audio has no length (empty or damaged)")
+    tags = audio.tags
+    raw_tags = _raw_tags(path) if path.suffix.lower() in {".wav", ".m4a"} else None
+    moods = _first(tags, "mood", "MOOD") or _first(raw_tags, "TMOO", "----:com.apple.iTunes:MOOD")
+    return FileInfo(
+        artist=(_first(tags, "artist", "ARTIST") or _first(raw_tags, "TPE1", "\xa9ART") or [""])[0],
+        title=(
+            _first(tags, "title", "TITLE") or _first(raw_tags, "TIT2", "\xa9nam") or [path.stem]
+        )[0],
+        album=(_first(tags, "album", "ALBUM") or [""])[0],
+        genre=(_first(tags, "genre", "GENRE") or _first(raw_tags, "TCON") or [""])[0],
+        duration=float(length),
+        mood_words=split_mood_words(moods),
+    )
+
+
+def _raw_tags(path: Path) -> Any:
+    import mutagen
+
+    try:
+        audio = mutagen.File(path)
+    except Exception:
+        return None
+    return audio.tags if audio is not None else None

@@ -1,0 +1,101 @@
+"""The CLI as a user runs it: a real process, real files, real photos."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def moodcast(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "edge.cli", *map(str, args)],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def tagged_library(tmp_path: Path, make_tone) -> Path:
+    music = tmp_path / "music"
+    moods = ["Sad", "Gloomy", "Calm", "Dreamy", "Happy", "Energetic", "Cheerful", "Epic"]
+    for i, mood in enumerate(moods * 2):
+        make_tone(music / f"{i}.ogg", artist=f"artist{i}", title=f"{mood} {i}", mood=mood)
+    db = tmp_path / "lib.db"
+    result = moodcast("scan", music, "--library", db)
+    assert result.returncode == 0, result.stderr
+    assert "16 new or changed" in result.stdout
+    return db
+
+
+def test_library_list_json_has_the_documented_fields(tagged_library: Path) -> None:
+    result = moodcast("library", "list", "--library", tagged_library, "--json")
+    rows = json.loads(result.stdout)
+    assert len(rows) == 16
+    for row in rows:
+        assert {"path", "artist", "title", "mood", "valence", "arousal", "source"} <= set(row)
+        assert row["source"] == "file"
+
+
+def test_recommend_gives_different_tracks_for_different_photos(tagged_library, photos):
+    outputs = {}
+    for name in ("hubble_deep_field.jpg", "coffee.png"):
+        result = moodcast(
+            "recommend", photos / name, "--library", tagged_library, "--json", "--count", "4"
+        )
+        assert result.returncode == 0, result.stderr
+        outputs[name] = json.loads(result.stdout)
+    dim, bright = outputs["hubble_deep_field.jpg"], outputs["coffee.png"]
+    for out in (dim, bright):
+        assert {"mood", "valence", "arousal", "confidence", "moods", "tracks"} <= set(out)
+        assert len(out["tracks"]) == 4
+        assert {"path", "artist", "title", "mood", "score"} <= set(out["tracks"][0])
+    assert bright["valence"] > dim["valence"]
+    dim_paths = {t["path"] for t in dim["tracks"]}
+    bright_paths = {t["path"] for t in bright["tracks"]}
+    assert dim_paths.isdisjoint(bright_paths)
+    assert all(t["valence"] < 0.5 for t in dim["tracks"])
+    assert all(t["valence"] > 0 for t in bright["tracks"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["recommend", "{tmp}/nope.jpg"], "photo {tmp}/nope.jpg does not exist"),
+        (["recommend", "{tmp}/fake.jpg"], "is not an image OpenCV can read"),
+        (["scan", "{tmp}/none"], "does not exist"),
+        (["recommend", "x.jpg", "--count", "0"], "must be at least 1"),
+        (["import-tags", "{tmp}/fake.jpg"], "unknown CSV columns"),
+        (["config", "check", "{tmp}/typo.yaml"], "did you mean 'camera'"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    (tmp_path / "fake.jpg").write_text("hello")
+    (tmp_path / "typo.yaml").write_text("camra:\n  source: 0\n")
+    argv = [a.format(tmp=tmp_path) for a in args]
+    db = tmp_path / "lib.db"
+    result = moodcast(*argv, *(["--library", db] if argv[0] in {"scan", "recommend"} else []))
+    assert result.returncode == 2
+    assert message.format(tmp=tmp_path) in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_config_check_accepts_the_shipped_files() -> None:
+    for name in ("default.yaml", "examples/store.yaml", "examples/car.yaml"):
+        result = moodcast("config", "check", ROOT / "config" / name)
+        assert result.returncode == 0, result.stderr
+
+
+def test_recommend_on_empty_library_says_to_scan(tmp_path: Path, photos: Path) -> None:
+    result = moodcast("recommend", photos / "coffee.png", "--library", tmp_path / "x.db")
+    assert result.returncode == 2
+    assert "moodcast scan" in result.stderr

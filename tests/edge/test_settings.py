@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config import resource
+from edge.errors import MoodcastError
+from edge.settings import MoodcastConfig, load_config, masked
+
+
+def test_shipped_default_yaml_equals_the_embedded_defaults() -> None:
+    assert load_config(resource("default.yaml")) == MoodcastConfig()
+
+
+@pytest.mark.parametrize("name", ["store.yaml", "car.yaml"])
+def test_example_configs_are_valid(name: str) -> None:
+    config = load_config(resource(f"examples/{name}"))
+    assert config != MoodcastConfig()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("player:\n  volum: 50\n", "player.volum (line 2): unknown key — did you mean 'volume'?"),
+        ("player:\n  volume: 150\n", "player.volume (line 2): Input should be less than or equal"),
+        ("schedule:\n  opening_hours:\n    - open: '25:00'\n", "schedule.opening_hours.0.open"),
+        ("schedule:\n  opening_hours:\n    - days: [funday]\n", "unknown day(s) ['funday']"),
+        ("player:\n  audio_output: speakers\n", "use default, dummy"),
+        ("cameras: {}\n", "cameras (line 1): unknown key — did you mean 'camera'?"),
+        ("- just a list\n", "must hold a mapping"),
+        ("player: [\n", "not valid YAML"),
+    ],
+)
+def test_bad_config_names_the_path_line_and_fix(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(MoodcastError) as info:
+        load_config(path)
+    assert expected in str(info.value)
+
+
+def test_overrides_win_over_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("mqtt:\n  port: 1884\n  host: broker.local\n")
+    config = load_config(path, {"mqtt.port": 1999})
+    assert (config.mqtt.host, config.mqtt.port) == ("broker.local", 1999)
+
+
+def test_password_is_masked_when_printed(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("mqtt:\n  username: shop\n  password: hunter2\n")
+    config = load_config(path)
+    assert config.mqtt.password is not None
+    assert config.mqtt.password.get_secret_value() == "hunter2"
+    assert "hunter2" not in str(masked(config)) and "hunter2" not in repr(config)

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from models.mood import load_taxonomy
+from models.scene import PeopleCounter, SceneReader
+
+
+@pytest.fixture(scope="module")
+def reader() -> SceneReader:
+    return SceneReader(load_taxonomy("cowen13"))
+
+
+def solid(bgr: tuple[int, int, int], size: tuple[int, int] = (480, 640)) -> np.ndarray:
+    frame = np.zeros((*size, 3), dtype=np.uint8)
+    frame[:] = bgr
+    return frame
+
+
+def noisy(seed: int, base: int = 128) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.clip(rng.normal(base, 40, (480, 640, 3)), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize(
+    ("brighter", "dimmer"),
+    [((200, 200, 200), (40, 40, 40)), ((60, 200, 255), (20, 60, 80))],
+)
+def test_brighter_frames_are_more_pleasant(reader, brighter, dimmer) -> None:
+    assert reader.read(solid(brighter)).valence > reader.read(solid(dimmer)).valence
+
+
+def test_saturation_raises_arousal(reader) -> None:
+    grey, vivid = solid((128, 128, 128)), solid((0, 0, 255))
+    assert reader.read(vivid).arousal > reader.read(grey).arousal
+
+
+def test_warm_colours_read_more_pleasant_than_cool(reader) -> None:
+    warm, cool = solid((40, 140, 230)), solid((230, 140, 40))  # orange vs blue, BGR
+    assert reader.read(warm).evidence["warmth"] > 0 > reader.read(cool).evidence["warmth"]
+    assert reader.read(warm).valence > reader.read(cool).valence
+
+
+def test_motion_between_frames_raises_arousal(reader) -> None:
+    still = reader.read(noisy(1), noisy(1))
+    moving = reader.read(noisy(1), noisy(2))
+    assert moving.evidence["activity"] > still.evidence["activity"] == 0
+    assert moving.arousal > still.arousal
+
+
+def test_black_frame_has_low_confidence(reader) -> None:
+    assert reader.read(solid((0, 0, 0))).confidence < reader.read(noisy(3)).confidence
+
+
+def test_grayscale_and_odd_sizes_are_read(reader) -> None:
+    estimate = reader.read(np.full((7, 3), 100, dtype=np.uint8))
+    assert -1 <= estimate.valence <= 1
+    assert sum(estimate.probabilities.values()) == pytest.approx(1.0)
+
+
+def test_dim_photo_and_bright_photo_land_apart(reader, photos: Path) -> None:
+    dim = reader.read(cv2.imread(str(photos / "hubble_deep_field.jpg")))
+    bright = reader.read(cv2.imread(str(photos / "coffee.png")))
+    assert bright.valence - dim.valence > 0.5
+    assert bright.arousal > dim.arousal
+    assert bright.mood != dim.mood
+
+
+def test_people_counter_sees_no_one_in_a_still_life(photos: Path) -> None:
+    counter = PeopleCounter()
+    # A real photo without upright people: no detections.
+    assert counter.count(cv2.imread(str(photos / "coffee.png"))) == 0
+
+
+def test_people_counter_finds_pedestrians_in_real_video(media_video: Path) -> None:
+    capture = cv2.VideoCapture(str(media_video))
+    counter, counts = PeopleCounter(), []
+    for _ in range(3):
+        for _ in range(40):
+            ok, frame = capture.read()
+            assert ok
+        counts.append(counter.count(frame))
+    capture.release()
+    assert max(counts) >= 1
