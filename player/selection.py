@@ -104,7 +104,8 @@ class TrackSelector:
         w = self.policy.tag_weight
         scores = (1.0 - w) * distance + w * (1.0 - self._unit_probs @ wanted)
         scores[~self._has_mood] = _NO_MOOD_SCORE
-        return scores.astype(np.float32, copy=False)
+        result: NDArray[np.float32] = scores.astype(np.float32, copy=False)
+        return result
 
     def pick(
         self, estimate: MoodEstimate, history: PlayHistory, rng: np.random.Generator
