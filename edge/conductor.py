@@ -1,0 +1,272 @@
+"""The conductor: turns events (moods, deck events, commands, time) into music decisions.
+
+It runs on the daemon's thread only. Every outside effect goes through the parts it was
+given (player, library, publisher, state store), so tests can drive it with fakes or with
+the real libVLC and broker alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import numpy as np
+
+from edge.control import Command, Rescan, SetAuto, SetOverride, SetPaused, SetVolume, Skip
+from edge.schedule import current_daypart, is_open
+from edge.settings import MoodcastConfig
+from edge.smoothing import MoodSmoother, SmoothedMood
+from edge.state import RuntimeState, StateStore
+from models.mood import MoodEstimate, Taxonomy
+from player.library import Library, Track
+from player.playback import PlaybackOutcome, Player
+from player.selection import Pick, PlayHistory, SelectionPolicy, TrackSelector
+
+logger = logging.getLogger(__name__)
+
+_SKIP_FADE_S = 1.0
+
+
+class Publisher(Protocol):
+    def publish_state(self, state: dict[str, Any]) -> None: ...
+    def publish_event(self, name: str, data: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class Clocks:
+    mono: Callable[[], float] = time.monotonic
+    wall: Callable[[], float] = time.time
+    local: Callable[[], datetime] = datetime.now
+
+
+class Conductor:
+    def __init__(
+        self,
+        config: MoodcastConfig,
+        taxonomy: Taxonomy,
+        library: Library,
+        player: Player,
+        publisher: Publisher,
+        store: StateStore,
+        clocks: Clocks | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        self.config, self.taxonomy = config, taxonomy
+        self.library, self.player, self.publisher, self.store = library, player, publisher, store
+        self.clocks = clocks or Clocks()
+        self.rng = rng or np.random.default_rng()
+        sm = config.smoothing
+        from edge.smoothing import SmoothingPolicy
+
+        self.smoother = MoodSmoother(
+            SmoothingPolicy(sm.half_life_s, sm.switch_margin, sm.min_dwell_s, sm.strong_change)
+        )
+        sel = config.selection
+        self.policy = SelectionPolicy(
+            sel.top_k, sel.temperature, sel.tag_weight, sel.repeat_window, sel.artist_gap
+        )
+        self.history = PlayHistory(self.policy)
+        self.selector = TrackSelector([], taxonomy, self.policy)
+        self.state = store.load(RuntimeState(volume=config.player.volume))
+        self.smoothed: SmoothedMood | None = None
+        self.fixed: MoodEstimate | None = None  # the mood held while auto is off
+        self.next_pick: Pick | None = None
+        self.is_open: bool | None = None
+        self.daypart: object | None = None
+        self.camera, self.camera_detail = "starting", ""
+        self.broker = "disconnected"
+        self.last_error = ""
+        self.dirty = True
+
+    # -- library ---------------------------------------------------------------------------
+
+    def reload_library(self) -> None:
+        tracks = self.library.tracks(playable_only=True)
+        self.selector = TrackSelector(tracks, self.taxonomy, self.policy)
+        self.next_pick = None
+        if not tracks:
+            self.error("the library has no playable tracks: run 'moodcast scan DIR'")
+
+    # -- mood ------------------------------------------------------------------------------
+
+    def target(self) -> tuple[MoodEstimate, str]:
+        """The mood music should follow now, and where it comes from."""
+        override = self.state.override_active(self.clocks.wall())
+        if override:
+            m = self.taxonomy.get(override)
+            probs = self.taxonomy.probabilities(m.valence, m.arousal)
+            return MoodEstimate(
+                m.valence, m.arousal, probs, 1.0, {"override": override}
+            ), "override"
+        if not self.state.auto and self.fixed is not None:
+            return self.fixed, "fixed"
+        if self.smoothed is not None:
+            return self.smoothed.estimate, "camera"
+        probs = self.taxonomy.probabilities(0.0, 0.0)
+        return MoodEstimate(0.0, 0.0, probs, 0.0, {"reason": "no reading yet"}), "default"
+
+    def on_mood(self, reading: MoodEstimate, at: float) -> None:
+        self.smoothed = self.smoother.update(reading, at)
+        self.dirty = True
+        if not self.smoothed.changed:
+            return
+        self.publisher.publish_event(
+            "mood_changed", {"mood": self.smoothed.mood, "strong": self.smoothed.strong}
+        )
+        self.next_pick = None  # the queue head follows the new mood
+        if self.smoothed.strong and self.state.auto and not self._override_active():
+            self.play_next(fade=None)
+
+    def _override_active(self) -> bool:
+        return self.state.override_active(self.clocks.wall()) is not None
+
+    # -- playback --------------------------------------------------------------------------
+
+    def pick(self) -> Pick | None:
+        estimate, _ = self.target()
+        return self.selector.pick(estimate, self.history, self.rng)
+
+    def play_next(self, fade: float | None) -> None:
+        """Start the queued (or a fresh) pick; whatever plays crossfades out."""
+        if self.is_open is False or self.state.paused:
+            return
+        pick = self.next_pick or self.pick()
+        if pick is None:
+            return
+        self.history.add(pick.track)
+        self.player.play(pick.track, self.clocks.mono(), fade)
+        self.next_pick = self.pick()
+        self.publisher.publish_event("track_started", _track_info(pick.track, pick.reason))
+        self.dirty = True
+
+    def on_playback(self, outcome: PlaybackOutcome) -> None:
+        if outcome.failed:
+            self.library.flag(outcome.track.id, "failed", outcome.reason)
+            self.error(f"{outcome.track.path}: {outcome.reason}; flagged and skipped")
+            self.reload_library()
+        if outcome.was_active and self.player.now_playing is None:
+            self.play_next(fade=0.0 if outcome.failed else None)
+        self.dirty = True
+
+    def error(self, message: str) -> None:
+        logger.error("%s", message)
+        self.last_error = message
+        self.publisher.publish_event("error", {"error": message})
+        self.dirty = True
+
+    # -- time ------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        mono, local = self.clocks.mono(), self.clocks.local()
+        open_now = is_open(self.config.schedule.opening_hours, local)
+        if open_now != self.is_open:
+            self._on_opening(open_now, first=self.is_open is None)
+        part = current_daypart(self.config.schedule.dayparts, local)
+        if part != self.daypart:
+            self.daypart = part
+            if part is not None:
+                self._set_state(volume=part.volume)
+                self.player.set_volume(part.volume)
+        if self.state.override_mood and not self._override_active():
+            self._set_state(override_mood=None, override_until=None)
+            self.next_pick = None
+        self.player.tick(mono)
+        if not self.is_open or self.state.paused:
+            return
+        remaining = self.player.remaining_s()
+        if self.player.now_playing is None or (
+            remaining is not None and remaining <= self.player.crossfade_s
+        ):
+            self.play_next(fade=None if self.player.now_playing else self.config.player.fade_s)
+
+    def _on_opening(self, open_now: bool, first: bool) -> None:
+        self.is_open = open_now
+        self.dirty = True
+        if not first:
+            self.publisher.publish_event("opening", {"open": open_now})
+        if not open_now:
+            self.player.stop(self.clocks.mono(), fade=True)
+
+    # -- commands --------------------------------------------------------------------------
+
+    def on_command(self, command: Command) -> None:
+        now, wall = self.clocks.mono(), self.clocks.wall()
+        if isinstance(command, Skip):
+            self.play_next(fade=_SKIP_FADE_S)
+        elif isinstance(command, SetPaused):
+            self._set_state(paused=command.paused)
+            if command.paused:
+                self.player.pause(now)
+            else:
+                self.player.resume(now)
+        elif isinstance(command, SetVolume):
+            self._set_state(volume=command.volume)
+            self.player.set_volume(command.volume)
+        elif isinstance(command, SetOverride):
+            until = wall + command.minutes * 60 if command.mood else None
+            self._set_state(override_mood=command.mood, override_until=until)
+            self.next_pick = None
+            if self.player.now_playing is not None:
+                self.play_next(fade=None)
+        elif isinstance(command, SetAuto):
+            self.fixed = None if command.auto else self.target()[0]
+            self._set_state(auto=command.auto)
+        elif isinstance(command, Rescan):
+            pass  # the daemon owns the rescan worker
+        self.dirty = True
+
+    def _set_state(self, **changes: Any) -> None:
+        new = self.state.with_(**changes)
+        if new == self.state:
+            return
+        self.state = new
+        try:
+            self.store.save(new)
+        except OSError as exc:
+            self.error(f"cannot save runtime state to {self.store.path}: {exc}")
+        self.dirty = True
+
+    # -- state -----------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        estimate, source = self.target()
+        playing = self.player.now_playing
+        top = sorted(estimate.probabilities.items(), key=lambda kv: -kv[1])[:3]
+        return {
+            "mood": self.smoothed.mood if source == "camera" and self.smoothed else estimate.mood,
+            "mood_source": source,
+            "valence": round(estimate.valence, 3),
+            "arousal": round(estimate.arousal, 3),
+            "confidence": round(estimate.confidence, 3),
+            "moods": {k: round(v, 3) for k, v in top},
+            "evidence": dict(self.smoothed.estimate.evidence) if self.smoothed else {},
+            "caption": None,
+            "now_playing": _track_info(playing) if playing else None,
+            "queue_head": _track_info(self.next_pick.track) if self.next_pick else None,
+            "volume": self.state.volume,
+            "paused": self.state.paused,
+            "auto": self.state.auto,
+            "override": self.state.override_active(self.clocks.wall()),
+            "override_until": self.state.override_until,
+            "open": bool(self.is_open),
+            "camera": self.camera,
+            "camera_detail": self.camera_detail,
+            "last_error": self.last_error or None,
+        }
+
+
+def _track_info(track: Track, why: str = "") -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "id": track.id,
+        "artist": track.artist,
+        "title": track.title,
+        "duration": track.duration,
+        "mood": track.mood.mood if track.mood else None,
+    }
+    if why:
+        info["why"] = why
+    return info

@@ -1,0 +1,165 @@
+"""MQTT commands: a table of verbs, each with a strict payload parser.
+
+A payload is parsed into a small command object or rejected with a message that says what
+was expected; nothing from a payload reaches a path, a shell or SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+MAX_PAYLOAD = 1024
+MAX_OVERRIDE_MINUTES = 7 * 24 * 60
+
+
+class CommandError(ValueError):
+    """A payload that was rejected; the message names what was expected."""
+
+
+@dataclass(frozen=True)
+class Skip:
+    pass
+
+
+@dataclass(frozen=True)
+class SetPaused:
+    paused: bool
+
+
+@dataclass(frozen=True)
+class SetVolume:
+    volume: int
+
+
+@dataclass(frozen=True)
+class SetOverride:
+    mood: str | None  # None: back to the camera's mood
+    minutes: float
+
+
+@dataclass(frozen=True)
+class SetAuto:
+    auto: bool
+
+
+@dataclass(frozen=True)
+class Rescan:
+    pass
+
+
+Command = Skip | SetPaused | SetVolume | SetOverride | SetAuto | Rescan
+
+_TRUE = {"on", "true", "1", "yes"}
+_FALSE = {"off", "false", "0", "no"}
+
+
+def _text(payload: bytes) -> str:
+    if len(payload) > MAX_PAYLOAD:
+        raise CommandError(f"payload too long ({len(payload)} bytes, at most {MAX_PAYLOAD})")
+    try:
+        return payload.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise CommandError("payload is not UTF-8 text") from None
+
+
+def _json_or_text(text: str) -> object:
+    if text[:1] in '{["' or text in {"true", "false", "null"}:
+        try:
+            return json.loads(text)
+        except (json.JSONDecodeError, RecursionError):
+            raise CommandError("payload looks like JSON but does not parse") from None
+    return text
+
+
+def _flag(payload: bytes, default: bool | None) -> bool:
+    value = _json_or_text(_text(payload))
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        folded = value.casefold()
+        if folded in _TRUE:
+            return True
+        if folded in _FALSE:
+            return False
+        if folded in {"", "press"} and default is not None:
+            return default
+    raise CommandError("expected ON or OFF (or true/false)")
+
+
+def _volume(payload: bytes) -> Command:
+    value = _json_or_text(_text(payload))
+    if isinstance(value, dict):
+        value = value.get("volume")
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise CommandError("expected a volume from 0 to 100") from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise CommandError("expected a volume from 0 to 100")
+    if not 0 <= value <= 100:
+        raise CommandError(f"volume {value} is out of range: expected 0 to 100")
+    return SetVolume(round(value))
+
+
+def _override(moods: Iterable[str], default_minutes: float) -> Callable[[bytes], Command]:
+    allowed = tuple(moods)
+
+    def parse(payload: bytes) -> Command:
+        value = _json_or_text(_text(payload))
+        minutes: object = default_minutes
+        if isinstance(value, dict):
+            minutes = value.get("minutes", default_minutes)
+            value = value.get("mood")
+        if not isinstance(value, str) or not value:
+            raise CommandError(f"expected a mood: auto or one of {', '.join(allowed)}")
+        if value.casefold() == "auto":
+            return SetOverride(None, 0.0)
+        if value not in allowed:
+            raise CommandError(f"unknown mood {value[:40]!r}: use auto or {', '.join(allowed)}")
+        if (
+            isinstance(minutes, bool)
+            or not isinstance(minutes, int | float)
+            or not math.isfinite(minutes)
+            or not 0 < minutes <= MAX_OVERRIDE_MINUTES
+        ):
+            raise CommandError(f"minutes must be a number from 1 to {MAX_OVERRIDE_MINUTES}")
+        return SetOverride(value, float(minutes))
+
+    return parse
+
+
+def _empty(command: Command) -> Callable[[bytes], Command]:
+    def parse(payload: bytes) -> Command:
+        _text(payload)
+        return command
+
+    return parse
+
+
+class CommandTable:
+    """Verb → parser; built for the active taxonomy so that mood names are checked."""
+
+    def __init__(self, moods: Iterable[str], default_override_minutes: float) -> None:
+        self._parsers: dict[str, Callable[[bytes], Command]] = {
+            "skip": _empty(Skip()),
+            "pause": lambda p: SetPaused(_flag(p, default=True)),
+            "resume": _empty(SetPaused(False)),
+            "volume": _volume,
+            "mood": _override(moods, default_override_minutes),
+            "auto": lambda p: SetAuto(_flag(p, default=None)),
+            "rescan": _empty(Rescan()),
+        }
+
+    @property
+    def verbs(self) -> tuple[str, ...]:
+        return tuple(self._parsers)
+
+    def parse(self, verb: str, payload: bytes) -> Command:
+        parser = self._parsers.get(verb)
+        if parser is None:
+            raise CommandError(f"unknown command {verb[:40]!r}: use {', '.join(self._parsers)}")
+        return parser(payload)

@@ -1,0 +1,103 @@
+"""Home Assistant MQTT device discovery (HA's device-based form: ``dev``, ``o``, ``cmps``).
+
+HA has no MQTT media_player platform, so the device shows as sensors (mood, now playing,
+camera), a select (mood override), a number (volume), switches (pause, auto) and buttons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+
+def moodcast_version() -> str:
+    try:
+        return version("moodcast")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def discovery_payload(base: str, device_id: str, moods: Sequence[str]) -> dict[str, Any]:
+    uid = f"moodcast_{device_id}"
+
+    def cmd(verb: str) -> str:
+        return f"{base}/cmd/{verb}"
+
+    components: dict[str, dict[str, Any]] = {
+        "mood": {
+            "p": "sensor",
+            "name": "Mood",
+            "value_template": "{{ value_json.mood }}",
+            "json_attributes_topic": f"{base}/state",
+            "json_attributes_template": (
+                "{{ {'valence': value_json.valence, 'arousal': value_json.arousal,"
+                " 'confidence': value_json.confidence, 'source': value_json.mood_source}"
+                " | tojson }}"
+            ),
+        },
+        "now_playing": {
+            "p": "sensor",
+            "name": "Now playing",
+            "value_template": (
+                "{{ value_json.now_playing.artist ~ ' – ' ~ value_json.now_playing.title"
+                " if value_json.now_playing else 'nothing' }}"
+            ),
+        },
+        "camera": {"p": "sensor", "name": "Camera", "value_template": "{{ value_json.camera }}"},
+        "mood_override": {
+            "p": "select",
+            "name": "Mood override",
+            "command_topic": cmd("mood"),
+            "options": ["auto", *moods],
+            "value_template": "{{ value_json.override or 'auto' }}",
+        },
+        "volume": {
+            "p": "number",
+            "name": "Volume",
+            "command_topic": cmd("volume"),
+            "min": 0,
+            "max": 100,
+            "step": 1,
+            "value_template": "{{ value_json.volume }}",
+        },
+        "paused": _switch("Paused", cmd("pause"), "paused"),
+        "auto": _switch("Follow the camera", cmd("auto"), "auto"),
+        "skip": {"p": "button", "name": "Skip", "command_topic": cmd("skip")},
+        "rescan": {"p": "button", "name": "Rescan library", "command_topic": cmd("rescan")},
+    }
+    for key, component in components.items():
+        component["unique_id"] = f"{uid}_{key}"
+    return {
+        "dev": {
+            "ids": [uid],
+            "name": f"moodcast {device_id}",
+            "mf": "moodcast",
+            "mdl": "moodcast edge player",
+            "sw": moodcast_version(),
+        },
+        "o": {"name": "moodcast", "sw": moodcast_version()},
+        "availability": [
+            {
+                "topic": f"{base}/availability",
+                "payload_available": "online",
+                "payload_not_available": "offline",
+            }
+        ],
+        "state_topic": f"{base}/state",
+        "qos": 1,
+        "cmps": components,
+    }
+
+
+def _switch(name: str, command_topic: str, field: str) -> dict[str, Any]:
+    return {
+        "p": "switch",
+        "name": name,
+        "command_topic": command_topic,
+        "payload_on": "ON",
+        "payload_off": "OFF",
+        "state_on": "ON",
+        "state_off": "OFF",
+        "value_template": f"{{{{ 'ON' if value_json.{field} else 'OFF' }}}}",
+    }

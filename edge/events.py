@@ -1,0 +1,99 @@
+"""Domain events: what foreign threads (VLC, paho, the scheduler) hand to the daemon.
+
+Callbacks only build one of these and put it on the daemon's bounded queue; all decisions
+are made on the daemon's own thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+from dataclasses import dataclass
+from typing import Any
+
+from models.mood import MoodEstimate
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeckStarted:
+    deck: int
+    token: int
+
+
+@dataclass(frozen=True)
+class DeckEnded:
+    deck: int
+    token: int
+
+
+@dataclass(frozen=True)
+class DeckFailed:
+    deck: int
+    token: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class MoodRead:
+    estimate: MoodEstimate
+    at: float
+
+
+@dataclass(frozen=True)
+class CameraStatusChanged:
+    status: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class CommandReceived:
+    verb: str
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class BrokerStatus:
+    connected: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class HomeAssistantOnline:
+    pass
+
+
+@dataclass(frozen=True)
+class RescanDue:
+    pass
+
+
+@dataclass(frozen=True)
+class RescanDone:
+    summary: str
+    error: str
+
+
+class EventQueue:
+    """A bounded queue that drops (and counts) events rather than block a foreign thread."""
+
+    def __init__(self, maxsize: int = 256) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=maxsize)
+        self.dropped = 0
+
+    def put(self, event: Any) -> None:
+        try:
+            self._queue.put_nowait(event)
+        except queue.Full:
+            self.dropped += 1
+            logger.warning("event queue full: dropped %s (%d so far)", event, self.dropped)
+
+    def get(self, timeout: float) -> Any | None:
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def qsize(self) -> int:
+        return self._queue.qsize()

@@ -1,0 +1,108 @@
+"""The MQTT link (paho-mqtt 2.x): availability, retained state, events, and commands.
+
+paho's callbacks run on its network thread: they only turn messages into domain events on
+the daemon's queue. "Connected" means the broker accepted the connection (reason code
+success), not merely that a socket opened.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import ssl
+from typing import Any
+
+from edge.events import BrokerStatus, CommandReceived, EventQueue, HomeAssistantOnline
+from edge.settings import MqttSettings
+
+logger = logging.getLogger(__name__)
+
+
+class MqttLink:
+    def __init__(self, settings: MqttSettings, events: EventQueue) -> None:
+        self.settings = settings
+        self.base = f"{settings.topic_prefix}/{settings.device_id}"
+        self._events = events
+        self._client: Any = None
+        self.connected = False
+
+    @property
+    def ha_status_topic(self) -> str:
+        return f"{self.settings.discovery_prefix}/status"
+
+    def start(self) -> None:
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        s = self.settings
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"moodcast-{s.device_id}")
+        client.will_set(f"{self.base}/availability", "offline", qos=1, retain=True)
+        if s.username:
+            password = s.password.get_secret_value() if s.password else None
+            client.username_pw_set(s.username, password)
+        if s.tls:
+            ca = str(s.ca_file) if s.ca_file else None
+            client.tls_set(ca_certs=ca, cert_reqs=ssl.CERT_REQUIRED)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.max_queued_messages_set(100)
+        client.connect_async(s.host, s.port, keepalive=s.keepalive_s)
+        client.loop_start()
+        self._client = client
+
+    # paho's thread: translate and enqueue only.
+    def _on_connect(self, _c: Any, _u: Any, _f: Any, reason_code: Any, _p: Any) -> None:
+        self._events.put(BrokerStatus(not reason_code.is_failure, str(reason_code)))
+
+    def _on_disconnect(self, _c: Any, _u: Any, _f: Any, reason_code: Any, _p: Any) -> None:
+        self._events.put(BrokerStatus(False, f"disconnected: {reason_code}"))
+
+    def _on_message(self, _c: Any, _u: Any, message: Any) -> None:
+        topic: str = message.topic
+        prefix = f"{self.base}/cmd/"
+        if topic.startswith(prefix):
+            self._events.put(CommandReceived(topic[len(prefix) :], bytes(message.payload)))
+        elif topic == self.ha_status_topic and bytes(message.payload) == b"online":
+            self._events.put(HomeAssistantOnline())
+
+    # The daemon's thread.
+    def on_connected(self) -> None:
+        """Subscribe and announce availability; called once the broker accepted us."""
+        self.connected = True
+        self._client.subscribe([(f"{self.base}/cmd/+", 1), (self.ha_status_topic, 0)])
+        self._client.publish(f"{self.base}/availability", "online", qos=1, retain=True)
+
+    def publish_state(self, state: dict[str, Any]) -> None:
+        self._publish(f"{self.base}/state", state, retain=True, qos=1)
+
+    def publish_event(self, name: str, data: dict[str, Any]) -> None:
+        self._publish(f"{self.base}/event/{name}", data, retain=False, qos=0)
+
+    def publish_error(self, data: dict[str, Any]) -> None:
+        self._publish(f"{self.base}/error", data, retain=False, qos=1)
+
+    def publish_discovery(self, payload: dict[str, Any]) -> None:
+        topic = f"{self.settings.discovery_prefix}/device/{self.settings.device_id}/config"
+        self._publish(topic, payload, retain=True, qos=1)
+
+    def _publish(self, topic: str, data: dict[str, Any], retain: bool, qos: int) -> None:
+        if self._client is None or not self.connected:
+            return
+        self._client.publish(topic, json.dumps(data, ensure_ascii=False), qos=qos, retain=retain)
+
+    def stop(self) -> None:
+        client = self._client
+        if client is None:
+            return
+        if self.connected:
+            info = client.publish(f"{self.base}/availability", "offline", qos=1, retain=True)
+            try:
+                info.wait_for_publish(timeout=2.0)
+            except (RuntimeError, ValueError):
+                logger.warning("could not publish offline availability before stopping")
+        client.disconnect()
+        client.loop_stop()
+        self._client = None
+        self.connected = False

@@ -1,0 +1,121 @@
+"""Decks: one playing file each, behind a small interface. The real one is libVLC.
+
+Two decks make a crossfade (neither VLC nor mpv crossfades by itself). VLC's events arrive
+on VLC's own threads: the handlers here only put a domain event on the daemon's queue and
+never call back into libVLC.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Protocol
+
+from edge.errors import MoodcastError
+from edge.events import DeckEnded, DeckFailed, DeckStarted, EventQueue
+
+logger = logging.getLogger(__name__)
+
+
+class Deck(Protocol):
+    index: int
+
+    def load_and_play(self, path: str, token: int, volume: int) -> None: ...
+    def stop(self) -> None: ...
+    def set_paused(self, paused: bool) -> None: ...
+    def set_volume(self, volume: int) -> None: ...
+    def position_ms(self) -> int: ...
+    def length_ms(self) -> int: ...
+    def release(self) -> None: ...
+
+
+def vlc_options(audio_output: str, deck: int) -> list[str]:
+    """libVLC options for an output spec from the config (see PlayerSettings.audio_output)."""
+    kind, _, arg = audio_output.partition(":")
+    options = ["--no-video", "--quiet", "--no-metadata-network-access"]
+    if kind == "dummy":
+        options.append("--aout=dummy")
+    elif kind == "file":
+        # afile writes what is played; each deck records into its own file.
+        path = Path(arg) if deck == 0 else Path(arg).with_suffix(f".deck{deck}.wav")
+        options += ["--aout=afile", f"--audiofile-file={path}"]
+    elif kind == "alsa":
+        options.append("--aout=alsa")
+        if arg:
+            options.append(f"--alsa-audio-device={arg}")
+    elif kind == "pulse":
+        options.append("--aout=pulse")
+    return options
+
+
+class VlcDeck:
+    """One libVLC instance and media player."""
+
+    def __init__(self, index: int, audio_output: str, events: EventQueue) -> None:
+        try:
+            import vlc
+        except (ImportError, OSError) as exc:
+            raise MoodcastError(
+                f"libVLC cannot be loaded ({exc})",
+                "install it: sudo apt-get install libvlc5 vlc-plugin-base libvlc-bin",
+            ) from exc
+        self.index = index
+        self._vlc = vlc
+        self._instance = vlc.Instance(vlc_options(audio_output, index))
+        if self._instance is None:
+            raise MoodcastError(
+                f"libVLC refused the audio output {audio_output!r}",
+                "use default, dummy, alsa[:DEVICE], pulse or file:PATH.wav",
+            )
+        self._player = self._instance.media_player_new()
+        self._events = events
+        self._token = 0
+        self._pulse_sink = (
+            audio_output.partition(":")[2] if audio_output.startswith("pulse") else ""
+        )
+        manager = self._player.event_manager()
+        kinds = vlc.EventType
+        manager.event_attach(kinds.MediaPlayerPlaying, self._on_playing)
+        manager.event_attach(kinds.MediaPlayerEndReached, self._on_end)
+        manager.event_attach(kinds.MediaPlayerEncounteredError, self._on_error)
+
+    # VLC threads: translate and enqueue, nothing else.
+    def _on_playing(self, _event: Any) -> None:
+        self._events.put(DeckStarted(self.index, self._token))
+
+    def _on_end(self, _event: Any) -> None:
+        self._events.put(DeckEnded(self.index, self._token))
+
+    def _on_error(self, _event: Any) -> None:
+        self._events.put(DeckFailed(self.index, self._token, "libVLC could not play the file"))
+
+    def load_and_play(self, path: str, token: int, volume: int) -> None:
+        self._token = token
+        media = self._instance.media_new_path(path)
+        self._player.set_media(media)
+        media.release()
+        if self._pulse_sink:
+            self._player.audio_output_device_set(None, self._pulse_sink)
+        self._player.audio_set_volume(volume)
+        if self._player.play() == -1:
+            self._events.put(DeckFailed(self.index, token, "libVLC refused to start playback"))
+
+    def stop(self) -> None:
+        self._player.stop()
+
+    def set_paused(self, paused: bool) -> None:
+        self._player.set_pause(1 if paused else 0)
+
+    def set_volume(self, volume: int) -> None:
+        self._player.audio_set_volume(volume)
+
+    def position_ms(self) -> int:
+        return max(0, int(self._player.get_time()))
+
+    def length_ms(self) -> int:
+        return max(0, int(self._player.get_length()))
+
+    def release(self) -> None:
+        self._player.stop()
+        self._player.release()
+        self._instance.release()

@@ -1,0 +1,179 @@
+"""Playback on two decks: crossfades, fades, pause, volume, and telling failures from ends.
+
+Pure logic over :class:`~player.decks.Deck`: the clock is passed in and volume ramps advance
+in :meth:`Player.tick`, so the same code runs on libVLC and on a fake deck in tests.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from edge.events import DeckEnded, DeckFailed, DeckStarted
+from player.decks import Deck
+from player.library import Track
+
+logger = logging.getLogger(__name__)
+
+# libVLC raises no error for a corrupt file: it "plays" and ends at once with length 0.
+_INSTANT_END_S = 1.5
+
+
+@dataclass
+class _Ramp:
+    start: float
+    end: float
+    t0: float
+    duration: float
+    then: str = ""  # "stop" or "pause" once the ramp ends
+
+    def level(self, now: float) -> float:
+        if self.duration <= 0:
+            return self.end
+        f = min(1.0, max(0.0, (now - self.t0) / self.duration))
+        return self.start + (self.end - self.start) * f
+
+    def done(self, now: float) -> bool:
+        return now - self.t0 >= self.duration
+
+
+@dataclass
+class _Slot:
+    deck: Deck
+    track: Track | None = None
+    token: int = 0
+    started_at: float = 0.0
+    level: float = 0.0
+    ramp: _Ramp | None = None
+
+
+@dataclass(frozen=True)
+class PlaybackOutcome:
+    """What a deck event meant for the track on it."""
+
+    track: Track
+    failed: bool
+    reason: str = ""
+    was_active: bool = True  # False for a deck that was fading out
+
+
+class Player:
+    def __init__(
+        self, decks: Sequence[Deck], crossfade_s: float, fade_s: float, volume: int
+    ) -> None:
+        self._slots = [_Slot(d) for d in decks]
+        self._active = 0
+        self._tokens = 0
+        self.crossfade_s = crossfade_s
+        self.fade_s = fade_s
+        self.volume = volume
+        self.paused = False
+
+    @property
+    def now_playing(self) -> Track | None:
+        return self._slots[self._active].track
+
+    def play(self, track: Track, now: float, fade_in: float | None = None) -> None:
+        """Start a track; whatever is playing fades out over the crossfade time."""
+        old = self._slots[self._active]
+        if old.track is not None:
+            old.ramp = _Ramp(old.level, 0.0, now, self.crossfade_s, then="stop")
+            self._active = (self._active + 1) % len(self._slots)
+        slot = self._slots[self._active]
+        self._tokens += 1
+        slot.track, slot.token, slot.started_at = track, self._tokens, now
+        duration = self.crossfade_s if fade_in is None else fade_in
+        slot.level = 0.0 if duration > 0 else 1.0
+        slot.ramp = _Ramp(slot.level, 1.0, now, duration) if duration > 0 else None
+        self.paused = False
+        slot.deck.load_and_play(track.path, slot.token, self._deck_volume(slot))
+        logger.info("playing %s", track.path)
+
+    def stop(self, now: float, fade: bool = True) -> None:
+        for slot in self._slots:
+            if slot.track is None:
+                continue
+            if fade and self.fade_s > 0:
+                slot.ramp = _Ramp(slot.level, 0.0, now, self.fade_s, then="stop")
+            else:
+                self._stop_slot(slot)
+
+    def pause(self, now: float) -> None:
+        slot = self._slots[self._active]
+        if slot.track is None or self.paused:
+            return
+        self.paused = True
+        slot.ramp = _Ramp(slot.level, 0.0, now, min(self.fade_s, 1.0), then="pause")
+
+    def resume(self, now: float) -> None:
+        slot = self._slots[self._active]
+        if not self.paused:
+            return
+        self.paused = False
+        if slot.track is not None:
+            slot.deck.set_paused(False)
+            slot.ramp = _Ramp(slot.level, 1.0, now, min(self.fade_s, 1.0))
+
+    def set_volume(self, volume: int) -> None:
+        self.volume = max(0, min(100, volume))
+        for slot in self._slots:
+            if slot.track is not None:
+                slot.deck.set_volume(self._deck_volume(slot))
+
+    def tick(self, now: float) -> None:
+        """Advance fades; call a few times a second."""
+        for slot in self._slots:
+            ramp = slot.ramp
+            if ramp is None:
+                continue
+            slot.level = ramp.level(now)
+            slot.deck.set_volume(self._deck_volume(slot))
+            if ramp.done(now):
+                slot.ramp = None
+                if ramp.then == "stop":
+                    self._stop_slot(slot)
+                elif ramp.then == "pause":
+                    slot.deck.set_paused(True)
+
+    def remaining_s(self) -> float | None:
+        """Seconds left of the active track, when the deck knows its length."""
+        slot = self._slots[self._active]
+        if slot.track is None or self.paused:
+            return None
+        length = slot.deck.length_ms()
+        return (length - slot.deck.position_ms()) / 1000.0 if length > 0 else None
+
+    def on_deck_event(
+        self, event: DeckStarted | DeckEnded | DeckFailed, now: float
+    ) -> PlaybackOutcome | None:
+        """Interpret a deck event; None when it concerns nothing current (e.g. a faded deck)."""
+        slot = self._slots[event.deck] if event.deck < len(self._slots) else None
+        if slot is None or slot.track is None or slot.token != event.token:
+            return None
+        if isinstance(event, DeckStarted):
+            return None
+        track, active = slot.track, slot is self._slots[self._active]
+        if isinstance(event, DeckFailed):
+            self._stop_slot(slot)
+            return PlaybackOutcome(track, True, event.reason, active)
+        instant = now - slot.started_at < _INSTANT_END_S and slot.deck.length_ms() == 0
+        slot.track, slot.ramp = None, None
+        if instant:
+            reason = "ended at once with length 0 (corrupt or unsupported file)"
+            return PlaybackOutcome(track, True, reason, active)
+        return PlaybackOutcome(track, False, "", active)
+
+    def is_active(self, track: Track) -> bool:
+        return self.now_playing is not None and self.now_playing.id == track.id
+
+    def _deck_volume(self, slot: _Slot) -> int:
+        return round(self.volume * slot.level)
+
+    def _stop_slot(self, slot: _Slot) -> None:
+        slot.deck.stop()
+        slot.track, slot.ramp, slot.level = None, None, 0.0
+
+    def release(self) -> None:
+        for slot in self._slots:
+            slot.deck.release()
