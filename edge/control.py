@@ -66,7 +66,7 @@ def _text(payload: bytes) -> str:
 
 
 def _json_or_text(text: str) -> object:
-    if text[:1] in '{["' or text in {"true", "false", "null"}:
+    if (text and text[0] in '{["') or text in {"true", "false", "null"}:
         try:
             return json.loads(text)
         except (json.JSONDecodeError, RecursionError):

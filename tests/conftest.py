@@ -121,3 +121,68 @@ def write_tags(path: Path, **tags: str) -> None:
     for key, value in values.items():
         audio.tags[key.upper()] = [value]
     audio.save()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Broker:
+    """A real Mosquitto broker on 127.0.0.1, started in the foreground; can be killed/restarted."""
+
+    def __init__(self, workdir: Path, extra_config: str = "") -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.extra = extra_config
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        import socket
+        import time
+
+        conf = self.workdir / f"mosquitto-{self.port}.conf"
+        conf.write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+            + self.extra
+        )
+        self.proc = subprocess.Popen(
+            ["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("mosquitto did not start")
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+
+@pytest.fixture
+def broker(tmp_path: Path):
+    require(shutil.which("mosquitto") is not None, "mosquitto (apt install mosquitto)")
+    b = Broker(tmp_path)
+    b.start()
+    yield b
+    b.kill()
+
+
+@pytest.fixture(scope="session")
+def vlc_available() -> None:
+    try:
+        import vlc
+
+        ok = vlc.Instance("--no-video", "--aout=dummy", "--quiet") is not None
+    except (ImportError, OSError):
+        ok = False
+    require(ok, "libVLC (apt install libvlc5 vlc-plugin-base libvlc-bin)")

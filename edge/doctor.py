@@ -1,0 +1,167 @@
+"""``moodcast doctor``: check each part the way the daemon will use it, and say how to fix it."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import queue
+import struct
+import tempfile
+import threading
+import time
+import wave
+from collections.abc import Callable
+from pathlib import Path
+
+from edge.camera import CameraError, make_source
+from edge.daemon import overrides_from_flags
+from edge.errors import MoodcastError
+from edge.events import DeckEnded, DeckFailed, EventQueue
+from edge.settings import MoodcastConfig, load_config
+from models.readers import active_taxonomy
+
+Check = Callable[[MoodcastConfig], str]
+
+
+def check_camera(config: MoodcastConfig) -> str:
+    source = make_source(config.camera.source, loop=True)
+    try:
+        source.open()
+        deadline = time.monotonic() + 5.0
+        while True:
+            try:
+                frame = source.read()
+                break
+            except CameraError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+    except CameraError as exc:
+        raise MoodcastError(
+            f"camera {config.camera.source!r}: {exc}",
+            "check camera.source (device index, file, URL, image folder) and the cable",
+        ) from exc
+    finally:
+        source.close()
+    return f"camera {config.camera.source!r} gives {frame.shape[1]}×{frame.shape[0]} frames"
+
+
+def check_library(config: MoodcastConfig) -> str:
+    from player.library import Library
+
+    path = Path(config.library.path).expanduser()
+    if not path.exists():
+        raise MoodcastError(f"library {path} does not exist", "run 'moodcast scan DIR'")
+    with Library(path) as library:
+        tracks = library.tracks()
+    playable = [t for t in tracks if t.status == "ok"]
+    if not playable:
+        raise MoodcastError(f"library {path} has no playable tracks", "run 'moodcast scan DIR'")
+    with_mood = sum(1 for t in playable if t.mood is not None)
+    active_taxonomy(config)
+    return f"library {path}: {len(playable)} playable tracks, {with_mood} with mood data"
+
+
+def _tone(path: Path, seconds: float = 0.5) -> None:
+    rate = 22050
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        samples = (
+            int(8000 * math.sin(2 * math.pi * 440 * i / rate)) for i in range(int(rate * seconds))
+        )
+        out.writeframes(b"".join(struct.pack("<h", s) for s in samples))
+
+
+def check_player(config: MoodcastConfig) -> str:
+    from player.decks import VlcDeck
+
+    events = EventQueue()
+    deck = VlcDeck(0, config.player.audio_output, events)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            tone = Path(tmp, "tone.wav")
+            _tone(tone)
+            deck.load_and_play(str(tone), token=1, volume=config.player.volume)
+            deadline = time.monotonic() + 10.0
+            while time.monotonic() < deadline:
+                event = events.get(timeout=0.2)
+                if isinstance(event, DeckEnded):
+                    return f"libVLC plays through audio output {config.player.audio_output!r}"
+                if isinstance(event, DeckFailed):
+                    break
+    finally:
+        deck.release()
+    raise MoodcastError(
+        f"libVLC could not play a test tone on {config.player.audio_output!r}",
+        "check player.audio_output and that a sound device exists (or use dummy)",
+    )
+
+
+def check_broker(config: MoodcastConfig) -> str:
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    m = config.mqtt
+    if not m.enabled:
+        return "MQTT is disabled (mqtt.enabled: false)"
+    result: queue.Queue[str] = queue.Queue()
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"moodcast-doctor-{m.device_id}")
+    if m.username:
+        client.username_pw_set(m.username, m.password.get_secret_value() if m.password else None)
+    if m.tls:
+        client.tls_set(ca_certs=str(m.ca_file) if m.ca_file else None)
+    client.on_connect = lambda _c, _u, _f, rc, _p: result.put("" if not rc.is_failure else str(rc))
+    try:
+        client.connect(m.host, m.port, keepalive=10)
+    except OSError as exc:
+        raise MoodcastError(
+            f"broker {m.host}:{m.port} unreachable ({exc})",
+            "start mosquitto or fix mqtt.host/mqtt.port",
+        ) from exc
+    thread = threading.Thread(target=client.loop_forever, daemon=True)
+    thread.start()
+    try:
+        reason = result.get(timeout=5.0)
+    except queue.Empty:
+        reason = "no answer within 5 s"
+    finally:
+        client.disconnect()
+        thread.join(timeout=2.0)
+    if reason:
+        raise MoodcastError(
+            f"broker {m.host}:{m.port} refused the connection: {reason}",
+            "check mqtt.username, mqtt.password and mqtt.tls",
+        )
+    return f"broker {m.host}:{m.port} accepted the connection"
+
+
+def check_reader(config: MoodcastConfig) -> str:
+    from models.readers import build_reader
+
+    build_reader(config, active_taxonomy(config))
+    people = "with HOG people detection" if config.reader.people_detection else "no people count"
+    return f"reader {config.reader.kind!r} ready (built in, no model files; {people})"
+
+
+CHECKS: dict[str, Check] = {
+    "camera": check_camera,
+    "library": check_library,
+    "player": check_player,
+    "broker": check_broker,
+    "reader": check_reader,
+}
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    config = load_config(args.config, overrides_from_flags(args))
+    failures = 0
+    for name, check in CHECKS.items():
+        try:
+            print(f"ok    {name:<8} {check(config)}")
+        except MoodcastError as exc:
+            failures += 1
+            print(f"FAIL  {name:<8} {exc}")
+    print("all parts ok" if not failures else f"{failures} part(s) need attention")
+    return 0 if not failures else 1

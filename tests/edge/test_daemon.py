@@ -1,0 +1,213 @@
+"""The daemon end to end on real parts: Mosquitto, libVLC (file output), SQLite, OpenCV."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from edge.daemon import Daemon
+from edge.settings import load_config
+from models.mood import load_taxonomy
+from player.library import Library
+from player.scan import scan
+
+ROOT = Path(__file__).resolve().parents[2]
+MOODS = ["Sad", "Gloomy", "Calm", "Happy", "Energetic", "Cheerful", "Dreamy", "Epic"]
+
+
+class Listener:
+    """A real MQTT client that records every message under the given filters."""
+
+    def __init__(self, port: int, filters: list[str]) -> None:
+        self.messages: list[tuple[str, bytes, bool]] = []
+        self.lock = threading.Lock()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2)
+        self.client.on_message = self._on_message
+        self.client.connect("127.0.0.1", port)
+        for f in filters:
+            self.client.subscribe(f, qos=1)
+        self.client.loop_start()
+
+    def _on_message(self, _c: Any, _u: Any, msg: Any) -> None:
+        with self.lock:
+            self.messages.append((msg.topic, bytes(msg.payload), bool(msg.retain)))
+
+    def last(self, topic: str) -> bytes | None:
+        with self.lock:
+            found = [p for t, p, _ in self.messages if t == topic]
+        return found[-1] if found else None
+
+    def state(self, base: str) -> dict[str, Any]:
+        raw = self.last(f"{base}/state")
+        return json.loads(raw) if raw else {}
+
+    def wait(self, check: Callable[[], bool], timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if check():
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"condition not met within {timeout} s; last: {self.messages[-5:]}")
+
+    def send(self, topic: str, payload: bytes | str) -> None:
+        self.client.publish(topic, payload, qos=1).wait_for_publish(5)
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+@pytest.fixture
+def setup(tmp_path: Path, make_tone, photos: Path, broker, vlc_available):
+    music = tmp_path / "music"
+    for i, mood in enumerate(MOODS * 2):
+        make_tone(music / f"{i:02d}.ogg", seconds=4.0, freq=300 + 20 * i,
+                  artist=f"artist{i}", title=f"{mood} {i}", mood=mood)  # fmt: skip
+    with Library(tmp_path / "lib.db") as lib:
+        scan(lib, [music], load_taxonomy("cowen13"))
+    camera = tmp_path / "camera"
+    camera.mkdir()
+    shutil.copy(photos / "coffee.png", camera / "a.png")
+    overrides = {
+        "library.path": str(tmp_path / "lib.db"),
+        "camera.source": str(camera),
+        "schedule.capture_interval_s": 0.5,
+        "mqtt.port": broker.port,
+        "mqtt.device_id": "shop1",
+        "player.audio_output": f"file:{tmp_path / 'out.wav'}",
+        "player.crossfade_s": 0.5,
+        "player.fade_s": 0.2,
+        "smoothing.min_dwell_s": 0,
+        "state_file": str(tmp_path / "state.json"),
+    }
+    listener = Listener(broker.port, ["moodcast/shop1/#", "homeassistant/#"])
+    yield load_config(None, overrides), listener, music
+    listener.close()
+
+
+def start(config) -> tuple[Daemon, threading.Thread]:
+    daemon = Daemon(config)
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+    return daemon, thread
+
+
+BASE = "moodcast/shop1"
+
+
+def test_plays_publishes_and_obeys_commands(setup) -> None:
+    config, mq, _ = setup
+    threads_before = set(threading.enumerate())
+    daemon, thread = start(config)
+    try:
+        mq.wait(lambda: mq.last(f"{BASE}/availability") == b"online")
+        mq.wait(lambda: (mq.state(BASE).get("now_playing") or {}).get("title") is not None)
+        mq.wait(lambda: mq.state(BASE).get("camera") == "ok")
+        discovery = json.loads(mq.last("homeassistant/device/shop1/config") or b"{}")
+        assert {"dev", "o", "cmps"} <= set(discovery)
+        assert discovery["cmps"]["volume"]["p"] == "number"
+        state = mq.state(BASE)
+        assert state["mood"] in load_taxonomy("cowen13").names
+        assert {"valence", "arousal", "confidence", "evidence", "queue_head"} <= set(state)
+        assert "brightness" in state["evidence"]
+
+        mq.send(f"{BASE}/cmd/volume", "30")
+        mq.wait(lambda: mq.state(BASE).get("volume") == 30)
+        mq.send(f"{BASE}/cmd/volume", "loud")
+        mq.wait(lambda: mq.last(f"{BASE}/error") is not None)
+        assert b"expected a volume" in (mq.last(f"{BASE}/error") or b"")
+        assert mq.state(BASE)["volume"] == 30
+
+        mq.send(f"{BASE}/cmd/mood", json.dumps({"mood": "sad", "minutes": 5}))
+        mq.wait(lambda: mq.state(BASE).get("override") == "sad")
+        mq.wait(lambda: (mq.state(BASE).get("now_playing") or {}).get("mood") == "sad")
+
+        mq.send(f"{BASE}/cmd/pause", "ON")
+        mq.wait(lambda: mq.state(BASE).get("paused") is True)
+        mq.send(f"{BASE}/cmd/resume", "")
+        mq.wait(lambda: mq.state(BASE).get("paused") is False)
+
+        started = len([m for m in mq.messages if m[0] == f"{BASE}/event/track_started"])
+        mq.send(f"{BASE}/cmd/skip", "")
+        mq.wait(
+            lambda: len([m for m in mq.messages if m[0] == f"{BASE}/event/track_started"]) > started
+        )
+    finally:
+        daemon.stop()
+        thread.join(timeout=15)
+    assert not thread.is_alive()
+    mq.wait(lambda: mq.last(f"{BASE}/availability") == b"offline")
+    time.sleep(0.5)
+    leftover = [t for t in set(threading.enumerate()) - threads_before if t.is_alive()]
+    assert [t.name for t in leftover if "paho" not in t.name.lower()] == []
+
+    # Runtime state from commands survives a restart; the config is untouched.
+    daemon, thread = start(config)
+    try:
+        mq.wait(lambda: mq.last(f"{BASE}/availability") == b"online")
+        mq.wait(lambda: mq.state(BASE).get("volume") == 30 and mq.state(BASE)["override"] == "sad")
+    finally:
+        daemon.stop()
+        thread.join(timeout=15)
+    assert config.player.volume == 70
+
+
+def test_a_corrupt_or_missing_track_is_flagged_and_the_music_goes_on(setup) -> None:
+    config, mq, music = setup
+    files = sorted(music.glob("*.ogg"))
+    for path in files[:8]:
+        path.write_bytes(os.urandom(3000))  # corrupt after the scan: VLC "ends at once"
+    for path in files[8:15]:
+        path.unlink()  # removed after the scan: VLC raises an error
+    good = {files[15].stem}
+    with Library(config.library.path) as lib:
+        # The one good track has no mood data, so it only plays once every other is gone.
+        (track,) = [t for t in lib.tracks() if Path(t.path) == files[15]]
+        lib.clear_mood(track.id, "file")
+        lib.transaction().commit()
+    daemon, thread = start(config)
+
+    def playing_good() -> bool:
+        title = (mq.state(BASE).get("now_playing") or {}).get("title", "")
+        return f"{int(title.split()[-1]):02d}" in good if title else False
+
+    try:
+        mq.wait(playing_good, timeout=60)
+    finally:
+        daemon.stop()
+        thread.join(timeout=15)
+    with Library(config.library.path) as lib:
+        flagged = [t for t in lib.tracks() if t.status == "failed"]
+    assert sorted(Path(t.path) for t in flagged) == files[:15]
+    reasons = {t.error for t in flagged}
+    assert any("length 0" in r for r in reasons) and any("could not play" in r for r in reasons)
+    assert mq.last(f"{BASE}/event/error") is not None
+
+
+def test_run_command_stops_cleanly_on_sigterm(setup, tmp_path: Path) -> None:
+    config, _, _ = setup
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "edge.cli", "run", "--library", str(config.library.path),
+         "--camera", config.camera.source, "--no-mqtt", "--audio-output", "dummy",
+         "--interval", "0.5"],
+        cwd=ROOT, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )  # fmt: skip
+    time.sleep(4)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "playing" in err and "stopped" in err
