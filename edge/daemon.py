@@ -15,7 +15,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
 
-from edge.camera import make_source
+from edge.camera import describe, make_source
 from edge.conductor import Clocks, Conductor
 from edge.control import CommandError, CommandTable, Rescan
 from edge.discovery import discovery_payload
@@ -110,7 +110,10 @@ class Daemon:
         stack.callback(player.stop, 0.0, False)
         self._reader = build_reader(config, taxonomy)
         cam = config.camera
-        policy = WatchdogPolicy(cam.stall_timeout_s, cam.retry_interval_s, cam.retry_max_s)
+        live = describe(cam.source) in {"device", "stream"}  # files may hold still scenes
+        policy = WatchdogPolicy(
+            cam.stall_timeout_s, cam.retry_interval_s, cam.retry_max_s, detect_frozen=live
+        )
         self._watchdog = CameraWatchdog(lambda: make_source(cam.source, cam.loop), policy)
         stack.callback(self._watchdog.close)
         publisher: Any = _NoPublisher()

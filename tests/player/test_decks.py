@@ -8,6 +8,7 @@ import wave
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from edge.events import DeckEnded, DeckFailed, DeckStarted, EventQueue
@@ -79,7 +80,14 @@ def test_file_output_records_what_was_played(vlc_available, make_tone, tmp_path:
     deck.release()
     with wave.open(str(out)) as rec:
         seconds = rec.getnframes() / rec.getframerate()
+        width = rec.getsampwidth()
+        frames = rec.readframes(rec.getnframes())
     assert seconds == pytest.approx(2.0, abs=0.25)
+    dtype = {2: np.int16, 4: np.float32}[width]
+    samples = np.frombuffer(frames, dtype=dtype).astype(np.float64)
+    scale = 32768.0 if width == 2 else 1.0
+    rms = float(np.sqrt(np.mean((samples / scale) ** 2)))
+    assert rms > 0.05  # the tone was written at 0.3 of full scale: real sound, not silence
 
 
 @pytest.mark.parametrize(
