@@ -9,7 +9,7 @@ import numpy as np
 
 
 def write_scene_change(path: Path, seconds_each: float = 8.0, fps: int = 10) -> Path:
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (320, 240))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), fps, (320, 240))
     rng = np.random.default_rng(0)
     still = np.full((240, 320, 3), 35, np.uint8)
     still[100:140, 100:220] = (50, 45, 40)
