@@ -54,6 +54,19 @@ def build_parser() -> argparse.ArgumentParser:
     _library_arg(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=_lazy("edge.commands", "cmd_library_list"))
+    p = lib.add_parser("stats", help="how many tracks have mood data from each source")
+    _library_arg(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=_lazy("edge.commands", "cmd_library_stats"))
+
+    p = sub.add_parser("tag", help="tag tracks by listening (musicnn in ONNX Runtime)")
+    _library_arg(p)
+    p.add_argument("--workers", type=_positive_int, default=1, help="parallel processes")
+    p.add_argument("--force", action="store_true", help="analyse every track again")
+    p.add_argument(
+        "--write-tags", action="store_true", help="write the mood into the files' own tags"
+    )
+    p.set_defaults(handler=_lazy("edge.commands", "cmd_tag"))
 
     p = sub.add_parser("recommend", help="read a photo's mood and list the tracks it would play")
     p.add_argument("photo", type=Path)

@@ -145,3 +145,62 @@ def cmd_config_check(args: argparse.Namespace) -> int:
         print_json(masked(config))
     print(f"{args.file}: ok")
     return 0
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    from player.tagging import tag_library
+
+    config = _config(args)
+    with _library(args, config) as library:
+        report = tag_library(
+            library,
+            active_taxonomy(config),
+            workers=args.workers,
+            force=args.force,
+            write_tags=args.write_tags,
+            progress=ProgressBar("tag"),
+        )
+    print(f"analysed {report.analysed} tracks, {len(report.failed)} could not be analysed")
+    for path, why in report.failed:
+        print(f"  not analysed: {path}: {why}")
+    if args.write_tags:
+        print(f"wrote the mood into {report.written} files, {len(report.write_failed)} failed")
+        for path, why in report.write_failed:
+            print(f"  not written: {path}: {why}")
+    return 0
+
+
+def cmd_library_stats(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    config = _config(args)
+    with _library(args, config) as library:
+        tracks = library.tracks()
+        errors = library.analysis_errors()
+    sources = Counter(t.to_dict()["source"] for t in tracks if t.status == "ok")
+    moods = Counter(t.mood.mood for t in tracks if t.mood is not None and t.status == "ok")
+    flagged = Counter(t.status for t in tracks if t.status != "ok")
+    if args.json:
+        print_json(
+            {"tracks": len(tracks), "sources": dict(sources), "moods": dict(moods),
+             "flagged": dict(flagged), "analysis_errors": len(errors)}
+        )  # fmt: skip
+        return 0
+    print(f"{len(tracks)} tracks ({sum(flagged.values())} flagged: {dict(flagged) or 'none'})")
+    print("mood data by source:")
+    _bars(sources, ["file", "imported", "analysed", "genre", "none"])
+    print("moods:")
+    _bars(moods, sorted(moods, key=lambda m: -moods[m]))
+    if errors:
+        print(f"{len(errors)} tracks could not be analysed (see 'moodcast tag' output)")
+    return 0
+
+
+def _bars(counts: dict[str, int], order: list[str]) -> None:
+    """A table, with a small bar chart where the terminal can show one."""
+    top = max(counts.values(), default=0) or 1
+    fancy = sys.stdout.isatty() and (sys.stdout.encoding or "").lower().startswith("utf")
+    for key in order:
+        n = counts.get(key, 0)
+        bar = ("█" if fancy else "#") * round(30 * n / top)
+        print(f"  {key:<12} {n:>6}  {bar}")

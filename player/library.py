@@ -60,6 +60,17 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (match_key, tag, origin)
     );
     """,
+    """
+    CREATE TABLE analyses (
+        track_id INTEGER PRIMARY KEY REFERENCES tracks(id) ON DELETE CASCADE,
+        size INTEGER NOT NULL,
+        mtime REAL NOT NULL,
+        tags TEXT NOT NULL DEFAULT '{}',
+        features TEXT NOT NULL DEFAULT '{}',
+        error TEXT NOT NULL DEFAULT '',
+        analysed_at REAL NOT NULL
+    );
+    """,
 )
 
 
@@ -245,6 +256,55 @@ class Library:
     def ids_by_match_key(self, key: str) -> list[int]:
         rows = self._db.execute("SELECT id FROM tracks WHERE match_key = ?", (key,))
         return [int(r[0]) for r in rows]
+
+    # -- audio analysis -------------------------------------------------------------------
+
+    def tracks_to_analyse(self, force: bool) -> list[tuple[int, str]]:
+        """(id, path) of playable tracks never analysed, or changed since (all with force)."""
+        rows = self._db.execute(
+            "SELECT t.id, t.path FROM tracks t LEFT JOIN analyses a ON a.track_id = t.id"
+            " WHERE t.status = 'ok' AND (? OR a.track_id IS NULL OR a.size != t.size"
+            " OR a.mtime != t.mtime) ORDER BY t.path",
+            (force,),
+        )
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    def save_analysis(
+        self, track_id: int, tags: dict[str, float], features: dict[str, float], error: str
+    ) -> None:
+        """Store one result in its own transaction, so that a killed run loses nothing else."""
+        with self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO analyses SELECT id, size, mtime, ?, ?, ?, ?"
+                " FROM tracks WHERE id = ?",
+                (json.dumps(tags), json.dumps(features), error, time.time(), track_id),
+            )
+
+    def analyses(self) -> list[tuple[int, dict[str, float], dict[str, float]]]:
+        """Successful analyses of tracks still in the library."""
+        rows = self._db.execute(
+            "SELECT a.track_id, a.tags, a.features FROM analyses a JOIN tracks t"
+            " ON t.id = a.track_id WHERE a.error = '' AND t.status = 'ok'"
+        )
+        return [(int(r[0]), json.loads(r[1]), json.loads(r[2])) for r in rows]
+
+    def analysis_errors(self) -> list[tuple[str, str]]:
+        rows = self._db.execute(
+            "SELECT t.path, a.error FROM analyses a JOIN tracks t ON t.id = a.track_id"
+            " WHERE a.error != '' ORDER BY t.path"
+        )
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    def restamp(self, track_id: int, size: int, mtime: float) -> None:
+        """Record a file's new size/mtime after moodcast itself wrote its tags."""
+        with self._db:
+            self._db.execute(
+                "UPDATE tracks SET size = ?, mtime = ? WHERE id = ?", (size, mtime, track_id)
+            )
+            self._db.execute(
+                "UPDATE analyses SET size = ?, mtime = ? WHERE track_id = ?",
+                (size, mtime, track_id),
+            )
 
     # -- community tags -------------------------------------------------------------------
 

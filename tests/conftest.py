@@ -186,3 +186,9 @@ def vlc_available() -> None:
     except (ImportError, OSError):
         ok = False
     require(ok, "libVLC (apt install libvlc5 vlc-plugin-base libvlc-bin)")
+
+
+@pytest.fixture(scope="session")
+def wesnoth() -> Path:
+    require((MEDIA / "wesnoth" / "battle.ogg").is_file(), "Wesnoth music in .cache/media")
+    return MEDIA / "wesnoth"

@@ -1,0 +1,73 @@
+"""One small class per ONNX model: the musicnn taggers on ONNX Runtime.
+
+Resolves the file from the manifest, refuses a file whose sha256 does not match, pins the
+thread count, reads the input name from the session and warms up once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from edge.errors import MoodcastError
+from models.audio import N_MELS, PATCH_FRAMES
+
+logger = logging.getLogger(__name__)
+
+MODELS_DIR = Path(__file__).parent / "musicnn"
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class TagOutput:
+    tags: dict[str, float]  # mean probability over patches
+    embedding: NDArray[np.float32]
+
+
+class MusicnnTagger:
+    def __init__(self, name: str, models_dir: Path = MODELS_DIR, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        manifest = json.loads((models_dir / "manifest.json").read_text(encoding="utf-8"))
+        entry = manifest["models"].get(name)
+        if entry is None:
+            raise MoodcastError(f"model {name!r} is not in {models_dir}/manifest.json")
+        path = models_dir / entry["file"]
+        if not path.is_file():
+            raise MoodcastError(
+                f"model file {path} is missing", "reinstall moodcast or rerun convert_musicnn.py"
+            )
+        if sha256(path) != entry["sha256"]:
+            raise MoodcastError(
+                f"model file {path} does not match its manifest checksum (damaged or replaced)",
+                "restore the file from the moodcast release",
+            )
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.input_name = self.session.get_inputs()[0].name
+        self.labels: list[str] = entry["labels"]
+        self.name = name
+        self(np.zeros((1, PATCH_FRAMES, N_MELS), np.float32))  # warm-up
+
+    def __call__(self, batch: NDArray[np.float32]) -> TagOutput:
+        tags, embedding = self.session.run(None, {self.input_name: batch})
+        mean = np.asarray(tags, dtype=np.float64).mean(axis=0)
+        return TagOutput(
+            dict(zip(self.labels, (float(v) for v in mean), strict=True)),
+            np.asarray(embedding, dtype=np.float32).mean(axis=0),
+        )

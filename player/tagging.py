@@ -1,0 +1,191 @@
+"""``moodcast tag``: analyse tracks by listening, in parallel, resumably, and safely.
+
+Workers are separate processes (ONNX Runtime and decoding are CPU-bound); the parent alone
+writes to the database, one committed transaction per track, so a run killed at any moment
+(kill -9 included) leaves a consistent database and the next run picks up where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from models.mood import Taxonomy
+from player.analysis import Analysis, calibrate
+from player.library import Library, TrackMood
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]
+
+_taggers: dict[str, Any] = {}
+
+
+def _init_worker() -> None:
+    from models.tagger_session import MusicnnTagger
+
+    for name in ("msd_musicnn", "mtt_musicnn"):
+        _taggers[name] = MusicnnTagger(name, threads=1)
+
+
+def analyse_file(path: str) -> tuple[dict[str, float], dict[str, float]]:
+    """Tag probabilities (prefixed msd:/mtt:) and audio features of one file."""
+    from models import audio
+
+    if not _taggers:
+        _init_worker()
+    samples = audio.load_excerpts(Path(path))
+    power = audio.power_spectrogram(samples)
+    rep = audio.log_mel(power)
+    batch = audio.patches(rep)
+    tags: dict[str, float] = {}
+    for name, tagger in _taggers.items():
+        prefix = name.split("_")[0]
+        tags.update({f"{prefix}:{k}": round(v, 6) for k, v in tagger(batch).tags.items()})
+    return tags, audio.features(samples, power, rep).as_dict()
+
+
+def _job(path: str) -> tuple[str, dict[str, float], dict[str, float], str]:
+    from models.audio import AudioError
+
+    try:
+        tags, feats = analyse_file(path)
+    except AudioError as exc:
+        return path, {}, {}, str(exc)
+    except OSError as exc:
+        return path, {}, {}, f"cannot read file ({exc.strerror or exc})"
+    return path, tags, feats, ""
+
+
+@dataclass
+class TagReport:
+    analysed: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    written: int = 0
+    write_failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _results(
+    paths: list[str], workers: int
+) -> Iterator[tuple[str, dict[str, float], dict[str, float], str]]:
+    if workers <= 1:
+        for path in paths:
+            yield _job(path)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker) as pool:
+        futures = [pool.submit(_job, p) for p in paths]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def tag_library(
+    library: Library,
+    taxonomy: Taxonomy,
+    workers: int = 1,
+    force: bool = False,
+    write_tags: bool = False,
+    progress: Progress | None = None,
+) -> TagReport:
+    todo = library.tracks_to_analyse(force)
+    ids = {path: track_id for track_id, path in todo}
+    report = TagReport()
+    for done, (path, tags, feats, error) in enumerate(_results(list(ids), workers), 1):
+        library.save_analysis(ids[path], tags, feats, error)
+        if error:
+            logger.warning("cannot analyse %s: %s", path, error)
+            report.failed.append((path, error))
+        else:
+            report.analysed += 1
+        if progress:
+            progress(done, len(todo), Path(path).name)
+    recalibrate(library, taxonomy)
+    if write_tags:
+        _write_all(library, report)
+    return report
+
+
+def recalibrate(library: Library, taxonomy: Taxonomy) -> None:
+    """Re-rank every analysed track against the whole library and store its mood."""
+    analyses = [Analysis(i, t, f) for i, t, f in library.analyses()]
+    with library.transaction():
+        for track_id, mood in calibrate(analyses, taxonomy).items():
+            library.set_mood(track_id, mood)
+
+
+def _write_all(library: Library, report: TagReport) -> None:
+    for track in library.tracks(playable_only=True):
+        if track.mood is None or track.mood.source != "analysed":
+            continue  # never overwrite a user's own tag or touch untagged files
+        try:
+            write_mood_tag(Path(track.path), track.mood)
+        except (OSError, ValueError) as exc:
+            report.write_failed.append((track.path, str(exc)))
+            continue
+        stat = Path(track.path).stat()
+        library.restamp(track.id, stat.st_size, stat.st_mtime)
+        report.written += 1
+
+
+def write_mood_tag(path: Path, mood: TrackMood) -> None:
+    """Write the mood into the file's own tag (ID3 TMOO / Vorbis MOOD) without risk.
+
+    The tag is written to a copy beside the file, the copy is checked, and only then replaces
+    the original in one rename: on any error the original is untouched.
+    """
+    import mutagen
+
+    # Respect read-only files even when running as root (where os.access says yes).
+    read_only = not path.stat().st_mode & 0o222 or not os.access(path, os.W_OK)
+    if read_only or not os.access(path.parent, os.W_OK):
+        raise OSError(f"{path} is read-only")
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".moodcast-", suffix=path.suffix)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        shutil.copy2(path, tmp)
+        _set_mood(tmp, mood.mood)
+        check = mutagen.File(tmp)
+        if check is None or not getattr(check.info, "length", 0):
+            raise ValueError("the tagged copy does not read back as audio")
+        os.replace(tmp, path)
+    except Exception:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _set_mood(path: Path, mood: str) -> None:
+    import mutagen
+    from mutagen.id3 import ID3, TMOO, ID3NoHeaderError
+
+    try:
+        if path.suffix.lower() == ".mp3":
+            try:
+                id3 = ID3(path)
+            except ID3NoHeaderError:
+                id3 = ID3()
+            id3.add(TMOO(encoding=3, text=[mood]))
+            id3.save(path)
+            return
+        audio = mutagen.File(path)
+        if audio is None:
+            raise ValueError("not a recognised audio file")
+        if audio.tags is None:
+            audio.add_tags()
+        if path.suffix.lower() in {".wav"}:
+            audio.tags.add(TMOO(encoding=3, text=[mood]))
+        elif path.suffix.lower() == ".m4a":
+            audio.tags["----:com.apple.iTunes:MOOD"] = [mood.encode()]
+        else:
+            audio.tags["MOOD"] = [mood]
+        audio.save()
+    except mutagen.MutagenError as exc:
+        raise ValueError(f"cannot write tags ({exc})") from exc
