@@ -110,7 +110,8 @@ def calibrate(analyses: Sequence[Analysis], taxonomy: Taxonomy) -> dict[int, Tra
         probs = taxonomy.probabilities(v, ar)
         hinted = taxonomy.estimate_from_tags(words, 0.5, "analysed")
         if hinted is not None:
-            probs = {n: 0.8 * probs[n] + 0.2 * hinted.probabilities[n] for n in probs}
+            # A light touch: ranks of single tags are noisy, the position decides the mood.
+            probs = {n: 0.9 * probs[n] + 0.1 * hinted.probabilities[n] for n in probs}
         mood = max(probs, key=lambda n: probs[n])
         result[a.track_id] = TrackMood("analysed", taxonomy.name, mood, v, ar, probs, words)
     return result
