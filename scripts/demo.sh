@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on its embedded defaults, with real media from Debian packages:
-# scan a real music folder, import community mood tags, recommend tracks for two clearly
+# scan a real music folder, tag it by listening, import community mood tags, recommend
+# tracks for two clearly
 # different photographs, then run the daemon on OpenCV's sample pedestrian video with a
 # local Mosquitto broker. Run scripts/setup.sh first.
 #   MOODCAST_DEMO_SECONDS=0 scripts/demo.sh   runs the daemon until Ctrl-C
@@ -12,6 +13,7 @@ demo=.cache/demo
 db=$demo/library.db
 mkdir -p "$demo"
 $mc scan .cache/media/music --library "$db"
+$mc tag --library "$db" --workers 2
 if [ -d ../shared/data/lastfm_moods ]; then
   $mc import-tags ../shared/data/lastfm_moods/*.csv --library "$db"
 fi
