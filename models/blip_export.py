@@ -1,0 +1,255 @@
+"""Export a BLIP captioner to ONNX Runtime graphs (needs the ``[export]`` extra: torch).
+
+Two graphs, as measured best in FINDINGS.md:
+- ``encoder``: pixels → the cross-attention keys/values of every text layer, computed once per
+  image (otherwise every generated token would recompute them);
+- ``decoder``: input ids + one past key and one past value per layer + the cross K/V →
+  last-position logits and the present K/V. The decoder forward is re-implemented over the
+  model's own weights, so transformers' changing cache classes do not matter. The LM head is
+  written as ``F.linear(h, word_embeddings)`` so the tied matrix is stored once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F  # noqa: N812
+from torch import Tensor, nn
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "Salesforce/blip-image-captioning-base"
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+
+
+class EncoderGraph(nn.Module):
+    def __init__(self, model: Any, interpolate: bool) -> None:
+        super().__init__()
+        self.vision = model.vision_model
+        self.layers = model.text_decoder.bert.encoder.layer
+        self.heads = model.config.text_config.num_attention_heads
+        self.interpolate = interpolate
+
+    def forward(self, pixel_values: Tensor) -> tuple[Tensor, ...]:
+        image = self.vision(pixel_values, interpolate_pos_encoding=self.interpolate)[0]
+        out: list[Tensor] = []
+        for layer in self.layers:
+            cross = layer.crossattention.self
+            out += [_heads(cross.key(image), self.heads), _heads(cross.value(image), self.heads)]
+        return tuple(out)
+
+
+def _heads(x: Tensor, heads: int) -> Tensor:
+    b, n, d = x.shape
+    return x.view(b, n, heads, d // heads).transpose(1, 2)
+
+
+def _merge(x: Tensor) -> Tensor:
+    b, h, n, d = x.shape
+    return x.transpose(1, 2).reshape(b, n, h * d)
+
+
+class DecoderGraph(nn.Module):
+    def __init__(self, model: Any) -> None:
+        super().__init__()
+        bert = model.text_decoder.bert
+        self.embeddings = bert.embeddings
+        self.layers = bert.encoder.layer
+        self.head = model.text_decoder.cls.predictions
+        self.heads = model.config.text_config.num_attention_heads
+        self.n = len(self.layers)
+
+    def forward(self, input_ids: Tensor, *kv: Tensor) -> tuple[Tensor, ...]:
+        past, cross = kv[: 2 * self.n], kv[2 * self.n :]
+        past_len = past[0].shape[2]
+        steps = input_ids.shape[1]
+        positions = torch.arange(steps, device=input_ids.device) + past_len
+        emb = self.embeddings
+        h = emb.LayerNorm(emb.word_embeddings(input_ids) + emb.position_embeddings(positions))
+        # Causal mask for the new positions over all keys (past + new).
+        key_pos = torch.arange(past_len + steps, device=input_ids.device)
+        mask = (key_pos[None, :] > positions[:, None]).float() * torch.finfo(h.dtype).min
+        present: list[Tensor] = []
+        for i, layer in enumerate(self.layers):
+            sa = layer.attention.self
+            q = _heads(sa.query(h), self.heads)
+            k = torch.cat([past[2 * i], _heads(sa.key(h), self.heads)], dim=2)
+            v = torch.cat([past[2 * i + 1], _heads(sa.value(h), self.heads)], dim=2)
+            present += [k, v]
+            attn = _attend(q, k, v, mask)
+            a = layer.attention.output(attn, h)
+            ca = layer.crossattention.self
+            c = _attend(_heads(ca.query(a), self.heads), cross[2 * i], cross[2 * i + 1], None)
+            c = layer.crossattention.output(c, a)
+            h = layer.output(layer.intermediate(c), c)
+        last = self.head.transform(h[:, -1])
+        logits = F.linear(last, emb.word_embeddings.weight, self.head.bias)
+        return (logits, *present)
+
+
+def _attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None) -> Tensor:
+    scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores + mask
+    return _merge(torch.softmax(scores, dim=-1) @ v)
+
+
+def greedy_reference(
+    model: Any, pixel_values: Tensor, prompt_ids: list[int], new: int
+) -> list[int]:
+    """Token ids from transformers' own greedy generate, for parity checks."""
+    cfg = model.config.text_config
+    ids = torch.tensor([[cfg.bos_token_id, *prompt_ids, cfg.sep_token_id]])
+    with torch.no_grad():
+        out = model.generate(pixel_values=pixel_values, input_ids=ids, max_new_tokens=new,
+                             do_sample=False, num_beams=1)  # fmt: skip
+    return [int(t) for t in out[0]]
+
+
+def export(model: Any, out: Path, image_size: int, tokenizer_json: str, source: str,
+           quantize: bool = True) -> dict[str, Any]:  # fmt: skip
+    """Write encoder/decoder graphs (fp32 and int8), tokenizer and manifest into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    model = model.eval()
+    cfg = model.config
+    t = cfg.text_config
+    n, heads = t.num_hidden_layers, t.num_attention_heads
+    head_dim = t.hidden_size // heads
+    native = cfg.vision_config.image_size
+    pixels = torch.randn(2, 3, image_size, image_size)
+    encoder = EncoderGraph(model, interpolate=image_size != native)
+    kv_names = [f"{kind}.{i}" for i in range(n) for kind in ("key", "value")]
+    with torch.no_grad():
+        cross = encoder(pixels)
+    torch.onnx.export(
+        encoder, (pixels,), out / "encoder.onnx", input_names=["pixel_values"],
+        output_names=[f"cross_{x}" for x in kv_names], opset_version=17, dynamo=False,
+        dynamic_axes={"pixel_values": {0: "batch"}, **{f"cross_{x}": {0: "batch"} for x in kv_names}},
+    )  # fmt: skip
+    past = [torch.zeros(2, heads, 3, head_dim) for _ in range(2 * n)]
+    ids = torch.tensor([[t.bos_token_id, 5], [t.bos_token_id, 6]])
+    decoder = DecoderGraph(model)
+    axes: dict[str, dict[int, str]] = {
+        "input_ids": {0: "batch", 1: "steps"},
+        "logits": {0: "batch"},
+    }
+    axes.update({f"past_{x}": {0: "batch", 2: "past"} for x in kv_names})
+    axes.update({f"present_{x}": {0: "batch", 2: "total"} for x in kv_names})
+    axes.update({f"cross_{x}": {0: "batch"} for x in kv_names})
+    torch.onnx.export(
+        decoder, (ids, *past, *cross), out / "decoder.onnx",
+        input_names=["input_ids", *[f"past_{x}" for x in kv_names], *[f"cross_{x}" for x in kv_names]],
+        output_names=["logits", *[f"present_{x}" for x in kv_names]],
+        opset_version=17, dynamo=False, dynamic_axes=axes,
+    )  # fmt: skip
+    files = ["encoder.onnx", "decoder.onnx"]
+    if quantize:
+        files += quantize_int8(out, ["encoder", "decoder"])
+    (out / "tokenizer.json").write_text(tokenizer_json, encoding="utf-8")
+    files.append("tokenizer.json")
+    manifest = {
+        "kind": "blip-captioner",
+        "source": source,
+        "image_size": image_size,
+        "mean": list(CLIP_MEAN),
+        "std": list(CLIP_STD),
+        "layers": n,
+        "heads": heads,
+        "head_dim": head_dim,
+        "bos_token_id": t.bos_token_id,
+        "sep_token_id": t.sep_token_id,
+        "pad_token_id": t.pad_token_id,
+        "files": {
+            f: {"sha256": _sha256(out / f), "bytes": (out / f).stat().st_size} for f in files
+        },
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
+def quantize_int8(out: Path, names: list[str]) -> list[str]:
+    """Dynamic int8, per channel (FINDINGS: per-tensor loses too much)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    written = []
+    for name in names:
+        target = out / f"{name}.int8.onnx"
+        quantize_dynamic(out / f"{name}.onnx", target, per_channel=True,
+                         weight_type=QuantType.QInt8)  # fmt: skip
+        written.append(target.name)
+    return written
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def tiny_tokenizer_json() -> str:
+    """A small WordPiece tokenizer (BERT-style, uncased) for tiny test models."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
+
+    words = ["a", "an", "the", "of", "in", "on", "at", "with", "and", "two", "three", "people", "person", "man", "woman", "dog", "cat", "car", "street", "beach", "room", "table", "bright", "dark", "sunny", "night", "party", "crowd", "sitting", "standing", "walking", "smiling", "laughing", "red", "blue", "green", "yellow", "white", "black", "picture", "photo", "of", "group", "small", "large", "old", "young", "city", "park", "water", "tree", "sky", "light", "lamp"]  # fmt: skip
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *dict.fromkeys(words), "[DEC]"]
+    tok = Tokenizer(models.WordPiece({w: i for i, w in enumerate(vocab)}, unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece()
+    tok.add_special_tokens(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[DEC]"])
+    return str(tok.to_str())
+
+
+def tiny_blip(vocab_size: int, seed: int = 0, image_size: int = 64) -> Any:
+    """A small random BLIP whose captions depend on the image (weights scaled for that)."""
+    from transformers import BlipConfig, BlipForConditionalGeneration
+
+    torch.manual_seed(seed)
+    config = BlipConfig(
+        vision_config={"image_size": image_size, "patch_size": 16, "hidden_size": 32,
+                       "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64},
+        text_config={"vocab_size": vocab_size, "hidden_size": 32, "num_hidden_layers": 2,
+                     "num_attention_heads": 2, "intermediate_size": 64, "encoder_hidden_size": 32,
+                     "bos_token_id": vocab_size - 1, "sep_token_id": 3, "pad_token_id": 0,
+                     "eos_token_id": 3, "max_position_embeddings": 64},
+    )  # fmt: skip
+    model = BlipForConditionalGeneration(config).eval()
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        # BLIP initialises vision weights with std 1e-10: the image would not reach the
+        # caption at all. Give the vision tower and the cross-attention real weights.
+        for p in model.vision_model.parameters():
+            if p.dim() >= 2:
+                p.copy_(torch.randn(p.shape, generator=generator) * 0.15)
+        for layer in model.text_decoder.bert.encoder.layer:
+            for name, p in layer.crossattention.named_parameters():
+                if p.dim() >= 2:
+                    p.mul_(8.0)
+                elif "LayerNorm.weight" in name:
+                    p.fill_(3.0)
+    return model
+
+
+def load_pretrained(model_id: str) -> tuple[Any, str]:
+    """A captioning checkpoint (hub id or local folder) and its tokenizer as JSON."""
+    from transformers import BlipForConditionalGeneration, BlipProcessor
+
+    processor = BlipProcessor.from_pretrained(model_id)
+    model = BlipForConditionalGeneration.from_pretrained(model_id)
+    return model, processor.tokenizer.backend_tokenizer.to_str()
+
+
+def preprocess_reference(image_rgb: np.ndarray, size: int) -> Tensor:
+    """BLIP's processor steps with PIL, for parity checks."""
+    from PIL import Image
+
+    img = Image.fromarray(image_rgb).resize((size, size), Image.BICUBIC)
+    arr = np.asarray(img, dtype=np.float32) / 255.0
+    arr = (arr - np.array(CLIP_MEAN, np.float32)) / np.array(CLIP_STD, np.float32)
+    return torch.from_numpy(arr.transpose(2, 0, 1)[None].copy())

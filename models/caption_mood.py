@@ -1,0 +1,64 @@
+"""Caption → mood on the device: sentence embeddings compared with each mood's sentences."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge.errors import MoodcastError
+from models.captioner import make_session, verified
+from models.mood import MoodEstimate, Taxonomy
+
+
+class CaptionMood:
+    """Reads a caption into a :class:`MoodEstimate` for the active taxonomy."""
+
+    def __init__(self, models_dir: Path, taxonomy: Taxonomy, precision: str = "int8",
+                 threads: int = 1, temperature: float = 0.05) -> None:  # fmt: skip
+        from tokenizers import Tokenizer
+
+        self.dir = Path(models_dir).expanduser()
+        try:
+            manifest: dict[str, Any] = json.loads((self.dir / "text_manifest.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise MoodcastError(f"no caption→mood model in {self.dir} ({exc})",
+                                "run 'moodcast models export --out DIR'") from exc  # fmt: skip
+        entry = manifest["taxonomies"].get(taxonomy.name)
+        if entry is None:
+            raise MoodcastError(
+                f"the caption→mood model in {self.dir} has no mood sentences for taxonomy "
+                f"{taxonomy.name!r} (it has {', '.join(manifest['taxonomies'])})",
+                "export the models again with this taxonomy, or use the scene reader",
+            )
+        name = "text.int8.onnx" if precision == "int8" else "text.onnx"
+        self.session = make_session(verified(self.dir, manifest, name), threads,
+                                    ["CPUExecutionProvider"])  # fmt: skip
+        self.tokenizer = Tokenizer.from_file(
+            str(verified(self.dir, manifest, "text_tokenizer.json"))
+        )
+        vectors = np.load(verified(self.dir, manifest, entry["file"]))
+        self.taxonomy = taxonomy
+        self.moods = [m for m in taxonomy.names if m in vectors.files]
+        self.vectors = [vectors[m] for m in self.moods]
+        self.temperature = temperature
+
+    def embed(self, text: str) -> np.ndarray:
+        enc = self.tokenizer.encode(text)
+        ids = np.array([enc.ids], dtype=np.int64)
+        (vector,) = self.session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})
+        return np.asarray(vector[0], dtype=np.float32)
+
+    def read(self, caption: str) -> MoodEstimate:
+        vector = self.embed(caption)
+        sims = np.array([float((v @ vector).max()) for v in self.vectors])
+        weights = np.exp((sims - sims.max()) / self.temperature)
+        probs = dict(zip(self.moods, (weights / weights.sum()).tolist(), strict=True))
+        anchors = [self.taxonomy.get(m) for m in self.moods]
+        valence = float(sum(p * a.valence for p, a in zip(probs.values(), anchors, strict=True)))
+        arousal = float(sum(p * a.arousal for p, a in zip(probs.values(), anchors, strict=True)))
+        confidence = float(min(1.0, max(0.0, (sims.max() - np.median(sims)) * 5)))
+        evidence = {"caption": caption, "caption_similarity": round(float(sims.max()), 4)}
+        return MoodEstimate(valence, arousal, probs, confidence, evidence)

@@ -1,0 +1,149 @@
+"""The on-device captioner: BLIP's exported graphs on ONNX Runtime, no torch at run time.
+
+numpy + onnxruntime + tokenizers + Pillow. Preprocessing equals BlipImageProcessor
+(RGB → square bicubic resize → /255 → CLIP mean/std → CHW); decoding is greedy with a KV
+cache, stops on [SEP], and masks [SEP] while under ``min_new_tokens`` — token for token what
+``generate(do_sample=False, num_beams=1)`` does.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from edge.errors import MoodcastError
+from models.tagger_session import sha256
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Caption:
+    text: str
+    tokens: list[int]
+    encoder_ms: float
+    decoder_ms: float
+
+
+def load_manifest(models_dir: Path, kind: str) -> dict[str, Any]:
+    path = models_dir / "manifest.json"
+    try:
+        manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise MoodcastError(
+            f"no readable model manifest at {path} ({exc})",
+            "run 'moodcast models export --out DIR' and point reader.models_dir at DIR",
+        ) from exc
+    if manifest.get("kind") != kind:
+        raise MoodcastError(f"{path} describes {manifest.get('kind')!r}, not {kind!r}",
+                            "point reader.models_dir at the folder the export wrote")  # fmt: skip
+    return manifest
+
+
+def verified(models_dir: Path, manifest: dict[str, Any], name: str) -> Path:
+    """The path of a manifest file, refused when missing or when its sha256 differs."""
+    entry = manifest["files"].get(name)
+    path = models_dir / name
+    if entry is None or not path.is_file():
+        raise MoodcastError(f"model file {path} is missing", "export the models again")
+    if sha256(path) != entry["sha256"]:
+        raise MoodcastError(f"model file {path} does not match its manifest checksum",
+                            "the file is damaged or was replaced: export the models again")  # fmt: skip
+    return path
+
+
+def make_session(path: Path, threads: int, providers: list[str], arena: bool = False) -> Any:
+    """An ORT session with pinned threads and the requested providers that are installed."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.enable_cpu_mem_arena = arena  # the arena keeps peak activations resident
+    available = set(ort.get_available_providers())
+    chosen = [p for p in providers if p in available] or ["CPUExecutionProvider"]
+    missing = [p for p in providers if p not in available]
+    if missing:
+        logger.warning("execution providers not installed, skipped: %s", ", ".join(missing))
+    session = ort.InferenceSession(str(path), options, providers=chosen)
+    logger.info("%s on %s", path.name, ", ".join(session.get_providers()))
+    return session
+
+
+class BlipCaptioner:
+    def __init__(
+        self,
+        models_dir: Path,
+        precision: str = "int8",
+        threads: int = 2,
+        providers: list[str] | None = None,
+        prompt: str = "",
+        max_new_tokens: int = 20,
+        min_new_tokens: int = 0,
+    ) -> None:
+        from tokenizers import Tokenizer
+
+        self.dir = Path(models_dir).expanduser()
+        m = load_manifest(self.dir, "blip-captioner")
+        suffix = ".int8.onnx" if precision == "int8" else ".onnx"
+        providers = providers or ["CPUExecutionProvider"]
+        self.encoder = make_session(verified(self.dir, m, f"encoder{suffix}"), threads, providers)
+        self.decoder = make_session(verified(self.dir, m, f"decoder{suffix}"), threads, providers)
+        self.tokenizer = Tokenizer.from_file(str(verified(self.dir, m, "tokenizer.json")))
+        self.size, self.layers = int(m["image_size"]), int(m["layers"])
+        self.heads, self.head_dim = int(m["heads"]), int(m["head_dim"])
+        self.mean = np.array(m["mean"], np.float32)
+        self.std = np.array(m["std"], np.float32)
+        self.bos, self.sep = int(m["bos_token_id"]), int(m["sep_token_id"])
+        self.prompt_ids = self._prompt(prompt)
+        self.max_new, self.min_new = max_new_tokens, min_new_tokens
+        self.kv_names = [f"{k}.{i}" for i in range(self.layers) for k in ("key", "value")]
+
+    def _prompt(self, prompt: str) -> list[int]:
+        if not prompt:
+            return []
+        ids: list[int] = self.tokenizer.encode(prompt, add_special_tokens=False).ids
+        return ids
+
+    def preprocess(self, frame_bgr: NDArray[np.uint8]) -> NDArray[np.float32]:
+        from PIL import Image
+
+        rgb = np.ascontiguousarray(frame_bgr[..., ::-1]) if frame_bgr.ndim == 3 else frame_bgr
+        img = Image.fromarray(rgb).convert("RGB").resize((self.size, self.size), Image.BICUBIC)
+        arr = (np.asarray(img, dtype=np.float32) / 255.0 - self.mean) / self.std
+        return arr.transpose(2, 0, 1)[None].astype(np.float32)
+
+    def __call__(self, frame_bgr: NDArray[np.uint8]) -> Caption:
+        return self.caption_pixels(self.preprocess(frame_bgr))
+
+    def caption_pixels(self, pixels: NDArray[np.float32]) -> Caption:
+        start = time.perf_counter()
+        cross = self.encoder.run(None, {"pixel_values": pixels})
+        encoded = time.perf_counter()
+        feeds: dict[str, Any] = {f"cross_{n}": c for n, c in zip(self.kv_names, cross, strict=True)}
+        empty = np.zeros((1, self.heads, 0, self.head_dim), np.float32)
+        past = [empty] * len(self.kv_names)
+        step = np.array([[self.bos, *self.prompt_ids]], dtype=np.int64)
+        tokens: list[int] = []
+        for i in range(self.max_new):
+            feeds["input_ids"] = step
+            feeds.update({f"past_{n}": p for n, p in zip(self.kv_names, past, strict=True)})
+            logits, *past = self.decoder.run(None, feeds)
+            if i < self.min_new:
+                logits[:, self.sep] = -np.inf
+            token = int(np.argmax(logits[0]))
+            tokens.append(token)
+            if token == self.sep:
+                break
+            step = np.array([[token]], dtype=np.int64)
+        done = time.perf_counter()
+        text = self.tokenizer.decode([t for t in tokens if t != self.sep])
+        return Caption(text.strip(), tokens, (encoded - start) * 1000, (done - encoded) * 1000)
