@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=_positive_int, default=5, help="tracks to list (default 5)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--seed", type=int, help="seed the random draw (repeatable output)")
+    p.add_argument("--reader", choices=["scene", "caption", "fused"], help="how to read the photo")
+    p.add_argument("--models", type=Path, help="folder written by 'moodcast models export'")
     p.set_defaults(handler=_lazy("edge.commands", "cmd_recommend"))
 
     cfg = sub.add_parser("config", help="configuration").add_subparsers(
@@ -83,6 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path)
     p.add_argument("--print", action="store_true", help="print the effective config")
     p.set_defaults(handler=_lazy("edge.commands", "cmd_config_check"))
+
+    models = sub.add_parser("models", help="on-device models").add_subparsers(
+        dest="models_command", required=True, parser_class=_Parser
+    )
+    p = models.add_parser("export", help="export BLIP and the caption→mood model to ONNX")
+    p.add_argument("--model", default=None, help="hub id or folder of a BLIP checkpoint")
+    p.add_argument("--tiny", action="store_true", help="a small random BLIP, for tests")
+    p.add_argument("--image-size", type=_positive_int, help="input size (default: the model's)")
+    p.add_argument("--no-text", action="store_true", help="skip the caption→mood model")
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(handler=_lazy("edge.model_commands", "cmd_models_export"))
 
     _add_daemon_commands(sub)
     return parser

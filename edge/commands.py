@@ -100,7 +100,12 @@ def cmd_library_list(args: argparse.Namespace) -> int:
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
-    config = _config(args)
+    overrides = {}
+    if args.reader:
+        overrides["reader.kind"] = args.reader
+    if args.models:
+        overrides["reader.models_dir"] = str(args.models)
+    config = load_config(args.config, overrides)
     taxonomy = active_taxonomy(config)
     frame = load_photo(args.photo)
     estimate = build_reader(config, taxonomy).read(frame)
@@ -128,7 +133,9 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         ]
         print_json(result)
         return 0
-    ev = ", ".join(f"{k} {v}" for k, v in estimate.evidence.items())
+    ev = ", ".join(f"{k} {v}" for k, v in estimate.evidence.items() if k != "caption")
+    if "caption" in estimate.evidence:
+        print(f"caption: {estimate.evidence['caption']}")
     print(
         f"mood: {estimate.mood} (valence {estimate.valence:+.2f}, arousal "
         f"{estimate.arousal:+.2f}, confidence {estimate.confidence:.2f})\nevidence: {ev}"

@@ -80,6 +80,7 @@ class Conductor:
         self.camera, self.camera_detail = "starting", ""
         self.broker = "disconnected"
         self.last_error = ""
+        self.reader_detail = ""
         self.dirty = True
 
     # -- library ---------------------------------------------------------------------------
@@ -230,6 +231,12 @@ class Conductor:
             self.error(f"cannot save runtime state to {self.store.path}: {exc}")
         self.dirty = True
 
+    def _caption(self) -> str | None:
+        if not self.config.mqtt.publish_caption or self.smoothed is None:
+            return None
+        caption = self.smoothed.estimate.evidence.get("caption")
+        return str(caption) if caption is not None else None
+
     # -- state -----------------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
@@ -244,7 +251,9 @@ class Conductor:
             "confidence": round(estimate.confidence, 3),
             "moods": {k: round(v, 3) for k, v in top},
             "evidence": dict(self.smoothed.estimate.evidence) if self.smoothed else {},
-            "caption": None,
+            "caption": self._caption(),
+            "reader": self.config.reader.kind if not self.reader_detail else "scene",
+            "reader_detail": self.reader_detail or None,
             "now_playing": _track_info(playing) if playing else None,
             "queue_head": _track_info(self.next_pick.track) if self.next_pick else None,
             "volume": self.state.volume,

@@ -37,7 +37,7 @@ from edge.schedule import JobScheduler
 from edge.settings import MoodcastConfig, load_config
 from edge.state import StateStore
 from edge.watchdog import CameraWatchdog, WatchdogPolicy
-from models.readers import MoodReader, active_taxonomy, build_reader
+from models.readers import MoodReader, active_taxonomy, build_reader_or_scene
 from player.decks import Deck, VlcDeck
 from player.library import Library
 from player.playback import Player
@@ -108,7 +108,9 @@ class Daemon:
         player = Player(decks, pc.crossfade_s, pc.fade_s, pc.volume)
         stack.callback(player.release)
         stack.callback(player.stop, 0.0, False)
-        self._reader = build_reader(config, taxonomy)
+        self._reader, reader_problem = build_reader_or_scene(config, taxonomy)
+        if reader_problem:
+            logger.error("%s", reader_problem)
         cam = config.camera
         live = describe(cam.source) in {"device", "stream"}  # files may hold still scenes
         policy = WatchdogPolicy(
@@ -122,6 +124,7 @@ class Daemon:
             publisher = self.mqtt
         store = StateStore(config.state_file)
         self.conductor = Conductor(config, taxonomy, library, player, publisher, store, self.clocks)
+        self.conductor.reader_detail = reader_problem
         self.conductor.reload_library()
         player.set_volume(self.conductor.state.volume)
         self._commands = CommandTable(taxonomy.names, config.smoothing.override_minutes)

@@ -43,8 +43,21 @@ class MoodSettings(Strict):
 
 
 class ReaderSettings(Strict):
-    kind: Literal["scene"] = Field("scene", description="how frames are read")
+    kind: Literal["scene", "caption", "fused"] = Field(
+        "scene", description="scene (built in), caption (BLIP + text model) or fused (both)"
+    )
     people_detection: bool = Field(True, description="count people with OpenCV's HOG detector")
+    models_dir: Path | None = Field(None, description="folder written by 'moodcast models export'")
+    precision: Literal["int8", "fp32"] = Field("int8", description="which exported graphs to run")
+    threads: int = Field(2, ge=1, le=64, description="ONNX Runtime threads")
+    providers: list[str] = Field(
+        default_factory=lambda: ["CPUExecutionProvider"],
+        description="ONNX Runtime execution providers in order of preference",
+    )
+    prompt: str = Field("", max_length=100, description="caption prompt, e.g. 'a picture of'")
+    caption_weight: float = Field(
+        0.6, ge=0, le=1, description="fused: share of the caption in the reading"
+    )
 
 
 class SelectionSettings(Strict):

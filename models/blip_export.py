@@ -96,7 +96,7 @@ class DecoderGraph(nn.Module):
 
 
 def _attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None) -> Tensor:
-    scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
+    scores = q @ k.transpose(-1, -2) * (1.0 / math.sqrt(int(q.shape[-1])))
     if mask is not None:
         scores = scores + mask
     return _merge(torch.softmax(scores, dim=-1) @ v)
@@ -132,7 +132,8 @@ def export(model: Any, out: Path, image_size: int, tokenizer_json: str, source: 
     torch.onnx.export(
         encoder, (pixels,), out / "encoder.onnx", input_names=["pixel_values"],
         output_names=[f"cross_{x}" for x in kv_names], opset_version=17, dynamo=False,
-        dynamic_axes={"pixel_values": {0: "batch"}, **{f"cross_{x}": {0: "batch"} for x in kv_names}},
+        dynamic_axes={"pixel_values": {0: "batch"},
+                      **{f"cross_{x}": {0: "batch"} for x in kv_names}},
     )  # fmt: skip
     past = [torch.zeros(2, heads, 3, head_dim) for _ in range(2 * n)]
     ids = torch.tensor([[t.bos_token_id, 5], [t.bos_token_id, 6]])
@@ -146,7 +147,8 @@ def export(model: Any, out: Path, image_size: int, tokenizer_json: str, source: 
     axes.update({f"cross_{x}": {0: "batch"} for x in kv_names})
     torch.onnx.export(
         decoder, (ids, *past, *cross), out / "decoder.onnx",
-        input_names=["input_ids", *[f"past_{x}" for x in kv_names], *[f"cross_{x}" for x in kv_names]],
+        input_names=["input_ids", *[f"past_{x}" for x in kv_names],
+                     *[f"cross_{x}" for x in kv_names]],
         output_names=["logits", *[f"present_{x}" for x in kv_names]],
         opset_version=17, dynamo=False, dynamic_axes=axes,
     )  # fmt: skip
@@ -177,15 +179,25 @@ def export(model: Any, out: Path, image_size: int, tokenizer_json: str, source: 
 
 def quantize_int8(out: Path, names: list[str]) -> list[str]:
     """Dynamic int8, per channel (FINDINGS: per-tensor loses too much)."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     written = []
     for name in names:
         target = out / f"{name}.int8.onnx"
-        quantize_dynamic(out / f"{name}.onnx", target, per_channel=True,
-                         weight_type=QuantType.QInt8)  # fmt: skip
+        quantize_file(out / f"{name}.onnx", target)
         written.append(target.name)
     return written
+
+
+def quantize_file(source: Path, target: Path) -> None:
+    """Dynamic int8 per-channel quantization, with ORT's chatty root-logger output silenced."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.WARNING)
+    try:
+        quantize_dynamic(source, target, per_channel=True, weight_type=QuantType.QInt8)
+    finally:
+        root.setLevel(level)
 
 
 def _sha256(path: Path) -> str:
@@ -196,7 +208,14 @@ def tiny_tokenizer_json() -> str:
     """A small WordPiece tokenizer (BERT-style, uncased) for tiny test models."""
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
 
-    words = ["a", "an", "the", "of", "in", "on", "at", "with", "and", "two", "three", "people", "person", "man", "woman", "dog", "cat", "car", "street", "beach", "room", "table", "bright", "dark", "sunny", "night", "party", "crowd", "sitting", "standing", "walking", "smiling", "laughing", "red", "blue", "green", "yellow", "white", "black", "picture", "photo", "of", "group", "small", "large", "old", "young", "city", "park", "water", "tree", "sky", "light", "lamp"]  # fmt: skip
+    words = [
+        "a", "an", "the", "of", "in", "on", "at", "with", "and", "two", "three", "people",
+        "person", "man", "woman", "dog", "cat", "car", "street", "beach", "room", "table",
+        "bright", "dark", "sunny", "night", "party", "crowd", "sitting", "standing", "walking",
+        "smiling", "laughing", "red", "blue", "green", "yellow", "white", "black", "picture",
+        "photo", "group", "small", "large", "old", "young", "city", "park", "water", "tree",
+        "sky", "light", "lamp",
+    ]  # fmt: skip
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *dict.fromkeys(words), "[DEC]"]
     tok = Tokenizer(models.WordPiece({w: i for i, w in enumerate(vocab)}, unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
@@ -242,14 +261,14 @@ def load_pretrained(model_id: str) -> tuple[Any, str]:
 
     processor = BlipProcessor.from_pretrained(model_id)
     model = BlipForConditionalGeneration.from_pretrained(model_id)
-    return model, processor.tokenizer.backend_tokenizer.to_str()
+    return model, processor.tokenizer.backend_tokenizer.to_str()  # type: ignore[attr-defined]
 
 
 def preprocess_reference(image_rgb: np.ndarray, size: int) -> Tensor:
     """BLIP's processor steps with PIL, for parity checks."""
     from PIL import Image
 
-    img = Image.fromarray(image_rgb).resize((size, size), Image.BICUBIC)
-    arr = np.asarray(img, dtype=np.float32) / 255.0
-    arr = (arr - np.array(CLIP_MEAN, np.float32)) / np.array(CLIP_STD, np.float32)
+    img = Image.fromarray(image_rgb).resize((size, size), Image.Resampling.BICUBIC)
+    scaled = np.asarray(img, dtype=np.float32) / 255.0
+    arr = (scaled - np.array(CLIP_MEAN, np.float32)) / np.array(CLIP_STD, np.float32)
     return torch.from_numpy(arr.transpose(2, 0, 1)[None].copy())

@@ -60,5 +60,8 @@ class CaptionMood:
         valence = float(sum(p * a.valence for p, a in zip(probs.values(), anchors, strict=True)))
         arousal = float(sum(p * a.arousal for p, a in zip(probs.values(), anchors, strict=True)))
         confidence = float(min(1.0, max(0.0, (sims.max() - np.median(sims)) * 5)))
-        evidence = {"caption": caption, "caption_similarity": round(float(sims.max()), 4)}
+        evidence: dict[str, float | int | str] = {
+            "caption": caption,
+            "caption_similarity": round(float(sims.max()), 4),
+        }
         return MoodEstimate(valence, arousal, probs, confidence, evidence)

@@ -54,8 +54,10 @@ def verified(models_dir: Path, manifest: dict[str, Any], name: str) -> Path:
     if entry is None or not path.is_file():
         raise MoodcastError(f"model file {path} is missing", "export the models again")
     if sha256(path) != entry["sha256"]:
-        raise MoodcastError(f"model file {path} does not match its manifest checksum",
-                            "the file is damaged or was replaced: export the models again")  # fmt: skip
+        raise MoodcastError(
+            f"model file {path} does not match its manifest checksum",
+            "the file is damaged or was replaced: export the models again",
+        )
     return path
 
 
@@ -117,7 +119,11 @@ class BlipCaptioner:
         from PIL import Image
 
         rgb = np.ascontiguousarray(frame_bgr[..., ::-1]) if frame_bgr.ndim == 3 else frame_bgr
-        img = Image.fromarray(rgb).convert("RGB").resize((self.size, self.size), Image.BICUBIC)
+        img = (
+            Image.fromarray(rgb)
+            .convert("RGB")
+            .resize((self.size, self.size), Image.Resampling.BICUBIC)
+        )
         arr = (np.asarray(img, dtype=np.float32) / 255.0 - self.mean) / self.std
         return arr.transpose(2, 0, 1)[None].astype(np.float32)
 

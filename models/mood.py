@@ -47,7 +47,9 @@ class MoodEstimate:
         return max(self.probabilities, key=lambda name: self.probabilities[name])
 
     def to_dict(self) -> dict[str, Any]:
+        caption = self.evidence.get("caption")
         return {
+            "caption": caption,
             "mood": self.mood,
             "valence": round(self.valence, 4),
             "arousal": round(self.arousal, 4),

@@ -28,10 +28,39 @@ def active_taxonomy(config: MoodcastConfig) -> Taxonomy:
 
 
 def build_reader(config: MoodcastConfig, taxonomy: Taxonomy) -> MoodReader:
+    """The configured reader; raises MoodcastError when caption models cannot be used."""
     from models.scene import PeopleCounter, SceneReader
 
-    people = PeopleCounter() if config.reader.people_detection else None
-    return SceneReader(taxonomy, people)
+    r = config.reader
+    scene = SceneReader(taxonomy, PeopleCounter() if r.people_detection else None)
+    if r.kind == "scene":
+        return scene
+    from models.caption_mood import CaptionMood
+    from models.caption_reader import CaptionReader
+    from models.captioner import BlipCaptioner
+
+    if r.models_dir is None:
+        raise MoodcastError(
+            f"reader.kind {r.kind!r} needs reader.models_dir",
+            "run 'moodcast models export --out DIR' and set reader.models_dir (or --models DIR)",
+        )
+    captioner = BlipCaptioner(r.models_dir, r.precision, r.threads, r.providers, r.prompt)
+    text = CaptionMood(r.models_dir, taxonomy, r.precision)
+    weight = 1.0 if r.kind == "caption" else r.caption_weight
+    return CaptionReader(captioner, text, scene, weight)
+
+
+def build_reader_or_scene(config: MoodcastConfig, taxonomy: Taxonomy) -> tuple[MoodReader, str]:
+    """The configured reader, or the scene reader with the reason when that is impossible."""
+    try:
+        return build_reader(config, taxonomy), ""
+    except MoodcastError as exc:
+        from models.scene import PeopleCounter, SceneReader
+
+        people = PeopleCounter() if config.reader.people_detection else None
+        return SceneReader(
+            taxonomy, people
+        ), f"{config.reader.kind} reader unavailable ({exc}); using the scene reader"
 
 
 def load_photo(path: Path) -> NDArray[np.uint8]:

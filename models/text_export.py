@@ -69,10 +69,9 @@ def export_text_model(out: Path, model_dir: Path | None = None, quantize: bool =
     )  # fmt: skip
     files = ["text.onnx"]
     if quantize:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
+        from models.blip_export import quantize_file
 
-        quantize_dynamic(out / "text.onnx", out / "text.int8.onnx", per_channel=True,
-                         weight_type=QuantType.QInt8)  # fmt: skip
+        quantize_file(out / "text.onnx", out / "text.int8.onnx")
         files.append("text.int8.onnx")
     tokenizer = Tokenizer.from_file(str(src / "tokenizer.json"))
     tokenizer.no_padding()

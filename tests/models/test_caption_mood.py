@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge.errors import MoodcastError
+from models.caption_mood import CaptionMood
+from models.mood import Mood, Taxonomy, load_taxonomy
+
+
+@pytest.mark.parametrize(
+    ("caption", "moods"),
+    [
+        ("a crowd dancing at a party with loud music", {"energizing", "joyful", "amusing"}),
+        ("two friends laughing at a beach bar", {"amusing", "joyful"}),
+        ("a dark empty street at night in the rain", {"scary", "sad", "dreamy", "anxious"}),
+        ("a man screaming angrily", {"defiant", "annoying", "anxious"}),
+    ],
+)
+def test_captions_read_as_fitting_moods(tiny_models: Path, caption: str, moods: set[str]):
+    reader = CaptionMood(tiny_models, load_taxonomy("cowen13"), "int8")
+    estimate = reader.read(caption)
+    assert estimate.mood in moods
+    assert estimate.evidence["caption"] == caption
+
+
+def test_party_is_livelier_and_happier_than_a_funeral(tiny_models: Path) -> None:
+    reader = CaptionMood(tiny_models, load_taxonomy("moodsic5"), "int8")
+    party = reader.read("people dancing and laughing at a party")
+    funeral = reader.read("a crying woman at a funeral")
+    assert party.valence > funeral.valence + 0.5
+    assert funeral.mood == "sad"
+
+
+def test_onnx_embeddings_match_the_original_model(tiny_models: Path) -> None:
+    import torch
+    from transformers import AutoModel
+
+    from models.text_export import SentenceGraph, minilm_dir
+
+    graph = SentenceGraph(AutoModel.from_pretrained(str(minilm_dir())).eval())
+    fp32 = CaptionMood(tiny_models, load_taxonomy("cowen13"), "fp32")
+    int8 = CaptionMood(tiny_models, load_taxonomy("cowen13"), "int8")
+    for text in ["a dog on the beach", "people at a concert", "an empty office at night"]:
+        ids = torch.tensor([fp32.tokenizer.encode(text).ids])
+        with torch.no_grad():
+            original = graph(ids, torch.ones_like(ids))[0].numpy()
+        assert float(original @ fp32.embed(text)) > 0.9999
+        cosine = float(original @ int8.embed(text)) / float(np.linalg.norm(int8.embed(text)))
+        assert cosine > 0.98
+
+
+def test_a_taxonomy_without_exported_sentences_is_refused(tiny_models: Path, tmp_path: Path):
+    custom = Taxonomy("shop4", [Mood("calm", 0.4, -0.6, "calm", ("calm",))])
+    with pytest.raises(MoodcastError, match="no mood sentences for taxonomy 'shop4'"):
+        CaptionMood(tiny_models, custom)
+    copy = tmp_path / "m"
+    shutil.copytree(tiny_models, copy)
+    manifest = json.loads((copy / "text_manifest.json").read_text())
+    (copy / manifest["taxonomies"]["cowen13"]["file"]).write_bytes(b"tampered")
+    with pytest.raises(MoodcastError, match="checksum"):
+        CaptionMood(copy, load_taxonomy("cowen13"))
