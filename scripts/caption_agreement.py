@@ -1,0 +1,48 @@
+"""Compare fp32 and int8 captions on a folder of photos (for a machine with real weights).
+
+Run after 'moodcast models export --out DIR' with a real checkpoint:
+    .venv/bin/python scripts/caption_agreement.py DIR PHOTO_FOLDER [--prompt "a picture of"]
+Prints each photo's two captions and the share that agree exactly and by token overlap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from models.captioner import BlipCaptioner  # noqa: E402
+from models.readers import load_photo  # noqa: E402
+
+SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("models", type=Path)
+    parser.add_argument("photos", type=Path)
+    parser.add_argument("--prompt", default="")
+    args = parser.parse_args()
+    fp32 = BlipCaptioner(args.models, "fp32", prompt=args.prompt)
+    int8 = BlipCaptioner(args.models, "int8", prompt=args.prompt)
+    photos = sorted(p for p in args.photos.iterdir() if p.suffix.lower() in SUFFIXES)
+    if not photos:
+        sys.exit(f"no photos in {args.photos}")
+    exact, overlap = 0, 0.0
+    for photo in photos:
+        frame = load_photo(photo)
+        a, b = fp32(frame), int8(frame)
+        exact += a.tokens == b.tokens
+        words_a, words_b = set(a.text.split()), set(b.text.split())
+        overlap += len(words_a & words_b) / max(len(words_a | words_b), 1)
+        print(f"{photo.name}\n  fp32: {a.text}\n  int8: {b.text}")
+    n = len(photos)
+    print(f"\n{n} photos: identical captions {exact}/{n} ({exact / n:.0%}), "
+          f"mean word overlap (Jaccard) {overlap / n:.2f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
