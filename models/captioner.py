@@ -76,8 +76,22 @@ def make_session(path: Path, threads: int, providers: list[str], arena: bool = F
     if missing:
         logger.warning("execution providers not installed, skipped: %s", ", ".join(missing))
     session = ort.InferenceSession(str(path), options, providers=chosen)
+    _release_freed_heap()
     logger.info("%s on %s", path.name, ", ".join(session.get_providers()))
     return session
+
+
+def _release_freed_heap() -> None:
+    """Give the memory that loading a model freed back to the OS (glibc keeps it otherwise)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name:
+        try:
+            ctypes.CDLL(name).malloc_trim(0)
+        except (OSError, AttributeError):
+            pass
 
 
 class BlipCaptioner:
@@ -97,6 +111,9 @@ class BlipCaptioner:
         m = load_manifest(self.dir, "blip-captioner")
         suffix = ".int8.onnx" if precision == "int8" else ".onnx"
         providers = providers or ["CPUExecutionProvider"]
+        for name in ("encoder", "decoder"):
+            if f"{name}{suffix}.data" in m["files"]:
+                verified(self.dir, m, f"{name}{suffix}.data")
         self.encoder = make_session(verified(self.dir, m, f"encoder{suffix}"), threads, providers)
         self.decoder = make_session(verified(self.dir, m, f"decoder{suffix}"), threads, providers)
         self.tokenizer = Tokenizer.from_file(str(verified(self.dir, m, "tokenizer.json")))
