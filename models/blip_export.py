@@ -193,8 +193,10 @@ def quantize_int8(out: Path, names: list[str]) -> list[str]:
         quantize_file(out / f"{name}.onnx", target)
         model = onnx.load(str(target))
         data = f"{name}.int8.onnx.data"
-        onnx.save_model(model, str(target), save_as_external_data=True,
-                        all_tensors_to_one_file=True, location=data, size_threshold=1024)  # fmt: skip
+        onnx.save_model(
+            model, str(target), save_as_external_data=True, all_tensors_to_one_file=True,
+            location=data, size_threshold=1024,
+        )  # fmt: skip
         written += [target.name, data]
     return written
 

@@ -8,6 +8,7 @@ cache, stops on [SEP], and masks [SEP] while under ``min_new_tokens`` — token 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -88,10 +89,8 @@ def _release_freed_heap() -> None:
 
     name = ctypes.util.find_library("c")
     if name:
-        try:
+        with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(name).malloc_trim(0)
-        except (OSError, AttributeError):
-            pass
 
 
 class BlipCaptioner:

@@ -154,7 +154,8 @@ def run_child(*args: str) -> dict[str, float]:
     env = {**os.environ, "OMP_NUM_THREADS": str(THREADS)}
     out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True,
                          text=True, env=env, check=True)  # fmt: skip
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
 def export_models(tmp: Path, size: int) -> Path:

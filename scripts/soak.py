@@ -1,0 +1,183 @@
+"""Soak test: run the daemon for a long time on real parts and watch for growth.
+
+Runs `moodcast run` with a fast capture interval against a real Mosquitto (started here) and
+real libVLC, pokes it over MQTT now and then (volume, skip, mood override), and samples its
+resident memory, threads, open files and CPU. Writes a CSV, a PNG chart (drawn with OpenCV, no
+plotting library needed) and a summary with the growth trend.
+
+Run: .venv/bin/python scripts/soak.py --minutes 60 --out docs/soak
+Needs scripts/fetch_media.sh media, mosquitto and libVLC. Nothing here is a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+MEDIA = ROOT / ".cache" / "media"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def sample(pid: int) -> tuple[float, int, int, float]:
+    status = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    rss = int(status["VmRSS"].split()[0]) / 1024
+    threads = int(status["Threads"])
+    files = len(os.listdir(f"/proc/{pid}/fd"))
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / TICKS
+    return rss, threads, files, cpu
+
+
+def poke(port: int, i: int) -> None:
+    """Exercise the command path: a few commands, a bad one, a skip."""
+    from paho.mqtt import publish
+
+    base = "moodcast/soak/cmd"
+    msgs = [
+        (f"{base}/volume", str(40 + i % 40)),
+        (f"{base}/mood", json.dumps({"mood": ["calm", "joyful", "auto"][i % 3], "minutes": 1})),
+        (f"{base}/volume", "loud"),
+        (f"{base}/skip", ""),
+    ]
+    publish.multiple([{"topic": t, "payload": p} for t, p in msgs], hostname="127.0.0.1",
+                     port=port)  # fmt: skip
+
+
+def chart(rows: list[list[float]], path: Path) -> None:
+    """Four stacked line charts (RSS, threads, open files, CPU) as a PNG."""
+    width, height, pad = 900, 180, 50
+    series = [("RSS MB", 1), ("threads", 2), ("open files", 3), ("CPU % of a core", 4)]
+    img = np.full((height * len(series), width, 3), 255, np.uint8)
+    t = np.array([r[0] for r in rows]) / 60
+    for k, (label, col) in enumerate(series):
+        y = np.array([r[col] for r in rows], dtype=float)
+        top = k * height
+        lo, hi = 0.0, max(float(y.max()) * 1.2, 1.0)
+        cv2.rectangle(img, (pad, top + 20), (width - 10, top + height - 25), (200, 200, 200), 1)
+        xs = pad + (t / max(t.max(), 1e-6)) * (width - pad - 10)
+        ys = top + height - 25 - (y - lo) / (hi - lo) * (height - 45)
+        pts = np.stack([xs, ys], axis=1).astype(np.int32)
+        cv2.polylines(img, [pts], False, (180, 60, 20), 2)
+        cv2.putText(img, f"{label} (max {y.max():.1f}, last {y[-1]:.1f})", (pad, top + 15),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1)  # fmt: skip
+        cv2.putText(img, f"{t.max():.0f} min", (width - 70, top + height - 8),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1)  # fmt: skip
+    cv2.imwrite(str(path), img)
+
+
+def prepare(tmp: Path, interval: float) -> tuple[subprocess.Popen[bytes], int, Path]:
+    """A broker, a scanned and tagged library of real music, and the daemon's config."""
+    mc = str(ROOT / ".venv/bin/moodcast")
+    port = free_port()
+    conf = tmp / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    broker = subprocess.Popen(["mosquitto", "-c", str(conf)], stderr=subprocess.DEVNULL)
+    db = tmp / "lib.db"
+    subprocess.run([mc, "scan", str(MEDIA / "music"), str(MEDIA / "wesnoth"), "--library",
+                    str(db)], check=True, capture_output=True)  # fmt: skip
+    subprocess.run([mc, "tag", "--library", str(db), "--workers", "2"], check=True,
+                   capture_output=True)  # fmt: skip
+    config = tmp / "soak.yaml"
+    config.write_text(json.dumps({
+        "library": {"path": str(db)},
+        "camera": {"source": str(MEDIA / "video" / "vtest.avi")},
+        "schedule": {"capture_interval_s": interval},
+        "reader": {"people_detection": True},
+        "player": {"audio_output": "dummy", "crossfade_s": 3},
+        "smoothing": {"half_life_s": 10, "min_dwell_s": 10},
+        "mqtt": {"port": port, "device_id": "soak"},
+        "state_file": str(tmp / "state.json"),
+    }))  # fmt: skip
+    return broker, port, config
+
+
+def watch(proc: subprocess.Popen[bytes], port: int, minutes: float) -> list[list[float]]:
+    rows: list[list[float]] = []
+    start = time.monotonic()
+    last_cpu, last_t = 0.0, start
+    i = 0
+    while time.monotonic() - start < minutes * 60:
+        time.sleep(10)
+        if proc.poll() is not None:
+            sys.exit(f"daemon exited with {proc.returncode}")
+        rss, threads, files, cpu = sample(proc.pid)
+        now = time.monotonic()
+        load = (cpu - last_cpu) / (now - last_t) * 100 if rows else 0.0
+        rows.append([now - start, rss, threads, files, load])
+        last_cpu, last_t = cpu, now
+        if i % 6 == 0:
+            poke(port, i // 6)
+        i += 1
+    return rows
+
+
+def report(rows: list[list[float]], errors: int, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.with_suffix(".csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["seconds", "rss_mb", "threads", "open_files", "cpu_percent"])
+        writer.writerows([[round(v, 2) for v in r] for r in rows])
+    chart(rows, out.with_suffix(".png"))
+    steady = rows[len(rows) // 5 :]
+    hours = np.array([r[0] for r in steady]) / 3600
+    rss = np.array([r[1] for r in steady])
+    slope = float(np.polyfit(hours, rss, 1)[0]) if len(steady) > 2 else 0.0
+    summary = {
+        "minutes": round(rows[-1][0] / 60, 1),
+        "samples": len(rows),
+        "rss_mb_first_last_max": [round(rows[0][1], 1), round(rows[-1][1], 1),
+                                  round(max(r[1] for r in rows), 1)],
+        "rss_trend_mb_per_hour_after_warmup": round(slope, 2),
+        "threads_min_max": [min(r[2] for r in rows), max(r[2] for r in rows)],
+        "open_files_min_max": [min(r[3] for r in rows), max(r[3] for r in rows)],
+        "cpu_percent_mean": round(float(np.mean([r[4] for r in rows[1:]])), 2),
+        "daemon_error_lines": errors,
+    }  # fmt: skip
+    out.with_suffix(".json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(json.dumps(summary, indent=2))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--minutes", type=float, default=60)
+    parser.add_argument("--interval", type=float, default=1.0, help="capture interval, s")
+    parser.add_argument("--out", type=Path, default=Path("docs/soak"))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        broker, port, config = prepare(tmp, args.interval)
+        log = (tmp / "daemon.log").open("w")
+        mc = str(ROOT / ".venv/bin/moodcast")
+        proc = subprocess.Popen([mc, "--config", str(config), "run"], stderr=log)
+        try:
+            rows = watch(proc, port, args.minutes)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+            broker.terminate()
+        errors = (tmp / "daemon.log").read_text().count(" ERROR ")
+    report(rows, errors, args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,218 @@
+"""Reliability: faults injected into the real parts (marked ``reliability``; the fast part
+runs in CI with the rest, `pytest -m reliability` runs it alone, scripts/soak.py is the long
+soak). Figures are collected in docs/reliability.md."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from paho.mqtt.enums import CallbackAPIVersion
+
+from edge.errors import MoodcastError
+from edge.settings import load_config
+from models.mood import load_taxonomy
+from player.community import import_tags
+from player.library import Library
+from player.scan import scan
+from tests.conftest import Broker, require
+
+pytestmark = pytest.mark.reliability
+ROOT = Path(__file__).resolve().parents[1]
+TAXONOMY = load_taxonomy("cowen13")
+
+
+def test_kill_9_during_scan_never_corrupts_or_duplicates(tmp_path: Path, make_tone) -> None:
+    music = tmp_path / "music"
+    seed = make_tone(music / "seed.ogg", seconds=1.0, title="seed")
+    for i in range(400):
+        (music / f"{i:03d}.ogg").write_bytes(seed.read_bytes())
+    db = tmp_path / "lib.db"
+    kills = 0
+    for delay in (0.3, 0.5, 0.7, 0.9, 1.1):
+        proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "scan", str(music),
+                                 "--library", str(db)], cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        time.sleep(delay)
+        if proc.poll() is None:
+            proc.kill()
+            kills += 1
+        proc.wait()
+        with sqlite3.connect(db) as con:
+            assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert kills >= 1
+    with Library(db) as lib:
+        scan(lib, [music], TAXONOMY)
+        paths = [t.path for t in lib.tracks()]
+    assert len(paths) == len(set(paths)) == 401
+
+
+yaml_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=12), c, max_size=3),
+    max_leaves=12,
+)
+SECTIONS = ["library", "mood", "reader", "camera", "schedule", "smoothing", "player", "mqtt"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.dictionaries(st.sampled_from(SECTIONS) | st.text(max_size=10), yaml_values,
+                            max_size=4))  # fmt: skip
+def test_fuzzed_config_is_valid_or_a_clear_error(tmp_path: Path, data: dict) -> None:
+    import yaml
+
+    path = tmp_path / "fuzz.yaml"
+    path.write_text(yaml.safe_dump(data))
+    try:
+        load_config(path)
+    except MoodcastError as exc:
+        assert str(exc).startswith(f"config file {path} is invalid") or "YAML" in str(exc)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.text(max_size=400))
+def test_fuzzed_csv_never_crashes_the_importer(tmp_path: Path, body: str) -> None:
+    path = tmp_path / "fuzz.csv"
+    path.write_text("artist,music_name,duration,lastfm_url,youtube_url,mood_EN,mood_KOR\n" + body)
+    with Library(":memory:") as lib:
+        report = import_tags(lib, [path], TAXONOMY)
+        assert report.imported + len(report.skipped) <= report.rows + 1
+        assert lib.integrity_ok()
+
+
+def _connect(port: int, user: str | None, password: str | None, tls_ca: Path | None) -> str:
+    """'' when the broker accepted the connection, else the reason."""
+    result: list[str] = []
+    done = threading.Event()
+    client = mqtt.Client(CallbackAPIVersion.VERSION2)
+    if user:
+        client.username_pw_set(user, password)
+    if tls_ca:
+        client.tls_set(ca_certs=str(tls_ca), cert_reqs=ssl.CERT_REQUIRED)
+
+    def on_connect(_c, _u, _f, rc, _p) -> None:
+        result.append("" if not rc.is_failure else str(rc))
+        done.set()
+
+    client.on_connect = on_connect
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    done.wait(5)
+    client.loop_stop()
+    client.disconnect()
+    return result[0] if result else "no answer"
+
+
+@pytest.fixture
+def secure_broker(tmp_path: Path):
+    require(subprocess.run(["which", "openssl"], capture_output=True).returncode == 0, "openssl")
+    require(subprocess.run(["which", "mosquitto_passwd"], capture_output=True).returncode == 0,
+            "mosquitto_passwd")  # fmt: skip
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)  # fmt: skip
+    passwd = tmp_path / "passwd"
+    subprocess.run(["mosquitto_passwd", "-c", "-b", str(passwd), "shop", "s3cret"], check=True)
+    for f in (key, cert, passwd):
+        f.chmod(0o644)  # mosquitto drops to its own user before reading them
+    broker = Broker(tmp_path, "")
+    port = broker.port
+    conf = (f"listener {port} 127.0.0.1\nallow_anonymous false\npersistence false\n"
+            f"password_file {passwd}\ncafile {cert}\ncertfile {cert}\nkeyfile {key}\n")  # fmt: skip
+    (tmp_path / "secure.conf").write_text(conf)
+    proc = subprocess.Popen(["mosquitto", "-c", str(tmp_path / "secure.conf")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    time.sleep(0.5)
+    yield port, cert
+    proc.kill()
+    proc.wait()
+
+
+def test_password_and_tls_broker_accepts_only_the_right_credentials(secure_broker) -> None:
+    port, cert = secure_broker
+    assert _connect(port, "shop", "s3cret", cert) == ""
+    assert _connect(port, "shop", "wrong", cert) != ""
+    assert _connect(port, None, None, cert) != ""
+
+
+def test_daemon_runs_over_tls_with_a_password(secure_broker, tmp_path, make_tone, photos):
+    port, cert = secure_broker
+    music = tmp_path / "m"
+    make_tone(music / "a.ogg", seconds=3, title="Calm", mood="Calm")
+    db = tmp_path / "lib.db"
+    with Library(db) as lib:
+        scan(lib, [music], TAXONOMY)
+    config = tmp_path / "c.yaml"
+    config.write_text(json.dumps({
+        "library": {"path": str(db)}, "camera": {"source": str(photos)},
+        "schedule": {"capture_interval_s": 0.5}, "player": {"audio_output": "dummy"},
+        "mqtt": {"port": port, "device_id": "tls", "username": "shop", "password": "s3cret",
+                 "tls": True, "ca_file": str(cert)},
+        "state_file": str(tmp_path / "s.json")}))  # fmt: skip
+    seen: list[bytes] = []
+    client = mqtt.Client(CallbackAPIVersion.VERSION2)
+    client.username_pw_set("shop", "s3cret")
+    client.tls_set(ca_certs=str(cert))
+    client.on_message = lambda _c, _u, m: seen.append(bytes(m.payload))
+    client.connect("127.0.0.1", port)
+    client.subscribe("moodcast/tls/state")
+    client.loop_start()
+    proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "--config", str(config), "run",
+                             "--duration", "6"], cwd=ROOT, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    _, err = proc.communicate(timeout=60)
+    client.loop_stop()
+    client.disconnect()
+    assert proc.returncode == 0, err
+    assert seen and json.loads(seen[-1])["camera"] == "ok"
+    assert "s3cret" not in err
+
+
+def test_anonymous_plaintext_remote_broker_is_warned_about(tmp_path: Path, caplog) -> None:
+    from edge.daemon import _warn_if_exposed
+
+    _warn_if_exposed(load_config(None, {"mqtt.host": "192.0.2.1"}))
+    assert "anyone on the network can control playback" in caplog.text
+    caplog.clear()
+    _warn_if_exposed(load_config(None, {"mqtt.host": "127.0.0.1"}))
+    assert caplog.text == ""
+
+
+def test_no_image_data_leaves_the_process(broker, tmp_path, make_tone, photos) -> None:
+    """Capture every byte published during a run: only small JSON and text, never pixels."""
+    music = tmp_path / "m"
+    make_tone(music / "a.ogg", seconds=3, title="Calm", mood="Calm")
+    db = tmp_path / "lib.db"
+    with Library(db) as lib:
+        scan(lib, [music], TAXONOMY)
+    payloads: list[tuple[str, bytes]] = []
+    client = mqtt.Client(CallbackAPIVersion.VERSION2)
+    client.on_message = lambda _c, _u, m: payloads.append((m.topic, bytes(m.payload)))
+    client.connect("127.0.0.1", broker.port)
+    client.subscribe("#")
+    client.loop_start()
+    proc = subprocess.run([sys.executable, "-m", "edge.cli", "run", "--library", str(db),
+                           "--camera", str(photos), "--broker", f"127.0.0.1:{broker.port}",
+                           "--audio-output", "dummy", "--interval", "0.5", "--duration", "5"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "HOME": str(tmp_path)})  # fmt: skip
+    client.loop_stop()
+    client.disconnect()
+    assert proc.returncode == 0, proc.stderr
+    assert len(payloads) > 3
+    for topic, payload in payloads:
+        assert len(payload) < 16_384, topic
+        payload.decode("utf-8")  # text only
+        for magic in (b"\x89PNG", b"\xff\xd8\xff", b"BM"):
+            assert not payload.startswith(magic)
