@@ -10,7 +10,7 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 
 runtime_pkgs=(python3 python3-venv python3-pip libvlc5 vlc-plugin-base libvlc-bin mosquitto)
-dev_pkgs=(sox libsox-fmt-mp3 libsox-fmt-base)
+dev_pkgs=(sox libsox-fmt-mp3 libsox-fmt-base openssl)
 pkgs=("${runtime_pkgs[@]}")
 [ "$dev" = 1 ] && pkgs+=("${dev_pkgs[@]}")
 

@@ -134,10 +134,11 @@ def free_port() -> int:
 class Broker:
     """A real Mosquitto broker on 127.0.0.1, started in the foreground; can be killed/restarted."""
 
-    def __init__(self, workdir: Path, extra_config: str = "") -> None:
+    def __init__(self, workdir: Path, extra_config: str = "", anonymous: bool = True) -> None:
         self.port = free_port()
         self.workdir = workdir
         self.extra = extra_config
+        self.anonymous = "true" if anonymous else "false"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -146,8 +147,8 @@ class Broker:
 
         conf = self.workdir / f"mosquitto-{self.port}.conf"
         conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-            + self.extra
+            f"listener {self.port} 127.0.0.1\nallow_anonymous {self.anonymous}\n"
+            "persistence false\n" + self.extra
         )
         self.proc = subprocess.Popen(
             ["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -66,7 +68,9 @@ yaml_values = st.recursive(
 SECTIONS = ["library", "mood", "reader", "camera", "schedule", "smoothing", "player", "mqtt"]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.dictionaries(st.sampled_from(SECTIONS) | st.text(max_size=10), yaml_values,
                             max_size=4))  # fmt: skip
 def test_fuzzed_config_is_valid_or_a_clear_error(tmp_path: Path, data: dict) -> None:
@@ -80,7 +84,9 @@ def test_fuzzed_config_is_valid_or_a_clear_error(tmp_path: Path, data: dict) -> 
         assert str(exc).startswith(f"config file {path} is invalid") or "YAML" in str(exc)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(body=st.text(max_size=400))
 def test_fuzzed_csv_never_crashes_the_importer(tmp_path: Path, body: str) -> None:
     path = tmp_path / "fuzz.csv"
@@ -115,29 +121,26 @@ def _connect(port: int, user: str | None, password: str | None, tls_ca: Path | N
 
 
 @pytest.fixture
-def secure_broker(tmp_path: Path):
-    require(subprocess.run(["which", "openssl"], capture_output=True).returncode == 0, "openssl")
-    require(subprocess.run(["which", "mosquitto_passwd"], capture_output=True).returncode == 0,
-            "mosquitto_passwd")  # fmt: skip
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)  # fmt: skip
-    passwd = tmp_path / "passwd"
+def secure_broker():
+    require(shutil.which("openssl") is not None, "openssl")
+    require(shutil.which("mosquitto_passwd") is not None, "mosquitto_passwd")
+    # mosquitto drops to its own user before reading these: a readable folder and files.
+    folder = Path(tempfile.mkdtemp(prefix="moodcast-tls-"))
+    folder.chmod(0o755)
+    key, cert, passwd = folder / "key.pem", folder / "cert.pem", folder / "passwd"
+    openssl = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+               "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+               "-keyout", str(key), "-out", str(cert)]  # fmt: skip
+    subprocess.run(openssl, check=True, capture_output=True)
     subprocess.run(["mosquitto_passwd", "-c", "-b", str(passwd), "shop", "s3cret"], check=True)
     for f in (key, cert, passwd):
-        f.chmod(0o644)  # mosquitto drops to its own user before reading them
-    broker = Broker(tmp_path, "")
-    port = broker.port
-    conf = (f"listener {port} 127.0.0.1\nallow_anonymous false\npersistence false\n"
-            f"password_file {passwd}\ncafile {cert}\ncertfile {cert}\nkeyfile {key}\n")  # fmt: skip
-    (tmp_path / "secure.conf").write_text(conf)
-    proc = subprocess.Popen(["mosquitto", "-c", str(tmp_path / "secure.conf")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    time.sleep(0.5)
-    yield port, cert
-    proc.kill()
-    proc.wait()
+        f.chmod(0o644)
+    broker = Broker(folder, f"password_file {passwd}\ncafile {cert}\ncertfile {cert}\n"
+                            f"keyfile {key}\n", anonymous=False)  # fmt: skip
+    broker.start()
+    yield broker.port, cert
+    broker.kill()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_password_and_tls_broker_accepts_only_the_right_credentials(secure_broker) -> None:
@@ -169,8 +172,8 @@ def test_daemon_runs_over_tls_with_a_password(secure_broker, tmp_path, make_tone
     client.connect("127.0.0.1", port)
     client.subscribe("moodcast/tls/state")
     client.loop_start()
-    proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "--config", str(config), "run",
-                             "--duration", "6"], cwd=ROOT, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    argv = [sys.executable, "-m", "edge.cli", "--config", str(config), "run", "--duration", "6"]
+    proc = subprocess.Popen(argv, cwd=ROOT, stderr=subprocess.PIPE, text=True)
     _, err = proc.communicate(timeout=60)
     client.loop_stop()
     client.disconnect()
@@ -205,7 +208,7 @@ def test_no_image_data_leaves_the_process(broker, tmp_path, make_tone, photos) -
     proc = subprocess.run([sys.executable, "-m", "edge.cli", "run", "--library", str(db),
                            "--camera", str(photos), "--broker", f"127.0.0.1:{broker.port}",
                            "--audio-output", "dummy", "--interval", "0.5", "--duration", "5"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
                           env={**os.environ, "HOME": str(tmp_path)})  # fmt: skip
     client.loop_stop()
     client.disconnect()

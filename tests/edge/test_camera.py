@@ -84,6 +84,7 @@ def test_image_folder_cycles_in_name_order(tmp_path: Path) -> None:
     assert values == [0, 40, 80, 0]
 
 
+@pytest.mark.reliability
 def test_watchdog_survives_an_emptied_folder_and_recovers(tmp_path: Path) -> None:
     folder = tmp_path / "imgs"
     write_images(folder, 2)
@@ -112,6 +113,7 @@ class FrozenSource:
         pass
 
 
+@pytest.mark.reliability
 def test_watchdog_notices_a_frozen_camera() -> None:
     dog = CameraWatchdog(FrozenSource, WatchdogPolicy(stall_timeout_s=20, retry_interval_s=1))
     assert dog.read(0.0) is not None
@@ -119,6 +121,7 @@ def test_watchdog_notices_a_frozen_camera() -> None:
     assert dog.read(21.0) is None and "frozen" in dog.detail
 
 
+@pytest.mark.reliability
 def test_watchdog_reports_a_missing_file(tmp_path: Path) -> None:
     missing = str(tmp_path / "gone.mp4")
     dog = CameraWatchdog(lambda: VideoFileSource(missing, True, FakeClock()), WatchdogPolicy())

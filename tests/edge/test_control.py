@@ -77,6 +77,7 @@ json_values = st.recursive(
 )
 
 
+@pytest.mark.reliability
 @settings(max_examples=400, deadline=None)
 @given(
     verb=st.sampled_from(TABLE.verbs),

@@ -165,6 +165,7 @@ def test_plays_publishes_and_obeys_commands(setup) -> None:
     assert config.player.volume == 70
 
 
+@pytest.mark.reliability
 def test_a_corrupt_or_missing_track_is_flagged_and_the_music_goes_on(setup) -> None:
     config, mq, music = setup
     files = sorted(music.glob("*.ogg"))
@@ -213,6 +214,7 @@ def test_run_command_stops_cleanly_on_sigterm(setup, tmp_path: Path) -> None:
     assert "playing" in err and "stopped" in err
 
 
+@pytest.mark.reliability
 def test_caption_reader_without_models_falls_back_to_the_scene_reader(setup, tmp_path) -> None:
     config, mq, _ = setup
     config = config.model_copy(

@@ -92,6 +92,7 @@ def test_mood_follows_the_scene_and_commands_work(scene: Path, broker) -> None:
     mq.close()
 
 
+@pytest.mark.reliability
 def test_broker_absent_at_start_then_restarted(scene: Path, broker) -> None:
     broker.kill()
     proc = subprocess.Popen(
@@ -121,6 +122,7 @@ def test_broker_absent_at_start_then_restarted(scene: Path, broker) -> None:
     assert proc.returncode == 0, (scene.parent / "daemon.log").read_text()
 
 
+@pytest.mark.reliability
 def test_missing_camera_keeps_the_music_playing(scene: Path, broker, tmp_path: Path) -> None:
     text = "\n".join(
         "camera: {source: /nonexistent/cam.avi, retry_interval_s: 1}" if line.startswith("camera")

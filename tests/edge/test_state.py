@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from edge.state import RuntimeState, StateStore
 
 
@@ -17,6 +19,7 @@ def test_state_round_trips(tmp_path: Path) -> None:
     assert store.load(RuntimeState()) == state
 
 
+@pytest.mark.reliability
 def test_damaged_state_falls_back_to_defaults(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     for junk in ("{not json", '{"volume": "loud"}', "[1, 2]"):
@@ -30,6 +33,7 @@ def test_override_expires() -> None:
     assert state.override_active(100.0) is None
 
 
+@pytest.mark.reliability
 def test_state_survives_kill_9_while_saving(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     root = str(Path(__file__).resolve().parents[2])

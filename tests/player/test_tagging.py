@@ -57,6 +57,7 @@ def test_a_changed_file_is_analysed_again(library, make_tone) -> None:
     assert tag_library(lib, TAXONOMY).analysed == 1
 
 
+@pytest.mark.reliability
 def test_a_file_damaged_after_the_scan_is_reported_not_fatal(library) -> None:
     lib, music = library
     (music / "1.mp3").write_bytes(os.urandom(5000))
@@ -82,6 +83,7 @@ def test_write_tags_puts_the_mood_into_the_files(library) -> None:
     assert tag_library(lib, TAXONOMY).analysed == 0
 
 
+@pytest.mark.reliability
 def test_kill_9_during_tag_leaves_a_consistent_resumable_library(tmp_path, make_tone) -> None:
     music = tmp_path / "music"
     for i in range(24):
