@@ -192,6 +192,7 @@ class Daemon:
                 c.error(f"rescan failed: {event.error}")
             else:
                 logger.info("rescan: %s", event.summary)
+                c.publisher.publish_event("rescan_done", {"summary": event.summary})
             c.reload_library()
 
     def _on_command(self, event: CommandReceived) -> None:
@@ -236,7 +237,11 @@ class Daemon:
 
     def _start_rescan(self) -> None:
         dirs = self.config.library.music_dirs
-        if not dirs or (self._rescan is not None and self._rescan.is_alive()):
+        if not dirs:
+            if self.conductor is not None:
+                self.conductor.error("rescan: no folders configured (set library.music_dirs)")
+            return
+        if self._rescan is not None and self._rescan.is_alive():
             return
         self._rescan = threading.Thread(target=self._rescan_worker, name="rescan", daemon=True)
         self._rescan.start()

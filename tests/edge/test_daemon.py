@@ -249,3 +249,22 @@ def test_fused_reader_publishes_the_caption(setup, tiny_models) -> None:
     finally:
         daemon.stop()
         thread.join(timeout=15)
+
+
+def test_rescan_command_picks_up_new_music(setup, make_tone) -> None:
+    config, mq, music = setup
+    config = config.model_copy(
+        update={"library": config.library.model_copy(update={"music_dirs": [music]})}
+    )
+    daemon, thread = start(config)
+    try:
+        mq.wait(lambda: mq.last(f"{BASE}/availability") == b"online")
+        make_tone(music / "new.ogg", seconds=2.0, title="Brand new", mood="Happy")
+        mq.send(f"{BASE}/cmd/rescan", "")
+        mq.wait(lambda: mq.last(f"{BASE}/event/rescan_done") is not None)
+        assert b"1 new or changed" in (mq.last(f"{BASE}/event/rescan_done") or b"")
+    finally:
+        daemon.stop()
+        thread.join(timeout=15)
+    with Library(config.library.path) as lib:
+        assert "Brand new" in {t.title for t in lib.tracks()}

@@ -1,0 +1,116 @@
+"""The conductor's time rules and commands, with fake clocks and decks (fast, exact)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edge.conductor import Clocks, Conductor
+from edge.control import SetOverride, SetVolume
+from edge.events import EventQueue
+from edge.settings import load_config
+from edge.state import StateStore
+from models.mood import MoodEstimate, load_taxonomy
+from player.library import Library
+from player.playback import Player
+from player.scan import scan
+from tests.fakes import FakeDeck
+
+TAXONOMY = load_taxonomy("cowen13")
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    def publish_state(self, state: dict[str, Any]) -> None:
+        pass
+
+    def publish_event(self, name: str, data: dict[str, Any]) -> None:
+        self.events.append((name, data))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.start = datetime(2026, 11, 23, 8, 59)  # a Monday
+
+    def mono(self) -> float:
+        return self.t
+
+    def wall(self) -> float:
+        return 1_000_000.0 + self.t
+
+    def local(self) -> datetime:
+        return self.start + timedelta(seconds=self.t)
+
+
+@pytest.fixture
+def rig(tmp_path: Path, make_tone):
+    music = tmp_path / "m"
+    for i, mood in enumerate(["Sad", "Calm", "Happy", "Energetic", "Gloomy", "Cheerful"]):
+        make_tone(music / f"{i}.ogg", seconds=1, artist=f"a{i}", title=mood, mood=mood)
+    lib = Library(":memory:")
+    scan(lib, [music], TAXONOMY)
+    config = load_config(None, {
+        "schedule.opening_hours": [{"days": ["mon"], "open": "09:00", "close": "18:00"}],
+        "schedule.dayparts": [{"start": "09:00", "volume": 40}, {"start": "12:00", "volume": 65}],
+        "player.fade_s": 2.0, "player.crossfade_s": 2.0,
+    })  # fmt: skip
+    events = EventQueue()
+    decks = [FakeDeck(0, "dummy", events), FakeDeck(1, "dummy", events)]
+    player = Player(decks, 2.0, 2.0, 70)
+    clock, recorder = Clock(), Recorder()
+    clocks = Clocks(mono=clock.mono, wall=clock.wall, local=clock.local)
+    c = Conductor(config, TAXONOMY, lib, player, recorder, StateStore(tmp_path / "s.json"), clocks)
+    c.reload_library()
+    return c, clock, decks, recorder
+
+
+def test_nothing_plays_before_opening_and_music_fades_in_and_out(rig) -> None:
+    c, clock, decks, recorder = rig
+    c.tick()
+    assert c.is_open is False and c.player.now_playing is None
+    clock.t = 61  # 09:00:01
+    c.tick()
+    assert c.is_open and c.player.now_playing is not None
+    assert decks[0].volumes[0] == 0  # fades in from silence
+    clock.t = 61 + 2
+    c.tick()
+    assert decks[0].volumes[-1] == 40  # the 09:00 daypart's volume
+    clock.t = 9 * 3600 + 60  # 18:00:00
+    c.tick()
+    assert c.is_open is False and ("opening", {"open": False}) in recorder.events
+    clock.t += 2
+    c.tick()
+    assert all(d.playing is None for d in decks)
+
+
+def test_daypart_changes_the_volume_once_and_a_command_wins_after(rig) -> None:
+    c, clock, _, _ = rig
+    clock.t = 61
+    c.tick()
+    assert c.state.volume == 40
+    c.on_command(SetVolume(55))
+    clock.t = 120
+    c.tick()
+    assert c.state.volume == 55  # the same daypart does not override the user
+    clock.t = 3 * 3600 + 60  # 12:00
+    c.tick()
+    assert c.state.volume == 65
+
+
+def test_override_wins_until_it_expires(rig) -> None:
+    c, clock, _, _ = rig
+    clock.t = 61
+    c.on_mood(MoodEstimate(0.8, 0.6, TAXONOMY.probabilities(0.8, 0.6), 1.0), at=61)
+    c.tick()
+    c.on_command(SetOverride("sad", 1.0))
+    assert c.target()[1] == "override" and c.target()[0].mood == "sad"
+    assert c.player.now_playing is not None and c.player.now_playing.mood.mood == "sad"
+    clock.t = 61 + 61
+    c.tick()
+    assert c.state.override_mood is None and c.target()[1] == "camera"
