@@ -219,3 +219,63 @@ def test_no_image_data_leaves_the_process(broker, tmp_path, make_tone, photos) -
         payload.decode("utf-8")  # text only
         for magic in (b"\x89PNG", b"\xff\xd8\xff", b"BM"):
             assert not payload.startswith(magic)
+
+
+def test_odd_names_and_huge_tags_are_scanned_safely(tmp_path: Path, make_tone) -> None:
+    import mutagen
+
+    music = tmp_path / "music"
+    odd = ["Ünïcødé – 音楽.ogg", "space and 'quotes' \"double\".ogg", "semi;colon&amp.ogg",
+           "-leading-dash.ogg", "very" + "x" * 200 + ".ogg"]  # fmt: skip
+    for name in odd:
+        make_tone(music / name, seconds=1, title=name[:20], mood="Calm")
+    huge = make_tone(music / "huge.ogg", seconds=1, title="huge")
+    audio = mutagen.File(huge)
+    audio["COMMENT"] = ["x" * 1_000_000]
+    audio["MOOD"] = ["Calm; " * 2000]
+    audio.save()
+    with Library(tmp_path / "lib.db") as lib:
+        report = scan(lib, [music], TAXONOMY)
+        tracks = {Path(t.path).name: t for t in lib.tracks()}
+    assert report.unreadable == [] and set(tracks) == {*odd, "huge.ogg"}
+    assert all(t.mood is not None and t.mood.mood == "calm" for t in tracks.values())
+
+
+def test_broker_killed_three_times_daemon_recovers_each_time(tmp_path, make_tone, photos):
+    from tests.edge.test_daemon import Listener
+
+    require(shutil.which("mosquitto") is not None, "mosquitto")
+    music = tmp_path / "m"
+    make_tone(music / "a.ogg", seconds=3, title="Calm", mood="Calm")
+    db = tmp_path / "lib.db"
+    with Library(db) as lib:
+        scan(lib, [music], TAXONOMY)
+    broker = Broker(tmp_path)
+    broker.start()
+    argv = [sys.executable, "-m", "edge.cli", "run", "--library", str(db), "--camera",
+            str(photos), "--broker", f"127.0.0.1:{broker.port}", "--device-id", "kill",
+            "--audio-output", "dummy", "--interval", "0.5"]  # fmt: skip
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "HOME": str(tmp_path)})  # fmt: skip
+    try:
+        for volume in (11, 22, 33):
+            _set_volume_after_reconnect(Listener(broker.port, ["moodcast/kill/#"]), volume)
+            broker.kill()  # SIGKILL: retained messages are gone with it
+            time.sleep(1.0)
+            assert proc.poll() is None  # the daemon plays on without a broker
+            broker.start()
+        mq = Listener(broker.port, ["moodcast/kill/#"])
+        mq.wait(lambda: mq.state("moodcast/kill").get("volume") == 33, timeout=60)
+        mq.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        broker.kill()
+    assert proc.returncode == 0
+
+
+def _set_volume_after_reconnect(mq, volume: int) -> None:
+    mq.wait(lambda: mq.last("moodcast/kill/availability") == b"online", timeout=60)
+    mq.send("moodcast/kill/cmd/volume", str(volume))
+    mq.wait(lambda: mq.state("moodcast/kill").get("volume") == volume, timeout=20)
+    mq.close()

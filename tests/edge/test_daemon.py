@@ -268,3 +268,21 @@ def test_rescan_command_picks_up_new_music(setup, make_tone) -> None:
         thread.join(timeout=15)
     with Library(config.library.path) as lib:
         assert "Brand new" in {t.title for t in lib.tracks()}
+
+
+def test_discovery_is_sent_again_when_home_assistant_comes_online(setup) -> None:
+    config, mq, _ = setup
+    daemon, thread = start(config)
+    topic = "homeassistant/device/shop1/config"
+    try:
+        mq.wait(lambda: mq.last(topic) is not None)
+        before = len([m for m in mq.messages if m[0] == topic])
+        mq.send("homeassistant/status", "online")
+        mq.wait(lambda: len([m for m in mq.messages if m[0] == topic]) > before)
+        payload = json.loads(mq.last(topic) or b"{}")
+        assert payload["o"]["name"] == "moodcast"
+        assert payload["availability"][0]["topic"] == f"{BASE}/availability"
+        assert payload["cmps"]["mood_override"]["options"][0] == "auto"
+    finally:
+        daemon.stop()
+        thread.join(timeout=15)
