@@ -279,3 +279,36 @@ def _set_volume_after_reconnect(mq, volume: int) -> None:
     mq.send("moodcast/kill/cmd/volume", str(volume))
     mq.wait(lambda: mq.state("moodcast/kill").get("volume") == volume, timeout=20)
     mq.close()
+
+
+def test_http_camera_stream_stopped_and_restarted_recovers_each_time() -> None:
+    from edge.camera import make_source
+    from edge.watchdog import CameraWatchdog, WatchdogPolicy
+    from tests.mjpeg_server import MjpegServer
+
+    server = MjpegServer()
+    server.start()
+    policy = WatchdogPolicy(stall_timeout_s=5, retry_interval_s=0.5, retry_max_s=2)
+    dog = CameraWatchdog(lambda: make_source(server.url, loop=True), policy)
+
+    def read_until(status: str, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            dog.read(time.monotonic())
+            if dog.status == status:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"camera never {status}: {dog.status} {dog.detail}")
+
+    try:
+        for outage in range(3):
+            read_until("ok")
+            server.stop()
+            read_until("error")
+            assert "retrying" in dog.detail
+            server.start()
+        read_until("ok")
+        assert dog.reconnects == 3
+    finally:
+        dog.close()
+        server.stop()
