@@ -25,7 +25,7 @@ class _Handler(BaseHTTPRequestHandler):
             while not server.stopping.is_set():
                 frame = np.full((120, 160, 3), (i * 7) % 255, np.uint8)
                 cv2.putText(frame, str(i), (10, 60), cv2.FONT_HERSHEY_SIMPLEX, 1, (0, 0, 255), 2)
-                ok, jpeg = cv2.imencode(".jpg", frame)
+                _, jpeg = cv2.imencode(".jpg", frame)
                 data = jpeg.tobytes()
                 self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\n")
                 self.wfile.write(f"Content-Length: {len(data)}\r\n\r\n".encode() + data + b"\r\n")

@@ -301,7 +301,7 @@ def test_http_camera_stream_stopped_and_restarted_recovers_each_time() -> None:
         raise AssertionError(f"camera never {status}: {dog.status} {dog.detail}")
 
     try:
-        for outage in range(3):
+        for _outage in range(3):
             read_until("ok")
             server.stop()
             read_until("error")
