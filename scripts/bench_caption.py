@@ -26,6 +26,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scripts.benchlib import emit  # noqa: E402
+
 NEW_TOKENS = 20
 THREADS = 2
 
@@ -217,10 +219,7 @@ def main() -> None:
         f"{encoder_gflop(384) / gemm * 1000:.0f} ms at that rate; 224 px: "
         f"{encoder_gflop(224):.0f} GFLOP, {encoder_gflop(224) / gemm * 1000:.0f} ms.",
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    emit(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from models.scene import PeopleCounter, SceneReader  # noqa: E402
 from player.library import Library, Track, TrackMood  # noqa: E402
 from player.scan import scan  # noqa: E402
 from player.selection import PlayHistory, SelectionPolicy, TrackSelector  # noqa: E402
+from scripts.benchlib import emit, table  # noqa: E402
 
 MEDIA = ROOT / ".cache" / "media"
 
@@ -156,11 +157,7 @@ def main() -> None:
         f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
         f"Python {platform.python_version()}, OpenCV {cv2.__version__}, numpy {np.__version__}"
     )
-    table = ["| measure | result |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)]
-    print(header)
-    print("\n".join(table))
-    if args.out:
-        args.out.write_text(header + "\n\n" + "\n".join(table) + "\n", encoding="utf-8")
+    emit(table(header, rows), args.out)
 
 
 if __name__ == "__main__":

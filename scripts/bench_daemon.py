@@ -12,7 +12,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,23 +27,10 @@ sys.path.insert(0, str(ROOT))
 import paho.mqtt.client as mqtt  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
+from scripts.benchlib import emit, start_broker, table  # noqa: E402
+
 MEDIA = ROOT / ".cache" / "media"
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_broker(tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    conf = tmp / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stderr=subprocess.DEVNULL)
-    time.sleep(0.3)
-    return proc, port
 
 
 class Watcher:
@@ -204,13 +190,10 @@ def main() -> None:
         finally:
             broker.terminate()
     header = (
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; audio output dummy, camera OpenCV's vtest.avi"
     )
-    table = ["| measure | result |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)]
-    print(header)
-    print("\n".join(table))
-    if args.out:
-        args.out.write_text(header + "\n\n" + "\n".join(table) + "\n", encoding="utf-8")
+    emit(table(header, rows), args.out)
 
 
 if __name__ == "__main__":

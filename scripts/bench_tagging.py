@@ -23,6 +23,7 @@ from models.mood import load_taxonomy  # noqa: E402
 from player.library import Library  # noqa: E402
 from player.scan import scan  # noqa: E402
 from player.tagging import tag_library  # noqa: E402
+from scripts.benchlib import emit  # noqa: E402
 
 MEDIA = ROOT / ".cache" / "media"
 
@@ -63,10 +64,7 @@ def main() -> None:
                 shown = ", ".join(f"{k} {tags[k]:.2f}" for k in top)
                 lines.append(f"| {Path(t.path).stem} | {m.arousal:+.2f} | {m.valence:+.2f} | "
                              f"{m.mood} | {shown} |")  # fmt: skip
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    emit(lines, args.out)
 
 
 if __name__ == "__main__":

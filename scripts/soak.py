@@ -15,7 +15,6 @@ import argparse
 import csv
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,14 +25,12 @@ import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.benchlib import start_broker  # noqa: E402
+
 MEDIA = ROOT / ".cache" / "media"
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def sample(pid: int) -> tuple[float, int, int, float]:
@@ -88,10 +85,7 @@ def chart(rows: list[list[float]], path: Path) -> None:
 def prepare(tmp: Path, interval: float) -> tuple[subprocess.Popen[bytes], int, Path]:
     """A broker, a scanned and tagged library of real music, and the daemon's config."""
     mc = str(ROOT / ".venv/bin/moodcast")
-    port = free_port()
-    conf = tmp / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    broker = subprocess.Popen(["mosquitto", "-c", str(conf)], stderr=subprocess.DEVNULL)
+    broker, port = start_broker(tmp)
     db = tmp / "lib.db"
     subprocess.run([mc, "scan", str(MEDIA / "music"), str(MEDIA / "wesnoth"), "--library",
                     str(db)], check=True, capture_output=True)  # fmt: skip

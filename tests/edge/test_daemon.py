@@ -98,6 +98,10 @@ def setup(tmp_path: Path, make_tone, photos: Path, broker, vlc_available):
     listener.close()
 
 
+def with_reader(config, **changes):
+    return config.model_copy(update={"reader": config.reader.model_copy(update=changes)})
+
+
 def start(config) -> tuple[Daemon, threading.Thread]:
     daemon = Daemon(config)
     thread = threading.Thread(target=daemon.run, daemon=True)
@@ -217,10 +221,7 @@ def test_run_command_stops_cleanly_on_sigterm(setup, tmp_path: Path) -> None:
 @pytest.mark.reliability
 def test_caption_reader_without_models_falls_back_to_the_scene_reader(setup, tmp_path) -> None:
     config, mq, _ = setup
-    config = config.model_copy(
-        update={"reader": config.reader.model_copy(
-            update={"kind": "fused", "models_dir": tmp_path / "no-models"})}
-    )  # fmt: skip
+    config = with_reader(config, kind="fused", models_dir=tmp_path / "no-models")
     daemon, thread = start(config)
     try:
         mq.wait(lambda: mq.state(BASE).get("reader_detail") is not None)
@@ -236,10 +237,7 @@ def test_caption_reader_without_models_falls_back_to_the_scene_reader(setup, tmp
 
 def test_fused_reader_publishes_the_caption(setup, tiny_models) -> None:
     config, mq, _ = setup
-    config = config.model_copy(
-        update={"reader": config.reader.model_copy(
-            update={"kind": "fused", "models_dir": tiny_models, "people_detection": False})}
-    )  # fmt: skip
+    config = with_reader(config, kind="fused", models_dir=tiny_models, people_detection=False)
     daemon, thread = start(config)
     try:
         mq.wait(lambda: mq.state(BASE).get("mood_source") == "camera")

@@ -48,8 +48,11 @@ state_file: {tmp_path / "state.json"}
     return config
 
 
-def log(config: Path):
-    return (config.parent / "daemon.log").open("a")
+def launch(config: Path) -> subprocess.Popen[str]:
+    """`moodcast --config FILE run` as a real process, its log beside the config."""
+    log = (config.parent / "daemon.log").open("a")
+    argv = [sys.executable, "-m", "edge.cli", "--config", str(config), "run"]
+    return subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True)
 
 
 def events(mq: Listener, name: str) -> list[dict]:
@@ -59,10 +62,7 @@ def events(mq: Listener, name: str) -> list[dict]:
 
 def test_mood_follows_the_scene_and_commands_work(scene: Path, broker) -> None:
     mq = Listener(broker.port, [f"{BASE}/#"])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "edge.cli", "--config", str(scene), "run"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log(scene), text=True,
-    )  # fmt: skip
+    proc = launch(scene)
     try:
         mq.wait(lambda: mq.last(f"{BASE}/availability") == b"online")
         mq.wait(lambda: mq.state(BASE).get("mood_source") == "camera", timeout=20)
@@ -95,10 +95,7 @@ def test_mood_follows_the_scene_and_commands_work(scene: Path, broker) -> None:
 @pytest.mark.reliability
 def test_broker_absent_at_start_then_restarted(scene: Path, broker) -> None:
     broker.kill()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "edge.cli", "--config", str(scene), "run"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log(scene), text=True,
-    )  # fmt: skip
+    proc = launch(scene)
     try:
         time.sleep(3)
         assert proc.poll() is None  # no broker: still running (and playing)
@@ -130,10 +127,7 @@ def test_missing_camera_keeps_the_music_playing(scene: Path, broker, tmp_path: P
     )  # fmt: skip
     scene.write_text(text)
     mq = Listener(broker.port, [f"{BASE}/#"])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "edge.cli", "--config", str(scene), "run"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log(scene), text=True,
-    )  # fmt: skip
+    proc = launch(scene)
     try:
         mq.wait(lambda: mq.state(BASE).get("camera") == "error", timeout=20)
         assert "does not exist" in mq.state(BASE)["camera_detail"]

@@ -1,0 +1,36 @@
+"""Shared helpers of the benchmark and soak scripts."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_broker(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """A Mosquitto broker on a free loopback port, for the duration of a benchmark."""
+    port = free_port()
+    conf = folder / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stderr=subprocess.DEVNULL)
+    time.sleep(0.3)
+    return proc, port
+
+
+def emit(lines: list[str], out: Path | None) -> None:
+    """Print a report and, when asked, write it as Markdown."""
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+
+
+def table(header: str, rows: list[tuple[str, str]]) -> list[str]:
+    return [header, "", "| measure | result |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)]
