@@ -16,8 +16,15 @@ from models.mood import MoodEstimate, Taxonomy
 class CaptionMood:
     """Reads a caption into a :class:`MoodEstimate` for the active taxonomy."""
 
-    def __init__(self, models_dir: Path, taxonomy: Taxonomy, precision: str = "int8",
-                 threads: int = 1, temperature: float = 0.05) -> None:  # fmt: skip
+    def __init__(
+        self,
+        models_dir: Path,
+        taxonomy: Taxonomy,
+        precision: str = "int8",
+        threads: int = 1,
+        temperature: float = 0.05,
+        use_head: bool = True,
+    ) -> None:
         from tokenizers import Tokenizer
 
         self.dir = Path(models_dir).expanduser()
@@ -44,6 +51,18 @@ class CaptionMood:
         self.moods = [m for m in taxonomy.names if m in vectors.files]
         self.vectors = [vectors[m] for m in self.moods]
         self.temperature = temperature
+        self.head = self._load_head(taxonomy) if use_head else None
+
+    def _load_head(self, taxonomy: Taxonomy) -> tuple[np.ndarray, np.ndarray] | None:
+        """A head trained by scripts/train_caption_head.py, when there is one for this taxonomy."""
+        path = self.dir / f"head.{taxonomy.name}.npz"
+        if not path.is_file():
+            return None
+        data = np.load(path)
+        if tuple(str(m) for m in data["moods"]) != taxonomy.names:
+            raise MoodcastError(f"{path} was trained for other moods than {taxonomy.name!r}",
+                                "train the head again for this taxonomy")  # fmt: skip
+        return data["weights"], data["bias"]
 
     def embed(self, text: str) -> np.ndarray:
         enc = self.tokenizer.encode(text)
@@ -54,9 +73,16 @@ class CaptionMood:
     def read(self, caption: str) -> MoodEstimate:
         vector = self.embed(caption)
         sims = np.array([float((v @ vector).max()) for v in self.vectors])
-        weights = np.exp((sims - sims.max()) / self.temperature)
-        probs = dict(zip(self.moods, (weights / weights.sum()).tolist(), strict=True))
-        anchors = [self.taxonomy.get(m) for m in self.moods]
+        if self.head is not None:
+            from models.caption_head import softmax
+
+            weights = softmax(vector @ self.head[0] + self.head[1])
+            moods = list(self.taxonomy.names)
+        else:
+            weights = np.exp((sims - sims.max()) / self.temperature)
+            moods = self.moods
+        probs = dict(zip(moods, (weights / weights.sum()).tolist(), strict=True))
+        anchors = [self.taxonomy.get(m) for m in moods]
         valence = float(sum(p * a.valence for p, a in zip(probs.values(), anchors, strict=True)))
         arousal = float(sum(p * a.arousal for p, a in zip(probs.values(), anchors, strict=True)))
         confidence = float(min(1.0, max(0.0, (sims.max() - np.median(sims)) * 5)))

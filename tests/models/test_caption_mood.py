@@ -64,3 +64,28 @@ def test_a_taxonomy_without_exported_sentences_is_refused(tiny_models: Path, tmp
     (copy / manifest["taxonomies"]["cowen13"]["file"]).write_bytes(b"tampered")
     with pytest.raises(MoodcastError, match="checksum"):
         CaptionMood(copy, load_taxonomy("cowen13"))
+
+
+def test_a_trained_head_replaces_the_sentence_similarity(tiny_models: Path, tmp_path: Path):
+    import subprocess
+    import sys
+
+    models = tmp_path / "models"
+    shutil.copytree(tiny_models, models)
+    rows = ["caption,mood"]
+    for place in ["beach", "park", "kitchen", "street", "office", "garden"]:
+        rows.append(f"people dancing wildly in the {place},energizing")
+        rows.append(f"an empty {place} in grey morning light,calm")
+    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "scripts/train_caption_head.py", str(models),
+                          str(tmp_path / "labels.csv")], cwd=root, capture_output=True,
+                         text=True, check=False)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "training accuracy 100%" in out.stdout
+    reader = CaptionMood(models, load_taxonomy("cowen13"))
+    assert reader.head is not None
+    assert reader.read("people dancing wildly in the library").mood == "energizing"
+    assert reader.read("an empty library in grey morning light").mood == "calm"
+    with pytest.raises(MoodcastError, match="trained for other moods"):
+        CaptionMood(models, load_taxonomy("cowen13").without(["scary"]))
