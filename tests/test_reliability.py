@@ -312,3 +312,27 @@ def test_http_camera_stream_stopped_and_restarted_recovers_each_time() -> None:
     finally:
         dog.close()
         server.stop()
+
+
+def test_daemon_with_wrong_broker_credentials_keeps_playing_and_says_why(
+    secure_broker, tmp_path, make_tone, photos
+) -> None:
+    port, cert = secure_broker
+    music = tmp_path / "m"
+    make_tone(music / "a.ogg", seconds=3, title="Calm", mood="Calm")
+    db = tmp_path / "lib.db"
+    with Library(db) as lib:
+        scan(lib, [music], TAXONOMY)
+    config = tmp_path / "c.yaml"
+    config.write_text(json.dumps({
+        "library": {"path": str(db)}, "camera": {"source": str(photos)},
+        "player": {"audio_output": "dummy"},
+        "mqtt": {"port": port, "username": "shop", "password": "hunter2-wrong", "tls": True,
+                 "ca_file": str(cert)},
+        "state_file": str(tmp_path / "s.json")}))  # fmt: skip
+    argv = [sys.executable, "-m", "edge.cli", "--config", str(config), "run", "--duration", "5"]
+    out = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "playing" in out.stderr
+    assert "MQTT not connected: Not authorized" in out.stderr
+    assert "hunter2-wrong" not in out.stderr  # the password is never logged

@@ -114,3 +114,15 @@ def test_override_wins_until_it_expires(rig) -> None:
     clock.t = 61 + 61
     c.tick()
     assert c.state.override_mood is None and c.target()[1] == "camera"
+
+
+def test_caption_stays_off_the_network_when_configured(rig) -> None:
+    c, clock, _, _ = rig
+    reading = MoodEstimate(0.1, 0.1, TAXONOMY.probabilities(0.1, 0.1), 1.0,
+                           {"caption": "two people at a table"})  # fmt: skip
+    c.on_mood(reading, at=0)
+    assert c.snapshot()["caption"] == "two people at a table"
+    c.config = c.config.model_copy(
+        update={"mqtt": c.config.mqtt.model_copy(update={"publish_caption": False})}
+    )
+    assert c.snapshot()["caption"] is None

@@ -33,6 +33,7 @@ class Listener:
 
     def __init__(self, port: int, filters: list[str]) -> None:
         self.messages: list[tuple[str, bytes, bool]] = []
+        self.arrived: list[float] = []  # monotonic arrival time of each message
         self.lock = threading.Lock()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2)
         self.client.on_message = self._on_message
@@ -44,6 +45,7 @@ class Listener:
     def _on_message(self, _c: Any, _u: Any, msg: Any) -> None:
         with self.lock:
             self.messages.append((msg.topic, bytes(msg.payload), bool(msg.retain)))
+            self.arrived.append(time.monotonic())
 
     def last(self, topic: str) -> bytes | None:
         with self.lock:
@@ -197,6 +199,10 @@ def test_a_corrupt_or_missing_track_is_flagged_and_the_music_goes_on(setup) -> N
     with Library(config.library.path) as lib:
         flagged = [t for t in lib.tracks() if t.status == "failed"]
     assert sorted(Path(t.path) for t in flagged) == files[:15]
+    starts = [at for (topic, _, _), at in zip(mq.messages, mq.arrived, strict=True)
+              if topic == f"{BASE}/event/track_started"]  # fmt: skip
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    print(f"\n{len(starts)} tracks started; longest gap between starts: {max(gaps):.2f} s")
     reasons = {t.error for t in flagged}
     assert any("length 0" in r for r in reasons) and any("could not play" in r for r in reasons)
     assert mq.last(f"{BASE}/event/error") is not None
