@@ -117,7 +117,7 @@ def test_override_wins_until_it_expires(rig) -> None:
 
 
 def test_caption_stays_off_the_network_when_configured(rig) -> None:
-    c, clock, _, _ = rig
+    c, _, _, _ = rig
     reading = MoodEstimate(0.1, 0.1, TAXONOMY.probabilities(0.1, 0.1), 1.0,
                            {"caption": "two people at a table"})  # fmt: skip
     c.on_mood(reading, at=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -201,7 +202,7 @@ def test_a_corrupt_or_missing_track_is_flagged_and_the_music_goes_on(setup) -> N
     assert sorted(Path(t.path) for t in flagged) == files[:15]
     starts = [at for (topic, _, _), at in zip(mq.messages, mq.arrived, strict=True)
               if topic == f"{BASE}/event/track_started"]  # fmt: skip
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     print(f"\n{len(starts)} tracks started; longest gap between starts: {max(gaps):.2f} s")
     reasons = {t.error for t in flagged}
     assert any("length 0" in r for r in reasons) and any("could not play" in r for r in reasons)
