@@ -19,7 +19,7 @@ import numpy as np
 from edge.control import Command, Rescan, SetAuto, SetOverride, SetPaused, SetVolume, Skip
 from edge.schedule import current_daypart, is_open
 from edge.settings import MoodcastConfig
-from edge.smoothing import MoodSmoother, SmoothedMood
+from edge.smoothing import MoodSmoother, SmoothedMood, SmoothingPolicy
 from edge.state import RuntimeState, StateStore
 from models.mood import MoodEstimate, Taxonomy
 from player.library import Library, Track
@@ -60,8 +60,6 @@ class Conductor:
         self.clocks = clocks or Clocks()
         self.rng = rng or np.random.default_rng()
         sm = config.smoothing
-        from edge.smoothing import SmoothingPolicy
-
         self.smoother = MoodSmoother(
             SmoothingPolicy(sm.half_life_s, sm.switch_margin, sm.min_dwell_s, sm.strong_change)
         )

@@ -78,6 +78,7 @@ class Daemon:
         self._reader: MoodReader | None = None
         self._watchdog: CameraWatchdog | None = None
         self._commands: CommandTable | None = None
+        self._last_state_at = 0.0
 
     def stop(self) -> None:
         self._stop.set()
@@ -257,8 +258,6 @@ class Daemon:
             self.events.put(RescanDone(summary, ""))
         except Exception as exc:  # reported to the daemon, which keeps playing
             self.events.put(RescanDone("", str(exc)))
-
-    _last_state_at = 0.0
 
     def _tick(self) -> None:
         c = self.conductor
