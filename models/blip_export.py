@@ -11,7 +11,6 @@ Two graphs, as measured best in FINDINGS.md:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -22,6 +21,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor, nn
+
+from models.tagger_session import sha256
 
 logger = logging.getLogger(__name__)
 
@@ -170,9 +171,7 @@ def export(model: Any, out: Path, image_size: int, tokenizer_json: str, source: 
         "bos_token_id": t.bos_token_id,
         "sep_token_id": t.sep_token_id,
         "pad_token_id": t.pad_token_id,
-        "files": {
-            f: {"sha256": _sha256(out / f), "bytes": (out / f).stat().st_size} for f in files
-        },
+        "files": {f: {"sha256": sha256(out / f), "bytes": (out / f).stat().st_size} for f in files},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
@@ -212,10 +211,6 @@ def quantize_file(source: Path, target: Path) -> None:
         quantize_dynamic(source, target, per_channel=True, weight_type=QuantType.QInt8)
     finally:
         root.setLevel(level)
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def tiny_tokenizer_json() -> str:

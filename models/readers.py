@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -11,6 +11,9 @@ from numpy.typing import NDArray
 from edge.errors import MoodcastError
 from edge.settings import MoodcastConfig
 from models.mood import MoodEstimate, Taxonomy, load_taxonomy
+
+if TYPE_CHECKING:
+    from models.scene import SceneReader
 
 
 class MoodReader(Protocol):
@@ -27,12 +30,16 @@ def active_taxonomy(config: MoodcastConfig) -> Taxonomy:
     return load_taxonomy(config.mood.taxonomy).without(config.mood.forbid)
 
 
-def build_reader(config: MoodcastConfig, taxonomy: Taxonomy) -> MoodReader:
-    """The configured reader; raises MoodcastError when caption models cannot be used."""
+def _scene_reader(config: MoodcastConfig, taxonomy: Taxonomy) -> SceneReader:
     from models.scene import PeopleCounter, SceneReader
 
+    return SceneReader(taxonomy, PeopleCounter() if config.reader.people_detection else None)
+
+
+def build_reader(config: MoodcastConfig, taxonomy: Taxonomy) -> MoodReader:
+    """The configured reader; raises MoodcastError when caption models cannot be used."""
     r = config.reader
-    scene = SceneReader(taxonomy, PeopleCounter() if r.people_detection else None)
+    scene = _scene_reader(config, taxonomy)
     if r.kind == "scene":
         return scene
     from models.caption_mood import CaptionMood
@@ -55,12 +62,8 @@ def build_reader_or_scene(config: MoodcastConfig, taxonomy: Taxonomy) -> tuple[M
     try:
         return build_reader(config, taxonomy), ""
     except MoodcastError as exc:
-        from models.scene import PeopleCounter, SceneReader
-
-        people = PeopleCounter() if config.reader.people_detection else None
-        return SceneReader(
-            taxonomy, people
-        ), f"{config.reader.kind} reader unavailable ({exc}); using the scene reader"
+        reason = f"{config.reader.kind} reader unavailable ({exc}); using the scene reader"
+        return _scene_reader(config, taxonomy), reason
 
 
 def load_photo(path: Path) -> NDArray[np.uint8]:

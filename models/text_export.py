@@ -6,7 +6,6 @@ offline. Sentence embeddings are mean-pooled and L2-normalised, as sentence-tran
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from models.mood import Taxonomy, load_taxonomy
+from models.tagger_session import sha256
 
 PRESETS = ("cowen13", "moodsic5")
 
@@ -91,7 +91,7 @@ def export_text_model(out: Path, model_dir: Path | None = None, quantize: bool =
         "kind": "caption-mood",
         "source": f"all-MiniLM-L6-v2 from {src}",
         "taxonomies": taxonomies,
-        "files": {f: {"sha256": hashlib.sha256((out / f).read_bytes()).hexdigest()} for f in files},
+        "files": {f: {"sha256": sha256(out / f)} for f in files},
     }
     (out / "text_manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 

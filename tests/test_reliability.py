@@ -152,11 +152,7 @@ def test_password_and_tls_broker_accepts_only_the_right_credentials(secure_broke
 
 def test_daemon_runs_over_tls_with_a_password(secure_broker, tmp_path, make_tone, photos):
     port, cert = secure_broker
-    music = tmp_path / "m"
-    make_tone(music / "a.ogg", seconds=3, title="Calm", mood="Calm")
-    db = tmp_path / "lib.db"
-    with Library(db) as lib:
-        scan(lib, [music], TAXONOMY)
+    db = _calm_library(tmp_path, make_tone)
     config = tmp_path / "c.yaml"
     config.write_text(json.dumps({
         "library": {"path": str(db)}, "camera": {"source": str(photos)},
@@ -194,11 +190,7 @@ def test_anonymous_plaintext_remote_broker_is_warned_about(tmp_path: Path, caplo
 
 def test_no_image_data_leaves_the_process(broker, tmp_path, make_tone, photos) -> None:
     """Capture every byte published during a run: only small JSON and text, never pixels."""
-    music = tmp_path / "m"
-    make_tone(music / "a.ogg", seconds=3, title="Calm", mood="Calm")
-    db = tmp_path / "lib.db"
-    with Library(db) as lib:
-        scan(lib, [music], TAXONOMY)
+    db = _calm_library(tmp_path, make_tone)
     payloads: list[tuple[str, bytes]] = []
     client = mqtt.Client(CallbackAPIVersion.VERSION2)
     client.on_message = lambda _c, _u, m: payloads.append((m.topic, bytes(m.payload)))
@@ -245,11 +237,7 @@ def test_broker_killed_three_times_daemon_recovers_each_time(tmp_path, make_tone
     from tests.edge.test_daemon import Listener
 
     require(shutil.which("mosquitto") is not None, "mosquitto")
-    music = tmp_path / "m"
-    make_tone(music / "a.ogg", seconds=3, title="Calm", mood="Calm")
-    db = tmp_path / "lib.db"
-    with Library(db) as lib:
-        scan(lib, [music], TAXONOMY)
+    db = _calm_library(tmp_path, make_tone)
     broker = Broker(tmp_path)
     broker.start()
     argv = [sys.executable, "-m", "edge.cli", "run", "--library", str(db), "--camera",
@@ -318,11 +306,7 @@ def test_daemon_with_wrong_broker_credentials_keeps_playing_and_says_why(
     secure_broker, tmp_path, make_tone, photos
 ) -> None:
     port, cert = secure_broker
-    music = tmp_path / "m"
-    make_tone(music / "a.ogg", seconds=3, title="Calm", mood="Calm")
-    db = tmp_path / "lib.db"
-    with Library(db) as lib:
-        scan(lib, [music], TAXONOMY)
+    db = _calm_library(tmp_path, make_tone)
     config = tmp_path / "c.yaml"
     config.write_text(json.dumps({
         "library": {"path": str(db)}, "camera": {"source": str(photos)},
@@ -336,3 +320,13 @@ def test_daemon_with_wrong_broker_credentials_keeps_playing_and_says_why(
     assert "playing" in out.stderr
     assert "MQTT not connected: Not authorized" in out.stderr
     assert "hunter2-wrong" not in out.stderr  # the password is never logged
+
+
+def _calm_library(tmp_path: Path, make_tone) -> Path:
+    """A scanned library of one calm track, for runs that only need something to play."""
+    music = tmp_path / "m"
+    make_tone(music / "a.ogg", seconds=3, title="Calm", mood="Calm")
+    db = tmp_path / "lib.db"
+    with Library(db) as lib:
+        scan(lib, [music], TAXONOMY)
+    return db
