@@ -78,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models", type=Path, help="folder written by 'moodcast models export'")
     p.set_defaults(handler=_lazy("edge.commands", "cmd_recommend"))
 
+    _add_config_and_model_commands(sub)
+    _add_daemon_commands(sub)
+    return parser
+
+
+def _add_config_and_model_commands(sub: Any) -> None:
     cfg = sub.add_parser("config", help="configuration").add_subparsers(
         dest="config_command", required=True, parser_class=_Parser
     )
@@ -94,11 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tiny", action="store_true", help="a small random BLIP, for tests")
     p.add_argument("--image-size", type=_positive_int, help="input size (default: the model's)")
     p.add_argument("--no-text", action="store_true", help="skip the caption→mood model")
+    p.add_argument("--fp16", action="store_true", help="also write fp16 graphs (for a GPU)")
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(handler=_lazy("edge.model_commands", "cmd_models_export"))
-
-    _add_daemon_commands(sub)
-    return parser
 
 
 def _add_daemon_commands(sub: Any) -> None:

@@ -32,6 +32,7 @@ from edge.events import (
     RescanDone,
     RescanDue,
 )
+from edge.heap import release_freed_heap
 from edge.mqtt import MqttLink
 from edge.schedule import JobScheduler
 from edge.settings import MoodcastConfig, load_config
@@ -47,6 +48,7 @@ logger = logging.getLogger(__name__)
 
 _TICK_S = 0.2
 _STATE_MIN_INTERVAL_S = 0.5
+_TRIM_INTERVAL_S = 60.0  # see edge/heap.py: keeps resident memory flat over days
 
 DeckFactory = Callable[[int, str, EventQueue], Deck]
 
@@ -79,6 +81,7 @@ class Daemon:
         self._watchdog: CameraWatchdog | None = None
         self._commands: CommandTable | None = None
         self._last_state_at = 0.0
+        self._last_trim_at = 0.0
 
     def stop(self) -> None:
         self._stop.set()
@@ -268,6 +271,9 @@ class Daemon:
             c.dirty = False
             self._last_state_at = now
             c.publisher.publish_state(c.snapshot())
+        if now - self._last_trim_at >= _TRIM_INTERVAL_S:
+            self._last_trim_at = now
+            release_freed_heap()
 
 
 def _warn_if_exposed(config: MoodcastConfig) -> None:

@@ -26,7 +26,7 @@ def cmd_models_export(args: argparse.Namespace) -> int:
         model, tokenizer = blip_export.load_pretrained(model_id)
         source = model_id
     size = args.image_size or model.config.vision_config.image_size
-    manifest = blip_export.export(model, args.out, size, tokenizer, source)
+    manifest = blip_export.export(model, args.out, size, tokenizer, source, fp16=args.fp16)
     print(f"wrote the captioner ({source}, {size} px) to {args.out}:")
     for name, entry in manifest["files"].items():
         print(f"  {name}  {entry['bytes'] / 2**20:.1f} MiB")

@@ -48,7 +48,9 @@ class ReaderSettings(Strict):
     )
     people_detection: bool = Field(True, description="count people with OpenCV's HOG detector")
     models_dir: Path | None = Field(None, description="folder written by 'moodcast models export'")
-    precision: Literal["int8", "fp32"] = Field("int8", description="which exported graphs to run")
+    precision: Literal["int8", "fp32", "fp16"] = Field(
+        "int8", description="which exported graphs to run (fp16: GPU, export with --fp16)"
+    )
     threads: int = Field(2, ge=1, le=64, description="ONNX Runtime threads")
     providers: list[str] = Field(
         default_factory=lambda: ["CPUExecutionProvider"],

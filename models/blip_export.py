@@ -120,8 +120,8 @@ def greedy_reference(
 
 
 def export(model: Any, out: Path, image_size: int, tokenizer_json: str, source: str,
-           quantize: bool = True) -> dict[str, Any]:  # fmt: skip
-    """Write encoder/decoder graphs (fp32 and int8), tokenizer and manifest into ``out``."""
+           quantize: bool = True, fp16: bool = False) -> dict[str, Any]:  # fmt: skip
+    """Write encoder/decoder graphs (fp32, int8, optionally fp16), tokenizer and manifest."""
     out.mkdir(parents=True, exist_ok=True)
     model = model.eval()
     cfg = model.config
@@ -157,6 +157,8 @@ def export(model: Any, out: Path, image_size: int, tokenizer_json: str, source: 
     files = ["encoder.onnx", "decoder.onnx"]
     if quantize:
         files += quantize_int8(out, ["encoder", "decoder"])
+    if fp16:
+        files += half_precision(out, ["encoder", "decoder"])
     (out / "tokenizer.json").write_text(tokenizer_json, encoding="utf-8")
     files.append("tokenizer.json")
     manifest = {
@@ -197,6 +199,26 @@ def quantize_int8(out: Path, names: list[str]) -> list[str]:
             location=data, size_threshold=1024,
         )  # fmt: skip
         written += [target.name, data]
+    return written
+
+
+def half_precision(out: Path, names: list[str]) -> list[str]:
+    """fp16 graphs for a GPU (CUDA/TensorRT on a Jetson), where int8 MatMulInteger has no kernel.
+
+    Pixels in and logits out stay float32; the cross and past keys/values become float16, so
+    the encoder's output feeds the decoder as it is and takes half the memory. LayerNorm and
+    Softmax keep float32 accumulation inside ONNX Runtime's kernels.
+    """
+    import onnx
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    written = []
+    for name in names:
+        model = onnx.load(str(out / f"{name}.onnx"))
+        half = convert_float_to_float16(model, keep_io_types=["pixel_values", "logits"])
+        target = out / f"{name}.fp16.onnx"
+        onnx.save_model(half, str(target))
+        written.append(target.name)
     return written
 
 

@@ -220,7 +220,7 @@ def tiny_models(tmp_path_factory, torch_available) -> Path:
     out: Path = tmp_path_factory.mktemp("models")
     tokenizer = blip_export.tiny_tokenizer_json()
     model = blip_export.tiny_blip(len(json.loads(tokenizer)["model"]["vocab"]))
-    blip_export.export(model, out, 64, tokenizer, "tiny")
+    blip_export.export(model, out, 64, tokenizer, "tiny", fp16=True)
     export_text_model(out)
     (out / "tiny_blip.pt").parent.mkdir(exist_ok=True)
     import torch

@@ -68,6 +68,34 @@ def test_int8_agreement_is_reported(tiny_models, reference_model, capsys) -> Non
     assert same >= len(images()) // 2
 
 
+def test_fp16_graphs_for_a_gpu_caption_like_fp32(tiny_models, capsys) -> None:
+    """The fp16 export (meant for CUDA/TensorRT) checked where it can be: ONNX Runtime's CPU."""
+    fp32 = BlipCaptioner(tiny_models, "fp32", threads=1, max_new_tokens=10, min_new_tokens=3)
+    fp16 = BlipCaptioner(tiny_models, "fp16", threads=1, max_new_tokens=10, min_new_tokens=3)
+    assert fp16.kv_dtype is np.float16
+    pixels = fp32.preprocess(images()[-1])
+    full = fp32.encoder.run(None, {"pixel_values": pixels})[0]
+    half = fp16.encoder.run(None, {"pixel_values": pixels})[0]
+    assert half.dtype == np.float16  # cross K/V stay half precision into the decoder
+    assert np.abs(half.astype(np.float32) - full).max() < 5e-3 * np.abs(full).max()
+    same = sum(fp16(img).tokens == fp32(img).tokens for img in images())
+    with capsys.disabled():
+        print(f"\nfp16 vs fp32 ONNX greedy captions identical: {same}/{len(images())}")
+    assert same >= len(images()) - 1
+
+
+def test_fp16_without_fp16_graphs_says_how_to_export_them(tiny_models, tmp_path) -> None:
+    copy = tmp_path / "m"
+    shutil.copytree(tiny_models, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    for name in ("encoder.fp16.onnx", "decoder.fp16.onnx"):
+        del manifest["files"][name]
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(MoodcastError, match="no fp16 graphs") as err:
+        BlipCaptioner(copy, "fp16")
+    assert "--fp16" in err.value.fix
+
+
 def test_preprocessing_equals_blips_processor(tiny_models) -> None:
     from models.blip_export import preprocess_reference
 
