@@ -3,10 +3,14 @@
 Two graphs, as measured best in FINDINGS.md:
 - ``encoder``: pixels → the cross-attention keys/values of every text layer, computed once per
   image (otherwise every generated token would recompute them);
-- ``decoder``: input ids + one past key and one past value per layer + the cross K/V →
-  last-position logits and the present K/V. The decoder forward is re-implemented over the
-  model's own weights, so transformers' changing cache classes do not matter. The LM head is
-  written as ``F.linear(h, word_embeddings)`` so the tied matrix is stored once.
+- ``decoder``: the new tokens' word-embedding rows + one past key and one past value per layer
+  + the cross K/V → last-position logits and the present K/V. The decoder forward is
+  re-implemented over the model's own weights, so transformers' changing cache classes do not
+  matter. The LM head is written as ``F.linear(h, word_embeddings)``.
+
+The word-embedding table is written beside the graphs (``embeddings*.npy``) and the runtime
+reads one row per token from the file: inside the graph ONNX Runtime memory-maps it, and the
+kernel then keeps 2 MB resident for every row touched (23 MB of int8 after a few captions).
 """
 
 from __future__ import annotations
@@ -79,15 +83,15 @@ class DecoderGraph(nn.Module):
             scores = scores + mask
         return (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(1, -1, self.hidden)
 
-    def forward(self, input_ids: Tensor, *kv: Tensor) -> tuple[Tensor, ...]:
+    def forward(self, inputs_embeds: Tensor, *kv: Tensor) -> tuple[Tensor, ...]:
         past, cross = kv[: 2 * self.n], kv[2 * self.n :]
         past_len = past[0].shape[2]
-        steps = input_ids.shape[1]
-        positions = torch.arange(steps, device=input_ids.device) + past_len
+        steps = inputs_embeds.shape[1]
+        positions = torch.arange(steps, device=inputs_embeds.device) + past_len
         emb = self.embeddings
-        h = emb.LayerNorm(emb.word_embeddings(input_ids) + emb.position_embeddings(positions))
+        h = emb.LayerNorm(inputs_embeds + emb.position_embeddings(positions))
         # Causal mask for the new positions over all keys (past + new).
-        key_pos = torch.arange(past_len + steps, device=input_ids.device)
+        key_pos = torch.arange(past_len + steps, device=inputs_embeds.device)
         mask = (key_pos[None, :] > positions[:, None]).float() * torch.finfo(h.dtype).min
         present: list[Tensor] = []
         for i, layer in enumerate(self.layers):
@@ -141,20 +145,22 @@ def export(model: Any, out: Path, image_size: int, tokenizer_json: str, source: 
                       **{f"cross_{x}": {0: "batch"} for x in kv_names}},
     )  # fmt: skip
     past = [torch.zeros(1, heads, 3, head_dim) for _ in range(2 * n)]
-    ids = torch.tensor([[t.bos_token_id, 5]])
     decoder = DecoderGraph(model)
+    with torch.no_grad():
+        rows = decoder.embeddings.word_embeddings(torch.tensor([[t.bos_token_id, 5]]))
     cross = tuple(c[:1] for c in cross)
-    axes: dict[str, dict[int, str]] = {"input_ids": {1: "steps"}}
+    axes: dict[str, dict[int, str]] = {"inputs_embeds": {1: "steps"}}
     axes.update({f"past_{x}": {2: "past"} for x in kv_names})
     axes.update({f"present_{x}": {2: "total"} for x in kv_names})
     torch.onnx.export(
-        decoder, (ids, *past, *cross), out / "decoder.onnx",
-        input_names=["input_ids", *[f"past_{x}" for x in kv_names],
+        decoder, (rows, *past, *cross), out / "decoder.onnx",
+        input_names=["inputs_embeds", *[f"past_{x}" for x in kv_names],
                      *[f"cross_{x}" for x in kv_names]],
         output_names=["logits", *[f"present_{x}" for x in kv_names]],
         opset_version=17, dynamo=False, dynamic_axes=axes,
     )  # fmt: skip
     files = ["encoder.onnx", "decoder.onnx"]
+    files += write_embeddings(decoder.embeddings.word_embeddings.weight, out)
     if quantize:
         files += quantize_int8(out, ["encoder", "decoder"])
     if fp16:
@@ -177,6 +183,16 @@ def export(model: Any, out: Path, image_size: int, tokenizer_json: str, source: 
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
+
+
+def write_embeddings(weight: Tensor, out: Path) -> list[str]:
+    """The word-embedding table as float32 rows, and as int8 rows with one scale per row."""
+    table = weight.detach().numpy().astype(np.float32)
+    np.save(out / "embeddings.npy", table)
+    scales = np.maximum(np.abs(table).max(axis=1), 1e-12) / 127.0
+    np.save(out / "embeddings.int8.npy", np.round(table / scales[:, None]).astype(np.int8))
+    np.save(out / "embeddings.int8.scales.npy", scales.astype(np.float32))
+    return ["embeddings.npy", "embeddings.int8.npy", "embeddings.int8.scales.npy"]
 
 
 def quantize_int8(out: Path, names: list[str]) -> list[str]:
@@ -205,9 +221,9 @@ def quantize_int8(out: Path, names: list[str]) -> list[str]:
 def half_precision(out: Path, names: list[str]) -> list[str]:
     """fp16 graphs for a GPU (CUDA/TensorRT on a Jetson), where int8 MatMulInteger has no kernel.
 
-    Pixels in and logits out stay float32; the cross and past keys/values become float16, so
-    the encoder's output feeds the decoder as it is and takes half the memory. LayerNorm and
-    Softmax keep float32 accumulation inside ONNX Runtime's kernels.
+    Pixels and embedding rows in and logits out stay float32; the cross and past keys/values
+    become float16, so the encoder's output feeds the decoder as it is and takes half the
+    memory. LayerNorm and Softmax keep float32 accumulation inside ONNX Runtime's kernels.
     """
     import onnx
     from onnxruntime.transformers.float16 import convert_float_to_float16
@@ -215,7 +231,8 @@ def half_precision(out: Path, names: list[str]) -> list[str]:
     written = []
     for name in names:
         model = onnx.load(str(out / f"{name}.onnx"))
-        half = convert_float_to_float16(model, keep_io_types=["pixel_values", "logits"])
+        keep = ["pixel_values", "inputs_embeds", "logits"]
+        half = convert_float_to_float16(model, keep_io_types=keep)
         target = out / f"{name}.fp16.onnx"
         onnx.save_model(half, str(target))
         written.append(target.name)

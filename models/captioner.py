@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from edge.errors import MoodcastError
 from edge.heap import release_freed_heap
+from models.rows import TableRows
 from models.tagger_session import sha256
 
 logger = logging.getLogger(__name__)
@@ -90,6 +91,13 @@ def make_session(path: Path, threads: int, providers: list[str], arena: bool = F
     return session
 
 
+def _embedding_rows(models_dir: Path, manifest: dict[str, Any], precision: str) -> TableRows:
+    if precision == "int8":
+        return TableRows(verified(models_dir, manifest, "embeddings.int8.npy"),
+                         verified(models_dir, manifest, "embeddings.int8.scales.npy"))  # fmt: skip
+    return TableRows(verified(models_dir, manifest, "embeddings.npy"))
+
+
 class BlipCaptioner:
     def __init__(
         self,
@@ -119,6 +127,7 @@ class BlipCaptioner:
             verified(self.dir, m, f"encoder{suffix}"), threads, providers, arena=True
         )
         self.decoder = make_session(verified(self.dir, m, f"decoder{suffix}"), threads, providers)
+        self.embed = _embedding_rows(self.dir, m, precision)
         self.tokenizer = Tokenizer.from_file(str(verified(self.dir, m, "tokenizer.json")))
         self.size, self.layers = int(m["image_size"]), int(m["layers"])
         self.heads, self.head_dim = int(m["heads"]), int(m["head_dim"])
@@ -161,10 +170,10 @@ class BlipCaptioner:
         feeds: dict[str, Any] = {f"cross_{n}": c for n, c in zip(self.kv_names, cross, strict=True)}
         empty = np.zeros((1, self.heads, 0, self.head_dim), self.kv_dtype)
         past = [empty] * len(self.kv_names)
-        step = np.array([[self.bos, *self.prompt_ids]], dtype=np.int64)
+        step = [self.bos, *self.prompt_ids]
         tokens: list[int] = []
         for i in range(self.max_new):
-            feeds["input_ids"] = step
+            feeds["inputs_embeds"] = self.embed(step)[None]
             feeds.update({f"past_{n}": p for n, p in zip(self.kv_names, past, strict=True)})
             logits, *past = self.decoder.run(None, feeds)
             if i < self.min_new:
@@ -173,7 +182,7 @@ class BlipCaptioner:
             tokens.append(token)
             if token == self.sep:
                 break
-            step = np.array([[token]], dtype=np.int64)
+            step = [token]
         done = time.perf_counter()
         text = self.tokenizer.decode([t for t in tokens if t != self.sep])
         return Caption(text.strip(), tokens, (encoded - start) * 1000, (done - encoded) * 1000)

@@ -106,7 +106,9 @@ def child_ort(models: Path, precision: str) -> dict[str, float]:
     cap.caption_pixels(pixels)
     runs = [cap.caption_pixels(pixels) for _ in range(3)]
     suffix = ".int8.onnx" if precision == "int8" else ".onnx"
+    table = "embeddings.int8*.npy" if precision == "int8" else "embeddings.npy"
     files = [p for n in ("encoder", "decoder") for p in models.glob(f"{n}{suffix}*")]
+    files += list(models.glob(table))
     disk = sum(p.stat().st_size for p in files) / 2**20
     caption_ms = statistics.median(r.encoder_ms + r.decoder_ms for r in runs)
     return {"caption_ms": caption_ms, "encoder_ms": statistics.median(r.encoder_ms for r in runs),
