@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -291,3 +292,21 @@ def test_discovery_is_sent_again_when_home_assistant_comes_online(setup) -> None
     finally:
         daemon.stop()
         thread.join(timeout=15)
+
+
+def test_freed_heap_is_handed_back_while_running(setup, monkeypatch) -> None:
+    """The soak's memory creep was glibc keeping freed heap; the daemon trims it on a timer."""
+    import edge.daemon
+
+    trims: list[float] = []
+    monkeypatch.setattr(edge.daemon, "_TRIM_INTERVAL_S", 0.3)
+    monkeypatch.setattr(edge.daemon, "release_freed_heap", lambda: trims.append(time.monotonic()))
+    config, mq, _ = setup
+    daemon, thread = start(config)
+    try:
+        mq.wait(lambda: len(trims) >= 4)
+    finally:
+        daemon.stop()
+        thread.join(timeout=20)
+    gaps = [b - a for a, b in pairwise(trims)]
+    assert min(gaps) >= 0.29  # on the timer, not on every tick
