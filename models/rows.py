@@ -20,6 +20,7 @@ class TableRows:
     """Float32 rows of a 2-D ``.npy`` table (float32, or int8 with one scale per row)."""
 
     def __init__(self, path: Path, scales: Path | None = None) -> None:
+        self._fd = -1
         with path.open("rb") as handle:
             try:
                 fmt = np.lib.format
