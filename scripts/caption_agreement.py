@@ -1,8 +1,10 @@
-"""Compare fp32 and int8 captions on a folder of photos (for a machine with real weights).
+"""Compare fp32 captions with int8 (or fp16) ones on a folder of photos, with real weights.
 
-Run after 'moodcast models export --out DIR' with a real checkpoint:
+Run after 'moodcast models export --out DIR' (add --fp16 for the GPU graphs) with a real
+checkpoint:
     .venv/bin/python scripts/caption_agreement.py DIR PHOTO_FOLDER [--prompt "a picture of"]
-Prints each photo's two captions and the share that agree exactly and by token overlap.
+        [--against fp16 --providers CUDAExecutionProvider CPUExecutionProvider]
+Prints each photo's two captions and the share that agree exactly and by word overlap.
 """
 
 from __future__ import annotations
@@ -25,20 +27,23 @@ def main() -> None:
     parser.add_argument("models", type=Path)
     parser.add_argument("photos", type=Path)
     parser.add_argument("--prompt", default="")
+    parser.add_argument("--against", choices=["int8", "fp16"], default="int8")
+    parser.add_argument("--providers", nargs="+", default=["CPUExecutionProvider"])
     args = parser.parse_args()
-    fp32 = BlipCaptioner(args.models, "fp32", prompt=args.prompt)
-    int8 = BlipCaptioner(args.models, "int8", prompt=args.prompt)
+    fp32 = BlipCaptioner(args.models, "fp32", prompt=args.prompt, providers=args.providers)
+    other = BlipCaptioner(args.models, args.against, prompt=args.prompt, providers=args.providers)
     photos = sorted(p for p in args.photos.iterdir() if p.suffix.lower() in SUFFIXES)
     if not photos:
         sys.exit(f"no photos in {args.photos}")
     exact, overlap = 0, 0.0
     for photo in photos:
         frame = load_photo(photo)
-        a, b = fp32(frame), int8(frame)
+        a, b = fp32(frame), other(frame)
         exact += a.tokens == b.tokens
         words_a, words_b = set(a.text.split()), set(b.text.split())
-        overlap += len(words_a & words_b) / max(len(words_a | words_b), 1)
-        print(f"{photo.name}\n  fp32: {a.text}\n  int8: {b.text}")
+        union = words_a | words_b
+        overlap += len(words_a & words_b) / len(union) if union else 1.0
+        print(f"{photo.name}\n  fp32: {a.text}\n  {args.against}: {b.text}")
     n = len(photos)
     print(f"\n{n} photos: identical captions {exact}/{n} ({exact / n:.0%}), "
           f"mean word overlap (Jaccard) {overlap / n:.2f}")  # fmt: skip

@@ -33,16 +33,18 @@ MEDIA = ROOT / ".cache" / "media"
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def sample(pid: int) -> tuple[float, int, int, float]:
+def sample(pid: int) -> tuple[float, float, int, int, float]:
+    """RSS, its anonymous part (heap; the rest is mapped library code), threads, files, CPU s."""
     status = dict(
         line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
     )
     rss = int(status["VmRSS"].split()[0]) / 1024
+    anon = int(status["RssAnon"].split()[0]) / 1024
     threads = int(status["Threads"])
     files = len(os.listdir(f"/proc/{pid}/fd"))
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     cpu = (int(fields[11]) + int(fields[12])) / TICKS
-    return rss, threads, files, cpu
+    return rss, anon, threads, files, cpu
 
 
 def poke(port: int, i: int) -> None:
@@ -61,9 +63,10 @@ def poke(port: int, i: int) -> None:
 
 
 def chart(rows: list[list[float]], path: Path) -> None:
-    """Four stacked line charts (RSS, threads, open files, CPU) as a PNG."""
+    """Stacked line charts (RSS, its anonymous part, threads, open files, CPU) as a PNG."""
     width, height, pad = 900, 180, 50
-    series = [("RSS MB", 1), ("threads", 2), ("open files", 3), ("CPU % of a core", 4)]
+    series = [("RSS MB", 1), ("anonymous (heap) MB", 2), ("threads", 3), ("open files", 4),
+              ("CPU % of a core", 5)]  # fmt: skip
     img = np.full((height * len(series), width, 3), 255, np.uint8)
     t = np.array([r[0] for r in rows]) / 60
     for k, (label, col) in enumerate(series):
@@ -114,10 +117,10 @@ def watch(proc: subprocess.Popen[bytes], port: int, minutes: float) -> list[list
         time.sleep(10)
         if proc.poll() is not None:
             sys.exit(f"daemon exited with {proc.returncode}")
-        rss, threads, files, cpu = sample(proc.pid)
+        rss, anon, threads, files, cpu = sample(proc.pid)
         now = time.monotonic()
         load = (cpu - last_cpu) / (now - last_t) * 100 if rows else 0.0
-        rows.append([now - start, rss, threads, files, load])
+        rows.append([now - start, rss, anon, threads, files, load])
         last_cpu, last_t = cpu, now
         if i % 6 == 0:
             poke(port, i // 6)
@@ -129,22 +132,28 @@ def report(rows: list[list[float]], errors: int, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.with_suffix(".csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["seconds", "rss_mb", "threads", "open_files", "cpu_percent"])
+        writer.writerow(["seconds", "rss_mb", "anon_mb", "threads", "open_files", "cpu_percent"])
         writer.writerows([[round(v, 2) for v in r] for r in rows])
     chart(rows, out.with_suffix(".png"))
     steady = rows[len(rows) // 5 :]
     hours = np.array([r[0] for r in steady]) / 3600
-    rss = np.array([r[1] for r in steady])
-    slope = float(np.polyfit(hours, rss, 1)[0]) if len(steady) > 2 else 0.0
+
+    def trend(col: int) -> float:
+        values = np.array([r[col] for r in steady])
+        return round(float(np.polyfit(hours, values, 1)[0]), 2) if len(steady) > 2 else 0.0
+
     summary = {
         "minutes": round(rows[-1][0] / 60, 1),
         "samples": len(rows),
         "rss_mb_first_last_max": [round(rows[0][1], 1), round(rows[-1][1], 1),
                                   round(max(r[1] for r in rows), 1)],
-        "rss_trend_mb_per_hour_after_warmup": round(slope, 2),
-        "threads_min_max": [min(r[2] for r in rows), max(r[2] for r in rows)],
-        "open_files_min_max": [min(r[3] for r in rows), max(r[3] for r in rows)],
-        "cpu_percent_mean": round(float(np.mean([r[4] for r in rows[1:]])), 2),
+        "rss_trend_mb_per_hour_after_warmup": trend(1),
+        "anon_mb_first_last_max": [round(rows[0][2], 1), round(rows[-1][2], 1),
+                                   round(max(r[2] for r in rows), 1)],
+        "anon_trend_mb_per_hour_after_warmup": trend(2),
+        "threads_min_max": [min(r[3] for r in rows), max(r[3] for r in rows)],
+        "open_files_min_max": [min(r[4] for r in rows), max(r[4] for r in rows)],
+        "cpu_percent_mean": round(float(np.mean([r[5] for r in rows[1:]])), 2),
         "daemon_error_lines": errors,
     }  # fmt: skip
     out.with_suffix(".json").write_text(json.dumps(summary, indent=2) + "\n")
