@@ -30,6 +30,7 @@ from scripts.benchlib import emit  # noqa: E402
 
 NEW_TOKENS = 20
 THREADS = 2
+RUNS = 5
 
 
 def peak_rss_mb() -> float:
@@ -76,12 +77,12 @@ def child_torch(size: int) -> dict[str, float]:
 
     run()
     total = []
-    for _ in range(3):
+    for _ in range(RUNS):
         start = time.perf_counter()
         run()
         total.append(time.perf_counter() - start)
     enc = []
-    for _ in range(3):
+    for _ in range(RUNS):
         start = time.perf_counter()
         with torch.no_grad():
             model.vision_model(pixels, interpolate_pos_encoding=interpolate)
@@ -104,7 +105,7 @@ def child_ort(models: Path, precision: str) -> dict[str, float]:
                         min_new_tokens=NEW_TOKENS)  # fmt: skip
     pixels = np.random.default_rng(0).standard_normal((1, 3, cap.size, cap.size)).astype(np.float32)
     cap.caption_pixels(pixels)
-    runs = [cap.caption_pixels(pixels) for _ in range(3)]
+    runs = [cap.caption_pixels(pixels) for _ in range(RUNS)]
     suffix = ".int8.onnx" if precision == "int8" else ".onnx"
     table = "embeddings.int8*.npy" if precision == "int8" else "embeddings.npy"
     files = [p for n in ("encoder", "decoder") for p in models.glob(f"{n}{suffix}*")]
@@ -206,7 +207,7 @@ def main() -> None:
     lines = [
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; {THREADS} threads each; exactly {NEW_TOKENS} new tokens; "
-        "median of 3 after a warm-up; each variant in its own process.",
+        f"median of {RUNS} after a warm-up; each variant in its own process.",
         "",
         "| px | variant | caption ms | encoder ms | ms/token | peak RSS MB | size MB | "
         "speed vs PyTorch | RSS vs PyTorch |",
