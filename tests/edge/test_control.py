@@ -78,7 +78,7 @@ json_values = st.recursive(
 
 
 @pytest.mark.reliability
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=3000, deadline=None)
 @given(
     verb=st.sampled_from(TABLE.verbs),
     payload=st.binary(max_size=2000)
