@@ -245,7 +245,7 @@ def quantize_file(source: Path, target: Path) -> None:
 
     root = logging.getLogger()
     level = root.level
-    root.setLevel(logging.WARNING)
+    root.setLevel(logging.ERROR)
     try:
         quantize_dynamic(source, target, per_channel=True, weight_type=QuantType.QInt8)
     finally:
