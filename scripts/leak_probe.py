@@ -86,13 +86,12 @@ def _frames(count: int) -> list[Any]:
     return [capture.read()[1] for _ in range(count)]
 
 
-def probe_scene(n: int) -> Callable[[], None]:
-    """The scene reader without people detection on consecutive real video frames."""
+def _scene_probe(people: bool) -> Callable[[], None]:
     from models.mood import load_taxonomy
-    from models.scene import SceneReader
+    from models.scene import PeopleCounter, SceneReader
 
     frames = _frames(40)
-    reader = SceneReader(load_taxonomy("cowen13"), None)
+    reader = SceneReader(load_taxonomy("cowen13"), PeopleCounter() if people else None)
     state = {"i": 0}
 
     def step() -> None:
@@ -101,6 +100,16 @@ def probe_scene(n: int) -> Callable[[], None]:
         state["i"] += 1
 
     return step
+
+
+def probe_scene(n: int) -> Callable[[], None]:
+    """The scene reader without people detection on consecutive real video frames."""
+    return _scene_probe(people=False)
+
+
+def probe_reader(n: int) -> Callable[[], None]:
+    """The scene reader with HOG people detection, as the daemon runs it."""
+    return _scene_probe(people=True)
 
 
 def probe_hog(n: int) -> Callable[[], None]:
@@ -144,6 +153,7 @@ PROBES: dict[str, tuple[Callable[[int], Callable[[], None]], int]] = {
     "video": (probe_video, 20_000),
     "scene": (probe_scene, 20_000),
     "hog": (probe_hog, 3_000),
+    "reader": (probe_reader, 3_000),
     "mqtt": (probe_mqtt, 20_000),
 }
 
