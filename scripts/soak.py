@@ -62,27 +62,49 @@ def poke(port: int, i: int) -> None:
                      port=port)  # fmt: skip
 
 
-def chart(rows: list[list[float]], path: Path) -> None:
-    """Stacked line charts (RSS, its anonymous part, threads, open files, CPU) as a PNG."""
-    width, height, pad = 900, 180, 50
-    series = [("RSS MB", 1), ("anonymous (heap) MB", 2), ("threads", 3), ("open files", 4),
-              ("CPU % of a core", 5)]  # fmt: skip
+LABELS = {"rss_mb": "RSS MB", "anon_mb": "anonymous (heap) MB", "threads": "threads",
+          "open_files": "open files", "cpu_percent": "CPU % of a core"}  # fmt: skip
+HEADER = ["seconds", "rss_mb", "anon_mb", "threads", "open_files", "cpu_percent"]
+
+
+def chart(header: list[str], rows: list[list[float]], path: Path) -> None:
+    """Stacked line charts, one per column after the time, as a PNG.
+
+    Memory panels are scaled to their own range (a creep of a few MB must be visible);
+    counts and CPU start at zero.
+    """
+    width, height, pad = 900, 180, 60
+    series = [(LABELS.get(name, name), col) for col, name in enumerate(header) if col]
     img = np.full((height * len(series), width, 3), 255, np.uint8)
     t = np.array([r[0] for r in rows]) / 60
     for k, (label, col) in enumerate(series):
         y = np.array([r[col] for r in rows], dtype=float)
         top = k * height
-        lo, hi = 0.0, max(float(y.max()) * 1.2, 1.0)
+        if "MB" in label:
+            lo, hi = float(np.floor(y.min() - 2)), float(np.ceil(y.max() + 2))
+        else:
+            lo, hi = 0.0, max(float(y.max()) * 1.2, 1.0)
         cv2.rectangle(img, (pad, top + 20), (width - 10, top + height - 25), (200, 200, 200), 1)
         xs = pad + (t / max(t.max(), 1e-6)) * (width - pad - 10)
         ys = top + height - 25 - (y - lo) / (hi - lo) * (height - 45)
         pts = np.stack([xs, ys], axis=1).astype(np.int32)
         cv2.polylines(img, [pts], False, (180, 60, 20), 2)
-        cv2.putText(img, f"{label} (max {y.max():.1f}, last {y[-1]:.1f})", (pad, top + 15),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1)  # fmt: skip
+        text = f"{label} (min {y.min():.1f}, max {y.max():.1f}, last {y[-1]:.1f})"
+        cv2.putText(img, text, (pad, top + 15), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1)
+        for value, yy in ((hi, top + 28), (lo, top + height - 25)):
+            cv2.putText(img, f"{value:.0f}", (4, yy), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1)
         cv2.putText(img, f"{t.max():.0f} min", (width - 70, top + height - 8),
                     cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1)  # fmt: skip
     cv2.imwrite(str(path), img)
+
+
+def replot(csv_path: Path) -> None:
+    """Draw the chart of an earlier run again from its CSV (whatever columns it has)."""
+    with csv_path.open() as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        rows = [[float(v) for v in row] for row in reader]
+    chart(header, rows, csv_path.with_suffix(".png"))
 
 
 def prepare(tmp: Path, interval: float) -> tuple[subprocess.Popen[bytes], int, Path]:
@@ -132,9 +154,9 @@ def report(rows: list[list[float]], errors: int, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.with_suffix(".csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["seconds", "rss_mb", "anon_mb", "threads", "open_files", "cpu_percent"])
+        writer.writerow(HEADER)
         writer.writerows([[round(v, 2) for v in r] for r in rows])
-    chart(rows, out.with_suffix(".png"))
+    chart(HEADER, rows, out.with_suffix(".png"))
     steady = rows[len(rows) // 5 :]
     hours = np.array([r[0] for r in steady]) / 3600
 
@@ -165,7 +187,11 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=60)
     parser.add_argument("--interval", type=float, default=1.0, help="capture interval, s")
     parser.add_argument("--out", type=Path, default=Path("docs/soak"))
+    parser.add_argument("--replot", type=Path, metavar="CSV", help="only redraw a run's chart")
     args = parser.parse_args()
+    if args.replot:
+        replot(args.replot)
+        return
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         broker, port, config = prepare(tmp, args.interval)
