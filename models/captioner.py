@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from edge.errors import MoodcastError
 from edge.heap import release_freed_heap
+from models.ort_threads import session_options, share_threads
 from models.rows import TableRows
 from models.tagger_session import sha256
 
@@ -74,9 +75,7 @@ def make_session(path: Path, threads: int, providers: list[str], arena: bool = F
     """
     import onnxruntime as ort
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
+    options = session_options(threads)
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.enable_cpu_mem_arena = arena
     options.enable_mem_pattern = False
@@ -123,6 +122,7 @@ class BlipCaptioner:
         for name in ("encoder", "decoder"):
             if f"{name}{suffix}.data" in m["files"]:
                 verified(self.dir, m, f"{name}{suffix}.data")
+        share_threads(threads)  # encoder and decoder take turns: one pool, no idle spinning
         self.encoder = make_session(
             verified(self.dir, m, f"encoder{suffix}"), threads, providers, arena=True
         )

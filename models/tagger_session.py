@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from edge.errors import MoodcastError
 from models.audio import N_MELS, PATCH_FRAMES
+from models.ort_threads import session_options
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +56,7 @@ class MusicnnTagger:
                 f"model file {path} does not match its manifest checksum (damaged or replaced)",
                 "restore the file from the moodcast release",
             )
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
+        options = session_options(threads)
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
         self.labels: list[str] = entry["labels"]
