@@ -48,7 +48,7 @@ logger = logging.getLogger(__name__)
 
 _TICK_S = 0.2
 _STATE_MIN_INTERVAL_S = 0.5
-_TRIM_INTERVAL_S = 60.0  # see edge/heap.py: keeps resident memory flat over days
+_TRIM_INTERVAL_S = 60.0  # edge/heap.py: stops the resident-memory creep (docs/reliability.md)
 
 DeckFactory = Callable[[int, str, EventQueue], Deck]
 
