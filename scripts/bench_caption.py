@@ -26,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.benchlib import emit  # noqa: E402
+from scripts.benchlib import emit, proc_status, status_mb  # noqa: E402
 
 NEW_TOKENS = 20
 THREADS = 2
@@ -35,18 +35,11 @@ ROUNDS = 3  # processes per variant, interleaved
 
 
 def peak_rss_mb() -> float:
-    return _status_mb("VmHWM:")
+    return status_mb(proc_status(), "VmHWM")
 
 
 def rss_mb() -> float:
-    return _status_mb("VmRSS:")
-
-
-def _status_mb(key: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    return status_mb(proc_status(), "VmRSS")
 
 
 def base_model(image_size: int) -> Any:

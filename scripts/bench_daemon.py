@@ -27,10 +27,16 @@ sys.path.insert(0, str(ROOT))
 import paho.mqtt.client as mqtt  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
-from scripts.benchlib import emit, start_broker, table  # noqa: E402
+from scripts.benchlib import (  # noqa: E402
+    emit,
+    proc_cpu_seconds,
+    proc_status,
+    start_broker,
+    status_mb,
+    table,
+)
 
 MEDIA = ROOT / ".cache" / "media"
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class Watcher:
@@ -58,16 +64,9 @@ class Watcher:
         self.client.disconnect()
 
 
-def proc_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
 def proc_memory(pid: int) -> tuple[float, float]:
-    status = dict(
-        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-    )
-    return int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
+    status = proc_status(pid)
+    return status_mb(status, "VmRSS"), status_mb(status, "VmHWM")
 
 
 def scan_library(tmp: Path) -> Path:

@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import time
 from pathlib import Path
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def proc_status(pid: int | str = "self") -> dict[str, str]:
+    """A process's /proc status fields (VmRSS, VmHWM, RssAnon, Threads, ...)."""
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return dict(line.split(":", 1) for line in lines)
+
+
+def status_mb(status: dict[str, str], key: str) -> float:
+    """A memory field of :func:`proc_status` ("VmRSS", "VmHWM", "RssAnon") in MB."""
+    return int(status[key].split()[0]) / 1024
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def free_port() -> int:

@@ -12,7 +12,6 @@ Needs scripts/fetch_media.sh media, mosquitto and libVLC. Nothing here is a test
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import subprocess
 import sys
@@ -25,18 +24,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from edge.heap import release_freed_heap  # noqa: E402
+from scripts.benchlib import proc_status, status_mb  # noqa: E402
+
 MEDIA = ROOT / ".cache" / "media"
 
 
 def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def trim() -> None:
-    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    return status_mb(proc_status(), "VmRSS")
 
 
 def probe_vlc(n: int) -> Callable[[], None]:
@@ -165,13 +160,13 @@ def run_one(name: str, scale: float) -> dict[str, object]:
     step = build(n)
     for _ in range(max(5, n // 10)):
         step()
-    trim()
+    release_freed_heap()
     series = [rss_mb()]
     start = time.perf_counter()
     for i in range(1, n + 1):
         step()
         if i % max(1, n // 10) == 0:
-            trim()
+            release_freed_heap()
             series.append(rss_mb())
     seconds = time.perf_counter() - start
     before, after = series[0], series[-1]

@@ -27,24 +27,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.benchlib import start_broker  # noqa: E402
+from scripts.benchlib import proc_cpu_seconds, proc_status, start_broker, status_mb  # noqa: E402
 
 MEDIA = ROOT / ".cache" / "media"
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def sample(pid: int) -> tuple[float, float, int, int, float]:
     """RSS, its anonymous part (heap; the rest is mapped library code), threads, files, CPU s."""
-    status = dict(
-        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-    )
-    rss = int(status["VmRSS"].split()[0]) / 1024
-    anon = int(status["RssAnon"].split()[0]) / 1024
-    threads = int(status["Threads"])
+    status = proc_status(pid)
     files = len(os.listdir(f"/proc/{pid}/fd"))
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    cpu = (int(fields[11]) + int(fields[12])) / TICKS
-    return rss, anon, threads, files, cpu
+    return (status_mb(status, "VmRSS"), status_mb(status, "RssAnon"), int(status["Threads"]),
+            files, proc_cpu_seconds(pid))  # fmt: skip
 
 
 def poke(port: int, i: int) -> None:
