@@ -22,7 +22,7 @@ from edge.errors import MoodcastError
 from edge.heap import release_freed_heap
 from models.ort_threads import session_options, share_threads
 from models.rows import TableRows
-from models.tagger_session import sha256
+from models.tagger_session import checked
 
 logger = logging.getLogger(__name__)
 
@@ -53,15 +53,8 @@ def load_manifest(models_dir: Path, kind: str) -> dict[str, Any]:
 def verified(models_dir: Path, manifest: dict[str, Any], name: str) -> Path:
     """The path of a manifest file, refused when missing or when its sha256 differs."""
     entry = manifest["files"].get(name)
-    path = models_dir / name
-    if entry is None or not path.is_file():
-        raise MoodcastError(f"model file {path} is missing", "export the models again")
-    if sha256(path) != entry["sha256"]:
-        raise MoodcastError(
-            f"model file {path} does not match its manifest checksum",
-            "the file is damaged or was replaced: export the models again",
-        )
-    return path
+    expected = None if entry is None else entry["sha256"]
+    return checked(models_dir / name, expected, "export the models again")
 
 
 def make_session(path: Path, threads: int, providers: list[str], arena: bool = False) -> Any:

@@ -32,6 +32,17 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def checked(path: Path, expected_sha256: str | None, fix: str) -> Path:
+    """``path``, refused when missing or unlike the manifest's sha256; ``fix`` says what to do."""
+    if expected_sha256 is None or not path.is_file():
+        raise MoodcastError(f"model file {path} is missing", fix)
+    if sha256(path) != expected_sha256:
+        raise MoodcastError(
+            f"model file {path} does not match its manifest checksum (damaged or replaced)", fix
+        )
+    return path
+
+
 @dataclass(frozen=True)
 class TagOutput:
     tags: dict[str, float]  # mean probability over patches
@@ -46,16 +57,8 @@ class MusicnnTagger:
         entry = manifest["models"].get(name)
         if entry is None:
             raise MoodcastError(f"model {name!r} is not in {models_dir}/manifest.json")
-        path = models_dir / entry["file"]
-        if not path.is_file():
-            raise MoodcastError(
-                f"model file {path} is missing", "reinstall moodcast or rerun convert_musicnn.py"
-            )
-        if sha256(path) != entry["sha256"]:
-            raise MoodcastError(
-                f"model file {path} does not match its manifest checksum (damaged or replaced)",
-                "restore the file from the moodcast release",
-            )
+        fix = "restore it from the moodcast release (or rerun convert_musicnn.py)"
+        path = checked(models_dir / entry["file"], entry["sha256"], fix)
         options = session_options(threads)
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
