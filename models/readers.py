@@ -38,14 +38,16 @@ def _scene_reader(config: MoodcastConfig, taxonomy: Taxonomy) -> SceneReader:
 
 def build_reader(config: MoodcastConfig, taxonomy: Taxonomy) -> MoodReader:
     """The configured reader; raises MoodcastError when caption models cannot be used."""
-    r = config.reader
     scene = _scene_reader(config, taxonomy)
-    if r.kind == "scene":
-        return scene
+    return scene if config.reader.kind == "scene" else _caption_reader(config, taxonomy, scene)
+
+
+def _caption_reader(config: MoodcastConfig, taxonomy: Taxonomy, scene: SceneReader) -> MoodReader:
     from models.caption_mood import CaptionMood
     from models.caption_reader import CaptionReader
     from models.captioner import BlipCaptioner
 
+    r = config.reader
     if r.models_dir is None:
         raise MoodcastError(
             f"reader.kind {r.kind!r} needs reader.models_dir",
@@ -59,11 +61,13 @@ def build_reader(config: MoodcastConfig, taxonomy: Taxonomy) -> MoodReader:
 
 def build_reader_or_scene(config: MoodcastConfig, taxonomy: Taxonomy) -> tuple[MoodReader, str]:
     """The configured reader, or the scene reader with the reason when that is impossible."""
+    scene = _scene_reader(config, taxonomy)
+    if config.reader.kind == "scene":
+        return scene, ""
     try:
-        return build_reader(config, taxonomy), ""
+        return _caption_reader(config, taxonomy, scene), ""
     except MoodcastError as exc:
-        reason = f"{config.reader.kind} reader unavailable ({exc}); using the scene reader"
-        return _scene_reader(config, taxonomy), reason
+        return scene, f"{config.reader.kind} reader unavailable ({exc}); using the scene reader"
 
 
 def load_photo(path: Path) -> NDArray[np.uint8]:
