@@ -130,8 +130,11 @@ class BlipCaptioner:
         self.prompt_ids = self._prompt(prompt)
         self.max_new, self.min_new = max_new_tokens, min_new_tokens
         self.kv_names = [f"{k}.{i}" for i in range(self.layers) for k in ("key", "value")]
-        past_type = {i.name: i.type for i in self.decoder.get_inputs()}["past_key.0"]
-        self.kv_dtype = np.float16 if past_type == "tensor(float16)" else np.float32
+        inputs = {i.name: i.type for i in self.decoder.get_inputs()}
+        if "image" not in inputs:
+            raise MoodcastError(f"{self.dir} holds graphs of an older export (cross keys/values)",
+                                "export the models again: 'moodcast models export'")  # fmt: skip
+        self.kv_dtype = np.float16 if inputs["past_key.0"] == "tensor(float16)" else np.float32
         if precision == "fp16" and self.decoder.get_providers()[0] == "CPUExecutionProvider":
             logger.warning("fp16 graphs are meant for a GPU; on the CPU int8 is much faster")
 
@@ -158,9 +161,9 @@ class BlipCaptioner:
 
     def caption_pixels(self, pixels: NDArray[np.float32]) -> Caption:
         start = time.perf_counter()
-        cross = self.encoder.run(None, {"pixel_values": pixels})
+        (image,) = self.encoder.run(None, {"pixel_values": pixels})
         encoded = time.perf_counter()
-        feeds: dict[str, Any] = {f"cross_{n}": c for n, c in zip(self.kv_names, cross, strict=True)}
+        feeds: dict[str, Any] = {"image": image}
         empty = np.zeros((1, self.heads, 0, self.head_dim), self.kv_dtype)
         past = [empty] * len(self.kv_names)
         step = [self.bos, *self.prompt_ids]

@@ -76,7 +76,7 @@ def test_fp16_graphs_for_a_gpu_caption_like_fp32(tiny_models, capsys) -> None:
     pixels = fp32.preprocess(images()[-1])
     full = fp32.encoder.run(None, {"pixel_values": pixels})[0]
     half = fp16.encoder.run(None, {"pixel_values": pixels})[0]
-    assert half.dtype == np.float16  # cross K/V stay half precision into the decoder
+    assert half.dtype == np.float16  # the image embeddings stay half precision into the decoder
     assert np.abs(half.astype(np.float32) - full).max() < 5e-3 * np.abs(full).max()
     same = sum(fp16(img).tokens == fp32(img).tokens for img in images())
     with capsys.disabled():
@@ -125,3 +125,27 @@ def test_a_missing_execution_provider_falls_back_with_a_log(tiny_models, caplog)
                                                                "CPUExecutionProvider"])  # fmt: skip
     assert captioner.encoder.get_providers() == ["CPUExecutionProvider"]
     assert "not installed" in caplog.text
+
+
+def test_graphs_of_an_older_export_are_refused_with_the_fix(tiny_models, tmp_path) -> None:
+    """Before the absorbed cross-attention the decoder took every layer's cross keys/values."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    from models.tagger_session import sha256
+
+    copy = tmp_path / "m"
+    shutil.copytree(tiny_models, copy)
+    inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, 2, None, 16])
+              for n in ("inputs_embeds", "past_key.0", "cross_key.0")]  # fmt: skip
+    logits = helper.make_tensor_value_info("logits", TensorProto.FLOAT, None)
+    graph = helper.make_graph([helper.make_node("Identity", ["inputs_embeds"], ["logits"])],
+                              "old", inputs, [logits])  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.save(model, str(copy / "decoder.onnx"))
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["files"]["decoder.onnx"]["sha256"] = sha256(copy / "decoder.onnx")
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(MoodcastError, match="older export") as err:
+        BlipCaptioner(copy, "fp32")
+    assert "models export" in err.value.fix
