@@ -60,15 +60,15 @@ def verified(models_dir: Path, manifest: dict[str, Any], name: str) -> Path:
 def make_session(path: Path, threads: int, providers: list[str], arena: bool = False) -> Any:
     """An ORT session with pinned threads and the requested providers that are installed.
 
-    ``arena``: for a graph with large activations (the image encoder). Without ORT's arena,
-    each 16 MB attention buffer goes through malloc and glibc keeps the freed pieces, so the
-    384 px encoder's peak grew by 150-190 MB per run; with the arena and without memory
-    patterns (a pattern reserves every planned buffer at once) it is 55 MB, stable over runs.
-    The decoder's activations are tiny and vary in size with every token: no arena there.
+    ``arena``: allocate from the process-wide arena (``models.ort_threads``), for the caption
+    graphs, which take turns. Without an arena, each 16 MB attention buffer of the 384 px
+    encoder went through malloc and glibc kept the freed pieces (its peak grew by 150-190 MB
+    per run); with the arena and without memory patterns (a pattern reserves every planned
+    buffer at once) it stays the same over runs, and the decoder reuses the same blocks.
     """
     import onnxruntime as ort
 
-    options = session_options(threads)
+    options = session_options(threads, shared_arena=arena)
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.enable_cpu_mem_arena = arena
     options.enable_mem_pattern = False
@@ -119,7 +119,9 @@ class BlipCaptioner:
         self.encoder = make_session(
             verified(self.dir, m, f"encoder{suffix}"), threads, providers, arena=True
         )
-        self.decoder = make_session(verified(self.dir, m, f"decoder{suffix}"), threads, providers)
+        self.decoder = make_session(
+            verified(self.dir, m, f"decoder{suffix}"), threads, providers, arena=True
+        )
         self.embed = _embedding_rows(self.dir, m, precision)
         self.tokenizer = Tokenizer.from_file(str(verified(self.dir, m, "tokenizer.json")))
         self.size, self.layers = int(m["image_size"]), int(m["layers"])

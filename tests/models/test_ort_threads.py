@@ -9,7 +9,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_caption_sessions_share_one_pool_and_later_sessions_still_open(tiny_models) -> None:
-    """In a fresh process: once the caption reader shares threads, every session must (ORT)."""
+    """In a fresh process: once the caption reader shares threads, every session must (ORT);
+    the caption graphs share one arena, and a second captioner reuses both."""
     script = textwrap.dedent(f"""
         import os
         from models.ort_threads import session_options, share_threads
@@ -18,6 +19,9 @@ def test_caption_sessions_share_one_pool_and_later_sessions_still_open(tiny_mode
         cap = BlipCaptioner({str(tiny_models)!r}, "int8", threads=2)
         assert cap.encoder.get_session_options().use_per_session_threads is False
         assert cap.decoder.get_session_options().use_per_session_threads is False
+        for session in (cap.encoder, cap.decoder):  # one arena for both graphs, too
+            options = session.get_session_options()
+            assert options.get_session_config_entry("session.use_env_allocators") == "1"
         threads = len(os.listdir("/proc/self/task"))
         BlipCaptioner({str(tiny_models)!r}, "fp32", threads=2)  # no new worker threads
         assert len(os.listdir("/proc/self/task")) == threads, "a second pool was made"
