@@ -98,7 +98,8 @@ class DecoderGraph(nn.Module):
         result: Tensor = out.transpose(0, 1).reshape(1, steps, self.hidden)
         return result
 
-    def forward(self, inputs_embeds: Tensor, image: Tensor, *past: Tensor) -> tuple[Tensor, ...]:
+    def forward(self, inputs_embeds: Tensor, patches: Tensor, *past: Tensor) -> tuple[Tensor, ...]:
+        """``patches``: the image embeddings of the one image, (patches, hidden)."""
         past_len = past[0].shape[2]
         steps = inputs_embeds.shape[1]
         positions = torch.arange(steps, device=inputs_embeds.device) + past_len
@@ -107,7 +108,6 @@ class DecoderGraph(nn.Module):
         # Causal mask for the new positions over all keys (past + new).
         key_pos = torch.arange(past_len + steps, device=inputs_embeds.device)
         mask = (key_pos[None, :] > positions[:, None]).float() * torch.finfo(h.dtype).min
-        patches = image[0]
         present: list[Tensor] = []
         for i, layer in enumerate(self.layers):
             sa = layer.attention.self
@@ -164,7 +164,7 @@ def export(model: Any, out: Path, image_size: int, tokenizer_json: str, source: 
     axes.update({f"past_{x}": {2: "past"} for x in kv_names})
     axes.update({f"present_{x}": {2: "total"} for x in kv_names})
     torch.onnx.export(
-        decoder, (rows, image[:1], *past), out / "decoder.onnx",
+        decoder, (rows, image[0], *past), out / "decoder.onnx",
         input_names=["inputs_embeds", "image", *[f"past_{x}" for x in kv_names]],
         output_names=["logits", *[f"present_{x}" for x in kv_names]],
         opset_version=17, dynamo=False, dynamic_axes=axes,
@@ -187,6 +187,7 @@ def export(model: Any, out: Path, image_size: int, tokenizer_json: str, source: 
         "layers": n,
         "heads": heads,
         "head_dim": head_dim,
+        "arena_bytes": encoder_working_set(cfg.vision_config, image_size),
         "bos_token_id": t.bos_token_id,
         "sep_token_id": t.sep_token_id,
         "pad_token_id": t.pad_token_id,
@@ -194,6 +195,16 @@ def export(model: Any, out: Path, image_size: int, tokenizer_json: str, source: 
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
+
+
+def encoder_working_set(vision: Any, image_size: int) -> int:
+    """Bytes the encoder's activations need at most, with room: one layer's attention scores,
+    its MLP's hidden activations and a few hidden states (ONNX Runtime's arena starts with a
+    region this big, models.ort_threads.share_arena)."""
+    tokens = (image_size // vision.patch_size) ** 2 + 1
+    heads, hidden = vision.num_attention_heads, vision.hidden_size
+    floats = heads * tokens * tokens + tokens * vision.intermediate_size + 6 * tokens * hidden
+    return int(4 * floats)
 
 
 def write_embeddings(weight: Tensor, out: Path) -> list[str]:

@@ -20,9 +20,10 @@ from numpy.typing import NDArray
 
 from edge.errors import MoodcastError
 from edge.heap import release_freed_heap
-from models.ort_threads import session_options, share_threads
+from models.ort_threads import session_options, share_arena, share_threads
 from models.rows import TableRows
 from models.tagger_session import checked
+from models.wordpiece import WordPieceText
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,22 @@ def _embedding_rows(models_dir: Path, manifest: dict[str, Any], precision: str) 
     return TableRows(verified(models_dir, manifest, "embeddings.npy"))
 
 
+def _prompt_ids(tokenizer_json: Path, prompt: str) -> list[int]:
+    """The prompt's token ids; the tokenizer is let go afterwards (decoding needs only the
+    token table, models.wordpiece), and what it held goes back to the system."""
+    if not prompt:
+        return []
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(tokenizer_json))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    ids: list[int] = tokenizer.encode(prompt, add_special_tokens=False).ids
+    del tokenizer
+    release_freed_heap()
+    return ids
+
+
 class BlipCaptioner:
     def __init__(
         self,
@@ -101,8 +118,6 @@ class BlipCaptioner:
         max_new_tokens: int = 20,
         min_new_tokens: int = 0,
     ) -> None:
-        from tokenizers import Tokenizer
-
         self.dir = Path(models_dir).expanduser()
         m = load_manifest(self.dir, "blip-captioner")
         suffix = {"int8": ".int8.onnx", "fp16": ".fp16.onnx"}.get(precision, ".onnx")
@@ -116,6 +131,7 @@ class BlipCaptioner:
             if f"{name}{suffix}.data" in m["files"]:
                 verified(self.dir, m, f"{name}{suffix}.data")
         share_threads(threads)  # encoder and decoder take turns: one pool, no idle spinning
+        share_arena(int(m.get("arena_bytes", -1)))  # and one arena
         self.encoder = make_session(
             verified(self.dir, m, f"encoder{suffix}"), threads, providers, arena=True
         )
@@ -123,13 +139,14 @@ class BlipCaptioner:
             verified(self.dir, m, f"decoder{suffix}"), threads, providers, arena=True
         )
         self.embed = _embedding_rows(self.dir, m, precision)
-        self.tokenizer = Tokenizer.from_file(str(verified(self.dir, m, "tokenizer.json")))
+        tokenizer_json = verified(self.dir, m, "tokenizer.json")
+        self.text = WordPieceText(tokenizer_json)
         self.size, self.layers = int(m["image_size"]), int(m["layers"])
         self.heads, self.head_dim = int(m["heads"]), int(m["head_dim"])
         self.mean = np.array(m["mean"], np.float32)
         self.std = np.array(m["std"], np.float32)
         self.bos, self.sep = int(m["bos_token_id"]), int(m["sep_token_id"])
-        self.prompt_ids = self._prompt(prompt)
+        self.prompt_ids = _prompt_ids(tokenizer_json, prompt)
         self.max_new, self.min_new = max_new_tokens, min_new_tokens
         self.kv_names = [f"{k}.{i}" for i in range(self.layers) for k in ("key", "value")]
         inputs = {i.name: i.type for i in self.decoder.get_inputs()}
@@ -139,12 +156,6 @@ class BlipCaptioner:
         self.kv_dtype = np.float16 if inputs["past_key.0"] == "tensor(float16)" else np.float32
         if precision == "fp16" and self.decoder.get_providers()[0] == "CPUExecutionProvider":
             logger.warning("fp16 graphs are meant for a GPU; on the CPU int8 is much faster")
-
-    def _prompt(self, prompt: str) -> list[int]:
-        if not prompt:
-            return []
-        ids: list[int] = self.tokenizer.encode(prompt, add_special_tokens=False).ids
-        return ids
 
     def preprocess(self, frame_bgr: NDArray[np.uint8]) -> NDArray[np.float32]:
         from PIL import Image
@@ -165,7 +176,7 @@ class BlipCaptioner:
         start = time.perf_counter()
         (image,) = self.encoder.run(None, {"pixel_values": pixels})
         encoded = time.perf_counter()
-        feeds: dict[str, Any] = {"image": image}
+        feeds: dict[str, Any] = {"image": image[0]}
         empty = np.zeros((1, self.heads, 0, self.head_dim), self.kv_dtype)
         past = [empty] * len(self.kv_names)
         step = [self.bos, *self.prompt_ids]
@@ -182,5 +193,5 @@ class BlipCaptioner:
                 break
             step = [token]
         done = time.perf_counter()
-        text = self.tokenizer.decode([t for t in tokens if t != self.sep])
+        text = self.text([t for t in tokens if t != self.sep])
         return Caption(text.strip(), tokens, (encoded - start) * 1000, (done - encoded) * 1000)
