@@ -88,14 +88,16 @@ class DecoderGraph(nn.Module):
         """
         heads, width = self.heads, self.hidden // self.heads
         steps = a.shape[1]
-        q = attention.query(a).reshape(steps, heads, width).transpose(0, 1)  # (h, s, w)
-        spread = (q[:, :, None, :] * self.diagonal).reshape(heads, steps, self.hidden)
+        # spread[h, s] holds step s's query of head h in head h's block, zeros elsewhere.
+        q = attention.query(a).reshape(1, steps, heads, width)
+        spread = (q * self.diagonal).reshape(heads, steps, self.hidden)
         q_image = spread @ attention.key.weight  # (h, s, hidden): q_h · Wk_h
         scores = q_image @ image.transpose(0, 1) * (1.0 / math.sqrt(width))
         mixed = torch.softmax(scores, dim=-1) @ image  # (h, s, hidden)
         full = (mixed @ attention.value.weight.t()).reshape(heads, steps, heads, width)
-        out = (full * self.diagonal).sum(dim=2) + attention.value.bias.reshape(heads, 1, width)
-        result: Tensor = out.transpose(0, 1).reshape(1, steps, self.hidden)
+        # Head h's own block of its values, summed over h: (s, h, w) with no transpose.
+        out = (full * self.diagonal).sum(dim=0) + attention.value.bias.reshape(heads, width)
+        result: Tensor = out.reshape(1, steps, self.hidden)
         return result
 
     def forward(self, inputs_embeds: Tensor, patches: Tensor, *past: Tensor) -> tuple[Tensor, ...]:
