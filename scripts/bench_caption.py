@@ -14,11 +14,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -198,6 +195,8 @@ def encoder_gflop(size: int) -> float:
 
 
 def run_child(*args: str) -> dict[str, Any]:
+    import subprocess  # here, not at the top: the children measure their own memory
+
     env = {**os.environ, "OMP_NUM_THREADS": str(THREADS)}
     out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True,
                          text=True, env=env, check=True)  # fmt: skip
@@ -246,6 +245,9 @@ def main() -> None:
                   "minilm": lambda: child_minilm(Path(rest[0]))}[kind]()  # fmt: skip
         print(json.dumps(result))
         return
+    import platform
+    import tempfile
+
     rows = []
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)

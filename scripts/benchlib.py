@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where used: benchmark children measure their own memory
+    import subprocess
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -29,6 +31,8 @@ def proc_cpu_seconds(pid: int) -> float:
 
 
 def free_port() -> int:
+    import socket
+
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -36,6 +40,8 @@ def free_port() -> int:
 
 def start_broker(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
     """A Mosquitto broker on a free loopback port, for the duration of a benchmark."""
+    import subprocess
+
     port = free_port()
     conf = folder / "mosquitto.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
