@@ -103,7 +103,7 @@ def child_ort(models: Path, precision: str) -> dict[str, Any]:
     stages = {"python and numpy imported": rss_mb()}
     cap = BlipCaptioner(models, precision, threads=THREADS, max_new_tokens=NEW_TOKENS,
                         min_new_tokens=NEW_TOKENS)  # fmt: skip
-    stages["ONNX Runtime, both graphs and the tokenizer loaded"] = rss_mb()
+    stages["ONNX Runtime, both graphs and the token table loaded"] = rss_mb()
     pixels = np.random.default_rng(0).standard_normal((1, 3, cap.size, cap.size)).astype(np.float32)
     (image,) = cap.encoder.run(None, {"pixel_values": pixels})
     stages["after the encoder (its arena keeps the activations' peak)"] = rss_mb()
