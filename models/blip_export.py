@@ -91,7 +91,6 @@ class DecoderGraph(nn.Module):
         self.head = model.text_decoder.cls.predictions
         self.heads = model.config.text_config.num_attention_heads
         self.hidden = model.config.text_config.hidden_size
-        self.n = len(self.layers)
         # One-hot over heads: spreads each head's query over its own block of the key weight
         # and picks each head's block back out of the value product.
         self.register_buffer("diagonal", torch.eye(self.heads)[:, None, :, None])
