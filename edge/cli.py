@@ -6,14 +6,13 @@ Usage errors and bad input exit with status 2 and one line that says what to fix
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from edge.errors import MoodcastError
+from moodcast.config.errors import MoodcastError
 
 logger = logging.getLogger("moodcast")
 
@@ -27,48 +26,62 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _global_options(parser: argparse.ArgumentParser, default: Any) -> argparse.ArgumentParser:
+    parser.add_argument("--config", type=Path, default=default, help="YAML config file "
+                        "(default: built-in); before or after the command")  # fmt: skip
+    parser.add_argument("-v", "--verbose", action="store_true", default=default,
+                        help="log debug messages")  # fmt: skip
+    return parser
+
+
+def _command(sub: Any, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+    """A (sub)command that also takes the global options, so that ``moodcast run --config F``
+    means ``moodcast --config F run``; SUPPRESS keeps a value given before the command."""
+    common = _global_options(argparse.ArgumentParser(add_help=False), argparse.SUPPRESS)
+    parser: argparse.ArgumentParser = sub.add_parser(name, parents=[common], **kwargs)
+    return parser
+
+
 def _library_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--library", type=Path, help="library database (default: from config)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="moodcast", description=__doc__)
-    parser.add_argument("--config", type=Path, help="YAML config file (default: built-in)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser = _global_options(_Parser(prog="moodcast", description=__doc__), None)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("scan", help="add music folders to the library")
+    p = _command(sub, "scan", help="add music folders to the library")
     p.add_argument("dirs", nargs="+", type=Path, metavar="DIR")
     _library_arg(p)
-    p.set_defaults(handler=_lazy("edge.commands", "cmd_scan"))
+    p.set_defaults(handler=_lazy("moodcast.edge.cli_commands", "cmd_scan"))
 
-    p = sub.add_parser("import-tags", help="import community mood tags from CSV files")
+    p = _command(sub, "import-tags", help="import community mood tags from CSV files")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE.csv")
     _library_arg(p)
-    p.set_defaults(handler=_lazy("edge.commands", "cmd_import_tags"))
+    p.set_defaults(handler=_lazy("moodcast.edge.cli_commands", "cmd_import_tags"))
 
-    lib = sub.add_parser("library", help="show the library").add_subparsers(
+    lib = _command(sub, "library", help="show the library").add_subparsers(
         dest="library_command", required=True, parser_class=_Parser
     )
-    p = lib.add_parser("list", help="every track with its mood and where it came from")
+    p = _command(lib, "list", help="every track with its mood and where it came from")
     _library_arg(p)
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(handler=_lazy("edge.commands", "cmd_library_list"))
-    p = lib.add_parser("stats", help="how many tracks have mood data from each source")
+    p.set_defaults(handler=_lazy("moodcast.edge.cli_commands", "cmd_library_list"))
+    p = _command(lib, "stats", help="how many tracks have mood data from each source")
     _library_arg(p)
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(handler=_lazy("edge.commands", "cmd_library_stats"))
+    p.set_defaults(handler=_lazy("moodcast.edge.cli_commands", "cmd_library_stats"))
 
-    p = sub.add_parser("tag", help="tag tracks by listening (musicnn in ONNX Runtime)")
+    p = _command(sub, "tag", help="tag tracks by listening (musicnn in ONNX Runtime)")
     _library_arg(p)
     p.add_argument("--workers", type=_positive_int, default=1, help="parallel processes")
     p.add_argument("--force", action="store_true", help="analyse every track again")
     p.add_argument(
         "--write-tags", action="store_true", help="write the mood into the files' own tags"
     )
-    p.set_defaults(handler=_lazy("edge.commands", "cmd_tag"))
+    p.set_defaults(handler=_lazy("moodcast.edge.cli_commands", "cmd_tag"))
 
-    p = sub.add_parser("recommend", help="read a photo's mood and list the tracks it would play")
+    p = _command(sub, "recommend", help="read a photo's mood and list the tracks it would play")
     p.add_argument("photo", type=Path)
     _library_arg(p)
     p.add_argument("--count", type=_positive_int, default=5, help="tracks to list (default 5)")
@@ -76,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="seed the random draw (repeatable output)")
     p.add_argument("--reader", choices=["scene", "caption", "fused"], help="how to read the photo")
     p.add_argument("--models", type=Path, help="folder written by 'moodcast models export'")
-    p.set_defaults(handler=_lazy("edge.commands", "cmd_recommend"))
+    p.set_defaults(handler=_lazy("moodcast.edge.cli_commands", "cmd_recommend"))
 
     _add_config_and_model_commands(sub)
     _add_daemon_commands(sub)
@@ -84,35 +97,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_config_and_model_commands(sub: Any) -> None:
-    cfg = sub.add_parser("config", help="configuration").add_subparsers(
+    cfg = _command(sub, "config", help="configuration").add_subparsers(
         dest="config_command", required=True, parser_class=_Parser
     )
-    p = cfg.add_parser("check", help="validate a config file and exit 0 (valid) or 2")
+    p = _command(cfg, "check", help="validate a config file and exit 0 (valid) or 2")
     p.add_argument("file", type=Path)
     p.add_argument("--print", action="store_true", help="print the effective config")
-    p.set_defaults(handler=_lazy("edge.commands", "cmd_config_check"))
+    p.set_defaults(handler=_lazy("moodcast.edge.cli_commands", "cmd_config_check"))
 
-    models = sub.add_parser("models", help="on-device models").add_subparsers(
+    models = _command(sub, "models", help="on-device models").add_subparsers(
         dest="models_command", required=True, parser_class=_Parser
     )
-    p = models.add_parser("export", help="export BLIP and the caption→mood model to ONNX")
+    p = _command(models, "export", help="export BLIP and the caption→mood model to ONNX")
     p.add_argument("--model", default=None, help="hub id or folder of a BLIP checkpoint")
     p.add_argument("--tiny", action="store_true", help="a small random BLIP, for tests")
     p.add_argument("--image-size", type=_positive_int, help="input size (default: the model's)")
     p.add_argument("--no-text", action="store_true", help="skip the caption→mood model")
     p.add_argument("--fp16", action="store_true", help="also write fp16 graphs (for a GPU)")
     p.add_argument("--out", type=Path, required=True)
-    p.set_defaults(handler=_lazy("edge.model_commands", "cmd_models_export"))
+    p.set_defaults(handler=_lazy("moodcast.edge.cli_export", "cmd_models_export"))
 
 
 def _add_daemon_commands(sub: Any) -> None:
-    p = sub.add_parser("run", help="run the daemon: camera → mood → music, MQTT")
+    p = _command(sub, "run", help="run the daemon: camera → mood → music, MQTT")
     _daemon_flags(p)
     p.add_argument("--duration", type=float, help="stop after this many seconds")
-    p.set_defaults(handler=_lazy("edge.daemon", "cmd_run"))
-    p = sub.add_parser("doctor", help="check each part and say how to fix what is wrong")
+    p.set_defaults(handler=_lazy("moodcast.edge.cli_daemon", "cmd_run"))
+    p = _command(sub, "doctor", help="check each part and say how to fix what is wrong")
     _daemon_flags(p)
-    p.set_defaults(handler=_lazy("edge.doctor", "cmd_doctor"))
+    p.set_defaults(handler=_lazy("moodcast.edge.cli_daemon", "cmd_doctor"))
 
 
 def _daemon_flags(p: argparse.ArgumentParser) -> None:
@@ -161,11 +174,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-def print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
 
 
 if __name__ == "__main__":

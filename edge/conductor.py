@@ -16,15 +16,24 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from edge.control import Command, Rescan, SetAuto, SetOverride, SetPaused, SetVolume, Skip
-from edge.schedule import current_daypart, is_open
-from edge.settings import MoodcastConfig
-from edge.smoothing import MoodSmoother, SmoothedMood, SmoothingPolicy
-from edge.state import RuntimeState, StateStore
-from models.mood import MoodEstimate, Taxonomy
-from player.library import Library, Track
-from player.playback import PlaybackOutcome, Player
-from player.selection import Pick, PlayHistory, SelectionPolicy, TrackSelector
+from moodcast.config.settings import MoodcastConfig
+from moodcast.edge.remote_commands import (
+    Command,
+    Rescan,
+    SetAuto,
+    SetOverride,
+    SetPaused,
+    SetVolume,
+    Skip,
+)
+from moodcast.edge.schedule import current_daypart, is_open
+from moodcast.edge.smoothing import MoodSmoother, SmoothedMood
+from moodcast.edge.state import RuntimeState, StateStore
+from moodcast.models.mood import MoodEstimate, Taxonomy
+from moodcast.player.decks import DeckEvent
+from moodcast.player.library import Library, Track
+from moodcast.player.playback import PlaybackOutcome, Player
+from moodcast.player.selection import Pick, PlayHistory, TrackSelector
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +41,24 @@ _SKIP_FADE_S = 1.0
 
 
 class Publisher(Protocol):
+    """Where state, events and rejected commands go (the MQTT link, or nowhere)."""
+
     def publish_state(self, state: dict[str, Any]) -> None: ...
     def publish_event(self, name: str, data: dict[str, Any]) -> None: ...
+    def publish_error(self, data: dict[str, Any]) -> None: ...
+
+
+class NullPublisher:
+    """The publisher when MQTT is off: the daemon runs the same, telling no one."""
+
+    def publish_state(self, state: dict[str, Any]) -> None:
+        pass
+
+    def publish_event(self, name: str, data: dict[str, Any]) -> None:
+        pass
+
+    def publish_error(self, data: dict[str, Any]) -> None:
+        pass
 
 
 @dataclass
@@ -54,19 +79,15 @@ class Conductor:
         store: StateStore,
         clocks: Clocks | None = None,
         rng: np.random.Generator | None = None,
+        reader_detail: str = "",
     ) -> None:
+        """``reader_detail``: why the configured reader is not in use, when it is not."""
         self.config, self.taxonomy = config, taxonomy
         self.library, self.player, self.publisher, self.store = library, player, publisher, store
         self.clocks = clocks or Clocks()
         self.rng = rng or np.random.default_rng()
-        sm = config.smoothing
-        self.smoother = MoodSmoother(
-            SmoothingPolicy(sm.half_life_s, sm.switch_margin, sm.min_dwell_s, sm.strong_change)
-        )
-        sel = config.selection
-        self.policy = SelectionPolicy(
-            sel.top_k, sel.temperature, sel.tag_weight, sel.repeat_window, sel.artist_gap
-        )
+        self.smoother = MoodSmoother(config.smoothing)
+        self.policy = config.selection
         self.history = PlayHistory(self.policy)
         self.selector = TrackSelector([], taxonomy, self.policy)
         self.state = store.load(RuntimeState(volume=config.player.volume))
@@ -78,8 +99,21 @@ class Conductor:
         self.camera, self.camera_detail = "starting", ""
         self.broker = "disconnected"
         self.last_error = ""
-        self.reader_detail = ""
+        self.reader_detail = reader_detail
         self.dirty = True
+
+    # -- parts' status ---------------------------------------------------------------------
+
+    def set_camera(self, status: str, detail: str) -> None:
+        self.camera, self.camera_detail, self.dirty = status, detail, True
+
+    def set_broker(self, status: str) -> None:
+        self.broker, self.dirty = status, True
+
+    def publish_state(self) -> None:
+        """Send the state now (the daemon paces this) and mark it sent."""
+        self.dirty = False
+        self.publisher.publish_state(self.snapshot())
 
     # -- library ---------------------------------------------------------------------------
 
@@ -141,6 +175,19 @@ class Conductor:
         self.next_pick = self.pick()
         self.publisher.publish_event("track_started", _track_info(pick.track, pick.reason))
         self.dirty = True
+
+    def on_deck_event(self, event: DeckEvent) -> None:
+        outcome = self.player.on_deck_event(event, self.clocks.mono())
+        if outcome is not None:
+            self.on_playback(outcome)
+
+    def on_rescan_done(self, summary: str, error: str) -> None:
+        if error:
+            self.error(f"rescan failed: {error}")
+        else:
+            logger.info("rescan: %s", summary)
+            self.publisher.publish_event("rescan_done", {"summary": summary})
+        self.reload_library()
 
     def on_playback(self, outcome: PlaybackOutcome) -> None:
         if outcome.failed:

@@ -7,58 +7,58 @@ the scheduler), hands them to the conductor, and ticks fades and time rules in b
 
 from __future__ import annotations
 
-import argparse
 import logging
-import signal
 import threading
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import Any
 
-from edge.camera import describe, make_source
-from edge.conductor import Clocks, Conductor
-from edge.control import CommandError, CommandTable, Rescan
-from edge.discovery import discovery_payload
-from edge.events import (
+from moodcast.config.settings import MoodcastConfig
+from moodcast.edge.camera import describe, make_source
+from moodcast.edge.conductor import Clocks, Conductor, NullPublisher, Publisher
+from moodcast.edge.discovery import discovery_payload
+from moodcast.edge.events import (
     BrokerStatus,
     CameraStatusChanged,
     CommandReceived,
-    DeckEnded,
-    DeckFailed,
-    DeckStarted,
     EventQueue,
     HomeAssistantOnline,
     MoodRead,
     RescanDone,
     RescanDue,
 )
-from edge.heap import release_freed_heap
-from edge.mqtt import MqttLink
-from edge.schedule import JobScheduler
-from edge.settings import MoodcastConfig, load_config
-from edge.state import StateStore
-from edge.watchdog import CameraWatchdog, WatchdogPolicy
-from models.readers import MoodReader, active_taxonomy, build_reader_or_scene
-from player.decks import Deck, VlcDeck
-from player.library import Library
-from player.playback import Player
-from player.scan import scan
+from moodcast.edge.mqtt import MqttLink
+from moodcast.edge.remote_commands import CommandError, CommandTable, Rescan
+from moodcast.edge.schedule import JobScheduler
+from moodcast.edge.state import StateStore
+from moodcast.edge.watchdog import CameraWatchdog
+from moodcast.models.heap import release_freed_heap
+from moodcast.models.readers import MoodReader, active_taxonomy, build_reader_or_scene
+from moodcast.player.decks import Deck, DeckEnded, DeckFailed, DeckStarted, EventSink, VlcDeck
+from moodcast.player.library import Library
+from moodcast.player.playback import Player
+from moodcast.player.scan import scan
 
 logger = logging.getLogger(__name__)
 
 _TICK_S = 0.2
 _STATE_MIN_INTERVAL_S = 0.5
-_TRIM_INTERVAL_S = 60.0  # edge/heap.py: stops the resident-memory creep (docs/reliability.md)
+_TRIM_INTERVAL_S = 60.0  # models/heap.py: stops the resident-memory creep (docs/reliability.md)
 
-DeckFactory = Callable[[int, str, EventQueue], Deck]
+DeckFactory = Callable[[int, str, EventSink], Deck]
 
 
-class _NoPublisher:
-    def publish_state(self, state: dict[str, Any]) -> None:
-        pass
+@dataclass(frozen=True)
+class Parts:
+    """What the daemon built, handed as one record to the loop that drives it."""
 
-    def publish_event(self, name: str, data: dict[str, Any]) -> None:
-        pass
+    library: Library
+    reader: MoodReader
+    watchdog: CameraWatchdog
+    conductor: Conductor
+    commands: CommandTable
+    mqtt: MqttLink | None
 
 
 class Daemon:
@@ -73,15 +73,6 @@ class Daemon:
         self.clocks = clocks or Clocks()
         self._deck_factory = deck_factory
         self._stop = threading.Event()
-        self._previous_frame: Any = None
-        self._rescan: threading.Thread | None = None
-        self.conductor: Conductor | None = None
-        self.mqtt: MqttLink | None = None
-        self._reader: MoodReader | None = None
-        self._watchdog: CameraWatchdog | None = None
-        self._commands: CommandTable | None = None
-        self._last_state_at = 0.0
-        self._last_trim_at = 0.0
 
     def stop(self) -> None:
         self._stop.set()
@@ -90,20 +81,20 @@ class Daemon:
         """Run until stop() (or SIGINT/SIGTERM via cmd_run) or for ``duration`` seconds."""
         deadline = None if duration is None else self.clocks.mono() + duration
         with ExitStack() as stack:
-            self._start(stack)
+            loop = EventLoop(self.config, self._build(stack), self.events, self.clocks)
+            self._start(stack, loop)
             while not self._stop.is_set():
                 if deadline is not None and self.clocks.mono() >= deadline:
                     break
                 event = self.events.get(timeout=_TICK_S)
                 if event is not None:
-                    self._handle(event)
-                self._tick()
+                    loop.handle(event)
+                loop.tick()
             logger.info("stopping")
         logger.info("stopped")
 
-    # -- lifecycle -------------------------------------------------------------------------
-
-    def _start(self, stack: ExitStack) -> None:
+    def _build(self, stack: ExitStack) -> Parts:
+        """Every part, in dependency order; each one's stop is pushed as it is made."""
         config = self.config
         taxonomy = active_taxonomy(config)
         library = stack.enter_context(Library(config.library.path))
@@ -112,49 +103,57 @@ class Daemon:
         player = Player(decks, pc.crossfade_s, pc.fade_s, pc.volume)
         stack.callback(player.release)
         stack.callback(player.stop, 0.0, False)
-        self._reader, reader_problem = build_reader_or_scene(config, taxonomy)
+        reader, reader_problem = build_reader_or_scene(config, taxonomy)
         if reader_problem:
             logger.error("%s", reader_problem)
         cam = config.camera
         live = describe(cam.source) in {"device", "stream"}  # files may hold still scenes
-        policy = WatchdogPolicy(
-            cam.stall_timeout_s, cam.retry_interval_s, cam.retry_max_s, detect_frozen=live
-        )
-        self._watchdog = CameraWatchdog(lambda: make_source(cam.source, cam.loop), policy)
-        stack.callback(self._watchdog.close)
-        publisher: Any = _NoPublisher()
-        if config.mqtt.enabled:
-            self.mqtt = MqttLink(config.mqtt, self.events)
-            publisher = self.mqtt
+        watchdog = CameraWatchdog(lambda: make_source(cam.source, cam.loop), cam, live)
+        stack.callback(watchdog.close)
+        mqtt = MqttLink(config.mqtt, self.events) if config.mqtt.enabled else None
+        publisher: Publisher = mqtt if mqtt is not None else NullPublisher()
         store = StateStore(config.state_file)
-        self.conductor = Conductor(config, taxonomy, library, player, publisher, store, self.clocks)
-        self.conductor.reader_detail = reader_problem
-        self.conductor.reload_library()
-        player.set_volume(self.conductor.state.volume)
-        self._commands = CommandTable(taxonomy.names, config.smoothing.override_minutes)
-        if self.mqtt is not None:
-            _warn_if_exposed(config)
-            self.mqtt.start()
-            stack.callback(self.mqtt.stop)
+        conductor = Conductor(config, taxonomy, library, player, publisher, store, self.clocks,
+                              reader_detail=reader_problem)  # fmt: skip
+        conductor.reload_library()
+        player.set_volume(conductor.state.volume)
+        commands = CommandTable(taxonomy.names, config.smoothing.override_minutes)
+        return Parts(library, reader, watchdog, conductor, commands, mqtt)
+
+    def _start(self, stack: ExitStack, loop: EventLoop) -> None:
+        """Start what talks to the outside: the broker link, then the scheduled jobs."""
+        parts = loop.parts
+        if parts.mqtt is not None:
+            _warn_if_exposed(self.config)
+            parts.mqtt.start()
+            stack.callback(parts.mqtt.stop)
         scheduler = JobScheduler(
-            config.schedule, config.library.rescan_time, self.events, self._capture
+            self.config.schedule, self.config.library.rescan_time, self.events, loop.capture
         )
         scheduler.start()
         stack.callback(scheduler.stop)
-        stack.callback(self._join_rescan)
-        logger.info("moodcast running: %d playable tracks", len(self.conductor.selector.tracks))
+        stack.callback(loop.join_rescan)
+        logger.info("moodcast running: %d playable tracks", len(parts.conductor.selector.tracks))
 
-    def _join_rescan(self) -> None:
-        if self._rescan is not None:
-            self._rescan.join(timeout=30)
+
+class EventLoop:
+    """The running daemon's decisions: one event at a time, on the daemon's thread (but for
+    :meth:`capture`, the scheduler's job, and the rescan worker, which only enqueue)."""
+
+    def __init__(
+        self, config: MoodcastConfig, parts: Parts, events: EventQueue, clocks: Clocks
+    ) -> None:
+        self.config, self.parts, self.events, self.clocks = config, parts, events, clocks
+        self._previous_frame: Any = None
+        self._rescan: threading.Thread | None = None
+        self._last_state_at = 0.0
+        self._last_trim_at = 0.0
 
     # -- scheduler thread ------------------------------------------------------------------
 
-    def _capture(self) -> None:
+    def capture(self) -> None:
         """Capture job (APScheduler thread, never overlapping): read a frame, enqueue its mood."""
-        watchdog, reader = self._watchdog, self._reader
-        if watchdog is None or reader is None:
-            return
+        watchdog = self.parts.watchdog
         before = (watchdog.status, watchdog.detail)
         frame = watchdog.read(self.clocks.mono())
         if (watchdog.status, watchdog.detail) != before:
@@ -163,7 +162,7 @@ class Daemon:
             self._previous_frame = None
             return
         try:
-            estimate = reader.read(frame, self._previous_frame)
+            estimate = self.parts.reader.read(frame, self._previous_frame)
         except Exception:  # a reader bug must not stop the capture job for good
             logger.exception("frame reader failed")
             return
@@ -172,17 +171,14 @@ class Daemon:
 
     # -- daemon thread ---------------------------------------------------------------------
 
-    def _handle(self, event: object) -> None:
-        c = self.conductor
-        assert c is not None
+    def handle(self, event: object) -> None:
+        c = self.parts.conductor
         if isinstance(event, DeckStarted | DeckEnded | DeckFailed):
-            outcome = c.player.on_deck_event(event, self.clocks.mono())
-            if outcome is not None:
-                c.on_playback(outcome)
+            c.on_deck_event(event)
         elif isinstance(event, MoodRead):
             c.on_mood(event.estimate, event.at)
         elif isinstance(event, CameraStatusChanged):
-            c.camera, c.camera_detail, c.dirty = event.status, event.detail, True
+            c.set_camera(event.status, event.detail)
         elif isinstance(event, CommandReceived):
             self._on_command(event)
         elif isinstance(event, BrokerStatus):
@@ -192,22 +188,15 @@ class Daemon:
         elif isinstance(event, RescanDue):
             self._start_rescan()
         elif isinstance(event, RescanDone):
-            if event.error:
-                c.error(f"rescan failed: {event.error}")
-            else:
-                logger.info("rescan: %s", event.summary)
-                c.publisher.publish_event("rescan_done", {"summary": event.summary})
-            c.reload_library()
+            c.on_rescan_done(event.summary, event.error)
 
     def _on_command(self, event: CommandReceived) -> None:
-        c, table = self.conductor, self._commands
-        assert c is not None and table is not None
+        c = self.parts.conductor
         try:
-            command = table.parse(event.verb, event.payload)
+            command = self.parts.commands.parse(event.verb, event.payload)
         except CommandError as exc:
             logger.warning("rejected command %r: %s", event.verb[:40], exc)
-            if self.mqtt is not None:
-                self.mqtt.publish_error({"command": event.verb[:40], "error": str(exc)})
+            c.publisher.publish_error({"command": event.verb[:40], "error": str(exc)})
             return
         logger.info("command %s", command)
         if isinstance(command, Rescan):
@@ -215,35 +204,34 @@ class Daemon:
         c.on_command(command)
 
     def _on_broker(self, event: BrokerStatus) -> None:
-        c = self.conductor
-        assert c is not None and self.mqtt is not None
+        c, link = self.parts.conductor, self.parts.mqtt
+        if link is None:
+            return
         if event.connected:
             logger.info("MQTT connected to %s:%d", self.config.mqtt.host, self.config.mqtt.port)
-            self.mqtt.on_connected()
+            link.on_connected()
             self._announce()
-            c.broker = "connected"
+            c.set_broker("connected")
         else:
-            if self.mqtt.connected or c.broker != event.detail:
+            if link.connected or c.broker != event.detail:
                 logger.warning("MQTT not connected: %s", event.detail)
-            self.mqtt.connected = False
-            c.broker = event.detail
+            link.connected = False
+            c.set_broker(event.detail)
 
     def _announce(self) -> None:
-        c, link = self.conductor, self.mqtt
-        if c is None or link is None or not link.connected:
+        c, link = self.parts.conductor, self.parts.mqtt
+        if link is None or not link.connected:
             return
         if self.config.mqtt.discovery:
             link.publish_discovery(
                 discovery_payload(link.base, link.settings.device_id, c.taxonomy.names)
             )
-        link.publish_state(c.snapshot())
-        c.dirty = False
+        c.publish_state()
 
     def _start_rescan(self) -> None:
         dirs = self.config.library.music_dirs
         if not dirs:
-            if self.conductor is not None:
-                self.conductor.error("rescan: no folders configured (set library.music_dirs)")
+            self.parts.conductor.error("rescan: no folders configured (set library.music_dirs)")
             return
         if self._rescan is not None and self._rescan.is_alive():
             return
@@ -251,9 +239,11 @@ class Daemon:
         self._rescan.start()
 
     def _rescan_worker(self) -> None:
+        """The rescan thread: writes through the daemon's own library (one writer, taking
+        turns with the daemon's thread per batch) and reports back through the queue."""
         try:
-            with Library(self.config.library.path) as library:
-                report = scan(library, self.config.library.music_dirs, active_taxonomy(self.config))
+            taxonomy = active_taxonomy(self.config)
+            report = scan(self.parts.library, self.config.library.music_dirs, taxonomy)
             summary = (
                 f"{report.seen} files, {report.added_or_changed} new or changed, "
                 f"{report.removed} removed"
@@ -262,15 +252,17 @@ class Daemon:
         except Exception as exc:  # reported to the daemon, which keeps playing
             self.events.put(RescanDone("", str(exc)))
 
-    def _tick(self) -> None:
-        c = self.conductor
-        assert c is not None
+    def join_rescan(self) -> None:
+        if self._rescan is not None:
+            self._rescan.join(timeout=30)
+
+    def tick(self) -> None:
+        c = self.parts.conductor
         c.tick()
         now = self.clocks.mono()
         if c.dirty and now - self._last_state_at >= _STATE_MIN_INTERVAL_S:
-            c.dirty = False
             self._last_state_at = now
-            c.publisher.publish_state(c.snapshot())
+            c.publish_state()
         if now - self._last_trim_at >= _TRIM_INTERVAL_S:
             self._last_trim_at = now
             release_freed_heap()
@@ -286,41 +278,3 @@ def _warn_if_exposed(config: MoodcastConfig) -> None:
             "mqtt.password and mqtt.tls.",
             m.host,
         )
-
-
-def overrides_from_flags(args: argparse.Namespace) -> dict[str, Any]:
-    """Dotted config keys from the common command-line flags (flags win over the file)."""
-    out: dict[str, Any] = {}
-    if args.library:
-        out["library.path"] = str(args.library)
-    if args.camera is not None:
-        out["camera.source"] = args.camera
-    if args.broker:
-        host, _, port = args.broker.rpartition(":") if ":" in args.broker else (args.broker, "", "")
-        out["mqtt.host"] = host
-        if port:
-            out["mqtt.port"] = port
-    if args.no_mqtt:
-        out["mqtt.enabled"] = False
-    if args.device_id:
-        out["mqtt.device_id"] = args.device_id
-    if args.audio_output:
-        out["player.audio_output"] = args.audio_output
-    if args.interval is not None:
-        out["schedule.capture_interval_s"] = args.interval
-    return out
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    config = load_config(args.config, overrides_from_flags(args))
-    logging.getLogger().setLevel(config.log_level if not args.verbose else "DEBUG")
-    daemon = Daemon(config)
-    previous = {
-        sig: signal.signal(sig, lambda *_: daemon.stop()) for sig in (signal.SIGINT, signal.SIGTERM)
-    }
-    try:
-        daemon.run(duration=args.duration)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return 0

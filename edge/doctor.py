@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import math
 import queue
 import struct
@@ -13,12 +12,12 @@ import wave
 from collections.abc import Callable
 from pathlib import Path
 
-from edge.camera import CameraError, make_source
-from edge.daemon import overrides_from_flags
-from edge.errors import MoodcastError
-from edge.events import DeckEnded, DeckFailed, EventQueue
-from edge.settings import MoodcastConfig, load_config
-from models.readers import active_taxonomy
+from moodcast.config.errors import MoodcastError
+from moodcast.config.settings import MoodcastConfig
+from moodcast.edge.camera import CameraError, make_source
+from moodcast.edge.events import EventQueue
+from moodcast.edge.mqtt_client import build_client
+from moodcast.models.readers import active_taxonomy
 
 Check = Callable[[MoodcastConfig], str]
 
@@ -47,7 +46,7 @@ def check_camera(config: MoodcastConfig) -> str:
 
 
 def check_library(config: MoodcastConfig) -> str:
-    from player.library import Library
+    from moodcast.player.library import Library
 
     path = Path(config.library.path).expanduser()
     if not path.exists():
@@ -75,7 +74,7 @@ def _tone(path: Path, seconds: float = 0.5) -> None:
 
 
 def check_player(config: MoodcastConfig) -> str:
-    from player.decks import VlcDeck
+    from moodcast.player.decks import DeckEnded, DeckFailed, VlcDeck
 
     events = EventQueue()
     deck = VlcDeck(0, config.player.audio_output, events)
@@ -100,18 +99,11 @@ def check_player(config: MoodcastConfig) -> str:
 
 
 def check_broker(config: MoodcastConfig) -> str:
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
     m = config.mqtt
     if not m.enabled:
         return "MQTT is disabled (mqtt.enabled: false)"
     result: queue.Queue[str] = queue.Queue()
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"moodcast-doctor-{m.device_id}")
-    if m.username:
-        client.username_pw_set(m.username, m.password.get_secret_value() if m.password else None)
-    if m.tls:
-        client.tls_set(ca_certs=str(m.ca_file) if m.ca_file else None)
+    client = build_client(m, f"moodcast-doctor-{m.device_id}")
     client.on_connect = lambda _c, _u, _f, rc, _p: result.put("" if not rc.is_failure else str(rc))
     try:
         client.connect(m.host, m.port, keepalive=10)
@@ -138,7 +130,7 @@ def check_broker(config: MoodcastConfig) -> str:
 
 
 def check_reader(config: MoodcastConfig) -> str:
-    from models.readers import build_reader
+    from moodcast.models.readers import build_reader
 
     build_reader(config, active_taxonomy(config))
     people = "with HOG people detection" if config.reader.people_detection else "no people count"
@@ -154,8 +146,8 @@ CHECKS: dict[str, Check] = {
 }
 
 
-def cmd_doctor(args: argparse.Namespace) -> int:
-    config = load_config(args.config, overrides_from_flags(args))
+def run_checks(config: MoodcastConfig) -> int:
+    """Print one line per part; the number of parts that failed."""
     failures = 0
     for name, check in CHECKS.items():
         try:
@@ -164,4 +156,4 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             failures += 1
             print(f"FAIL  {name:<8} {exc}")
     print("all parts ok" if not failures else f"{failures} part(s) need attention")
-    return 0 if not failures else 1
+    return failures

@@ -1,4 +1,6 @@
-"""Domain events: what foreign threads (VLC, paho, the scheduler) hand to the daemon.
+"""Domain events: what foreign threads (paho, the scheduler, the camera job) hand to the daemon.
+
+The decks' own events (started, ended, failed) live with the decks (moodcast.player.decks).
 
 Callbacks only build one of these and put it on the daemon's bounded queue; all decisions
 are made on the daemon's own thread.
@@ -11,28 +13,9 @@ import queue
 from dataclasses import dataclass
 from typing import Any
 
-from models.mood import MoodEstimate
+from moodcast.models.mood import MoodEstimate
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class DeckStarted:
-    deck: int
-    token: int
-
-
-@dataclass(frozen=True)
-class DeckEnded:
-    deck: int
-    token: int
-
-
-@dataclass(frozen=True)
-class DeckFailed:
-    deck: int
-    token: int
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -94,6 +77,3 @@ class EventQueue:
             return self._queue.get(timeout=timeout)
         except queue.Empty:
             return None
-
-    def qsize(self) -> int:
-        return self._queue.qsize()

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
-import ssl
 from typing import Any
 
-from edge.events import BrokerStatus, CommandReceived, EventQueue, HomeAssistantOnline
-from edge.settings import MqttSettings
+from moodcast.config.settings import MqttSettings
+from moodcast.edge.events import BrokerStatus, CommandReceived, EventQueue, HomeAssistantOnline
+from moodcast.edge.mqtt_client import build_client
 
 logger = logging.getLogger(__name__)
 
@@ -31,18 +31,9 @@ class MqttLink:
         return f"{self.settings.discovery_prefix}/status"
 
     def start(self) -> None:
-        import paho.mqtt.client as mqtt
-        from paho.mqtt.enums import CallbackAPIVersion
-
         s = self.settings
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"moodcast-{s.device_id}")
+        client = build_client(s, f"moodcast-{s.device_id}")
         client.will_set(f"{self.base}/availability", "offline", qos=1, retain=True)
-        if s.username:
-            password = s.password.get_secret_value() if s.password else None
-            client.username_pw_set(s.username, password)
-        if s.tls:
-            ca = str(s.ca_file) if s.ca_file else None
-            client.tls_set(ca_certs=ca, cert_reqs=ssl.CERT_REQUIRED)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message

@@ -9,29 +9,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime, time
+from datetime import datetime
 
-from edge.events import EventQueue, RescanDue
-from edge.settings import Daypart, OpeningWindow, ScheduleSettings
+from moodcast.config.clock import parse_hhmm, weekday_name
+from moodcast.config.settings import Daypart, OpeningWindow, ScheduleSettings
+from moodcast.edge.events import EventQueue, RescanDue
 
 logger = logging.getLogger(__name__)
-
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def _hhmm(text: str) -> time:
-    hour, minute = text.split(":")
-    return time(int(hour), int(minute))
 
 
 def is_open(windows: Sequence[OpeningWindow], now: datetime) -> bool:
     """Whether music should play now; no windows means always. Windows may cross midnight."""
     if not windows:
         return True
-    today, yesterday = _DAYS[now.weekday()], _DAYS[(now.weekday() - 1) % 7]
+    today, yesterday = weekday_name(now.weekday()), weekday_name(now.weekday() - 1)
     clock = now.time()
     for w in windows:
-        start, end = _hhmm(w.open), _hhmm(w.close)
+        start, end = parse_hhmm(w.open), parse_hhmm(w.close)
         if start <= end:
             if today in w.days and start <= clock < end:
                 return True
@@ -47,7 +41,7 @@ def current_daypart(dayparts: Sequence[Daypart], now: datetime) -> Daypart | Non
     ordered = sorted(dayparts, key=lambda d: d.start)
     current = ordered[-1]
     for part in ordered:
-        if _hhmm(part.start) <= now.time():
+        if parse_hhmm(part.start) <= now.time():
             current = part
     return current
 
@@ -84,10 +78,10 @@ class JobScheduler:
             misfire_grace_time=max(1, int(s.capture_interval_s)),
             **common,
         )
-        hour, minute = self._rescan_time.split(":")
+        rescan_at = parse_hhmm(self._rescan_time)
         scheduler.add_job(
             self._events.put,
-            CronTrigger(hour=int(hour), minute=int(minute)),
+            CronTrigger(hour=rescan_at.hour, minute=rescan_at.minute),
             args=[RescanDue()],
             id="rescan",
             misfire_grace_time=3600,

@@ -12,15 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from models.mood import MoodEstimate
-
-
-@dataclass(frozen=True)
-class SmoothingPolicy:
-    half_life_s: float = 60.0
-    switch_margin: float = 0.1
-    min_dwell_s: float = 60.0
-    strong_change: float = 0.8
+from moodcast.config.settings import SmoothingSettings
+from moodcast.models.mood import MoodEstimate
 
 
 @dataclass(frozen=True)
@@ -32,7 +25,7 @@ class SmoothedMood:
 
 
 class MoodSmoother:
-    def __init__(self, policy: SmoothingPolicy) -> None:
+    def __init__(self, policy: SmoothingSettings) -> None:
         self.policy = policy
         self._state: MoodEstimate | None = None
         self._last_at = 0.0
@@ -40,12 +33,6 @@ class MoodSmoother:
         self._mood_position = (0.0, 0.0)
         self._challenger: str | None = None
         self._challenger_since = 0.0
-
-    @property
-    def current(self) -> SmoothedMood | None:
-        if self._state is None or self._mood is None:
-            return None
-        return SmoothedMood(self._state, self._mood, False, False)
 
     def update(self, reading: MoodEstimate, now: float) -> SmoothedMood:
         if self._state is None:

@@ -9,25 +9,24 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from edge.camera import CameraError, Frame, FrameSource
+from moodcast.config.settings import CameraSettings
+from moodcast.edge.camera import CameraError, Frame, FrameSource
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class WatchdogPolicy:
-    stall_timeout_s: float = 20.0
-    retry_interval_s: float = 5.0
-    retry_max_s: float = 60.0
-    detect_frozen: bool = True  # a live camera always has sensor noise; files may not
-
-
 class CameraWatchdog:
-    def __init__(self, factory: Callable[[], FrameSource], policy: WatchdogPolicy) -> None:
+    def __init__(
+        self,
+        factory: Callable[[], FrameSource],
+        policy: CameraSettings,
+        detect_frozen: bool = True,
+    ) -> None:
+        """``detect_frozen``: a live camera always has sensor noise; a file may show a still."""
         self._factory = factory
         self._policy = policy
+        self._detect_frozen = detect_frozen
         self._source: FrameSource | None = None
         self._next_attempt = 0.0
         self._backoff = policy.retry_interval_s
@@ -71,7 +70,7 @@ class CameraWatchdog:
         return True
 
     def _frozen(self, frame: Frame, now: float) -> bool:
-        if not self._policy.detect_frozen:
+        if not self._detect_frozen:
             return False
         digest = hashlib.blake2b(frame.tobytes(), digest_size=16).digest()
         if digest != self._last_digest:

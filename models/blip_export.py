@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor, nn
 
-from models.tagger_session import sha256
+from moodcast.models.onnx_runtime import sha256
 
 logger = logging.getLogger(__name__)
 
@@ -226,7 +226,7 @@ def export(model: Any, out: Path, image_size: int, tokenizer_json: str, source: 
 def encoder_working_set(vision: Any, image_size: int) -> int:
     """Bytes the encoder's activations need at most, with room: one layer's attention scores,
     its MLP's hidden activations and a few hidden states (ONNX Runtime's arena starts with a
-    region this big, models.ort_threads.share_arena)."""
+    region this big, models.onnx_runtime.share_arena)."""
     tokens = (image_size // vision.patch_size) ** 2 + 1
     heads, hidden = vision.num_attention_heads, vision.hidden_size
     floats = heads * tokens * tokens + tokens * vision.intermediate_size + 6 * tokens * hidden

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from edge.errors import MoodcastError
+from moodcast.config.errors import MoodcastError
 
 
 def read_labelled(path: Path, moods: tuple[str, ...]) -> tuple[list[str], list[int]]:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from edge.errors import MoodcastError
-from models.captioner import make_session, verified
-from models.mood import MoodEstimate, Taxonomy
+from moodcast.config.errors import MoodcastError
+from moodcast.models.mood import MoodEstimate, Taxonomy
+from moodcast.models.onnx_runtime import Manifest, make_session
 
 
 class CaptionMood:
@@ -22,18 +21,16 @@ class CaptionMood:
         taxonomy: Taxonomy,
         precision: str = "int8",
         threads: int = 1,
+        providers: Sequence[str] = ("CPUExecutionProvider",),
         temperature: float = 0.05,
         use_head: bool = True,
     ) -> None:
         from tokenizers import Tokenizer
 
         self.dir = Path(models_dir).expanduser()
-        try:
-            manifest: dict[str, Any] = json.loads((self.dir / "text_manifest.json").read_text())
-        except (OSError, ValueError) as exc:
-            raise MoodcastError(f"no caption→mood model in {self.dir} ({exc})",
-                                "run 'moodcast models export --out DIR'") from exc  # fmt: skip
-        entry = manifest["taxonomies"].get(taxonomy.name)
+        manifest = Manifest(self.dir / "text_manifest.json", "caption-mood",
+                            "run 'moodcast models export --out DIR'")  # fmt: skip
+        entry = manifest.get("taxonomies", {}).get(taxonomy.name)
         if entry is None:
             raise MoodcastError(
                 f"the caption→mood model in {self.dir} has no mood sentences for taxonomy "
@@ -41,12 +38,9 @@ class CaptionMood:
                 "export the models again with this taxonomy, or use the scene reader",
             )
         name = "text.int8.onnx" if precision == "int8" else "text.onnx"
-        self.session = make_session(verified(self.dir, manifest, name), threads,
-                                    ["CPUExecutionProvider"])  # fmt: skip
-        self.tokenizer = Tokenizer.from_file(
-            str(verified(self.dir, manifest, "text_tokenizer.json"))
-        )
-        vectors = np.load(verified(self.dir, manifest, entry["file"]))
+        self.session = make_session(manifest.file(name), threads, providers, "malloc")
+        self.tokenizer = Tokenizer.from_file(str(manifest.file("text_tokenizer.json")))
+        vectors = np.load(manifest.file(entry["file"]))
         self.taxonomy = taxonomy
         self.moods = [m for m in taxonomy.names if m in vectors.files]
         self.vectors = [vectors[m] for m in self.moods]
@@ -74,7 +68,7 @@ class CaptionMood:
         vector = self.embed(caption)
         sims = np.array([float((v @ vector).max()) for v in self.vectors])
         if self.head is not None:
-            from models.caption_head import softmax
+            from moodcast.models.caption_head import softmax
 
             weights = softmax(vector @ self.head[0] + self.head[1])
             moods = list(self.taxonomy.names)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from models.caption_mood import CaptionMood
-from models.captioner import BlipCaptioner
-from models.mood import MoodEstimate, Taxonomy, clamp
-from models.scene import SceneReader
+from moodcast.models.caption_mood import CaptionMood
+from moodcast.models.captioner import BlipCaptioner
+from moodcast.models.mood import MoodEstimate, Taxonomy, clamp
+from moodcast.models.scene import SceneReader
 
 
 class CaptionReader:

@@ -8,7 +8,6 @@ cache, stops on [SEP], and masks [SEP] while under ``min_new_tokens`` — token 
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -18,12 +17,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from edge.errors import MoodcastError
-from edge.heap import release_freed_heap
-from models.ort_threads import session_options, share_arena, share_threads
-from models.rows import TableRows
-from models.tagger_session import checked
-from models.wordpiece import WordPieceText
+from moodcast.config.errors import MoodcastError
+from moodcast.models.heap import release_freed_heap
+from moodcast.models.onnx_runtime import Manifest, make_session, share_arena, share_threads
+from moodcast.models.rows import TableRows
+from moodcast.models.wordpiece import WordPieceText
 
 logger = logging.getLogger(__name__)
 
@@ -36,59 +34,14 @@ class Caption:
     decoder_ms: float
 
 
-def load_manifest(models_dir: Path, kind: str) -> dict[str, Any]:
-    path = models_dir / "manifest.json"
-    try:
-        manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise MoodcastError(
-            f"no readable model manifest at {path} ({exc})",
-            "run 'moodcast models export --out DIR' and point reader.models_dir at DIR",
-        ) from exc
-    if manifest.get("kind") != kind:
-        raise MoodcastError(f"{path} describes {manifest.get('kind')!r}, not {kind!r}",
-                            "point reader.models_dir at the folder the export wrote")  # fmt: skip
-    return manifest
+_EXPORT_FIX = "run 'moodcast models export --out DIR' and point reader.models_dir at DIR"
 
 
-def verified(models_dir: Path, manifest: dict[str, Any], name: str) -> Path:
-    """The path of a manifest file, refused when missing or when its sha256 differs."""
-    entry = manifest["files"].get(name)
-    expected = None if entry is None else entry["sha256"]
-    return checked(models_dir / name, expected, "export the models again")
-
-
-def make_session(path: Path, threads: int, providers: list[str], arena: bool = False) -> Any:
-    """An ORT session with pinned threads and the requested providers that are installed.
-
-    ``arena``: allocate from the process-wide arena (``models.ort_threads``), for the caption
-    graphs, which take turns. Without an arena, each 16 MB attention buffer of the 384 px
-    encoder went through malloc and glibc kept the freed pieces (its peak grew by 150-190 MB
-    per run); with the arena and without memory patterns (a pattern reserves every planned
-    buffer at once) it stays the same over runs, and the decoder reuses the same blocks.
-    """
-    import onnxruntime as ort
-
-    options = session_options(threads, shared_arena=arena)
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.enable_cpu_mem_arena = arena
-    options.enable_mem_pattern = False
-    available = set(ort.get_available_providers())
-    chosen = [p for p in providers if p in available] or ["CPUExecutionProvider"]
-    missing = [p for p in providers if p not in available]
-    if missing:
-        logger.warning("execution providers not installed, skipped: %s", ", ".join(missing))
-    session = ort.InferenceSession(str(path), options, providers=chosen)
-    release_freed_heap()  # what loading freed goes back to the OS
-    logger.info("%s on %s", path.name, ", ".join(session.get_providers()))
-    return session
-
-
-def _embedding_rows(models_dir: Path, manifest: dict[str, Any], precision: str) -> TableRows:
+def _embedding_rows(manifest: Manifest, precision: str) -> TableRows:
     if precision == "int8":
-        return TableRows(verified(models_dir, manifest, "embeddings.int8.npy"),
-                         verified(models_dir, manifest, "embeddings.int8.scales.npy"))  # fmt: skip
-    return TableRows(verified(models_dir, manifest, "embeddings.npy"))
+        return TableRows(manifest.file("embeddings.int8.npy"),
+                         manifest.file("embeddings.int8.scales.npy"))  # fmt: skip
+    return TableRows(manifest.file("embeddings.npy"))
 
 
 def _prompt_ids(tokenizer_json: Path, prompt: str) -> list[int]:
@@ -119,27 +72,23 @@ class BlipCaptioner:
         min_new_tokens: int = 0,
     ) -> None:
         self.dir = Path(models_dir).expanduser()
-        m = load_manifest(self.dir, "blip-captioner")
+        m = Manifest(self.dir / "manifest.json", "blip-captioner", _EXPORT_FIX)
         suffix = {"int8": ".int8.onnx", "fp16": ".fp16.onnx"}.get(precision, ".onnx")
         providers = providers or ["CPUExecutionProvider"]
-        if precision == "fp16" and "encoder.fp16.onnx" not in m["files"]:
+        if precision == "fp16" and "encoder.fp16.onnx" not in m.files:
             raise MoodcastError(
                 f"{self.dir} has no fp16 graphs",
                 "export them with 'moodcast models export --fp16', or use precision int8/fp32",
             )
         for name in ("encoder", "decoder"):
-            if f"{name}{suffix}.data" in m["files"]:
-                verified(self.dir, m, f"{name}{suffix}.data")
+            if f"{name}{suffix}.data" in m.files:
+                m.file(f"{name}{suffix}.data")
         share_threads(threads)  # encoder and decoder take turns: one pool, no idle spinning
         share_arena(int(m.get("arena_bytes", -1)))  # and one arena
-        self.encoder = make_session(
-            verified(self.dir, m, f"encoder{suffix}"), threads, providers, arena=True
-        )
-        self.decoder = make_session(
-            verified(self.dir, m, f"decoder{suffix}"), threads, providers, arena=True
-        )
-        self.embed = _embedding_rows(self.dir, m, precision)
-        tokenizer_json = verified(self.dir, m, "tokenizer.json")
+        self.encoder = make_session(m.file(f"encoder{suffix}"), threads, providers, "shared")
+        self.decoder = make_session(m.file(f"decoder{suffix}"), threads, providers, "shared")
+        self.embed = _embedding_rows(m, precision)
+        tokenizer_json = m.file("tokenizer.json")
         self.text = WordPieceText(tokenizer_json)
         self.size, self.layers = int(m["image_size"]), int(m["layers"])
         self.heads, self.head_dim = int(m["heads"]), int(m["head_dim"])

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from edge.errors import MoodcastError
+from moodcast.config.errors import MoodcastError
 
 EvidenceValue = float | int | str
 
@@ -148,7 +148,7 @@ class Taxonomy:
 
 def load_taxonomy(preset_or_path: str) -> Taxonomy:
     """Load a shipped preset by name (``cowen13``, ``moodsic5``) or a taxonomy YAML file."""
-    from config import resource
+    from moodcast.config import resource
 
     path = Path(preset_or_path)
     if not path.suffix:

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from edge.errors import MoodcastError
-from edge.settings import MoodcastConfig
-from models.mood import MoodEstimate, Taxonomy, load_taxonomy
+from moodcast.config.errors import MoodcastError
+from moodcast.config.settings import MoodcastConfig
+from moodcast.models.mood import MoodEstimate, Taxonomy, load_taxonomy
 
 if TYPE_CHECKING:
-    from models.scene import SceneReader
+    from moodcast.models.scene import SceneReader
 
 
 class MoodReader(Protocol):
@@ -31,7 +31,7 @@ def active_taxonomy(config: MoodcastConfig) -> Taxonomy:
 
 
 def _scene_reader(config: MoodcastConfig, taxonomy: Taxonomy) -> SceneReader:
-    from models.scene import PeopleCounter, SceneReader
+    from moodcast.models.scene import PeopleCounter, SceneReader
 
     return SceneReader(taxonomy, PeopleCounter() if config.reader.people_detection else None)
 
@@ -43,9 +43,9 @@ def build_reader(config: MoodcastConfig, taxonomy: Taxonomy) -> MoodReader:
 
 
 def _caption_reader(config: MoodcastConfig, taxonomy: Taxonomy, scene: SceneReader) -> MoodReader:
-    from models.caption_mood import CaptionMood
-    from models.caption_reader import CaptionReader
-    from models.captioner import BlipCaptioner
+    from moodcast.models.caption_mood import CaptionMood
+    from moodcast.models.caption_reader import CaptionReader
+    from moodcast.models.captioner import BlipCaptioner
 
     r = config.reader
     if r.models_dir is None:
@@ -54,7 +54,7 @@ def _caption_reader(config: MoodcastConfig, taxonomy: Taxonomy, scene: SceneRead
             "run 'moodcast models export --out DIR' and set reader.models_dir (or --models DIR)",
         )
     captioner = BlipCaptioner(r.models_dir, r.precision, r.threads, r.providers, r.prompt)
-    text = CaptionMood(r.models_dir, taxonomy, r.precision)
+    text = CaptionMood(r.models_dir, taxonomy, r.precision, r.threads, r.providers)
     weight = 1.0 if r.kind == "caption" else r.caption_weight
     return CaptionReader(captioner, text, scene, weight)
 

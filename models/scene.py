@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from models.mood import MoodEstimate, Taxonomy, clamp
+from moodcast.models.mood import MoodEstimate, Taxonomy, clamp
 
 Frame = NDArray[np.uint8]
 
@@ -26,7 +26,7 @@ _ANALYSIS_WIDTH = 160
 
 @dataclass(frozen=True)
 class SceneWeights:
-    """How much each cue moves the reading; tuned on real photographs, see docs/scene.md."""
+    """How much each cue moves the reading (the cues: README.md, "The scene reader")."""
 
     warmth_valence: float = 0.2
     warmth_arousal: float = 0.1

@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from models.mood import Taxonomy, load_taxonomy
-from models.tagger_session import sha256
+from moodcast.models.mood import Taxonomy, load_taxonomy
+from moodcast.models.onnx_runtime import sha256
 
 PRESETS = ("cowen13", "moodsic5")
 
@@ -69,7 +69,7 @@ def export_text_model(out: Path, model_dir: Path | None = None, quantize: bool =
     )  # fmt: skip
     files = ["text.onnx"]
     if quantize:
-        from models.blip_export import quantize_file
+        from moodcast.models.blip_export import quantize_file
 
         quantize_file(out / "text.onnx", out / "text.int8.onnx")
         files.append("text.int8.onnx")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from edge.errors import MoodcastError
+from moodcast.config.errors import MoodcastError
 
 # tokenizers' decoders::wordpiece::cleanup, in its order.
 _CLEANUP = ((" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"),

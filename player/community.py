@@ -7,11 +7,11 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edge.errors import MoodcastError
-from models.mood import Taxonomy
-from player.library import Library
-from player.scan import mood_from_words
-from player.tags import match_key
+from moodcast.config.errors import MoodcastError
+from moodcast.models.mood import Taxonomy
+from moodcast.player.library import Library
+from moodcast.player.scan import mood_from_words
+from moodcast.player.tags import match_key
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,13 @@ def read_rows(path: Path, report: ImportReport) -> list[tuple[str, str, str]]:
 def import_tags(library: Library, paths: list[Path], taxonomy: Taxonomy) -> ImportReport:
     """Store community tags by (artist, title) and apply them to tracks already scanned."""
     report = ImportReport()
+    with library.transaction():
+        _store(library, paths, taxonomy, report)
+        report.matched_tracks = _apply(library, taxonomy)
+    return report
+
+
+def _store(library: Library, paths: list[Path], taxonomy: Taxonomy, report: ImportReport) -> None:
     for path in paths:
         rows = read_rows(path, report)
         unknown = sorted({t for _, _, t in rows if taxonomy.mood_for_tag(t) is None})
@@ -83,10 +90,6 @@ def import_tags(library: Library, paths: list[Path], taxonomy: Taxonomy) -> Impo
         keyed = [(match_key(a, t), tag, path.name) for a, t, tag in rows]
         library.add_community_tags(keyed)
         report.imported += len(keyed)
-    touched = _apply(library, taxonomy)
-    report.matched_tracks = touched
-    library.transaction().commit()
-    return report
 
 
 def _apply(library: Library, taxonomy: Taxonomy) -> int:

@@ -8,13 +8,41 @@ never call back into libVLC.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from edge.errors import MoodcastError
-from edge.events import DeckEnded, DeckFailed, DeckStarted, EventQueue
+from moodcast.config.errors import MoodcastError
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeckStarted:
+    deck: int
+    token: int
+
+
+@dataclass(frozen=True)
+class DeckEnded:
+    deck: int
+    token: int
+
+
+@dataclass(frozen=True)
+class DeckFailed:
+    deck: int
+    token: int
+    reason: str
+
+
+DeckEvent = DeckStarted | DeckEnded | DeckFailed
+
+
+class EventSink(Protocol):
+    """Where a deck's events go: the daemon's queue, whose put never blocks."""
+
+    def put(self, event: DeckEvent) -> None: ...
 
 
 class Deck(Protocol):
@@ -51,7 +79,7 @@ def vlc_options(audio_output: str, deck: int) -> list[str]:
 class VlcDeck:
     """One libVLC instance and media player."""
 
-    def __init__(self, index: int, audio_output: str, events: EventQueue) -> None:
+    def __init__(self, index: int, audio_output: str, events: EventSink) -> None:
         try:
             import vlc
         except (ImportError, OSError) as exc:

@@ -1,7 +1,10 @@
 """The library database: tracks, their mood data by source, and community tags.
 
-SQLite in WAL mode with one writer (the process that opened it for writing); the schema is
-owned here and upgraded by numbered migrations recorded in ``schema_migrations``.
+SQLite in WAL mode; the schema is owned here and upgraded by numbered migrations recorded in
+``schema_migrations``. Every write goes through :meth:`Library.transaction`: one writer at a
+time in the process (a lock, so that the rescan thread and the daemon's thread take turns on
+the one connection), committed together or not at all. Another process (``moodcast scan``
+beside the daemon) waits on SQLite's own lock, up to the connection's 30 s timeout.
 """
 
 from __future__ import annotations
@@ -9,13 +12,15 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edge.errors import MoodcastError
+from moodcast.config.errors import MoodcastError
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +130,8 @@ class Library:
 
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
+        self._write_lock = threading.RLock()
+        self._depth = 0  # nesting of transaction() blocks held by the writing thread
         if self.path != ":memory:":
             Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
             self.path = str(Path(self.path).expanduser())
@@ -166,17 +173,22 @@ class Library:
                 db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, time.time()))
             logger.info("library %s: applied schema migration %d", self.path, version)
 
-    @property
-    def schema_version(self) -> int:
-        row = self._db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
-        return int(row[0] or 0)
-
-    def transaction(self) -> sqlite3.Connection:
-        """A context manager that commits on success and rolls back on error."""
-        return self._db
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        return self._db.execute(sql, params)
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Writes inside commit together on success and roll back on error; one writer at a
+        time. A block inside another joins it (the outer one commits)."""
+        with self._write_lock:
+            self._depth += 1
+            try:
+                yield
+                if self._depth == 1:
+                    self._db.commit()
+            except BaseException:
+                if self._depth == 1:
+                    self._db.rollback()
+                raise
+            finally:
+                self._depth -= 1
 
     # -- tracks ---------------------------------------------------------------------------
 
@@ -189,25 +201,31 @@ class Library:
         cols = ["size", "mtime", *fields]
         values = [size, mtime, *fields.values()]
         assignments = ", ".join(f"{c}=excluded.{c}" for c in cols)
-        row = self._db.execute(
-            f"INSERT INTO tracks (path, added_at, {', '.join(cols)})"
-            f" VALUES (?, ?, {', '.join('?' * len(cols))})"
-            f" ON CONFLICT(path) DO UPDATE SET {assignments} RETURNING id",
-            [path, time.time(), *values],
-        ).fetchone()
+        with self.transaction():
+            row = self._db.execute(
+                f"INSERT INTO tracks (path, added_at, {', '.join(cols)})"
+                f" VALUES (?, ?, {', '.join('?' * len(cols))})"
+                f" ON CONFLICT(path) DO UPDATE SET {assignments} RETURNING id",
+                [path, time.time(), *values],
+            ).fetchone()
         return int(row[0])
 
     def remove_paths(self, paths: Sequence[str]) -> None:
-        self._db.executemany("DELETE FROM tracks WHERE path = ?", [(p,) for p in paths])
+        with self.transaction():
+            self._db.executemany("DELETE FROM tracks WHERE path = ?", [(p,) for p in paths])
 
     def flag(self, track_id: int, status: str, error: str) -> None:
         """Mark a track as unreadable or failed (e.g. it would not play), with the reason."""
-        with self._db:
+        with self.transaction():
             self._db.execute(
                 "UPDATE tracks SET status = ?, error = ? WHERE id = ?", (status, error, track_id)
             )
 
     def set_mood(self, track_id: int, mood: TrackMood) -> None:
+        with self.transaction():
+            self._set_mood(track_id, mood)
+
+    def _set_mood(self, track_id: int, mood: TrackMood) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO track_moods VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -224,9 +242,10 @@ class Library:
         )
 
     def clear_mood(self, track_id: int, source: str) -> None:
-        self._db.execute(
-            "DELETE FROM track_moods WHERE track_id = ? AND source = ?", (track_id, source)
-        )
+        with self.transaction():
+            self._db.execute(
+                "DELETE FROM track_moods WHERE track_id = ? AND source = ?", (track_id, source)
+            )
 
     def tracks(self, playable_only: bool = False) -> list[Track]:
         """Every track with its winning mood data, in path order."""
@@ -246,9 +265,6 @@ class Library:
         where = " WHERE status = 'ok'" if playable_only else ""
         rows = self._db.execute(f"SELECT * FROM tracks{where} ORDER BY path")
         return [_track(r, _winning(moods.get(r["id"], []))) for r in rows]
-
-    def track(self, track_id: int) -> Track | None:
-        return next((t for t in self.tracks() if t.id == track_id), None)
 
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM tracks").fetchone()[0])
@@ -273,7 +289,7 @@ class Library:
         self, track_id: int, tags: dict[str, float], features: dict[str, float], error: str
     ) -> None:
         """Store one result in its own transaction, so that a killed run loses nothing else."""
-        with self._db:
+        with self.transaction():
             self._db.execute(
                 "INSERT OR REPLACE INTO analyses SELECT id, size, mtime, ?, ?, ?, ?"
                 " FROM tracks WHERE id = ?",
@@ -297,7 +313,7 @@ class Library:
 
     def restamp(self, track_id: int, size: int, mtime: float) -> None:
         """Record a file's new size/mtime after moodcast itself wrote its tags."""
-        with self._db:
+        with self.transaction():
             self._db.execute(
                 "UPDATE tracks SET size = ?, mtime = ? WHERE id = ?", (size, mtime, track_id)
             )
@@ -309,7 +325,8 @@ class Library:
     # -- community tags -------------------------------------------------------------------
 
     def add_community_tags(self, rows: Sequence[tuple[str, str, str]]) -> None:
-        self._db.executemany("INSERT OR IGNORE INTO community_tags VALUES (?, ?, ?)", rows)
+        with self.transaction():
+            self._db.executemany("INSERT OR IGNORE INTO community_tags VALUES (?, ?, ?)", rows)
 
     def community_tags(self) -> Iterator[tuple[str, list[str]]]:
         """(match_key, tags) for every key that has community tags."""
@@ -317,9 +334,6 @@ class Library:
         for r in self._db.execute("SELECT match_key, tag FROM community_tags ORDER BY tag"):
             grouped.setdefault(r[0], []).append(r[1])
         yield from grouped.items()
-
-    def integrity_ok(self) -> bool:
-        return bool(self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
 
 
 def _winning(moods: list[TrackMood]) -> TrackMood | None:

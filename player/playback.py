@@ -10,9 +10,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from edge.events import DeckEnded, DeckFailed, DeckStarted
-from player.decks import Deck
-from player.library import Track
+from moodcast.player.decks import Deck, DeckEnded, DeckFailed, DeckStarted
+from moodcast.player.library import Track
 
 logger = logging.getLogger(__name__)
 
@@ -163,9 +162,6 @@ class Player:
             reason = "ended at once with length 0 (corrupt or unsupported file)"
             return PlaybackOutcome(track, True, reason, active)
         return PlaybackOutcome(track, False, "", active)
-
-    def is_active(self, track: Track) -> bool:
-        return self.now_playing is not None and self.now_playing.id == track.id
 
     def _deck_volume(self, slot: _Slot) -> int:
         return round(self.volume * slot.level)

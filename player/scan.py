@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edge.errors import MoodcastError
-from models.mood import Taxonomy
-from player.library import Library, TrackMood
-from player.tags import (
+from moodcast.config.errors import MoodcastError
+from moodcast.models.mood import Taxonomy
+from moodcast.player.library import Library, TrackMood
+from moodcast.player.tags import (
     AUDIO_EXTENSIONS,
     GENRE_HINTS,
     UnreadableAudioError,
@@ -100,16 +100,15 @@ def scan(
         )
     report = ScanReport(seen=len(files))
     community = dict(library.community_tags())
-    for index, path in enumerate(files, start=1):
-        _scan_file(library, path, stamps, taxonomy, community, report)
-        if index % _BATCH == 0:
-            library.transaction().commit()
-        if progress:
-            progress(index, len(files), path.name)
+    for first in range(0, len(files), _BATCH):  # a transaction per batch: a kill loses one
+        with library.transaction():
+            for index, path in enumerate(files[first : first + _BATCH], start=first + 1):
+                _scan_file(library, path, stamps, taxonomy, community, report)
+                if progress:
+                    progress(index, len(files), path.name)
     gone = sorted(under_roots - {str(p) for p in files})
     library.remove_paths(gone)
     report.removed = len(gone)
-    library.transaction().commit()
     return report
 
 

@@ -16,20 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from models.mood import MoodEstimate, Taxonomy
-from player.library import Track
+from moodcast.config.settings import SelectionSettings
+from moodcast.models.mood import MoodEstimate, Taxonomy
+from moodcast.player.library import Track
 
 _MAX_DISTANCE = 2.0 * math.sqrt(2.0)
 _NO_MOOD_SCORE = 2.0
-
-
-@dataclass(frozen=True)
-class SelectionPolicy:
-    top_k: int = 8
-    temperature: float = 0.1
-    tag_weight: float = 0.4
-    repeat_window: int = 20
-    artist_gap: int = 2
 
 
 @dataclass(frozen=True)
@@ -42,7 +34,7 @@ class Pick:
 class PlayHistory:
     """Recently played track ids and artists, bounded by the policy's windows."""
 
-    def __init__(self, policy: SelectionPolicy) -> None:
+    def __init__(self, policy: SelectionSettings) -> None:
         self.tracks: deque[int] = deque(maxlen=max(policy.repeat_window, 1))
         self.artists: deque[str] = deque(maxlen=max(policy.artist_gap, 1))
         self._policy = policy
@@ -57,7 +49,7 @@ class PlayHistory:
 class TrackSelector:
     """Scores a fixed set of tracks against mood estimates; rebuild it after a rescan."""
 
-    def __init__(self, tracks: Sequence[Track], taxonomy: Taxonomy, policy: SelectionPolicy):
+    def __init__(self, tracks: Sequence[Track], taxonomy: Taxonomy, policy: SelectionSettings):
         self.tracks = list(tracks)
         self.policy = policy
         self.taxonomy = taxonomy

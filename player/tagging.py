@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from models.mood import Taxonomy
-from player.analysis import Analysis, calibrate
-from player.library import Library, TrackMood
+from moodcast.models.mood import Taxonomy
+from moodcast.player.analysis import Analysis, calibrate
+from moodcast.player.library import Library, TrackMood
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ _taggers: dict[str, Any] = {}
 
 
 def _init_worker() -> None:
-    from models.tagger_session import MusicnnTagger
+    from moodcast.models.tagger_session import MusicnnTagger
 
     for name in ("msd_musicnn", "mtt_musicnn"):
         _taggers[name] = MusicnnTagger(name, threads=1)
@@ -38,7 +38,7 @@ def _init_worker() -> None:
 
 def analyse_file(path: str) -> tuple[dict[str, float], dict[str, float]]:
     """Tag probabilities (prefixed msd:/mtt:) and audio features of one file."""
-    from models import audio
+    from moodcast.models import audio
 
     if not _taggers:
         _init_worker()
@@ -54,7 +54,7 @@ def analyse_file(path: str) -> tuple[dict[str, float], dict[str, float]]:
 
 
 def _job(path: str) -> tuple[str, dict[str, float], dict[str, float], str]:
-    from models.audio import AudioError
+    from moodcast.models.audio import AudioError
 
     try:
         tags, feats = analyse_file(path)

@@ -51,7 +51,7 @@ def base_model(image_size: int) -> Any:
 def bench_tokenizer() -> str:
     from tokenizers import Tokenizer
 
-    from models.text_export import minilm_dir
+    from moodcast.models.text_export import minilm_dir
 
     tok = Tokenizer.from_file(str(minilm_dir() / "tokenizer.json"))
     tok.add_special_tokens(["[DEC]", "[unused-blip]"])
@@ -98,7 +98,7 @@ def child_torch(size: int) -> dict[str, float]:
 def child_ort(models: Path, precision: str) -> dict[str, Any]:
     import numpy as np
 
-    from models.captioner import BlipCaptioner
+    from moodcast.models.captioner import BlipCaptioner
 
     stages = {"python and numpy imported": rss_mb()}
     cap = BlipCaptioner(models, precision, threads=THREADS, max_new_tokens=NEW_TOKENS,
@@ -125,8 +125,8 @@ def child_ort(models: Path, precision: str) -> dict[str, Any]:
 
 
 def child_minilm(models: Path) -> dict[str, float]:
-    from models.caption_mood import CaptionMood
-    from models.mood import load_taxonomy
+    from moodcast.models.caption_mood import CaptionMood
+    from moodcast.models.mood import load_taxonomy
 
     reader = CaptionMood(models, load_taxonomy("cowen13"), "int8")
     captions = ["a man sitting at a table with a laptop", "two dogs playing on the beach",
@@ -160,7 +160,7 @@ def int8_gemm_gops(tmp: Path) -> float:
     import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
 
-    from models.blip_export import quantize_file
+    from moodcast.models.blip_export import quantize_file
 
     m, k, n = 577, 768, 3072
     weight = np.random.default_rng(0).standard_normal((k, n)).astype(np.float32)
@@ -225,7 +225,7 @@ def interleaved(variants: dict[str, tuple[str, ...]]) -> dict[str, dict[str, Any
 
 
 def export_models(tmp: Path, size: int) -> Path:
-    from models.blip_export import export
+    from moodcast.models.blip_export import export
 
     out = tmp / f"blip{size}"
     model, _ = base_model(size)
@@ -251,7 +251,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        from models.text_export import export_text_model
+        from moodcast.models.text_export import export_text_model
 
         for size in (384, 224):
             models = export_models(tmp, size)

@@ -23,11 +23,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models.mood import MoodEstimate, load_taxonomy  # noqa: E402
-from models.scene import PeopleCounter, SceneReader  # noqa: E402
-from player.library import Library, Track, TrackMood  # noqa: E402
-from player.scan import scan  # noqa: E402
-from player.selection import PlayHistory, SelectionPolicy, TrackSelector  # noqa: E402
+from moodcast.config.settings import SelectionSettings  # noqa: E402
+from moodcast.models.mood import MoodEstimate, load_taxonomy  # noqa: E402
+from moodcast.models.scene import PeopleCounter, SceneReader  # noqa: E402
+from moodcast.player.library import Library, Track, TrackMood  # noqa: E402
+from moodcast.player.scan import scan  # noqa: E402
+from moodcast.player.selection import PlayHistory, TrackSelector  # noqa: E402
 from scripts.benchlib import emit, table  # noqa: E402
 
 MEDIA = ROOT / ".cache" / "media"
@@ -129,7 +130,7 @@ def bench_selection(rows: list[tuple[str, str]]) -> None:
         tracks.append(
             Track(n, f"/m/{n}.ogg", f"artist{n % 5000}", f"t{n}", "", 200.0, "ok", "", data)
         )
-    policy = SelectionPolicy()
+    policy = SelectionSettings()
     start = time.perf_counter()
     selector = TrackSelector(tracks, taxonomy, policy)
     build = time.perf_counter() - start

@@ -116,8 +116,8 @@ def run_daemon(db: Path, port: int, tmp: Path, interval: float, people: bool) ->
 
 def frame_to_state_latency(db: Path, port: int, tmp: Path, samples: int = 20) -> list[float]:
     """In-process: from the start of a capture job to the state message arriving on MQTT."""
-    from edge.daemon import Daemon
-    from edge.settings import load_config
+    from moodcast.config.settings import load_config
+    from moodcast.edge.daemon import Daemon, EventLoop
 
     config = load_config(
         None,
@@ -134,19 +134,20 @@ def frame_to_state_latency(db: Path, port: int, tmp: Path, samples: int = 20) ->
     )
     daemon = Daemon(config)
     starts: list[float] = []
-    original = daemon._capture
+    original = EventLoop.capture
 
-    def timed_capture() -> None:
+    def timed_capture(self: EventLoop) -> None:
         starts.append(time.monotonic())
-        original()
+        original(self)
 
-    daemon._capture = timed_capture  # type: ignore[method-assign]
+    EventLoop.capture = timed_capture  # type: ignore[method-assign]
     watcher = Watcher(port, "moodcast/latency/state")
     thread = threading.Thread(target=daemon.run, daemon=True)
     thread.start()
     time.sleep(samples + 3)
     daemon.stop()
     thread.join(timeout=30)
+    EventLoop.capture = original  # type: ignore[method-assign]
     watcher.close()
     latencies = []
     for start in starts[2:]:

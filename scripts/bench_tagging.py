@@ -19,10 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models.mood import load_taxonomy  # noqa: E402
-from player.library import Library  # noqa: E402
-from player.scan import scan  # noqa: E402
-from player.tagging import tag_library  # noqa: E402
+from moodcast.models.mood import load_taxonomy  # noqa: E402
+from moodcast.player.library import Library  # noqa: E402
+from moodcast.player.scan import scan  # noqa: E402
+from moodcast.player.tagging import tag_library  # noqa: E402
 from scripts.benchlib import emit  # noqa: E402
 
 MEDIA = ROOT / ".cache" / "media"

@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from edge.heap import release_freed_heap  # noqa: E402
+from moodcast.models.heap import release_freed_heap  # noqa: E402
 from scripts.benchlib import proc_status, status_mb  # noqa: E402
 
 MEDIA = ROOT / ".cache" / "media"
@@ -38,7 +38,7 @@ def probe_vlc(n: int) -> Callable[[], None]:
     """One libVLC player, a new media every time: load, play briefly, stop (a track change)."""
     import vlc
 
-    from player.decks import vlc_options
+    from moodcast.player.decks import vlc_options
 
     tracks = sorted((MEDIA / "music").glob("*.ogg"))
     instance = vlc.Instance(vlc_options("dummy", 0))
@@ -82,8 +82,8 @@ def _frames(count: int) -> list[Any]:
 
 
 def _scene_probe(people: bool) -> Callable[[], None]:
-    from models.mood import load_taxonomy
-    from models.scene import PeopleCounter, SceneReader
+    from moodcast.models.mood import load_taxonomy
+    from moodcast.models.scene import PeopleCounter, SceneReader
 
     frames = _frames(40)
     reader = SceneReader(load_taxonomy("cowen13"), PeopleCounter() if people else None)
@@ -109,7 +109,7 @@ def probe_reader(n: int) -> Callable[[], None]:
 
 def probe_hog(n: int) -> Callable[[], None]:
     """OpenCV's HOG people detector as the scene reader calls it."""
-    from models.scene import PeopleCounter
+    from moodcast.models.scene import PeopleCounter
 
     frames = _frames(40)
     people = PeopleCounter()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from edge.events import DeckEnded, DeckFailed, DeckStarted, EventQueue
+from moodcast.edge.events import EventQueue
+from moodcast.player.decks import DeckEnded, DeckFailed, DeckStarted
 
 
 class FakeDeck:

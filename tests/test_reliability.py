@@ -22,12 +22,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edge.errors import MoodcastError
-from edge.settings import load_config
-from models.mood import load_taxonomy
-from player.community import import_tags
-from player.library import Library
-from player.scan import scan
+from moodcast.config.errors import MoodcastError
+from moodcast.config.settings import load_config
+from moodcast.models.mood import load_taxonomy
+from moodcast.player.community import import_tags
+from moodcast.player.library import Library
+from moodcast.player.scan import scan
 from tests.conftest import Broker, require
 
 pytestmark = pytest.mark.reliability
@@ -43,7 +43,7 @@ def test_kill_9_during_scan_never_corrupts_or_duplicates(tmp_path: Path, make_to
     db = tmp_path / "lib.db"
     kills = 0
     for delay in (0.3, 0.5, 0.7, 0.9, 1.1):
-        proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "scan", str(music),
+        proc = subprocess.Popen([sys.executable, "-m", "moodcast.edge.cli", "scan", str(music),
                                  "--library", str(db)], cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         time.sleep(delay)
@@ -91,10 +91,13 @@ def test_fuzzed_config_is_valid_or_a_clear_error(tmp_path: Path, data: dict) -> 
 def test_fuzzed_csv_never_crashes_the_importer(tmp_path: Path, body: str) -> None:
     path = tmp_path / "fuzz.csv"
     path.write_text("artist,music_name,duration,lastfm_url,youtube_url,mood_EN,mood_KOR\n" + body)
-    with Library(":memory:") as lib:
+    db = tmp_path / "fuzz.db"
+    db.unlink(missing_ok=True)
+    with Library(db) as lib:
         report = import_tags(lib, [path], TAXONOMY)
         assert report.imported + len(report.skipped) <= report.rows + 1
-        assert lib.integrity_ok()
+    with sqlite3.connect(db) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
 def _connect(port: int, user: str | None, password: str | None, tls_ca: Path | None) -> str:
@@ -168,7 +171,16 @@ def test_daemon_runs_over_tls_with_a_password(secure_broker, tmp_path, make_tone
     client.connect("127.0.0.1", port)
     client.subscribe("moodcast/tls/state")
     client.loop_start()
-    argv = [sys.executable, "-m", "edge.cli", "--config", str(config), "run", "--duration", "6"]
+    argv = [
+        sys.executable,
+        "-m",
+        "moodcast.edge.cli",
+        "--config",
+        str(config),
+        "run",
+        "--duration",
+        "6",
+    ]
     proc = subprocess.Popen(argv, cwd=ROOT, stderr=subprocess.PIPE, text=True)
     _, err = proc.communicate(timeout=60)
     client.loop_stop()
@@ -179,7 +191,7 @@ def test_daemon_runs_over_tls_with_a_password(secure_broker, tmp_path, make_tone
 
 
 def test_anonymous_plaintext_remote_broker_is_warned_about(tmp_path: Path, caplog) -> None:
-    from edge.daemon import _warn_if_exposed
+    from moodcast.edge.daemon import _warn_if_exposed
 
     _warn_if_exposed(load_config(None, {"mqtt.host": "192.0.2.1"}))
     assert "anyone on the network can control playback" in caplog.text
@@ -197,7 +209,7 @@ def test_no_image_data_leaves_the_process(broker, tmp_path, make_tone, photos) -
     client.connect("127.0.0.1", broker.port)
     client.subscribe("#")
     client.loop_start()
-    proc = subprocess.run([sys.executable, "-m", "edge.cli", "run", "--library", str(db),
+    proc = subprocess.run([sys.executable, "-m", "moodcast.edge.cli", "run", "--library", str(db),
                            "--camera", str(photos), "--broker", f"127.0.0.1:{broker.port}",
                            "--audio-output", "dummy", "--interval", "0.5", "--duration", "5"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
@@ -240,7 +252,7 @@ def test_broker_killed_three_times_daemon_recovers_each_time(tmp_path, make_tone
     db = _calm_library(tmp_path, make_tone)
     broker = Broker(tmp_path)
     broker.start()
-    argv = [sys.executable, "-m", "edge.cli", "run", "--library", str(db), "--camera",
+    argv = [sys.executable, "-m", "moodcast.edge.cli", "run", "--library", str(db), "--camera",
             str(photos), "--broker", f"127.0.0.1:{broker.port}", "--device-id", "kill",
             "--audio-output", "dummy", "--interval", "0.5"]  # fmt: skip
     proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -270,13 +282,14 @@ def _set_volume_after_reconnect(mq, volume: int) -> None:
 
 
 def test_http_camera_stream_stopped_and_restarted_recovers_each_time() -> None:
-    from edge.camera import make_source
-    from edge.watchdog import CameraWatchdog, WatchdogPolicy
+    from moodcast.config.settings import CameraSettings
+    from moodcast.edge.camera import make_source
+    from moodcast.edge.watchdog import CameraWatchdog
     from tests.mjpeg_server import MjpegServer
 
     server = MjpegServer()
     server.start()
-    policy = WatchdogPolicy(stall_timeout_s=5, retry_interval_s=0.5, retry_max_s=2)
+    policy = CameraSettings(stall_timeout_s=5, retry_interval_s=0.5, retry_max_s=2)
     dog = CameraWatchdog(lambda: make_source(server.url, loop=True), policy)
 
     def read_until(status: str, timeout: float = 20.0) -> None:
@@ -314,7 +327,16 @@ def test_daemon_with_wrong_broker_credentials_keeps_playing_and_says_why(
         "mqtt": {"port": port, "username": "shop", "password": "hunter2-wrong", "tls": True,
                  "ca_file": str(cert)},
         "state_file": str(tmp_path / "s.json")}))  # fmt: skip
-    argv = [sys.executable, "-m", "edge.cli", "--config", str(config), "run", "--duration", "5"]
+    argv = [
+        sys.executable,
+        "-m",
+        "moodcast.edge.cli",
+        "--config",
+        str(config),
+        "run",
+        "--duration",
+        "5",
+    ]
     out = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert out.returncode == 0, out.stderr
     assert "playing" in out.stderr

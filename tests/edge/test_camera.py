@@ -8,8 +8,15 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.camera import CameraError, ImageFolderSource, LiveSource, VideoFileSource, describe
-from edge.watchdog import CameraWatchdog, WatchdogPolicy
+from moodcast.config.settings import CameraSettings
+from moodcast.edge.camera import (
+    CameraError,
+    ImageFolderSource,
+    LiveSource,
+    VideoFileSource,
+    describe,
+)
+from moodcast.edge.watchdog import CameraWatchdog
 
 
 class FakeClock:
@@ -88,8 +95,9 @@ def test_image_folder_cycles_in_name_order(tmp_path: Path) -> None:
 def test_watchdog_survives_an_emptied_folder_and_recovers(tmp_path: Path) -> None:
     folder = tmp_path / "imgs"
     write_images(folder, 2)
-    policy = WatchdogPolicy(retry_interval_s=5, retry_max_s=20, detect_frozen=False)
-    dog = CameraWatchdog(lambda: ImageFolderSource(str(folder), True, FakeClock()), policy)
+    policy = CameraSettings(retry_interval_s=5, retry_max_s=20)
+    source = lambda: ImageFolderSource(str(folder), True, FakeClock())  # noqa: E731
+    dog = CameraWatchdog(source, policy, detect_frozen=False)
     assert dog.read(0.0) is not None and dog.status == "ok"
     shutil.rmtree(folder)
     assert dog.read(1.0) is None
@@ -115,7 +123,7 @@ class FrozenSource:
 
 @pytest.mark.reliability
 def test_watchdog_notices_a_frozen_camera() -> None:
-    dog = CameraWatchdog(FrozenSource, WatchdogPolicy(stall_timeout_s=20, retry_interval_s=1))
+    dog = CameraWatchdog(FrozenSource, CameraSettings(stall_timeout_s=20, retry_interval_s=1))
     assert dog.read(0.0) is not None
     assert dog.read(10.0) is not None
     assert dog.read(21.0) is None and "frozen" in dog.detail
@@ -124,6 +132,6 @@ def test_watchdog_notices_a_frozen_camera() -> None:
 @pytest.mark.reliability
 def test_watchdog_reports_a_missing_file(tmp_path: Path) -> None:
     missing = str(tmp_path / "gone.mp4")
-    dog = CameraWatchdog(lambda: VideoFileSource(missing, True, FakeClock()), WatchdogPolicy())
+    dog = CameraWatchdog(lambda: VideoFileSource(missing, True, FakeClock()), CameraSettings())
     assert dog.read(0.0) is None
     assert "does not exist" in dog.detail

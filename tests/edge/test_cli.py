@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def moodcast(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "edge.cli", *map(str, args)],
+        [sys.executable, "-m", "moodcast.edge.cli", *map(str, args)],
         check=False,
         capture_output=True,
         text=True,
@@ -115,3 +115,24 @@ def test_recommend_caption_reader_without_models_says_how_to_get_them(tagged_lib
                       "--reader", "caption")  # fmt: skip
     assert result.returncode == 2
     assert "moodcast models export" in result.stderr
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_config_is_taken_before_or_after_the_command(tmp_path: Path, where: str) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("player:\n  volum: 50\n")
+    args = ["--config", config, "library", "stats", "--library", tmp_path / "lib.db"]
+    if where == "after":
+        args = [*args[2:], *args[:2]]
+    result = moodcast(*args)
+    assert result.returncode == 2
+    assert "player.volum (line 2): unknown key" in result.stderr
+
+
+def test_config_after_the_command_overrides_the_one_before(tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text("player:\n  volume: 50\n")
+    bad.write_text("player:\n  volum: 50\n")
+    db = tmp_path / "lib.db"
+    result = moodcast("--config", bad, "library", "stats", "--library", db, "--config", good)
+    assert result.returncode == 0, result.stderr

@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from edge.conductor import Clocks, Conductor
-from edge.control import SetOverride, SetVolume
-from edge.events import EventQueue
-from edge.settings import load_config
-from edge.state import StateStore
-from models.mood import MoodEstimate, load_taxonomy
-from player.library import Library
-from player.playback import Player
-from player.scan import scan
+from moodcast.config.settings import load_config
+from moodcast.edge.conductor import Clocks, Conductor
+from moodcast.edge.events import EventQueue
+from moodcast.edge.remote_commands import SetOverride, SetVolume
+from moodcast.edge.state import StateStore
+from moodcast.models.mood import MoodEstimate, load_taxonomy
+from moodcast.player.library import Library
+from moodcast.player.playback import Player
+from moodcast.player.scan import scan
 from tests.fakes import FakeDeck
 
 TAXONOMY = load_taxonomy("cowen13")

@@ -20,11 +20,11 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edge.daemon import Daemon
-from edge.settings import load_config
-from models.mood import load_taxonomy
-from player.library import Library
-from player.scan import scan
+from moodcast.config.settings import load_config
+from moodcast.edge.daemon import Daemon
+from moodcast.models.mood import load_taxonomy
+from moodcast.player.library import Library
+from moodcast.player.scan import scan
 
 ROOT = Path(__file__).resolve().parents[2]
 MOODS = ["Sad", "Gloomy", "Calm", "Happy", "Energetic", "Cheerful", "Dreamy", "Epic"]
@@ -186,7 +186,6 @@ def test_a_corrupt_or_missing_track_is_flagged_and_the_music_goes_on(setup) -> N
         # The one good track has no mood data, so it only plays once every other is gone.
         (track,) = [t for t in lib.tracks() if Path(t.path) == files[15]]
         lib.clear_mood(track.id, "file")
-        lib.transaction().commit()
     daemon, thread = start(config)
 
     def playing_good() -> bool:
@@ -213,7 +212,7 @@ def test_a_corrupt_or_missing_track_is_flagged_and_the_music_goes_on(setup) -> N
 def test_run_command_stops_cleanly_on_sigterm(setup, tmp_path: Path) -> None:
     config, _, _ = setup
     proc = subprocess.Popen(
-        [sys.executable, "-m", "edge.cli", "run", "--library", str(config.library.path),
+        [sys.executable, "-m", "moodcast.edge.cli", "run", "--library", str(config.library.path),
          "--camera", config.camera.source, "--no-mqtt", "--audio-output", "dummy",
          "--interval", "0.5"],
         cwd=ROOT, stderr=subprocess.PIPE, text=True,
@@ -296,11 +295,12 @@ def test_discovery_is_sent_again_when_home_assistant_comes_online(setup) -> None
 
 def test_freed_heap_is_handed_back_while_running(setup, monkeypatch) -> None:
     """The soak's memory creep was glibc keeping freed heap; the daemon trims it on a timer."""
-    import edge.daemon
 
     trims: list[float] = []
-    monkeypatch.setattr(edge.daemon, "_TRIM_INTERVAL_S", 0.3)
-    monkeypatch.setattr(edge.daemon, "release_freed_heap", lambda: trims.append(time.monotonic()))
+    monkeypatch.setattr("moodcast.edge.daemon._TRIM_INTERVAL_S", 0.3)
+    monkeypatch.setattr(
+        "moodcast.edge.daemon.release_freed_heap", lambda: trims.append(time.monotonic())
+    )
     config, mq, _ = setup
     daemon, thread = start(config)
     try:

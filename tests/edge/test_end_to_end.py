@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from models.mood import load_taxonomy
-from player.library import Library
-from player.scan import scan
+from moodcast.models.mood import load_taxonomy
+from moodcast.player.library import Library
+from moodcast.player.scan import scan
 from tests.edge.scene_video import write_scene_change
 from tests.edge.test_daemon import Listener
 
@@ -51,7 +51,7 @@ state_file: {tmp_path / "state.json"}
 def launch(config: Path) -> subprocess.Popen[str]:
     """`moodcast --config FILE run` as a real process, its log beside the config."""
     log = (config.parent / "daemon.log").open("a")
-    argv = [sys.executable, "-m", "edge.cli", "--config", str(config), "run"]
+    argv = [sys.executable, "-m", "moodcast.edge.cli", "--config", str(config), "run"]
     return subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.state import RuntimeState, StateStore
+from moodcast.edge.state import RuntimeState, StateStore
 
 
 def test_state_round_trips(tmp_path: Path) -> None:
@@ -36,10 +36,8 @@ def test_override_expires() -> None:
 @pytest.mark.reliability
 def test_state_survives_kill_9_while_saving(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
-    root = str(Path(__file__).resolve().parents[2])
     code = (
-        f"import sys; sys.path.insert(0, {root!r})\n"
-        "from edge.state import RuntimeState, StateStore\n"
+        "from moodcast.edge.state import RuntimeState, StateStore\n"
         f"s = StateStore({str(path)!r})\n"
         "i = 0\n"
         "while True:\n"

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.errors import MoodcastError
-from models.caption_mood import CaptionMood
-from models.mood import Mood, Taxonomy, load_taxonomy
+from moodcast.config.errors import MoodcastError
+from moodcast.models.caption_mood import CaptionMood
+from moodcast.models.mood import Mood, Taxonomy, load_taxonomy
 
 
 @pytest.mark.parametrize(
@@ -40,7 +40,7 @@ def test_onnx_embeddings_match_the_original_model(tiny_models: Path) -> None:
     import torch
     from transformers import AutoModel
 
-    from models.text_export import SentenceGraph, minilm_dir
+    from moodcast.models.text_export import SentenceGraph, minilm_dir
 
     graph = SentenceGraph(AutoModel.from_pretrained(str(minilm_dir())).eval())
     fp32 = CaptionMood(tiny_models, load_taxonomy("cowen13"), "fp32")
@@ -89,3 +89,32 @@ def test_a_trained_head_replaces_the_sentence_similarity(tiny_models: Path, tmp_
     assert reader.read("an empty library in grey morning light").mood == "calm"
     with pytest.raises(MoodcastError, match="trained for other moods"):
         CaptionMood(models, load_taxonomy("cowen13").without(["scary"]))
+
+
+def test_the_text_model_takes_the_configured_providers(tiny_models: Path, caplog) -> None:
+    """reader.providers reaches the text model too: the installed ones, in order, and a
+    warning naming those that are not installed."""
+    wanted = ["NoSuchExecutionProvider", "CPUExecutionProvider"]
+    with caplog.at_level("WARNING"):
+        reader = CaptionMood(tiny_models, load_taxonomy("cowen13"), "int8", providers=wanted)
+    assert reader.session.get_providers() == ["CPUExecutionProvider"]
+    assert "NoSuchExecutionProvider" in caplog.text
+
+
+def test_reader_settings_reach_the_text_model(tiny_models: Path, monkeypatch) -> None:
+    from moodcast.config.settings import load_config
+    from moodcast.models import caption_mood, onnx_runtime, readers
+
+    seen: list[tuple[int, list[str]]] = []
+    real = onnx_runtime.make_session
+
+    def spy(path, threads, providers=("CPUExecutionProvider",), memory="default"):
+        seen.append((threads, list(providers)))
+        return real(path, threads, providers, memory)
+
+    monkeypatch.setattr(caption_mood, "make_session", spy)
+    providers = ["NoSuchExecutionProvider", "CPUExecutionProvider"]
+    config = load_config(None, {"reader.kind": "caption", "reader.models_dir": str(tiny_models),
+                                "reader.threads": 1, "reader.providers": providers})  # fmt: skip
+    readers.build_reader(config, readers.active_taxonomy(config))
+    assert seen == [(1, providers)]

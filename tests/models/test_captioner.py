@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.errors import MoodcastError
-from models.captioner import BlipCaptioner
+from moodcast.config.errors import MoodcastError
+from moodcast.models.captioner import BlipCaptioner
 
 COLOURS = [(250, 20, 20), (20, 250, 20), (20, 20, 250), (240, 240, 240), (10, 10, 10),
            (200, 120, 30)]  # fmt: skip
@@ -25,7 +25,7 @@ def images() -> list[np.ndarray]:
 def reference_model(tiny_models: Path):
     import torch
 
-    from models import blip_export
+    from moodcast.models import blip_export
 
     tokenizer = blip_export.tiny_tokenizer_json()
     model = blip_export.tiny_blip(len(json.loads(tokenizer)["model"]["vocab"]))
@@ -36,7 +36,7 @@ def reference_model(tiny_models: Path):
 def reference_tokens(model, frame_bgr: np.ndarray, prompt_ids: list[int], new: int) -> list[int]:
     import torch
 
-    from models.blip_export import preprocess_reference
+    from moodcast.models.blip_export import preprocess_reference
 
     pixels = preprocess_reference(np.ascontiguousarray(frame_bgr[..., ::-1]), 64)
     cfg = model.config.text_config
@@ -97,7 +97,7 @@ def test_fp16_without_fp16_graphs_says_how_to_export_them(tiny_models, tmp_path)
 
 
 def test_preprocessing_equals_blips_processor(tiny_models) -> None:
-    from models.blip_export import preprocess_reference
+    from moodcast.models.blip_export import preprocess_reference
 
     frame = np.random.default_rng(0).integers(0, 255, (90, 120, 3), dtype=np.uint8)
     ours = BlipCaptioner(tiny_models, "fp32", threads=1).preprocess(frame)
@@ -132,7 +132,7 @@ def test_graphs_of_an_older_export_are_refused_with_the_fix(tiny_models, tmp_pat
     import onnx
     from onnx import TensorProto, helper
 
-    from models.tagger_session import sha256
+    from moodcast.models.onnx_runtime import sha256
 
     copy = tmp_path / "m"
     shutil.copytree(tiny_models, copy)

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.errors import MoodcastError
-from models.mood import Mood, Taxonomy, load_taxonomy, normalize_tag
+from moodcast.config.errors import MoodcastError
+from moodcast.models.mood import Mood, Taxonomy, load_taxonomy, normalize_tag
 
 PRESETS = ("cowen13", "moodsic5")
 

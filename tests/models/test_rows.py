@@ -3,14 +3,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge.errors import MoodcastError
-from models.rows import TableRows
+from moodcast.config.errors import MoodcastError
+from moodcast.models.rows import TableRows
 
 
 def test_rows_read_from_the_file_equal_the_table(tmp_path, torch_available) -> None:
     import torch
 
-    from models.blip_export import write_embeddings
+    from moodcast.models.blip_export import write_embeddings
 
     table = torch.randn(300, 24) * torch.linspace(0.01, 3, 300)[:, None]
     write_embeddings(table, tmp_path)

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from models.mood import load_taxonomy
-from models.scene import PeopleCounter, SceneReader
+from moodcast.models.mood import load_taxonomy
+from moodcast.models.scene import PeopleCounter, SceneReader
 
 
 @pytest.fixture(scope="module")

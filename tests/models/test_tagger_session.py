@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.errors import MoodcastError
-from models import audio
-from models.tagger_session import MODELS_DIR, MusicnnTagger
+from moodcast.config.errors import MoodcastError
+from moodcast.models import audio
+from moodcast.models.tagger_session import MODELS_DIR, MusicnnTagger
 
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "musicnn_reference.npz"
 

@@ -6,18 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from edge.errors import MoodcastError
-from models.wordpiece import WordPieceText
+from moodcast.config.errors import MoodcastError
+from moodcast.models.wordpiece import WordPieceText
 
 
 def _bert_tokenizer_json() -> Path:
-    from models.text_export import minilm_dir
+    from moodcast.models.text_export import minilm_dir
 
     return minilm_dir() / "tokenizer.json"
 
 
 def _tiny_tokenizer_json(tmp_path: Path) -> Path:
-    from models.blip_export import tiny_tokenizer_json
+    from moodcast.models.blip_export import tiny_tokenizer_json
 
     path = tmp_path / "tokenizer.json"
     path.write_text(tiny_tokenizer_json())

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from models.mood import load_taxonomy
-from player.analysis import Analysis, calibrate
+from moodcast.models.mood import load_taxonomy
+from moodcast.player.analysis import Analysis, calibrate
 
 TAXONOMY = load_taxonomy("cowen13")
 FEATURES = {"loudness_db": -20.0, "onset_rate": 3.0, "tempo_bpm": 110.0, "brightness_hz": 500.0,

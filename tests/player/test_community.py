@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from edge.errors import MoodcastError
-from models.mood import load_taxonomy
-from player.community import import_tags
-from player.library import Library
-from player.scan import scan
+from moodcast.config.errors import MoodcastError
+from moodcast.models.mood import load_taxonomy
+from moodcast.player.community import import_tags
+from moodcast.player.library import Library
+from moodcast.player.scan import scan
 
 TAXONOMY = load_taxonomy("cowen13")
 

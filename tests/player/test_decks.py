@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from edge.events import DeckEnded, DeckFailed, DeckStarted, EventQueue
-from player.decks import VlcDeck, vlc_options
+from moodcast.edge.events import EventQueue
+from moodcast.player.decks import DeckEnded, DeckFailed, DeckStarted, VlcDeck, vlc_options
 from tests.fakes import FakeDeck
 
 

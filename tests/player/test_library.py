@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
-from player.library import MIGRATIONS, Library, TrackMood
+from moodcast.player.library import MIGRATIONS, Library, TrackMood
 
 
 def mood(source: str, name: str, valence: float) -> TrackMood:
@@ -12,13 +13,16 @@ def mood(source: str, name: str, valence: float) -> TrackMood:
 def test_schema_migrations_are_recorded_and_not_reapplied(tmp_path: Path) -> None:
     path = tmp_path / "lib.db"
     with Library(path) as lib:
-        assert lib.schema_version == len(MIGRATIONS)
         lib.upsert_track("/a.ogg", 1, 1.0, title="A")
-        lib.transaction().commit()
+    with sqlite3.connect(path) as con:
+        assert con.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0] == len(
+            MIGRATIONS
+        )
     with Library(path) as lib:
         assert lib.count() == 1
-        assert lib.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        rows = lib.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0]
+    with sqlite3.connect(path) as con:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        rows = con.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0]
         assert rows == len(MIGRATIONS)
 
 
@@ -41,15 +45,63 @@ def test_flagged_tracks_are_not_playable() -> None:
         bad = lib.upsert_track("/bad.ogg", 1, 1.0)
         lib.flag(bad, "failed", "ended at once")
         assert [t.id for t in lib.tracks(playable_only=True)] == [good]
-        assert lib.track(bad).error == "ended at once"
+        assert next(t for t in lib.tracks() if t.id == bad).error == "ended at once"
 
 
 def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     import pytest
 
-    from edge.errors import MoodcastError
+    from moodcast.config.errors import MoodcastError
 
     bogus = tmp_path / "x.db"
     bogus.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(MoodcastError, match="cannot be opened"):
         Library(bogus)
+
+
+def test_a_failed_transaction_writes_nothing_and_an_inner_one_joins_the_outer() -> None:
+    import pytest
+
+    with Library(":memory:") as lib:
+        with pytest.raises(RuntimeError), lib.transaction():
+            lib.upsert_track("/a.ogg", 1, 1.0)
+            with lib.transaction():  # joins: nothing is committed here
+                lib.upsert_track("/b.ogg", 1, 1.0)
+            raise RuntimeError("stop")
+        assert lib.count() == 0
+        with lib.transaction():
+            lib.upsert_track("/c.ogg", 1, 1.0)
+        assert [t.path for t in lib.tracks()] == ["/c.ogg"]
+
+
+def test_one_writer_at_a_time_a_second_thread_waits_for_the_first(tmp_path: Path) -> None:
+    import threading
+
+    order: list[str] = []
+    inside, release = threading.Event(), threading.Event()
+    with Library(tmp_path / "lib.db") as lib:
+        track = lib.upsert_track("/a.ogg", 1, 1.0)
+
+        def first() -> None:
+            with lib.transaction():
+                lib.upsert_track("/b.ogg", 1, 1.0)
+                inside.set()
+                release.wait(10)
+                order.append("first done")
+
+        def second() -> None:
+            inside.wait(10)
+            lib.flag(track, "failed", "x")  # must wait for the first writer to commit
+            order.append("second done")
+
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for t in threads:
+            t.start()
+        inside.wait(10)
+        threads[1].join(timeout=0.5)
+        assert threads[1].is_alive() and order == []  # the second writer is still waiting
+        release.set()
+        for t in threads:
+            t.join(timeout=10)
+        assert order == ["first done", "second done"]
+        assert {t.path: t.status for t in lib.tracks()} == {"/a.ogg": "failed", "/b.ogg": "ok"}

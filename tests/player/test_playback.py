@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from edge.events import DeckEnded, DeckFailed, EventQueue
-from player.library import Track
-from player.playback import Player
+from moodcast.edge.events import EventQueue
+from moodcast.player.decks import DeckEnded, DeckFailed
+from moodcast.player.library import Track
+from moodcast.player.playback import Player
 from tests.fakes import FakeDeck
 
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.mood import MoodEstimate, load_taxonomy
-from player.library import Track, TrackMood
-from player.selection import PlayHistory, SelectionPolicy, TrackSelector
+from moodcast.config.settings import SelectionSettings
+from moodcast.models.mood import MoodEstimate, load_taxonomy
+from moodcast.player.library import Track, TrackMood
+from moodcast.player.selection import PlayHistory, TrackSelector
 
 TAXONOMY = load_taxonomy("cowen13")
 
@@ -40,7 +41,7 @@ LIBRARY = [
     [("sad", {1, 2}), ("joyful", {3}), ("energizing", {4}), ("calm", {5})],
 )
 def test_best_matching_tracks_are_picked(mood: str, expected: set[int]) -> None:
-    policy = SelectionPolicy(top_k=len(expected), temperature=0.01)
+    policy = SelectionSettings(top_k=len(expected), temperature=0.01)
     selector = TrackSelector(LIBRARY, TAXONOMY, policy)
     picks = {
         selector.pick(estimate_for(mood), PlayHistory(policy), np.random.default_rng(i)).track.id
@@ -50,7 +51,7 @@ def test_best_matching_tracks_are_picked(mood: str, expected: set[int]) -> None:
 
 
 def test_no_repeat_within_window_and_artists_kept_apart() -> None:
-    policy = SelectionPolicy(top_k=3, repeat_window=4, artist_gap=1)
+    policy = SelectionSettings(top_k=3, repeat_window=4, artist_gap=1)
     library = [track(i, "same" if i < 3 else f"x{i}", "sad") for i in range(8)]
     selector, history = TrackSelector(library, TAXONOMY, policy), PlayHistory(policy)
     rng, played = np.random.default_rng(0), []
@@ -65,7 +66,7 @@ def test_no_repeat_within_window_and_artists_kept_apart() -> None:
 
 
 def test_tracks_without_mood_only_when_nothing_else_is_left() -> None:
-    policy = SelectionPolicy(top_k=8, repeat_window=5, artist_gap=0)
+    policy = SelectionSettings(top_k=8, repeat_window=5, artist_gap=0)
     selector, history = TrackSelector(LIBRARY, TAXONOMY, policy), PlayHistory(policy)
     rng = np.random.default_rng(1)
     picks = []
@@ -79,7 +80,7 @@ def test_tracks_without_mood_only_when_nothing_else_is_left() -> None:
 
 
 def test_exhausted_window_still_plays_and_says_why() -> None:
-    policy = SelectionPolicy(repeat_window=50, artist_gap=0)
+    policy = SelectionSettings(repeat_window=50, artist_gap=0)
     library = [track(1, "a", "sad")]
     selector, history = TrackSelector(library, TAXONOMY, policy), PlayHistory(policy)
     history.add(library[0])
@@ -89,13 +90,13 @@ def test_exhausted_window_still_plays_and_says_why() -> None:
 
 def test_tracks_stored_under_another_taxonomy_still_match() -> None:
     library = [track(1, "a", "sad", "moodsic5"), track(2, "b", "happy", "moodsic5")]
-    policy = SelectionPolicy(top_k=1)
+    policy = SelectionSettings(top_k=1)
     selector = TrackSelector(library, TAXONOMY, policy)
     pick = selector.pick(estimate_for("sad"), PlayHistory(policy), np.random.default_rng(0))
     assert pick.track.id == 1
 
 
 def test_empty_library_gives_no_pick() -> None:
-    policy = SelectionPolicy()
+    policy = SelectionSettings()
     selector = TrackSelector([], TAXONOMY, policy)
     assert selector.pick(estimate_for("sad"), PlayHistory(policy), np.random.default_rng()) is None

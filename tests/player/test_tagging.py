@@ -11,10 +11,10 @@ import mutagen
 import numpy as np
 import pytest
 
-from models.mood import load_taxonomy
-from player.library import Library
-from player.scan import scan
-from player.tagging import tag_library
+from moodcast.models.mood import load_taxonomy
+from moodcast.player.library import Library
+from moodcast.player.scan import scan
+from moodcast.player.tagging import tag_library
 
 ROOT = Path(__file__).resolve().parents[2]
 TAXONOMY = load_taxonomy("cowen13")
@@ -93,7 +93,7 @@ def test_kill_9_during_tag_leaves_a_consistent_resumable_library(tmp_path, make_
         scan(lib, [music], TAXONOMY)
     for _round in range(3):
         proc = subprocess.Popen(
-            [sys.executable, "-m", "edge.cli", "tag", "--library", str(db)],
+            [sys.executable, "-m", "moodcast.edge.cli", "tag", "--library", str(db)],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 60

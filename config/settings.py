@@ -15,10 +15,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from edge.errors import MoodcastError
+from moodcast.config.clock import DAYS, HHMM_PATTERN
+from moodcast.config.errors import MoodcastError
 
-_HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HHMM = HHMM_PATTERN
 
 
 class Strict(BaseModel):
@@ -85,16 +85,16 @@ class CameraSettings(Strict):
 
 
 class OpeningWindow(Strict):
-    days: list[str] = Field(default_factory=lambda: list(_DAYS), description="mon..sun")
+    days: list[str] = Field(default_factory=lambda: list(DAYS), description="mon..sun")
     open: str = Field("09:00", pattern=_HHMM, description="music fades in (HH:MM)")
     close: str = Field("20:00", pattern=_HHMM, description="music fades out (HH:MM)")
 
     @field_validator("days")
     @classmethod
     def _known_days(cls, days: list[str]) -> list[str]:
-        bad = [d for d in days if d not in _DAYS]
+        bad = [d for d in days if d not in DAYS]
         if bad:
-            raise ValueError(f"unknown day(s) {bad}; use {', '.join(_DAYS)}")
+            raise ValueError(f"unknown day(s) {bad}; use {', '.join(DAYS)}")
         return days
 
 

@@ -1,22 +1,21 @@
-"""The library and one-photo commands of the CLI."""
+"""CLI verbs for the library and one photo: scan, import-tags, library, tag, recommend, config."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
-from edge.cli import print_json
-from edge.errors import MoodcastError
-from edge.settings import MoodcastConfig, load_config, masked
-from models.readers import active_taxonomy, build_reader, load_photo
-from player.community import import_tags
-from player.library import Library
-from player.scan import scan
-from player.selection import PlayHistory, SelectionPolicy, TrackSelector
+from moodcast.config.errors import MoodcastError
+from moodcast.config.settings import MoodcastConfig, load_config, masked
+from moodcast.edge.console import ProgressBar, print_json
+from moodcast.models.readers import active_taxonomy, build_reader, load_photo
+from moodcast.player.community import import_tags
+from moodcast.player.library import Library
+from moodcast.player.scan import scan
+from moodcast.player.selection import PlayHistory, TrackSelector
 
 
 def _config(args: argparse.Namespace) -> MoodcastConfig:
@@ -25,28 +24,6 @@ def _config(args: argparse.Namespace) -> MoodcastConfig:
 
 def _library(args: argparse.Namespace, config: MoodcastConfig) -> Library:
     return Library(args.library or config.library.path)
-
-
-class ProgressBar:
-    """A one-line progress bar with an ETA on a terminal; silent elsewhere."""
-
-    def __init__(self, label: str) -> None:
-        self._label = label
-        self._start = time.monotonic()
-        self._enabled = sys.stderr.isatty()
-
-    def __call__(self, done: int, total: int, item: str) -> None:
-        if not self._enabled or total == 0:
-            return
-        elapsed = time.monotonic() - self._start
-        eta = elapsed / done * (total - done) if done else 0.0
-        filled = int(30 * done / total)
-        bar = "#" * filled + "-" * (30 - filled)
-        line = f"\r{self._label} [{bar}] {done}/{total} ETA {eta:4.0f}s {item[:30]:<30}"
-        sys.stderr.write(line)
-        if done == total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -115,8 +92,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         raise MoodcastError(
             "the library has no playable tracks", "run 'moodcast scan DIR' on a music folder first"
         )
-    s = config.selection
-    policy = SelectionPolicy(s.top_k, s.temperature, s.tag_weight, s.repeat_window, s.artist_gap)
+    policy = config.selection
     selector, history = TrackSelector(tracks, taxonomy, policy), PlayHistory(policy)
     rng = np.random.default_rng(args.seed)
     picks = []
@@ -155,7 +131,7 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
-    from player.tagging import tag_library
+    from moodcast.player.tagging import tag_library
 
     config = _config(args)
     with _library(args, config) as library:

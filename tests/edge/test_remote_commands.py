@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.control import (
+from moodcast.edge.remote_commands import (
     CommandError,
     CommandTable,
     Rescan,

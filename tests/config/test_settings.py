@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from config import resource
-from edge.errors import MoodcastError
-from edge.settings import MoodcastConfig, load_config, masked
+from moodcast.config import resource
+from moodcast.config.errors import MoodcastError
+from moodcast.config.settings import MoodcastConfig, load_config, masked
 
 
 def test_shipped_default_yaml_equals_the_embedded_defaults() -> None:

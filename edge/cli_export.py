@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 
-from edge.errors import MoodcastError
+from moodcast.config.errors import MoodcastError
 
 
 def cmd_models_export(args: argparse.Namespace) -> int:
     try:
-        from models import blip_export
+        from moodcast.models import blip_export
     except ImportError as exc:
         raise MoodcastError(
             f"exporting needs torch and transformers ({exc})",
@@ -31,7 +31,7 @@ def cmd_models_export(args: argparse.Namespace) -> int:
     for name, entry in manifest["files"].items():
         print(f"  {name}  {entry['bytes'] / 2**20:.1f} MiB")
     if not args.no_text:
-        from models.text_export import export_text_model
+        from moodcast.models.text_export import export_text_model
 
         try:
             export_text_model(args.out)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.heap import release_freed_heap
+from moodcast.models.heap import release_freed_heap
 
 
 def rss_mb() -> float:

@@ -1,0 +1,25 @@
+"""Days of the week and times of day as the config writes them (``mon``, ``09:30``).
+
+One parser for the settings that validate them and the schedule that acts on them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HHMM_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+def parse_hhmm(text: str) -> time:
+    """``"21:05"`` → ``time(21, 5)``; a ValueError that says the format otherwise."""
+    if not re.fullmatch(HHMM_PATTERN, text):
+        raise ValueError(f"{text!r} is not a time of day; write HH:MM, 00:00 to 23:59")
+    hour, minute = text.split(":")
+    return time(int(hour), int(minute))
+
+
+def weekday_name(weekday: int) -> str:
+    """``datetime.weekday()`` (0 = Monday) → the config's day name."""
+    return DAYS[weekday % 7]

@@ -1,0 +1,57 @@
+"""CLI verbs for the daemon: ``run`` and ``doctor``, and the flags they share."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+from typing import Any
+
+from moodcast.config.settings import load_config
+
+
+def overrides_from_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """Dotted config keys from the common command-line flags (flags win over the file)."""
+    out: dict[str, Any] = {}
+    if args.library:
+        out["library.path"] = str(args.library)
+    if args.camera is not None:
+        out["camera.source"] = args.camera
+    if args.broker:
+        host, _, port = args.broker.rpartition(":") if ":" in args.broker else (args.broker, "", "")
+        out["mqtt.host"] = host
+        if port:
+            out["mqtt.port"] = port
+    if args.no_mqtt:
+        out["mqtt.enabled"] = False
+    if args.device_id:
+        out["mqtt.device_id"] = args.device_id
+    if args.audio_output:
+        out["player.audio_output"] = args.audio_output
+    if args.interval is not None:
+        out["schedule.capture_interval_s"] = args.interval
+    return out
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from moodcast.edge.daemon import Daemon
+
+    config = load_config(args.config, overrides_from_flags(args))
+    logging.getLogger().setLevel(config.log_level if not args.verbose else "DEBUG")
+    daemon = Daemon(config)
+    previous = {
+        sig: signal.signal(sig, lambda *_: daemon.stop()) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        daemon.run(duration=args.duration)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from moodcast.edge.doctor import run_checks
+
+    config = load_config(args.config, overrides_from_flags(args))
+    return 0 if run_checks(config) == 0 else 1
