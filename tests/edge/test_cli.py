@@ -49,8 +49,9 @@ def test_recommend_gives_different_tracks_for_different_photos(tagged_library, p
     outputs = {}
     for name in ("hubble_deep_field.jpg", "coffee.png"):
         result = moodcast(
-            "recommend", photos / name, "--library", tagged_library, "--json", "--count", "4"
-        )
+            "recommend", photos / name, "--library", tagged_library, "--json", "--count", "4",
+            "--seed", "0",
+        )  # fmt: skip
         assert result.returncode == 0, result.stderr
         outputs[name] = json.loads(result.stdout)
     dim, bright = outputs["hubble_deep_field.jpg"], outputs["coffee.png"]
