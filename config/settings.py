@@ -35,11 +35,41 @@ class LibrarySettings(Strict):
     rescan_time: str = Field("04:00", pattern=_HHMM, description="daily rescan time (HH:MM)")
 
 
+class PullSettings(Strict):
+    valence: float = Field(ge=-1, le=1, description="the point music is drawn towards")
+    arousal: float = Field(ge=-1, le=1, description="the point music is drawn towards")
+    strength: float = Field(0.3, ge=0, le=1, description="0: follow the room, 1: the point")
+
+
+# Unattended public places (a shop floor, a car): no moods that make no sense to play or show
+# there. Erotic music in a shop, scary music in a car, annoying music anywhere; a crowded mall
+# read as "erotic" is the first word a shop owner would see (docs/caption-mood.md).
+PUBLIC_PLACE_FORBID = ("erotic", "scary", "annoying")
+# And words a passer-by reads as a description of the place, not of a person's inner state.
+PUBLIC_PLACE_LABELS = {"anxious": "tense", "defiant": "intense", "dreamy": "mellow"}
+
+
 class MoodSettings(Strict):
     taxonomy: str = Field(
         "cowen13", description="preset (cowen13, moodsic5) or path of a taxonomy YAML"
     )
-    forbid: list[str] = Field(default_factory=list, description="moods never played here")
+    forbid: list[str] | None = Field(
+        None,
+        description="moods never played here; unset: erotic, scary and annoying where the "
+        "taxonomy has them (a public place), [] for none",
+    )
+    labels: dict[str, str] | None = Field(
+        None,
+        description="the words shown for moods on MQTT and Home Assistant (mood → label); "
+        "unset: tense, intense and mellow for anxious, defiant and dreamy where present",
+    )
+    respond: dict[str, str] = Field(
+        default_factory=dict,
+        description="what the room calls for: reading mood → mood to play, e.g. {anxious: calm}",
+    )
+    pull: PullSettings | None = Field(
+        None, description="draw the music towards a point of the plane (after respond)"
+    )
 
 
 class ReaderSettings(Strict):

@@ -115,7 +115,14 @@ def _add_config_and_model_commands(sub: Any) -> None:
     p.add_argument("--no-text", action="store_true", help="skip the caption→mood model")
     p.add_argument("--fp16", action="store_true", help="also write fp16 graphs (for a GPU)")
     p.add_argument("--out", type=Path, required=True)
-    p.set_defaults(handler=_lazy("moodcast.edge.cli_export", "cmd_models_export"))
+    p.set_defaults(handler=_lazy("moodcast.edge.cli_models", "cmd_models_export"))
+    p = _command(models, "evaluate", help="how right caption → mood is on labelled captions")
+    p.add_argument("file", type=Path, help="labelled captions: caption<TAB>quadrant lines")
+    p.add_argument("--models", type=Path, help="an export's folder (default: the built-in)")
+    p.add_argument("--precision", choices=["int8", "fp32"], default="int8")
+    p.add_argument("--folds", type=_positive_int, help="cross-validate, training on the file")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=_lazy("moodcast.edge.cli_models", "cmd_models_evaluate"))
 
 
 def _add_daemon_commands(sub: Any) -> None:

@@ -30,6 +30,7 @@ from moodcast.edge.schedule import current_daypart, is_open
 from moodcast.edge.smoothing import MoodSmoother, SmoothedMood
 from moodcast.edge.state import RuntimeState, StateStore
 from moodcast.models.mood import MoodEstimate, Taxonomy
+from moodcast.models.response import ResponsePolicy, labels
 from moodcast.player.decks import DeckEvent
 from moodcast.player.library import Library, Track
 from moodcast.player.playback import PlaybackOutcome, Player
@@ -87,6 +88,8 @@ class Conductor:
         self.clocks = clocks or Clocks()
         self.rng = rng or np.random.default_rng()
         self.smoother = MoodSmoother(config.smoothing)
+        self.response = ResponsePolicy.from_settings(config.mood, taxonomy)
+        self.labels = labels(config.mood, taxonomy)
         self.policy = config.selection
         self.history = PlayHistory(self.policy)
         self.selector = TrackSelector([], taxonomy, self.policy)
@@ -138,21 +141,34 @@ class Conductor:
         if not self.state.auto and self.fixed is not None:
             return self.fixed, "fixed"
         if self.smoothed is not None:
-            return self.smoothed.estimate, "camera"
+            s = self.smoothed
+            return self.response.target(s.estimate, self.taxonomy, s.mood), "camera"
         probs = self.taxonomy.probabilities(0.0, 0.0)
         return MoodEstimate(0.0, 0.0, probs, 0.0, {"reason": "no reading yet"}), "default"
 
     def on_mood(self, reading: MoodEstimate, at: float) -> None:
+        before = self.smoothed.mood if self.smoothed else None
         self.smoothed = self.smoother.update(reading, at)
         self.dirty = True
         if not self.smoothed.changed:
             return
+        self._log_change(before, self.smoothed)
         self.publisher.publish_event(
             "mood_changed", {"mood": self.smoothed.mood, "strong": self.smoothed.strong}
         )
         self.next_pick = None  # the queue head follows the new mood
         if self.smoothed.strong and self.state.auto and not self._override_active():
             self.play_next(fade=None)
+
+    def _log_change(self, before: str | None, now: SmoothedMood) -> None:
+        """One INFO line per change of the named mood, with what it rests on, so that a person
+        watching the journal sees what the device sees and why the music changes."""
+        e = now.estimate
+        target = self.response.target(e, self.taxonomy, now.mood)
+        plays = f"; plays {target.mood}" if target.mood != now.mood else ""
+        logger.info("mood %s → %s (valence %+.2f, arousal %+.2f, confidence %.2f%s; %s)",
+                    before or "-", now.mood, e.valence, e.arousal, e.confidence, plays,
+                    main_evidence(e))  # fmt: skip
 
     def _override_active(self) -> bool:
         return self.state.override_active(self.clocks.wall()) is not None
@@ -286,15 +302,25 @@ class Conductor:
 
     def snapshot(self) -> dict[str, Any]:
         estimate, source = self.target()
+        camera = source == "camera" and self.smoothed is not None
+        reading = self.smoothed.estimate if camera and self.smoothed else estimate
+        mood = self.smoothed.mood if camera and self.smoothed else estimate.mood
         playing = self.player.now_playing
-        top = sorted(estimate.probabilities.items(), key=lambda kv: -kv[1])[:3]
+        top = sorted(reading.probabilities.items(), key=lambda kv: -kv[1])[:3]
         return {
-            "mood": self.smoothed.mood if source == "camera" and self.smoothed else estimate.mood,
+            "mood": mood,
+            "mood_label": self.labels.get(mood, mood),
             "mood_source": source,
-            "valence": round(estimate.valence, 3),
-            "arousal": round(estimate.arousal, 3),
-            "confidence": round(estimate.confidence, 3),
+            "valence": round(reading.valence, 3),
+            "arousal": round(reading.arousal, 3),
+            "confidence": round(reading.confidence, 3),
             "moods": {k: round(v, 3) for k, v in top},
+            "target": {
+                "mood": estimate.mood,
+                "label": self.labels.get(estimate.mood, estimate.mood),
+                "valence": round(estimate.valence, 3),
+                "arousal": round(estimate.arousal, 3),
+            },
             "evidence": dict(self.smoothed.estimate.evidence) if self.smoothed else {},
             "caption": self._caption(),
             "reader": self.config.reader.kind if not self.reader_detail else "scene",
@@ -311,6 +337,14 @@ class Conductor:
             "camera_detail": self.camera_detail,
             "last_error": self.last_error or None,
         }
+
+
+def main_evidence(estimate: MoodEstimate, items: int = 3) -> str:
+    """The caption when there is one, else the first few cues, as one short text."""
+    ev = estimate.evidence
+    if "caption" in ev:
+        return f"caption {str(ev['caption'])[:120]!r}"
+    return ", ".join(f"{k} {v}" for k, v in list(ev.items())[:items]) or "no evidence"
 
 
 def _track_info(track: Track, why: str = "") -> dict[str, Any]:

@@ -28,12 +28,12 @@ def discovery_payload(base: str, device_id: str, moods: Sequence[str]) -> dict[s
         "mood": {
             "p": "sensor",
             "name": "Mood",
-            "value_template": "{{ value_json.mood }}",
+            "value_template": "{{ value_json.mood_label | default(value_json.mood) }}",
             "json_attributes_topic": f"{base}/state",
             "json_attributes_template": (
-                "{{ {'valence': value_json.valence, 'arousal': value_json.arousal,"
-                " 'confidence': value_json.confidence, 'source': value_json.mood_source}"
-                " | tojson }}"
+                "{{ {'mood': value_json.mood, 'valence': value_json.valence,"
+                " 'arousal': value_json.arousal, 'confidence': value_json.confidence,"
+                " 'source': value_json.mood_source, 'target': value_json.target} | tojson }}"
             ),
         },
         "now_playing": {

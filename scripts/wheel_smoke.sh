@@ -4,9 +4,11 @@
 # folder names of the source tree do not import on their own, and that the command runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo=$(pwd)
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work" "$repo/build"' EXIT
 log="$work/build.log"
+rm -rf build  # a stale build/lib would put removed modules into the wheel
 if ! .venv/bin/python -m pip wheel -q --no-deps -w "$work/dist" . >"$log" 2>&1; then
   cat "$log"; exit 1
 fi

@@ -126,3 +126,31 @@ def test_caption_stays_off_the_network_when_configured(rig) -> None:
         update={"mqtt": c.config.mqtt.model_copy(update={"publish_caption": False})}
     )
     assert c.snapshot()["caption"] is None
+
+
+def test_state_shows_the_reading_and_the_target_it_calls_for(tmp_path: Path, caplog) -> None:
+    """mood.respond: a sad reading plays beautiful music; the state carries both, the mood
+    change is logged with what it rests on, and the label is what a shop owner reads."""
+    config = load_config(None, {"mood.respond": {"sad": "beautiful"}, "smoothing.min_dwell_s": 0})
+    events = EventQueue()
+    player = Player([FakeDeck(0, "dummy", events), FakeDeck(1, "dummy", events)], 2.0, 2.0, 70)
+    clock = Clock()
+    clocks = Clocks(mono=clock.mono, wall=clock.wall, local=clock.local)
+    c = Conductor(config, TAXONOMY, Library(":memory:"), player, Recorder(),
+                  StateStore(tmp_path / "s.json"), clocks)  # fmt: skip
+    sad, anxious = TAXONOMY.get("sad"), TAXONOMY.get("anxious")
+    with caplog.at_level("INFO", logger="moodcast.edge.conductor"):
+        c.on_mood(MoodEstimate(sad.valence, sad.arousal, TAXONOMY.probabilities(
+            sad.valence, sad.arousal), 0.9, {"caption": "a grey empty street"}), 0.0)  # fmt: skip
+    state = c.snapshot()
+    assert (state["mood"], state["mood_label"]) == ("sad", "sad")
+    assert state["valence"] == pytest.approx(sad.valence, abs=1e-3)
+    assert state["target"]["mood"] == "beautiful"
+    assert state["target"]["valence"] == pytest.approx(TAXONOMY.get("beautiful").valence)
+    assert "mood - → sad" in caplog.text and "plays beautiful" in caplog.text
+    assert "a grey empty street" in caplog.text
+    probs = TAXONOMY.probabilities(anxious.valence, anxious.arousal)
+    c.on_mood(MoodEstimate(anxious.valence, anxious.arousal, probs, 1.0, {}), 600.0)
+    state = c.snapshot()
+    assert (state["mood"], state["mood_label"]) == ("anxious", "tense")
+    assert state["target"]["mood"] == "anxious"  # no rule for it: the music follows the room

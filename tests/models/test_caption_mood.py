@@ -46,7 +46,7 @@ def test_onnx_embeddings_match_the_original_model(tiny_models: Path) -> None:
     fp32 = CaptionMood(tiny_models, load_taxonomy("cowen13"), "fp32")
     int8 = CaptionMood(tiny_models, load_taxonomy("cowen13"), "int8")
     for text in ["a dog on the beach", "people at a concert", "an empty office at night"]:
-        ids = torch.tensor([fp32.tokenizer.encode(text).ids])
+        ids = torch.tensor([fp32.embed.tokenizer.encode(text).ids])
         with torch.no_grad():
             original = graph(ids, torch.ones_like(ids))[0].numpy()
         assert float(original @ fp32.embed(text)) > 0.9999
@@ -54,16 +54,66 @@ def test_onnx_embeddings_match_the_original_model(tiny_models: Path) -> None:
         assert cosine > 0.98
 
 
-def test_a_taxonomy_without_exported_sentences_is_refused(tiny_models: Path, tmp_path: Path):
-    custom = Taxonomy("shop4", [Mood("calm", 0.4, -0.6, "calm", ("calm",))])
-    with pytest.raises(MoodcastError, match="no mood sentences for taxonomy 'shop4'"):
-        CaptionMood(tiny_models, custom)
+def test_any_taxonomy_reads_and_a_damaged_model_is_refused(tiny_models: Path, tmp_path: Path):
+    custom = Taxonomy("shop4", [Mood("calm", 0.4, -0.6, "calm", ("calm",)),
+                                Mood("busy", 0.5, 0.6, "busy", ("busy",))])  # fmt: skip
+    assert CaptionMood(tiny_models, custom).read("a crowd dancing at a party").mood == "busy"
     copy = tmp_path / "m"
     shutil.copytree(tiny_models, copy)
     manifest = json.loads((copy / "text_manifest.json").read_text())
-    (copy / manifest["taxonomies"]["cowen13"]["file"]).write_bytes(b"tampered")
+    (copy / manifest["va_models"]["int8"]).write_bytes(b"tampered")
     with pytest.raises(MoodcastError, match="checksum"):
         CaptionMood(copy, load_taxonomy("cowen13"))
+
+
+def test_the_built_in_text_model_needs_no_export(tmp_path: Path) -> None:
+    from moodcast.models.caption_mood import SHIPPED_TEXT_MODEL
+
+    reader = CaptionMood(None, load_taxonomy("cowen13"))
+    assert reader.dir == SHIPPED_TEXT_MODEL
+    assert (
+        reader.read("a cat sleeping on a sofa next to a window").evidence["caption_quadrant"]
+        == "HV-LA"
+    )
+    old = tmp_path / "old-export"  # a folder from before the valence/arousal model
+    old.mkdir()
+    (old / "text_manifest.json").write_text('{"kind": "caption-mood", "files": {}}')
+    assert CaptionMood(old, load_taxonomy("cowen13")).dir == SHIPPED_TEXT_MODEL
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "1234 5678",
+        "?!",
+        "x" * 5000,
+        "un chat qui dort sur un canapé",
+        "一只猫睡在沙发上",
+        "a " * 1000,
+    ],
+)
+def test_odd_text_reads_without_error_and_nothing_reads_with_no_confidence(text: str) -> None:
+    reader = CaptionMood(None, load_taxonomy("cowen13"))
+    estimate = reader.read(text)
+    assert -1 <= estimate.valence <= 1 and -1 <= estimate.arousal <= 1
+    assert 0 <= estimate.confidence <= 1
+    assert abs(sum(estimate.probabilities.values()) - 1) < 1e-6
+    if not text.strip() or text in {"1234 5678", "?!"}:
+        assert estimate.confidence == 0
+
+
+def test_the_top_mood_sits_in_the_reading_quadrant() -> None:
+    from moodcast.models.caption_labels import quadrant_of
+
+    taxonomy = load_taxonomy("cowen13")
+    reader = CaptionMood(None, taxonomy)
+    anchors = {m.name: quadrant_of(m.valence, m.arousal) for m in taxonomy.moods}
+    for caption in ["a quiet bookshop", "a fight in a parking lot", "an empty gray street",
+                    "children laughing on a slide", "a lonely man in the rain"]:  # fmt: skip
+        estimate = reader.read(caption)
+        assert anchors[estimate.mood] == quadrant_of(estimate.valence, estimate.arousal)
 
 
 def test_a_trained_head_replaces_the_sentence_similarity(tiny_models: Path, tmp_path: Path):
@@ -97,13 +147,13 @@ def test_the_text_model_takes_the_configured_providers(tiny_models: Path, caplog
     wanted = ["NoSuchExecutionProvider", "CPUExecutionProvider"]
     with caplog.at_level("WARNING"):
         reader = CaptionMood(tiny_models, load_taxonomy("cowen13"), "int8", providers=wanted)
-    assert reader.session.get_providers() == ["CPUExecutionProvider"]
+    assert reader.embed.session.get_providers() == ["CPUExecutionProvider"]
     assert "NoSuchExecutionProvider" in caplog.text
 
 
 def test_reader_settings_reach_the_text_model(tiny_models: Path, monkeypatch) -> None:
     from moodcast.config.settings import load_config
-    from moodcast.models import caption_mood, onnx_runtime, readers
+    from moodcast.models import onnx_runtime, readers, text_embedder
 
     seen: list[tuple[int, list[str]]] = []
     real = onnx_runtime.make_session
@@ -112,7 +162,7 @@ def test_reader_settings_reach_the_text_model(tiny_models: Path, monkeypatch) ->
         seen.append((threads, list(providers)))
         return real(path, threads, providers, memory)
 
-    monkeypatch.setattr(caption_mood, "make_session", spy)
+    monkeypatch.setattr(text_embedder, "make_session", spy)
     providers = ["NoSuchExecutionProvider", "CPUExecutionProvider"]
     config = load_config(None, {"reader.kind": "caption", "reader.models_dir": str(tiny_models),
                                 "reader.threads": 1, "reader.providers": providers})  # fmt: skip

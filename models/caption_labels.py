@@ -1,0 +1,64 @@
+"""Labelled captions: ``caption<TAB>quadrant`` lines, ``#`` comments, an optional header.
+
+The quadrant names the valence/arousal quadrant that music for the scene should sit in:
+``HV``/``LV`` pleasant/unpleasant, ``HA``/``LA`` lively/calm (``captions_dev.tsv``'s format).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from moodcast.config.errors import MoodcastError
+
+QUADRANTS = ("HV-HA", "HV-LA", "LV-HA", "LV-LA")
+_FORMAT = "write 'caption<TAB>quadrant' with quadrant one of " + ", ".join(QUADRANTS)
+
+
+@dataclass(frozen=True)
+class Labelled:
+    caption: str
+    quadrant: str
+    line: int
+
+    @property
+    def pleasant(self) -> bool:
+        return self.quadrant.startswith("HV")
+
+    @property
+    def lively(self) -> bool:
+        return self.quadrant.endswith("HA")
+
+
+def quadrant_of(valence: float, arousal: float) -> str:
+    """The quadrant a point of the plane lies in (0 counts as pleasant / lively)."""
+    return f"{'HV' if valence >= 0 else 'LV'}-{'HA' if arousal >= 0 else 'LA'}"
+
+
+def read_labelled(path: Path) -> list[Labelled]:
+    """Every labelled caption in the file; an error naming the line for anything else."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MoodcastError(f"labelled captions {path}: cannot be read ({exc})",
+                            "give a UTF-8 text file; " + _FORMAT) from exc  # fmt: skip
+    rows: list[Labelled] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = [p.strip() for p in raw.split("\t")]
+        if len(parts) != 2:
+            raise MoodcastError(f"{path}:{number}: expected two tab-separated fields, "
+                                f"found {len(parts)}", _FORMAT)  # fmt: skip
+        caption, quadrant = parts
+        if (caption, quadrant) == ("caption", "quadrant"):
+            continue  # the header
+        if quadrant.upper() not in QUADRANTS:
+            raise MoodcastError(f"{path}:{number}: unknown quadrant {quadrant!r}", _FORMAT)
+        if not caption:
+            raise MoodcastError(f"{path}:{number}: empty caption", _FORMAT)
+        rows.append(Labelled(caption, quadrant.upper(), number))
+    if not rows:
+        raise MoodcastError(f"{path} holds no labelled captions", _FORMAT)
+    return rows

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from moodcast.config.errors import MoodcastError
+from moodcast.models.caption_labels import quadrant_of, read_labelled
+
+
+def test_reads_the_dev_format_with_comments_and_header(tmp_path: Path) -> None:
+    path = tmp_path / "c.tsv"
+    path.write_text("# a comment\ncaption\tquadrant\na party\tHV-HA\n\na funeral\tlv-la\n")
+    rows = read_labelled(path)
+    assert [(r.caption, r.quadrant, r.line) for r in rows] == [
+        ("a party", "HV-HA", 3),
+        ("a funeral", "LV-LA", 5),
+    ]
+    assert rows[0].pleasant and rows[0].lively and not rows[1].pleasant
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a party\tHAPPY\n", "c.tsv:1: unknown quadrant 'HAPPY'"),
+        ("caption\tquadrant\na party HV-HA\n", "c.tsv:2: expected two tab-separated fields"),
+        ("a\tb\tc\n", "c.tsv:1: expected two tab-separated fields, found 3"),
+        ("\tHV-HA\n", "c.tsv:1: empty caption"),
+        ("# only comments\n\n", "holds no labelled captions"),
+    ],
+)
+def test_bad_label_files_name_the_line(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "c.tsv"
+    path.write_text(text)
+    with pytest.raises(MoodcastError, match=message):
+        read_labelled(path)
+
+
+def test_a_binary_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "c.tsv"
+    path.write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(MoodcastError, match="cannot be read"):
+        read_labelled(path)
+
+
+@pytest.mark.parametrize(
+    ("v", "a", "q"),
+    [
+        (0.5, 0.5, "HV-HA"),
+        (0.1, -0.2, "HV-LA"),
+        (-0.3, 0.0, "LV-HA"),
+        (-0.1, -0.9, "LV-LA"),
+    ],
+)
+def test_quadrants_of_points(v: float, a: float, q: str) -> None:
+    assert quadrant_of(v, a) == q
