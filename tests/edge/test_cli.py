@@ -137,3 +137,11 @@ def test_config_after_the_command_overrides_the_one_before(tmp_path: Path) -> No
     db = tmp_path / "lib.db"
     result = moodcast("--config", bad, "library", "stats", "--library", db, "--config", good)
     assert result.returncode == 0, result.stderr
+
+
+def test_recommend_json_shows_what_the_detector_counted(tagged_library, photos) -> None:
+    result = moodcast("recommend", photos / "coffee.png", "--library", tagged_library, "--json")
+    assert result.returncode == 0, result.stderr
+    evidence = json.loads(result.stdout)["evidence"]
+    assert evidence["people"] == 0 and "cup" in evidence["objects"]
+    assert evidence["place"] == "café or restaurant" and "cup" in evidence["seen"]
