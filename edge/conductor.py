@@ -31,6 +31,7 @@ from moodcast.edge.smoothing import MoodSmoother, SmoothedMood
 from moodcast.edge.state import RuntimeState, StateStore
 from moodcast.models.mood import MoodEstimate, Taxonomy
 from moodcast.models.response import ResponsePolicy, labels
+from moodcast.player.absent import GONE, AbsentFiles, is_gone
 from moodcast.player.decks import DeckEvent
 from moodcast.player.library import Library, Track
 from moodcast.player.playback import PlaybackOutcome, Player
@@ -94,6 +95,9 @@ class Conductor:
         self.history = PlayHistory(self.policy)
         self.selector = TrackSelector([], taxonomy, self.policy)
         self.state = store.load(RuntimeState(volume=config.player.volume))
+        self.absent = AbsentFiles()  # files gone at play time, looked for again
+        self.absent.add_all((t.id, t.path) for t in library.tracks()
+                            if t.status == "failed" and GONE in t.error)  # fmt: skip
         self.smoothed: SmoothedMood | None = None
         self.fixed: MoodEstimate | None = None  # the mood held while auto is off
         self.next_pick: Pick | None = None
@@ -207,8 +211,12 @@ class Conductor:
 
     def on_playback(self, outcome: PlaybackOutcome) -> None:
         if outcome.failed:
-            self.library.flag(outcome.track.id, "failed", outcome.reason)
-            self.error(f"{outcome.track.path}: {outcome.reason}; flagged and skipped")
+            reason = outcome.reason
+            if is_gone(outcome.track.path):
+                reason = f"{reason}; {GONE}"
+                self.absent.add(outcome.track.id, outcome.track.path)
+            self.library.flag(outcome.track.id, "failed", reason)
+            self.error(f"{outcome.track.path}: {reason}; flagged and skipped")
             self.reload_library()
         if outcome.was_active and self.player.now_playing is None:
             self.play_next(fade=0.0 if outcome.failed else None)
@@ -222,8 +230,21 @@ class Conductor:
 
     # -- time ------------------------------------------------------------------------------
 
+    def _bring_back(self, now: float) -> None:
+        """Files that were gone and are there again become playable again."""
+        back = self.absent.returned(now)
+        if not back:
+            return
+        for track_id in back:
+            self.library.flag(track_id, "ok", "")
+        logger.info("%d track(s) whose file was gone are back", len(back))
+        self.reload_library()
+        if self.last_error.startswith("the library has no playable tracks"):
+            self.last_error = ""
+
     def tick(self) -> None:
         mono, local = self.clocks.mono(), self.clocks.local()
+        self._bring_back(mono)
         open_now = is_open(self.config.schedule.opening_hours, local)
         if open_now != self.is_open:
             self._on_opening(open_now, first=self.is_open is None)

@@ -192,6 +192,11 @@ class Library:
 
     # -- tracks ---------------------------------------------------------------------------
 
+    def failed_paths(self) -> set[str]:
+        """Files flagged as failing to play: a rescan reads them again (not failed forever)."""
+        rows = self._db.execute("SELECT path FROM tracks WHERE status = 'failed'")
+        return {r[0] for r in rows}
+
     def file_stamps(self) -> dict[str, tuple[int, float]]:
         """Path → (size, mtime) of every known file, for incremental rescans."""
         rows = self._db.execute("SELECT path, size, mtime FROM tracks")

