@@ -40,7 +40,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     logging.getLogger().setLevel(config.log_level if not args.verbose else "DEBUG")
     daemon = Daemon(config)
     previous = {
-        sig: signal.signal(sig, lambda *_: daemon.stop()) for sig in (signal.SIGINT, signal.SIGTERM)
+        sig: signal.signal(sig, lambda *_: daemon.stop())
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # HUP: clean stop (README)
     }
     try:
         daemon.run(duration=args.duration)

@@ -94,7 +94,7 @@ class Conductor:
         self.policy = config.selection
         self.history = PlayHistory(self.policy)
         self.selector = TrackSelector([], taxonomy, self.policy)
-        self.state = store.load(RuntimeState(volume=config.player.volume))
+        self.state = _allowed(store.load(RuntimeState(volume=config.player.volume)), taxonomy)
         self.absent = AbsentFiles()  # files gone at play time, looked for again
         self.absent.add_all((t.id, t.path) for t in library.tracks()
                             if t.status == "failed" and GONE in t.error)  # fmt: skip
@@ -358,6 +358,16 @@ class Conductor:
             "camera_detail": self.camera_detail,
             "last_error": self.last_error or None,
         }
+
+
+def _allowed(state: RuntimeState, taxonomy: Taxonomy) -> RuntimeState:
+    """A saved override of a mood this config no longer has (forbidden, another taxonomy) is
+    dropped with a warning instead of failing on every reading."""
+    if state.override_mood is None or state.override_mood in taxonomy.names:
+        return state
+    logger.warning("saved mood override %r is not a mood of %s here: dropped",
+                   state.override_mood, taxonomy.name)  # fmt: skip
+    return state.with_(override_mood=None, override_until=None)
 
 
 def main_evidence(estimate: MoodEstimate, items: int = 3) -> str:

@@ -148,6 +148,7 @@ class EventLoop:
         self._rescan: threading.Thread | None = None
         self._last_state_at = 0.0
         self._last_trim_at = 0.0
+        self._retained_seen: set[str] = set()
 
     # -- scheduler thread ------------------------------------------------------------------
 
@@ -192,6 +193,9 @@ class EventLoop:
 
     def _on_command(self, event: CommandReceived) -> None:
         c = self.parts.conductor
+        if event.retained:
+            self._ignore_retained(event.verb)
+            return
         try:
             command = self.parts.commands.parse(event.verb, event.payload)
         except CommandError as exc:
@@ -202,6 +206,18 @@ class EventLoop:
         if isinstance(command, Rescan):
             self._start_rescan()
         c.on_command(command)
+
+    def _ignore_retained(self, verb: str) -> None:
+        """A retained command is re-sent by the broker on every (re)connect: applying it would
+        undo, at each reconnect, whatever the operator set since. It is ignored, and said once
+        per verb with how to clear it."""
+        verb = verb[:40]
+        if verb in self._retained_seen:
+            return
+        self._retained_seen.add(verb)
+        topic = f"{self.parts.mqtt.base if self.parts.mqtt else '…'}/cmd/{verb}"
+        logger.warning("ignoring a retained command on %s (send commands without the retain "
+                       "flag; clear it: mosquitto_pub -r -n -t '%s')", topic, topic)  # fmt: skip
 
     def _on_broker(self, event: BrokerStatus) -> None:
         c, link = self.parts.conductor, self.parts.mqtt

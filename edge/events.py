@@ -34,6 +34,7 @@ class CameraStatusChanged:
 class CommandReceived:
     verb: str
     payload: bytes
+    retained: bool = False  # left on the broker: an old command, not the operator's now
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,8 @@ class MqttLink:
         topic: str = message.topic
         prefix = f"{self.base}/cmd/"
         if topic.startswith(prefix):
-            self._events.put(CommandReceived(topic[len(prefix) :], bytes(message.payload)))
+            verb, payload = topic[len(prefix) :], bytes(message.payload)
+            self._events.put(CommandReceived(verb, payload, retained=bool(message.retain)))
         elif topic == self.ha_status_topic and bytes(message.payload) == b"online":
             self._events.put(HomeAssistantOnline())
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import tempfile
 from dataclasses import asdict, dataclass, replace
@@ -41,21 +42,34 @@ class StateStore:
         self.path = Path(path).expanduser()
 
     def load(self, default: RuntimeState) -> RuntimeState:
+        """The saved state, each value checked: one that cannot be right (out of range, not
+        finite, the wrong type) is dropped with a warning and the default used in its place;
+        a file that is not a state at all falls back to the defaults. Never raises."""
         try:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
-            state = RuntimeState(
-                volume=max(0, min(100, int(raw.get("volume", default.volume)))),
-                paused=bool(raw.get("paused", default.paused)),
-                auto=bool(raw.get("auto", default.auto)),
-                override_mood=_opt_str(raw.get("override_mood")),
-                override_until=_opt_float(raw.get("override_until")),
-            )
         except FileNotFoundError:
             return default
-        except (OSError, ValueError, TypeError, AttributeError) as exc:
+        except (OSError, ValueError) as exc:
             logger.error("runtime state %s unreadable (%s): starting from defaults", self.path, exc)
             return default
-        return state
+        if not isinstance(raw, dict):
+            logger.error("runtime state %s holds no state: starting from defaults", self.path)
+            return default
+        values = {name: self._value(raw, name, check, getattr(default, name))
+                  for name, check in _CHECKS.items()}  # fmt: skip
+        if values["override_mood"] is None:
+            values["override_until"] = None
+        return RuntimeState(**values)
+
+    def _value(self, raw: dict[str, Any], name: str, check: Any, default: Any) -> Any:
+        if name not in raw:
+            return default
+        try:
+            return check(raw[name])
+        except (ValueError, TypeError, OverflowError) as exc:
+            logger.warning("runtime state %s: %s %r dropped (%s); using %r", self.path, name,
+                           raw[name], exc, default)  # fmt: skip
+            return default
 
     def save(self, state: RuntimeState) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,9 +85,35 @@ class StateStore:
             raise
 
 
-def _opt_str(value: Any) -> str | None:
-    return str(value) if value else None
+def _volume(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError("not a finite number")
+    if not 0 <= value <= 100:
+        raise ValueError("outside 0-100")
+    return round(value)
 
 
-def _opt_float(value: Any) -> float | None:
-    return float(value) if value is not None else None
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("not true or false")
+    return value
+
+
+def _mood(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or len(value) > 100:
+        raise ValueError("not a mood name")
+    return value
+
+
+def _until(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError("not a finite time")
+    return float(value)
+
+
+_CHECKS = {"volume": _volume, "paused": _flag, "auto": _flag, "override_mood": _mood,
+           "override_until": _until}  # fmt: skip

@@ -351,3 +351,40 @@ def test_a_rescan_reads_flagged_files_again(tmp_path: Path, make_tone) -> None:
         report = scan(lib, [music], load_taxonomy("cowen13"))
         assert report.added_or_changed == 1  # looked at again though unchanged on disk
         assert [t.status for t in lib.tracks()] == ["ok"]
+
+
+@pytest.mark.reliability
+def test_retained_commands_left_on_the_broker_are_ignored(setup, caplog) -> None:
+    """A retained cmd/volume would be re-applied on every reconnect, undoing what the operator
+    set since: it is ignored (and said once); the same command sent plainly works."""
+    config, mq, _ = setup
+    mq.client.publish(f"{BASE}/cmd/volume", "5", qos=1, retain=True).wait_for_publish(5)
+    daemon, thread = start(config)
+    try:
+        mq.wait(lambda: mq.last(f"{BASE}/availability") == b"online")
+        mq.wait(lambda: mq.state(BASE).get("volume") == 70)
+        time.sleep(1.5)  # the retained message has arrived by now, and changed nothing
+        assert mq.state(BASE)["volume"] == 70
+        mq.send(f"{BASE}/cmd/volume", "25")
+        mq.wait(lambda: mq.state(BASE).get("volume") == 25)
+    finally:
+        daemon.stop()
+        thread.join(timeout=15)
+        mq.client.publish(f"{BASE}/cmd/volume", b"", qos=1, retain=True).wait_for_publish(5)
+    assert "ignoring a retained command" in caplog.text
+
+
+def test_sighup_stops_the_daemon_cleanly(setup) -> None:
+    config, mq, _ = setup
+    argv = [sys.executable, "-m", "moodcast.edge.cli", "run", "--library", str(config.library.path),
+            "--camera", config.camera.source, "--broker", f"127.0.0.1:{config.mqtt.port}",
+            "--device-id", "shop1", "--audio-output", "dummy"]  # fmt: skip
+    proc = subprocess.Popen(argv, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        mq.wait(lambda: mq.last(f"{BASE}/availability") == b"online", timeout=30)
+        proc.send_signal(signal.SIGHUP)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert mq.last(f"{BASE}/availability") == b"offline"

@@ -52,3 +52,61 @@ def test_state_survives_kill_9_while_saving(tmp_path: Path) -> None:
         proc.wait()
         loaded = StateStore(path).load(RuntimeState(volume=-1))
         assert 0 <= loaded.volume <= 100  # a whole state, never the fallback
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize(
+    ("saved", "expected"),
+    [
+        ('{"volume": Infinity}', RuntimeState(volume=50)),
+        ('{"volume": NaN, "paused": true}', RuntimeState(volume=50, paused=True)),
+        ('{"volume": 1e400}', RuntimeState(volume=50)),
+        ('{"volume": 250, "auto": false}', RuntimeState(volume=50, auto=False)),
+        ('{"volume": 33.4}', RuntimeState(volume=33)),
+        ('{"paused": "false"}', RuntimeState(volume=50)),
+        ('{"override_mood": "calm", "override_until": NaN}',
+         RuntimeState(volume=50, override_mood="calm")),
+        ('{"override_mood": ["x"], "override_until": 5}', RuntimeState(volume=50)),
+        ('{"override_mood": "calm", "override_until": "soon"}',
+         RuntimeState(volume=50, override_mood="calm")),
+        ('{"volume": true}', RuntimeState(volume=50)),
+        ('"just a string"', RuntimeState(volume=50)),
+        ("null", RuntimeState(volume=50)),
+    ],
+)  # fmt: skip
+def test_each_bad_value_is_dropped_and_the_rest_kept(tmp_path: Path, saved, expected) -> None:
+    path = tmp_path / "state.json"
+    path.write_text(saved)
+    assert StateStore(path).load(RuntimeState(volume=50)) == expected
+
+
+@pytest.mark.reliability
+def test_a_saved_override_the_config_no_longer_allows_is_dropped(tmp_path: Path) -> None:
+    from moodcast.config.settings import load_config
+    from moodcast.edge.conductor import Conductor
+    from moodcast.edge.events import EventQueue
+    from moodcast.models.readers import active_taxonomy
+    from moodcast.player.library import Library
+    from moodcast.player.playback import Player
+    from tests.fakes import FakeDeck
+
+    store = StateStore(tmp_path / "state.json")
+    store.save(RuntimeState(volume=40, override_mood="scary", override_until=9e12))
+    config = load_config(None)  # the public-place default forbids scary
+    events = EventQueue()
+    player = Player([FakeDeck(0, "dummy", events), FakeDeck(1, "dummy", events)], 1, 1, 70)
+    conductor = Conductor(config, active_taxonomy(config), Library(":memory:"), player,
+                          _Quiet(), store)  # fmt: skip
+    assert conductor.state == RuntimeState(volume=40)
+    assert conductor.snapshot()["override"] is None
+
+
+class _Quiet:
+    def publish_state(self, state):
+        pass
+
+    def publish_event(self, name, data):
+        pass
+
+    def publish_error(self, data):
+        pass
