@@ -262,7 +262,8 @@ class Conductor:
             return
         remaining = self.player.remaining_s()
         if self.player.now_playing is None or (
-            remaining is not None and remaining <= self.player.crossfade_s
+            remaining is not None
+            and remaining <= self.player.crossfade_for(self.player.now_playing)
         ):
             self.play_next(fade=None if self.player.now_playing else self.config.player.fade_s)
 

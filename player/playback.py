@@ -73,16 +73,25 @@ class Player:
     def now_playing(self) -> Track | None:
         return self._slots[self._active].track
 
+    def crossfade_for(self, track: Track | None) -> float:
+        """The overlap a track gets: the crossfade, but at most a third of the track, so that
+        a track shorter than the crossfade still plays mostly alone and starts never chain
+        into a storm (one every tick) waiting for a fade longer than the track."""
+        if track is None or not track.duration or track.duration <= 0:
+            return self.crossfade_s
+        return min(self.crossfade_s, track.duration / 3)
+
     def play(self, track: Track, now: float, fade_in: float | None = None) -> None:
         """Start a track; whatever is playing fades out over the crossfade time."""
+        overlap = self.crossfade_for(track)
         old = self._slots[self._active]
         if old.track is not None:
-            old.ramp = _Ramp(old.level, 0.0, now, self.crossfade_s, then="stop")
+            old.ramp = _Ramp(old.level, 0.0, now, overlap, then="stop")
             self._active = (self._active + 1) % len(self._slots)
         slot = self._slots[self._active]
         self._tokens += 1
         slot.track, slot.token, slot.started_at = track, self._tokens, now
-        duration = self.crossfade_s if fade_in is None else fade_in
+        duration = overlap if fade_in is None else fade_in
         slot.level = 0.0 if duration > 0 else 1.0
         slot.ramp = _Ramp(slot.level, 1.0, now, duration) if duration > 0 else None
         self.paused = False
