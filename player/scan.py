@@ -116,8 +116,8 @@ def scan(
     files = [p for root in resolved for p in audio_files(root)]
     stamps = library.file_stamps()
     under_roots = {path for path in stamps if any(Path(path).is_relative_to(r) for r in resolved)}
-    for path in library.failed_paths():  # read again: it may have been gone, or been mended
-        stamps.pop(path, None)
+    for flagged in library.failed_paths():  # read again: it may have been gone, or mended
+        stamps.pop(flagged, None)
     if not files and not under_roots:
         names = ", ".join(str(r) for r in resolved)
         raise MoodcastError(
