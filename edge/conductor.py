@@ -376,6 +376,8 @@ def main_evidence(estimate: MoodEstimate, items: int = 3) -> str:
     ev = estimate.evidence
     if "caption" in ev:
         return f"caption {str(ev['caption'])[:120]!r}"
+    if ev.get("seen"):
+        return f"saw {str(ev['seen'])[:120]!r}"
     return ", ".join(f"{k} {v}" for k, v in list(ev.items())[:items]) or "no evidence"
 
 
