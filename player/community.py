@@ -86,7 +86,12 @@ def _store(library: Library, paths: list[Path], taxonomy: Taxonomy, report: Impo
         rows = read_rows(path, report)
         unknown = sorted({t for _, _, t in rows if taxonomy.mood_for_tag(t) is None})
         if unknown:
-            logger.warning("%s: mood words not in taxonomy %s: %s", path, taxonomy.name, unknown)
+            logger.warning(
+                "%s: mood words that are no mood of %s here (unknown, or in mood.forbid): %s",
+                path,
+                taxonomy.name,
+                unknown,
+            )
         keyed = [(match_key(a, t), tag, path.name) for a, t, tag in rows]
         library.add_community_tags(keyed)
         report.imported += len(keyed)
