@@ -25,6 +25,7 @@ from moodcast.edge.events import (
     EventQueue,
     HomeAssistantOnline,
     MoodRead,
+    OtherInstance,
     RescanDone,
     RescanDue,
 )
@@ -44,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 _TICK_S = 0.2
 _STATE_MIN_INTERVAL_S = 0.5
+_ANNOUNCE_S = 20.0  # how often the instance token is repeated (a duplicate id shows within it)
 _TRIM_INTERVAL_S = 60.0  # models/heap.py: stops the resident-memory creep (docs/reliability.md)
 
 DeckFactory = Callable[[int, str, EventSink], Deck]
@@ -149,6 +151,8 @@ class EventLoop:
         self._last_state_at = 0.0
         self._last_trim_at = 0.0
         self._retained_seen: set[str] = set()
+        self._others_seen: set[str] = set()
+        self._last_announce_at = 0.0
 
     # -- scheduler thread ------------------------------------------------------------------
 
@@ -190,6 +194,8 @@ class EventLoop:
             self._start_rescan()
         elif isinstance(event, RescanDone):
             c.on_rescan_done(event.summary, event.error)
+        elif isinstance(event, OtherInstance):
+            self._on_other_instance(event.token)
 
     def _on_command(self, event: CommandReceived) -> None:
         c = self.parts.conductor
@@ -206,6 +212,18 @@ class EventLoop:
         if isinstance(command, Rescan):
             self._start_rescan()
         c.on_command(command)
+
+    def _on_other_instance(self, token: str) -> None:
+        """Said once per other daemon: both keep running, but their states overwrite each
+        other and both obey the same commands, which no operator wants."""
+        if token in self._others_seen:
+            return
+        self._others_seen.add(token)
+        device = self.config.mqtt.device_id
+        self.parts.conductor.error(
+            f"another moodcast is using device id {device!r} on this broker (instance {token}):"
+            " give each device its own mqtt.device_id (or --device-id)"
+        )
 
     def _ignore_retained(self, verb: str) -> None:
         """A retained command is re-sent by the broker on every (re)connect: applying it would
@@ -279,6 +297,10 @@ class EventLoop:
         if c.dirty and now - self._last_state_at >= _STATE_MIN_INTERVAL_S:
             self._last_state_at = now
             c.publish_state()
+        link = self.parts.mqtt
+        if link is not None and link.connected and now - self._last_announce_at >= _ANNOUNCE_S:
+            self._last_announce_at = now
+            link.announce_instance()
         if now - self._last_trim_at >= _TRIM_INTERVAL_S:
             self._last_trim_at = now
             release_freed_heap()

@@ -49,6 +49,13 @@ class HomeAssistantOnline:
 
 
 @dataclass(frozen=True)
+class OtherInstance:
+    """Another daemon announced itself under this device's topics."""
+
+    token: str
+
+
+@dataclass(frozen=True)
 class RescanDue:
     pass
 

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from typing import Any
 
 from moodcast.config.settings import MqttSettings
-from moodcast.edge.events import BrokerStatus, CommandReceived, EventQueue, HomeAssistantOnline
+from moodcast.edge.events import (
+    BrokerStatus,
+    CommandReceived,
+    EventQueue,
+    HomeAssistantOnline,
+    OtherInstance,
+)
 from moodcast.edge.mqtt_client import build_client
 
 logger = logging.getLogger(__name__)
@@ -25,6 +32,20 @@ class MqttLink:
         self._events = events
         self._client: Any = None
         self.connected = False
+        # Each run announces a token of its own on {base}/instance: a token not ours means a
+        # second daemon with this device id. The client id carries it too, so that the two
+        # are not kicked off the broker by each other (same client id) forever.
+        self.instance = secrets.token_hex(6)
+
+    @property
+    def instance_topic(self) -> str:
+        return f"{self.base}/instance"
+
+    def announce_instance(self) -> None:
+        """Publish this run's token (retained); repeated now and then, so that a daemon that
+        connected later hears of this one too."""
+        if self._client is not None:
+            self._client.publish(self.instance_topic, self.instance, qos=1, retain=True)
 
     @property
     def ha_status_topic(self) -> str:
@@ -32,7 +53,7 @@ class MqttLink:
 
     def start(self) -> None:
         s = self.settings
-        client = build_client(s, f"moodcast-{s.device_id}")
+        client = build_client(s, f"moodcast-{s.device_id}-{self.instance}")
         client.will_set(f"{self.base}/availability", "offline", qos=1, retain=True)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -56,6 +77,10 @@ class MqttLink:
         if topic.startswith(prefix):
             verb, payload = topic[len(prefix) :], bytes(message.payload)
             self._events.put(CommandReceived(verb, payload, retained=bool(message.retain)))
+        elif topic == self.instance_topic:
+            token = bytes(message.payload).decode("utf-8", "replace")[:40]
+            if token and token != self.instance:
+                self._events.put(OtherInstance(token))
         elif topic == self.ha_status_topic and bytes(message.payload) == b"online":
             self._events.put(HomeAssistantOnline())
 
@@ -63,7 +88,9 @@ class MqttLink:
     def on_connected(self) -> None:
         """Subscribe and announce availability; called once the broker accepted us."""
         self.connected = True
-        self._client.subscribe([(f"{self.base}/cmd/+", 1), (self.ha_status_topic, 0)])
+        self.announce_instance()  # before subscribing: the retained token we get back is ours
+        self._client.subscribe([(f"{self.base}/cmd/+", 1), (self.ha_status_topic, 0),
+                                (self.instance_topic, 1)])  # fmt: skip
         self._client.publish(f"{self.base}/availability", "online", qos=1, retain=True)
 
     def publish_state(self, state: dict[str, Any]) -> None:

@@ -423,3 +423,33 @@ def test_tracks_shorter_than_the_crossfade_play_without_a_storm_of_starts(
     assert 3 <= len(starts) <= 40
     with Library(tmp_path / "short.db") as lib:
         assert all(t.status == "ok" for t in lib.tracks())
+
+
+@pytest.mark.reliability
+def test_a_second_daemon_with_the_same_device_id_is_reported(setup, tmp_path, monkeypatch,
+                                                            caplog) -> None:  # fmt: skip
+    """Both stay connected (before, two clients with one client id kicked each other off the
+    broker forever), and each says clearly that another daemon uses its device id."""
+    monkeypatch.setattr("moodcast.edge.daemon._ANNOUNCE_S", 1.0)
+    config, mq, _ = setup
+    second = config.model_copy(update={
+        "state_file": tmp_path / "second-state.json",
+        "player": config.player.model_copy(update={"audio_output": "dummy"}),
+    })  # fmt: skip
+    first_daemon, first_thread = start(config)
+    try:
+        mq.wait(lambda: mq.last(f"{BASE}/availability") == b"online", timeout=20)
+        second_daemon, second_thread = start(second)
+        try:
+            mq.wait(lambda: "another moodcast" in (mq.state(BASE).get("last_error") or ""), 20)
+            mq.wait(lambda: caplog.text.count("another moodcast is using device id") >= 2, 20)
+            disconnects = [m for m in mq.messages if m[0] == f"{BASE}/availability"
+                           and m[1] == b"offline"]  # fmt: skip
+            assert not disconnects  # nobody was kicked off
+        finally:
+            second_daemon.stop()
+            second_thread.join(timeout=15)
+    finally:
+        first_daemon.stop()
+        first_thread.join(timeout=15)
+    assert "give each device its own mqtt.device_id" in caplog.text
