@@ -16,6 +16,7 @@ from typing import Any
 
 from moodcast.config.settings import MoodcastConfig
 from moodcast.edge.camera import describe, make_source
+from moodcast.edge.command_gate import CommandAccepted, CommandGate, CommandRejected
 from moodcast.edge.conductor import Clocks, Conductor, NullPublisher, Publisher
 from moodcast.edge.discovery import discovery_payload
 from moodcast.edge.events import (
@@ -30,7 +31,7 @@ from moodcast.edge.events import (
     RescanDue,
 )
 from moodcast.edge.mqtt import MqttLink
-from moodcast.edge.remote_commands import CommandError, CommandTable, Rescan
+from moodcast.edge.remote_commands import Command, CommandTable, Rescan
 from moodcast.edge.schedule import JobScheduler
 from moodcast.edge.state import StateStore
 from moodcast.edge.watchdog import CameraWatchdog
@@ -45,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 _TICK_S = 0.2
 _STATE_MIN_INTERVAL_S = 0.5
+_SUMMARY_S = 10.0  # dropped bad commands are summed up in the log this often
 _ANNOUNCE_S = 20.0  # how often the instance token is repeated (a duplicate id shows within it)
 _TRIM_INTERVAL_S = 60.0  # models/heap.py: stops the resident-memory creep (docs/reliability.md)
 
@@ -59,7 +61,7 @@ class Parts:
     reader: MoodReader
     watchdog: CameraWatchdog
     conductor: Conductor
-    commands: CommandTable
+    commands: CommandGate
     mqtt: MqttLink | None
 
 
@@ -112,15 +114,16 @@ class Daemon:
         live = describe(cam.source) in {"device", "stream"}  # files may hold still scenes
         watchdog = CameraWatchdog(lambda: make_source(cam.source, cam.loop), cam, live)
         stack.callback(watchdog.close)
-        mqtt = MqttLink(config.mqtt, self.events) if config.mqtt.enabled else None
+        commands = CommandTable(taxonomy.names, config.smoothing.override_minutes)
+        gate = CommandGate(commands)
+        mqtt = MqttLink(config.mqtt, self.events, gate) if config.mqtt.enabled else None
         publisher: Publisher = mqtt if mqtt is not None else NullPublisher()
         store = StateStore(config.state_file)
         conductor = Conductor(config, taxonomy, library, player, publisher, store, self.clocks,
                               reader_detail=reader_problem)  # fmt: skip
         conductor.reload_library()
         player.set_volume(conductor.state.volume)
-        commands = CommandTable(taxonomy.names, config.smoothing.override_minutes)
-        return Parts(library, reader, watchdog, conductor, commands, mqtt)
+        return Parts(library, reader, watchdog, conductor, gate, mqtt)
 
     def _start(self, stack: ExitStack, loop: EventLoop) -> None:
         """Start what talks to the outside: the broker link, then the scheduled jobs."""
@@ -153,6 +156,7 @@ class EventLoop:
         self._retained_seen: set[str] = set()
         self._others_seen: set[str] = set()
         self._last_announce_at = 0.0
+        self._last_summary_at = 0.0
 
     # -- scheduler thread ------------------------------------------------------------------
 
@@ -184,8 +188,13 @@ class EventLoop:
             c.on_mood(event.estimate, event.at)
         elif isinstance(event, CameraStatusChanged):
             c.set_camera(event.status, event.detail)
-        elif isinstance(event, CommandReceived):
-            self._on_command(event)
+        elif isinstance(event, CommandAccepted):
+            self._on_command(event.command)
+        elif isinstance(event, CommandRejected):
+            logger.warning("rejected command %r: %s", event.verb, event.error)
+            c.publisher.publish_error({"command": event.verb, "error": event.error})
+        elif isinstance(event, CommandReceived) and event.retained:
+            self._ignore_retained(event.verb)
         elif isinstance(event, BrokerStatus):
             self._on_broker(event)
         elif isinstance(event, HomeAssistantOnline):
@@ -197,17 +206,8 @@ class EventLoop:
         elif isinstance(event, OtherInstance):
             self._on_other_instance(event.token)
 
-    def _on_command(self, event: CommandReceived) -> None:
+    def _on_command(self, command: Command) -> None:
         c = self.parts.conductor
-        if event.retained:
-            self._ignore_retained(event.verb)
-            return
-        try:
-            command = self.parts.commands.parse(event.verb, event.payload)
-        except CommandError as exc:
-            logger.warning("rejected command %r: %s", event.verb[:40], exc)
-            c.publisher.publish_error({"command": event.verb[:40], "error": str(exc)})
-            return
         logger.info("command %s", command)
         if isinstance(command, Rescan):
             self._start_rescan()
@@ -301,6 +301,12 @@ class EventLoop:
         if link is not None and link.connected and now - self._last_announce_at >= _ANNOUNCE_S:
             self._last_announce_at = now
             link.announce_instance()
+        if now - self._last_summary_at >= _SUMMARY_S:
+            self._last_summary_at = now
+            summary = self.parts.commands.take_summary()
+            if summary is not None:
+                logger.warning("dropped %d more bad commands in the last %.0f s (last: %s)",
+                               summary.count, _SUMMARY_S, summary.last)  # fmt: skip
         if now - self._last_trim_at >= _TRIM_INTERVAL_S:
             self._last_trim_at = now
             release_freed_heap()

@@ -13,9 +13,9 @@ import secrets
 from typing import Any
 
 from moodcast.config.settings import MqttSettings
+from moodcast.edge.command_gate import CommandGate
 from moodcast.edge.events import (
     BrokerStatus,
-    CommandReceived,
     EventQueue,
     HomeAssistantOnline,
     OtherInstance,
@@ -26,7 +26,9 @@ logger = logging.getLogger(__name__)
 
 
 class MqttLink:
-    def __init__(self, settings: MqttSettings, events: EventQueue) -> None:
+    def __init__(self, settings: MqttSettings, events: EventQueue, gate: CommandGate) -> None:
+        """``gate``: checks commands as they arrive, so only valid ones reach the queue."""
+        self._gate = gate
         self.settings = settings
         self.base = f"{settings.topic_prefix}/{settings.device_id}"
         self._events = events
@@ -76,7 +78,9 @@ class MqttLink:
         prefix = f"{self.base}/cmd/"
         if topic.startswith(prefix):
             verb, payload = topic[len(prefix) :], bytes(message.payload)
-            self._events.put(CommandReceived(verb, payload, retained=bool(message.retain)))
+            event = self._gate.admit(verb, payload, retained=bool(message.retain))
+            if event is not None:
+                self._events.put(event)
         elif topic == self.instance_topic:
             token = bytes(message.payload).decode("utf-8", "replace")[:40]
             if token and token != self.instance:

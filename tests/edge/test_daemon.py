@@ -453,3 +453,23 @@ def test_a_second_daemon_with_the_same_device_id_is_reported(setup, tmp_path, mo
         first_daemon.stop()
         first_thread.join(timeout=15)
     assert "give each device its own mqtt.device_id" in caplog.text
+
+
+@pytest.mark.reliability
+def test_a_flood_of_bad_commands_never_crowds_out_a_good_one(setup, monkeypatch, caplog) -> None:
+    monkeypatch.setattr("moodcast.edge.daemon._SUMMARY_S", 1.0)
+    config, mq, _ = setup
+    daemon, thread = start(config)
+    try:
+        mq.wait(lambda: mq.last(f"{BASE}/availability") == b"online", timeout=20)
+        for i in range(3000):
+            mq.client.publish(f"{BASE}/cmd/volume", f"loud{i}", qos=0)
+        mq.send(f"{BASE}/cmd/volume", "33")
+        mq.wait(lambda: mq.state(BASE).get("volume") == 33, timeout=30)
+        mq.wait(lambda: "dropped" in caplog.text and "more bad commands" in caplog.text, 15)
+    finally:
+        daemon.stop()
+        thread.join(timeout=15)
+    assert caplog.text.count("rejected command") <= 5  # a few answered, the rest summed up
+    errors = [m for m in mq.messages if m[0] == f"{BASE}/error"]
+    assert 1 <= len(errors) <= 5
