@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -223,7 +224,11 @@ class MoodcastConfig(Strict):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
-def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> MoodcastConfig:
+def load_config(
+    path: Path | None,
+    overrides: dict[str, Any] | None = None,
+    sources: Mapping[str, str] | None = None,
+) -> MoodcastConfig:
     """Defaults, then the YAML file (if any), then overrides (dotted keys from CLI flags)."""
     raw: dict[str, Any] = {}
     text = ""
@@ -247,12 +252,49 @@ def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> M
         raw = loaded or {}
     for dotted, value in (overrides or {}).items():
         _set_dotted(raw, dotted, value)
+    where = f"config file {path}" if path else "config"
     try:
-        return MoodcastConfig.model_validate(raw)
+        config = MoodcastConfig.model_validate(raw)
     except ValidationError as exc:
-        lines = [_describe(err, text) for err in exc.errors()]
-        where = f"config file {path}" if path else "config"
+        lines = [_describe(err, text, sources or {}) for err in exc.errors()]
         raise MoodcastError(f"{where} is invalid: " + "; ".join(lines)) from None
+    errors = [line for level, line in _findings(config, text, sources or {}) if level == "error"]
+    if errors:
+        raise MoodcastError(f"{where} is invalid: " + "; ".join(errors))
+    return config
+
+
+def config_warnings(
+    config: MoodcastConfig, path: Path | None = None, sources: Mapping[str, str] | None = None
+) -> list[str]:
+    """Values that work but probably not as meant, each with where it came from."""
+    text = ""
+    if path is not None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError:
+            text = ""
+    found = _findings(config, text, sources or {})
+    return [line for level, line in found if level == "warning"]
+
+
+def _findings(
+    config: MoodcastConfig, text: str, sources: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    from moodcast.config.combinations import combination_findings
+
+    return [(f.level, f"{_where(f.key.split('.'), text, sources)}: {f.message}")
+            for f in combination_findings(config)]  # fmt: skip
+
+
+def _where(loc: list[str], text: str, sources: Mapping[str, str]) -> str:
+    """A dotted key and the place its value came from: a flag, or the file's line."""
+    dotted = ".".join(loc)
+    for key, source in sources.items():
+        if dotted == key or dotted.startswith(key + ".") or key.startswith(dotted + "."):
+            return f"{dotted} (from {source})"
+    line = _yaml_line(text, loc) if text else None
+    return f"{dotted} (line {line})" if line else dotted
 
 
 def _set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> None:
@@ -267,11 +309,9 @@ def _set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> None:
     node[leaf] = value
 
 
-def _describe(err: Any, text: str) -> str:
+def _describe(err: Any, text: str, sources: Mapping[str, str]) -> str:
     loc = [str(part) for part in err["loc"]]
-    dotted = ".".join(loc)
-    line = _yaml_line(text, loc) if text else None
-    at = f"{dotted} (line {line})" if line else dotted
+    at = _where(loc, text, sources)
     if err["type"] == "extra_forbidden":
         known = _known_keys(loc[:-1])
         guess = difflib.get_close_matches(loc[-1], known, n=1)

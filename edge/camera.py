@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -18,14 +19,31 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from moodcast.models.frames import FrameRefusedError, decode_image
+
 logger = logging.getLogger(__name__)
 
 Frame = NDArray[np.uint8]
-_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif"}
+_STREAM_TIMEOUT_MS = 5000  # FFmpeg's open and read timeouts for network streams
+_LOCK_WAIT_S = 1.0  # longest a read or a close waits on the grabber
+_MAX_IMAGE_BYTES = 64 << 20  # a bigger file in an image folder is not a camera frame
+
+
+def _read_image(path: str) -> Frame:
+    size = os.stat(path).st_size
+    if size > _MAX_IMAGE_BYTES:
+        raise FrameRefusedError(f"{path} is {size >> 20} MB, too big for a camera frame")
+    with open(path, "rb") as handle:
+        return decode_image(handle.read(), path)
 
 
 class CameraError(Exception):
     """The source cannot give a frame now; the message says why and what to check."""
+
+
+class CameraPendingError(CameraError):
+    """No frame yet, but none is overdue: the source is still connecting."""
 
 
 class FrameSource(Protocol):
@@ -55,7 +73,13 @@ def make_source(spec: str, loop: bool, clock: Callable[[], float] = time.monoton
 
 
 class LiveSource:
-    """A camera device or network stream, drained continuously so reads are fresh."""
+    """A camera device or network stream, drained continuously so reads are fresh.
+
+    The grabber thread opens and drains the capture; the capture job only takes the newest
+    frame. A stream that accepts a connection and then sends nothing therefore never holds
+    the capture job (or a stop) for longer than ``_LOCK_WAIT_S``: FFmpeg gives up after
+    ``_STREAM_TIMEOUT_MS`` and the watchdog reopens with backoff.
+    """
 
     def __init__(self, spec: str) -> None:
         self._spec = spec
@@ -64,51 +88,81 @@ class LiveSource:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._grabbed = 0
-        self._failed = False
+        self._failed = ""
+        self._opened_at = 0.0
 
     def open(self) -> None:
-        import cv2
-
-        target: int | str = int(self._spec) if self._spec.isdigit() else self._spec
-        capture = cv2.VideoCapture(target)
-        if not capture.isOpened():
-            capture.release()
-            raise CameraError(f"cannot open camera {self._spec!r} (unplugged? wrong URL?)")
-        capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
-        self._capture, self._failed, self._grabbed = capture, False, 0
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._drain, name="camera-grabber", daemon=True)
+        """Starts connecting in the background; reads say 'connecting' until a frame comes."""
+        self._failed, self._grabbed, self._opened_at = "", 0, time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(self._stop,), name="camera-grabber", daemon=True
+        )
         self._thread.start()
 
-    def _drain(self) -> None:
-        while not self._stop.is_set():
+    def _connect(self) -> object | None:
+        import cv2
+
+        if self._spec.isdigit():
+            capture = cv2.VideoCapture(int(self._spec))
+        else:
+            timeouts = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, _STREAM_TIMEOUT_MS,
+                        cv2.CAP_PROP_READ_TIMEOUT_MSEC, _STREAM_TIMEOUT_MS]  # fmt: skip
+            capture = cv2.VideoCapture(self._spec, cv2.CAP_FFMPEG, timeouts)
+        if not capture.isOpened():
+            capture.release()
+            return None
+        capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+        return capture
+
+    def _run(self, stop: threading.Event) -> None:
+        capture = self._connect()
+        if capture is None:
+            self._failed = f"cannot open camera {self._spec!r} (unplugged? wrong URL? no answer?)"
+            return
+        with self._lock:
+            if stop.is_set():  # closed while connecting
+                capture.release()  # type: ignore[attr-defined]
+                return
+            self._capture = capture
+        while not stop.is_set():
             with self._lock:
-                ok = self._capture is not None and self._capture.grab()  # type: ignore[attr-defined]
+                ok = capture.grab()  # type: ignore[attr-defined]
                 self._grabbed += 1 if ok else 0
             if not ok:
-                self._failed = True
-                return
+                self._failed = f"camera {self._spec!r} stopped delivering frames"
+                break
             time.sleep(0.005)
+        with self._lock:
+            capture.release()  # type: ignore[attr-defined]
+            if self._capture is capture:
+                self._capture = None
 
     def read(self) -> Frame:
         if self._failed:
-            raise CameraError(f"camera {self._spec!r} stopped delivering frames")
-        with self._lock:
+            raise CameraError(self._failed)
+        if not self._lock.acquire(timeout=_LOCK_WAIT_S):
+            raise CameraError(f"camera {self._spec!r} is not answering")
+        try:
             if self._capture is None or self._grabbed == 0:
-                raise CameraError(f"camera {self._spec!r} has no frame yet")
+                waited = time.monotonic() - self._opened_at
+                if waited > _STREAM_TIMEOUT_MS / 1000 * 2:
+                    raise CameraError(f"camera {self._spec!r} sent no frame in {waited:.0f} s")
+                raise CameraPendingError(f"camera {self._spec!r} is connecting, no frame yet")
             ok, frame = self._capture.retrieve()  # type: ignore[attr-defined]
+        finally:
+            self._lock.release()
         if not ok or frame is None:
             raise CameraError(f"camera {self._spec!r} gave an unreadable frame")
         return np.asarray(frame, dtype=np.uint8)
 
     def close(self) -> None:
+        """Never waits long: a grabber stuck in FFmpeg ends by its own timeout and releases
+        its capture itself."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=2.0)
-        with self._lock:
-            if self._capture is not None:
-                self._capture.release()  # type: ignore[attr-defined]
-            self._capture = None
+            self._thread.join(timeout=_LOCK_WAIT_S)
+        self._thread = None
 
 
 class VideoFileSource:
@@ -161,6 +215,7 @@ class ImageFolderSource:
     def __init__(self, spec: str, loop: bool, clock: Callable[[], float]) -> None:
         self._spec, self._loop = spec, loop
         self._index = 0
+        self._skipped: set[str] = set()
 
     def _files(self) -> list[str]:
         pattern = str(Path(self._spec) / "*") if Path(self._spec).is_dir() else self._spec
@@ -171,21 +226,28 @@ class ImageFolderSource:
             raise CameraError(f"no images in {self._spec}")
 
     def read(self) -> Frame:
-        import cv2
-
+        """The next image that can be read: one that cannot (damaged, not an image, too big)
+        is skipped with a warning, once per file, and the next one is shown instead."""
         files = self._files()
         if not files:
             raise CameraError(f"no images in {self._spec} any more")
-        if self._index >= len(files):
-            if not self._loop:
-                raise CameraError(f"all images in {self._spec} shown (set camera.loop)")
-            self._index = 0
-        path = files[self._index]
-        self._index += 1
-        frame = cv2.imread(path, cv2.IMREAD_COLOR)
-        if frame is None:
-            raise CameraError(f"image {path} cannot be read")
-        return np.asarray(frame, dtype=np.uint8)
+        problems: list[str] = []
+        for _ in range(len(files)):
+            if self._index >= len(files):
+                if not self._loop:
+                    raise CameraError(f"all images in {self._spec} shown (set camera.loop)")
+                self._index = 0
+            path = files[self._index]
+            self._index += 1
+            try:
+                return _read_image(path)
+            except (FrameRefusedError, OSError) as exc:
+                problem = exc.problem if isinstance(exc, FrameRefusedError) else str(exc)
+                problems.append(problem)
+                if path not in self._skipped:
+                    self._skipped.add(path)
+                    logger.warning("camera: skipping image %s: %s", path, problem)
+        raise CameraError(f"no image in {self._spec} can be read (last: {problems[-1]})")
 
     def close(self) -> None:
         self._index = 0

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from moodcast.config.errors import MoodcastError
-from moodcast.config.settings import MoodcastConfig, load_config, masked
+from moodcast.config.settings import MoodcastConfig, config_warnings, load_config, masked
 from moodcast.edge.console import ProgressBar, print_json
 from moodcast.models.readers import active_taxonomy, build_reader, load_photo
 from moodcast.player.community import import_tags
@@ -126,7 +126,10 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     active_taxonomy(config)
     if args.print:
         print_json(masked(config))
-    print(f"{args.file}: ok")
+    warnings = config_warnings(config, args.file)
+    for warning in warnings:
+        print(f"{args.file}: warning: {warning}")
+    print(f"{args.file}: ok" + (f" ({len(warnings)} warning(s))" if warnings else ""))
     return 0
 
 

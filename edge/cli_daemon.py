@@ -7,7 +7,19 @@ import logging
 import signal
 from typing import Any
 
-from moodcast.config.settings import load_config
+from moodcast.config.settings import config_warnings, load_config
+
+logger = logging.getLogger(__name__)
+
+FLAG_OF = {"library.path": "--library", "camera.source": "--camera", "mqtt.host": "--broker",
+           "mqtt.port": "--broker", "mqtt.enabled": "--no-mqtt", "mqtt.device_id": "--device-id",
+           "player.audio_output": "--audio-output",
+           "schedule.capture_interval_s": "--interval"}  # fmt: skip
+
+
+def flag_sources(overrides: dict[str, Any]) -> dict[str, str]:
+    """Where each overridden value came from, for errors that name it."""
+    return {key: f"flag {FLAG_OF.get(key, key)}" for key in overrides}
 
 
 def overrides_from_flags(args: argparse.Namespace) -> dict[str, Any]:
@@ -36,8 +48,12 @@ def overrides_from_flags(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_run(args: argparse.Namespace) -> int:
     from moodcast.edge.daemon import Daemon
 
-    config = load_config(args.config, overrides_from_flags(args))
+    overrides = overrides_from_flags(args)
+    sources = flag_sources(overrides)
+    config = load_config(args.config, overrides, sources)
     logging.getLogger().setLevel(config.log_level if not args.verbose else "DEBUG")
+    for warning in config_warnings(config, args.config, sources):
+        logger.warning("config: %s", warning)
     daemon = Daemon(config)
     previous = {
         sig: signal.signal(sig, lambda *_: daemon.stop())
@@ -54,5 +70,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from moodcast.edge.doctor import run_checks
 
-    config = load_config(args.config, overrides_from_flags(args))
-    return 0 if run_checks(config) == 0 else 1
+    overrides = overrides_from_flags(args)
+    sources = flag_sources(overrides)
+    config = load_config(args.config, overrides, sources)
+    warnings = config_warnings(config, args.config, sources)
+    return 0 if run_checks(config, warnings) == 0 else 1

@@ -8,6 +8,7 @@ the real libVLC and broker alike.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ from moodcast.models.response import ResponsePolicy, labels
 from moodcast.player.absent import GONE, AbsentFiles, is_gone
 from moodcast.player.decks import DeckEvent
 from moodcast.player.library import Library, Track
+from moodcast.player.pending import RETRY_S as PENDING_RETRY_S
+from moodcast.player.pending import PendingFlags
 from moodcast.player.playback import PlaybackOutcome, Player
 from moodcast.player.selection import Pick, PlayHistory, TrackSelector
 
@@ -95,6 +98,9 @@ class Conductor:
         self.history = PlayHistory(self.policy)
         self.selector = TrackSelector([], taxonomy, self.policy)
         self.state = _allowed(store.load(RuntimeState(volume=config.player.volume)), taxonomy)
+        self.pending = PendingFlags()  # track flags the library could not take yet
+        self.unsaved = ""  # why the runtime state is not on disk, '' when it is
+        self._next_save_try = 0.0
         self.absent = AbsentFiles()  # files gone at play time, looked for again
         self.absent.add_all((t.id, t.path) for t in library.tracks()
                             if t.status == "failed" and GONE in t.error)  # fmt: skip
@@ -107,6 +113,7 @@ class Conductor:
         self.broker = "disconnected"
         self.last_error = ""
         self.reader_detail = reader_detail
+        self.readings = 0  # frames read since the start: captures are alive while it grows
         self.dirty = True
 
     # -- parts' status ---------------------------------------------------------------------
@@ -125,7 +132,12 @@ class Conductor:
     # -- library ---------------------------------------------------------------------------
 
     def reload_library(self) -> None:
-        tracks = self.library.tracks(playable_only=True)
+        try:
+            tracks = self.pending.apply(self.library.tracks(), playable_only=True)
+        except sqlite3.Error as exc:  # keep playing what is loaded
+            self.error(f"library {self.library.path} cannot be read ({exc}); playing on from the"
+                       " tracks already loaded")  # fmt: skip
+            return
         self.selector = TrackSelector(tracks, self.taxonomy, self.policy)
         self.next_pick = None
         if not tracks:
@@ -153,6 +165,7 @@ class Conductor:
     def on_mood(self, reading: MoodEstimate, at: float) -> None:
         before = self.smoothed.mood if self.smoothed else None
         self.smoothed = self.smoother.update(reading, at)
+        self.readings += 1
         self.dirty = True
         if not self.smoothed.changed:
             return
@@ -215,7 +228,7 @@ class Conductor:
             if is_gone(outcome.track.path):
                 reason = f"{reason}; {GONE}"
                 self.absent.add(outcome.track.id, outcome.track.path)
-            self.library.flag(outcome.track.id, "failed", reason)
+            self._flag(outcome.track.id, "failed", reason)
             self.error(f"{outcome.track.path}: {reason}; flagged and skipped")
             self.reload_library()
         if outcome.was_active and self.player.now_playing is None:
@@ -236,14 +249,51 @@ class Conductor:
         if not back:
             return
         for track_id in back:
-            self.library.flag(track_id, "ok", "")
+            self._flag(track_id, "ok", "")
         logger.info("%d track(s) whose file was gone are back", len(back))
         self.reload_library()
         if self.last_error.startswith("the library has no playable tracks"):
             self.last_error = ""
 
+    def _flag(self, track_id: int, status: str, error: str) -> None:
+        had = self.pending.problem
+        self.pending.flag(self.library, track_id, status, error, self.clocks.mono())
+        if self.pending.problem and not had:
+            self.error(f"{self.pending.problem}: held in memory, tried again every"
+                       f" {PENDING_RETRY_S:.0f} s; the music plays on")  # fmt: skip
+
+    def _retry_writes(self, now: float) -> None:
+        """Held library flags and an unsaved state are written once the disk takes them."""
+        had = self.pending.problem
+        if self.pending.retry(self.library, now) and had:
+            self._clear_error(had)
+            self.reload_library()
+        if self.unsaved and now >= self._next_save_try:
+            self._save(self.state)
+
+    def _save(self, state: RuntimeState) -> None:
+        try:
+            self.store.save(state)
+        except OSError as exc:
+            self._next_save_try = self.clocks.mono() + PENDING_RETRY_S
+            if not self.unsaved:
+                self.error(f"cannot save runtime state to {self.store.path}: {exc}; tried again"
+                           f" every {PENDING_RETRY_S:.0f} s")  # fmt: skip
+            self.unsaved = f"cannot be saved to {self.store.path} ({exc.strerror or exc})"
+            return
+        if self.unsaved:
+            logger.info("runtime state saved to %s again", self.store.path)
+            self._clear_error("cannot save runtime state")
+        self.unsaved = ""
+
+    def _clear_error(self, prefix: str) -> None:
+        if self.last_error.startswith(prefix):
+            self.last_error = ""
+        self.dirty = True
+
     def tick(self) -> None:
         mono, local = self.clocks.mono(), self.clocks.local()
+        self._retry_writes(mono)
         self._bring_back(mono)
         open_now = is_open(self.config.schedule.opening_hours, local)
         if open_now != self.is_open:
@@ -308,10 +358,7 @@ class Conductor:
         if new == self.state:
             return
         self.state = new
-        try:
-            self.store.save(new)
-        except OSError as exc:
-            self.error(f"cannot save runtime state to {self.store.path}: {exc}")
+        self._save(new)
         self.dirty = True
 
     def _caption(self) -> str | None:
@@ -357,7 +404,9 @@ class Conductor:
             "open": bool(self.is_open),
             "camera": self.camera,
             "camera_detail": self.camera_detail,
+            "readings": self.readings,
             "last_error": self.last_error or None,
+            "storage": {"library": self.pending.problem or "ok", "state": self.unsaved or "ok"},
         }
 
 

@@ -161,7 +161,7 @@ class EventLoop:
     # -- scheduler thread ------------------------------------------------------------------
 
     def capture(self) -> None:
-        """Capture job (APScheduler thread, never overlapping): read a frame, enqueue its mood."""
+        """Capture job (its own thread, never overlapping): read a frame, enqueue its mood."""
         watchdog = self.parts.watchdog
         before = (watchdog.status, watchdog.detail)
         frame = watchdog.read(self.clocks.mono())
@@ -288,7 +288,7 @@ class EventLoop:
 
     def join_rescan(self) -> None:
         if self._rescan is not None:
-            self._rescan.join(timeout=30)
+            self._rescan.join(timeout=2.0)  # a stop is not held by a long scan: SQLite rolls back
 
     def tick(self) -> None:
         c = self.parts.conductor

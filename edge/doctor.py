@@ -146,9 +146,11 @@ CHECKS: dict[str, Check] = {
 }
 
 
-def run_checks(config: MoodcastConfig) -> int:
-    """Print one line per part; the number of parts that failed."""
+def run_checks(config: MoodcastConfig, warnings: list[str] | None = None) -> int:
+    """Print one line per part (and the config's warnings first); the number that failed."""
     failures = 0
+    for warning in warnings or []:
+        print(f"WARN  config   {warning}")
     for name, check in CHECKS.items():
         try:
             print(f"ok    {name:<8} {check(config)}")

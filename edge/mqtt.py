@@ -21,6 +21,7 @@ from moodcast.edge.events import (
     OtherInstance,
 )
 from moodcast.edge.mqtt_client import build_client
+from moodcast.player.tags import shown
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +114,8 @@ class MqttLink:
     def _publish(self, topic: str, data: dict[str, Any], retain: bool, qos: int) -> None:
         if self._client is None or not self.connected:
             return
-        self._client.publish(topic, json.dumps(data, ensure_ascii=False), qos=qos, retain=retain)
+        payload = shown(json.dumps(data, ensure_ascii=False))  # file names need not be UTF-8
+        self._client.publish(topic, payload, qos=qos, retain=retain)
 
     def stop(self) -> None:
         client = self._client

@@ -11,8 +11,9 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from moodcast.config.combinations import MAX_OVERRIDE_MINUTES
+
 MAX_PAYLOAD = 1024
-MAX_OVERRIDE_MINUTES = 7 * 24 * 60
 
 
 class CommandError(ValueError):

@@ -2,12 +2,14 @@
 
 The time rules are pure functions of a local datetime that the daemon evaluates on every
 tick and acts on at their edges (so windows across midnight and a clock change just work);
-APScheduler runs the capture job and the nightly rescan.
+captures run on a monotonic interval and APScheduler runs the nightly rescan.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -46,8 +48,47 @@ def current_daypart(dayparts: Sequence[Daypart], now: datetime) -> Daypart | Non
     return current
 
 
+class IntervalRunner:
+    """Runs a job every ``interval`` seconds on its own thread, timed by the monotonic clock.
+
+    A wall-clock interval (APScheduler's) stops when the clock steps back: a Pi without a
+    real-time clock boots in the past and NTP moves it by hours or years, and an interval
+    trigger then waits until the wall clock catches up. Runs never overlap; a run that takes
+    longer than the interval delays the next instead of piling up.
+    """
+
+    def __init__(self, interval: float, job: Callable[[], None], name: str) -> None:
+        self._interval, self._job, self._name = interval, job, name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.runs = 0
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        due = time.monotonic()
+        while not self._stop.is_set():
+            try:
+                self._job()
+            except Exception:  # one failed run must not end the schedule
+                logger.exception("%s failed", self._name)
+            self.runs += 1
+            due = max(due + self._interval, time.monotonic())
+            self._stop.wait(max(0.0, due - time.monotonic()))
+
+    def stop(self, timeout: float = 3.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._thread = None
+
+
 class JobScheduler:
-    """APScheduler jobs: capture at an interval, and the nightly rescan."""
+    """The capture job at an interval (monotonic), and the nightly rescan (APScheduler,
+    by the wall clock, since 04:00 is a wall-clock time)."""
 
     def __init__(
         self,
@@ -61,23 +102,14 @@ class JobScheduler:
         self._events = events
         self._capture = capture
         self._scheduler: object | None = None
+        self._captures = IntervalRunner(settings.capture_interval_s, capture, "capture")
 
     def start(self) -> None:
         from apscheduler.schedulers.background import BackgroundScheduler
         from apscheduler.triggers.cron import CronTrigger
 
-        s = self._settings
         scheduler = BackgroundScheduler(daemon=True)
         common = {"max_instances": 1, "coalesce": True}
-        scheduler.add_job(
-            self._capture,
-            "interval",
-            seconds=s.capture_interval_s,
-            id="capture",
-            next_run_time=datetime.now(),
-            misfire_grace_time=max(1, int(s.capture_interval_s)),
-            **common,
-        )
         rescan_at = parse_hhmm(self._rescan_time)
         scheduler.add_job(
             self._events.put,
@@ -89,8 +121,10 @@ class JobScheduler:
         )
         scheduler.start()
         self._scheduler = scheduler
+        self._captures.start()
 
     def stop(self) -> None:
+        self._captures.stop()
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)  # type: ignore[attr-defined]
             self._scheduler = None

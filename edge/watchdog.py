@@ -11,7 +11,8 @@ import logging
 from collections.abc import Callable
 
 from moodcast.config.settings import CameraSettings
-from moodcast.edge.camera import CameraError, Frame, FrameSource
+from moodcast.edge.camera import CameraError, CameraPendingError, Frame, FrameSource
+from moodcast.models.frames import FrameRefusedError, fit_frame
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,14 @@ class CameraWatchdog:
             return None
         assert self._source is not None
         try:
-            frame = self._source.read()
+            frame = fit_frame(self._source.read())
+        except CameraPendingError as exc:  # after a failure the failure stays the news
+            if self.status != "error":
+                self._set("connecting", str(exc))
+            return None
+        except FrameRefusedError as exc:
+            self._fail(now, f"frame refused: {exc.problem}")
+            return None
         except CameraError as exc:
             self._fail(now, str(exc))
             return None
@@ -88,7 +96,7 @@ class CameraWatchdog:
 
     def _set(self, status: str, detail: str) -> None:
         if (status, detail) != (self.status, self.detail):
-            log = logger.info if status == "ok" else logger.warning
+            log = logger.warning if status == "error" else logger.info
             log("camera %s%s", status, f": {detail}" if detail else "")
         self.status, self.detail = status, detail
 

@@ -7,6 +7,7 @@ from numpy.typing import NDArray
 
 from moodcast.models.caption_mood import CaptionMood
 from moodcast.models.captioner import BlipCaptioner
+from moodcast.models.frames import fit_frame
 from moodcast.models.mood import MoodEstimate, Taxonomy, clamp
 from moodcast.models.scene import SceneReader
 
@@ -23,6 +24,7 @@ class CaptionReader:
     def read(
         self, frame: NDArray[np.uint8], previous: NDArray[np.uint8] | None = None
     ) -> MoodEstimate:
+        frame = fit_frame(frame)  # any shape in: bounded time and memory, or FrameRefusedError
         caption = self.captioner(frame)
         from_text = self.text.read(caption.text)
         from_scene = self.scene.read(frame, previous)

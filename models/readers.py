@@ -133,13 +133,12 @@ def build_reader_or_scene(config: MoodcastConfig, taxonomy: Taxonomy) -> tuple[M
 
 def load_photo(path: Path) -> NDArray[np.uint8]:
     """A photo as a BGR array, or an error that says why it cannot be read."""
-    import cv2
+    from moodcast.models.frames import decode_image
 
     if not path.is_file():
         raise MoodcastError(f"photo {path} does not exist", "give the path of a JPEG or PNG file")
-    frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if frame is None or frame.size == 0:
-        raise MoodcastError(
-            f"{path} is not an image OpenCV can read", "give a JPEG, PNG, BMP, TIFF or WebP file"
-        )
-    return np.asarray(frame, dtype=np.uint8)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise MoodcastError(f"photo {path}: {exc.strerror}", "check the file") from exc
+    return decode_image(data, str(path))

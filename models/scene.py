@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from moodcast.models.frames import FrameRefusedError, fit_frame
 from moodcast.models.mood import MoodEstimate, Taxonomy, clamp
 from moodcast.models.objects import Detections
 
@@ -96,6 +97,13 @@ class PeopleCounter:
         return Detections({"person": people} if people else {})
 
 
+def _fit_or_none(frame: Frame) -> Frame | None:
+    try:
+        return fit_frame(frame)
+    except FrameRefusedError:
+        return None
+
+
 class SceneReader:
     """Reads a BGR frame (and optionally the previous one) into a :class:`MoodEstimate`."""
 
@@ -153,6 +161,8 @@ class SceneReader:
         return cues
 
     def read(self, frame: Frame, previous: Frame | None = None) -> MoodEstimate:
+        frame = fit_frame(frame)  # any shape in: bounded time and memory, or FrameRefusedError
+        previous = None if previous is None else _fit_or_none(previous)
         cues = self.measure(frame, previous)
         evidence: dict[str, Any] = {k: round(v, 4) for k, v in cues.items()}
         b, s = cues["brightness"], cues["saturation"]

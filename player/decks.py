@@ -8,6 +8,7 @@ never call back into libVLC.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -119,7 +120,7 @@ class VlcDeck:
 
     def load_and_play(self, path: str, token: int, volume: int) -> None:
         self._token = token
-        media = self._instance.media_new_path(path)
+        media = self._instance.media_new_path(os.fsencode(path))  # names need not be UTF-8
         self._player.set_media(media)
         media.release()
         if self._pulse_sink:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -195,12 +196,12 @@ class Library:
     def failed_paths(self) -> set[str]:
         """Files flagged as failing to play: a rescan reads them again (not failed forever)."""
         rows = self._db.execute("SELECT path FROM tracks WHERE status = 'failed'")
-        return {r[0] for r in rows}
+        return {from_db(r[0]) for r in rows}
 
     def file_stamps(self) -> dict[str, tuple[int, float]]:
         """Path → (size, mtime) of every known file, for incremental rescans."""
         rows = self._db.execute("SELECT path, size, mtime FROM tracks")
-        return {r["path"]: (r["size"], r["mtime"]) for r in rows}
+        return {from_db(r["path"]): (r["size"], r["mtime"]) for r in rows}
 
     def upsert_track(self, path: str, size: int, mtime: float, **fields: Any) -> int:
         cols = ["size", "mtime", *fields]
@@ -211,13 +212,13 @@ class Library:
                 f"INSERT INTO tracks (path, added_at, {', '.join(cols)})"
                 f" VALUES (?, ?, {', '.join('?' * len(cols))})"
                 f" ON CONFLICT(path) DO UPDATE SET {assignments} RETURNING id",
-                [path, time.time(), *values],
+                [to_db(path), time.time(), *values],
             ).fetchone()
         return int(row[0])
 
     def remove_paths(self, paths: Sequence[str]) -> None:
         with self.transaction():
-            self._db.executemany("DELETE FROM tracks WHERE path = ?", [(p,) for p in paths])
+            self._db.executemany("DELETE FROM tracks WHERE path = ?", [(to_db(p),) for p in paths])
 
     def flag(self, track_id: int, status: str, error: str) -> None:
         """Mark a track as unreadable or failed (e.g. it would not play), with the reason."""
@@ -288,7 +289,7 @@ class Library:
             " OR a.mtime != t.mtime) ORDER BY t.path",
             (force,),
         )
-        return [(int(r[0]), str(r[1])) for r in rows]
+        return [(int(r[0]), from_db(r[1])) for r in rows]
 
     def save_analysis(
         self, track_id: int, tags: dict[str, float], features: dict[str, float], error: str
@@ -314,7 +315,7 @@ class Library:
             "SELECT t.path, a.error FROM analyses a JOIN tracks t ON t.id = a.track_id"
             " WHERE a.error != '' ORDER BY t.path"
         )
-        return [(str(r[0]), str(r[1])) for r in rows]
+        return [(from_db(r[0]), str(r[1])) for r in rows]
 
     def restamp(self, track_id: int, size: int, mtime: float) -> None:
         """Record a file's new size/mtime after moodcast itself wrote its tags."""
@@ -346,10 +347,25 @@ def _winning(moods: list[TrackMood]) -> TrackMood | None:
     return ranked[0] if ranked else None
 
 
+def to_db(path: str) -> str | bytes:
+    """A path as the database keeps it: text, or its raw bytes when the name is not valid
+    UTF-8 (Python holds such names with surrogate escapes, which SQLite text cannot take)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+    return path
+
+
+def from_db(value: str | bytes) -> str:
+    """The inverse of :func:`to_db`: the same ``str`` the file system gave the scanner."""
+    return os.fsdecode(value) if isinstance(value, bytes) else str(value)
+
+
 def _track(row: sqlite3.Row, mood: TrackMood | None) -> Track:
     return Track(
         id=row["id"],
-        path=row["path"],
+        path=from_db(row["path"]),
         artist=row["artist"],
         title=row["title"],
         album=row["album"],

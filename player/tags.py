@@ -52,6 +52,21 @@ class UnreadableAudioError(Exception):
     """The file is not audio that the tag reader understands; the message says why."""
 
 
+def shown(text: str) -> str:
+    """Text fit to show and send: a name's bytes that are not UTF-8 (held by Python as
+    surrogate escapes) become U+FFFD instead of failing every encoder downstream."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogateescape" if _escapes_only(text) else "surrogatepass")
+        return raw.decode("utf-8", "replace")
+    return text
+
+
+def _escapes_only(text: str) -> bool:
+    return all(not 0xD800 <= ord(c) <= 0xDFFF or 0xDC80 <= ord(c) <= 0xDCFF for c in text)
+
+
 def match_key(artist: str, title: str) -> str:
     """A key that matches the same song across sources despite case, accents and extras."""
     title = _BRACKETED.sub("", title)
@@ -111,7 +126,9 @@ def read_file_info(path: Path) -> FileInfo:
     return FileInfo(
         artist=(_first(tags, "artist", "ARTIST") or _first(raw_tags, "TPE1", "\xa9ART") or [""])[0],
         title=(
-            _first(tags, "title", "TITLE") or _first(raw_tags, "TIT2", "\xa9nam") or [path.stem]
+            _first(tags, "title", "TITLE")
+            or _first(raw_tags, "TIT2", "\xa9nam")
+            or [shown(path.stem)]
         )[0],
         album=(_first(tags, "album", "ALBUM") or [""])[0],
         genre=(_first(tags, "genre", "GENRE") or _first(raw_tags, "TCON") or [""])[0],

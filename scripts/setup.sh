@@ -11,7 +11,7 @@ sudo=""
 
 runtime_pkgs=(python3 python3-venv python3-pip libvlc5 vlc-plugin-base libvlc-bin mosquitto
   mosquitto-clients)
-dev_pkgs=(sox libsox-fmt-mp3 libsox-fmt-base openssl)
+dev_pkgs=(sox libsox-fmt-mp3 libsox-fmt-base openssl faketime)
 pkgs=("${runtime_pkgs[@]}")
 [ "$dev" = 1 ] && pkgs+=("${dev_pkgs[@]}")
 

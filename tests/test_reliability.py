@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import ssl
 import subprocess
@@ -352,3 +353,118 @@ def _calm_library(tmp_path: Path, make_tone) -> Path:
     with Library(db) as lib:
         scan(lib, [music], TAXONOMY)
     return db
+
+
+def test_file_names_that_are_not_utf8_are_scanned_and_played(
+    tmp_path: Path, make_tone, vlc_available
+) -> None:
+    from moodcast.edge.events import EventQueue
+    from moodcast.player.decks import DeckEnded, DeckStarted, VlcDeck
+    from tests.player.test_decks import wait_for
+
+    music = tmp_path / "music"
+    good = make_tone(music / "good.ogg", seconds=1, title="good", mood="Calm")
+    raw_names = [b"caf\xe9 latin-1.ogg", b"\xff\xfe broken.ogg", b"half \xe2\x82.ogg"]
+    for raw in raw_names:  # names as a Windows share or an old stick may hand them over
+        tone = make_tone(tmp_path / "t.ogg", seconds=1, mood="Calm")
+        os.rename(tone, os.path.join(os.fsencode(music), raw))
+    with Library(tmp_path / "lib.db") as lib:
+        report = scan(lib, [music], TAXONOMY)
+        again = scan(lib, [music], TAXONOMY)
+        tracks = lib.tracks(playable_only=True)
+    assert report.unreadable == [] and report.seen == 4
+    assert again.added_or_changed == 0 and again.unchanged == 4  # the same names read back
+    names = {os.fsencode(Path(t.path).name) for t in tracks}
+    assert names == {*raw_names, b"good.ogg"}
+    assert good.exists()
+    odd = next(t for t in tracks if os.fsencode(Path(t.path).name) == raw_names[1])
+    events = EventQueue()
+    deck = VlcDeck(0, f"file:{tmp_path / 'out.wav'}", events)
+    try:
+        deck.load_and_play(odd.path, token=5, volume=80)
+        assert wait_for(events, DeckStarted) == DeckStarted(0, 5)
+        assert wait_for(events, DeckEnded) == DeckEnded(0, 5)
+    finally:
+        deck.release()
+
+
+@pytest.mark.parametrize("camera", ["silent-http", "silent-rtsp", "stalled-mjpeg", "no-device"])
+def test_sigterm_ends_the_daemon_within_5_s_whatever_the_camera_does(
+    tmp_path: Path, make_tone, camera: str
+) -> None:
+    from tests.mjpeg_server import MjpegServer, SilentServer
+
+    make_tone(tmp_path / "music" / "a.ogg", seconds=30, mood="Calm")
+    with Library(tmp_path / "lib.db") as lib:
+        scan(lib, [tmp_path / "music"], TAXONOMY)
+    silent, stalled = SilentServer(), MjpegServer(stall_after=5)
+    stalled.start()
+    source = {"silent-http": silent.url("http"), "silent-rtsp": silent.url("rtsp"),
+              "stalled-mjpeg": stalled.url, "no-device": "7"}[camera]  # fmt: skip
+    argv = [sys.executable, "-m", "moodcast.edge.cli", "run", "--library",
+            str(tmp_path / "lib.db"), "--camera", source, "--no-mqtt", "--audio-output",
+            "dummy", "--interval", "0.5"]  # fmt: skip
+    proc = subprocess.Popen(argv, cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "HOME": str(tmp_path)})  # fmt: skip
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stderr or []), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not any("moodcast running" in line for line in lines):
+            assert proc.poll() is None and time.monotonic() < deadline, "".join(lines)
+            time.sleep(0.1)
+        time.sleep(2.5)  # the camera is now hanging mid-connect or mid-read
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=5) == 0, "".join(lines)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        silent.close()
+        stalled.stop()
+    reader.join(timeout=5)
+    assert any("stopped" in line for line in lines)
+
+
+FAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
+
+
+def test_wall_clock_steps_never_stop_captures_or_playback(tmp_path, make_tone, photos, broker):
+    """The daemon's wall clock (libfaketime) steps back an hour, then forward a day, as NTP
+    does to a Pi that booted without a real-time clock: reading and playing go on."""
+    from tests.edge.test_daemon import Listener
+
+    lib = Path(os.environ.get("FAKETIME_LIB", FAKETIME))
+    require(lib.is_file(), "libfaketime (Debian faketime)")
+    db = _calm_library(tmp_path, make_tone)
+    offset = tmp_path / "offset"
+    offset.write_text("+0\n")
+    argv = [sys.executable, "-m", "moodcast.edge.cli", "run", "--library", str(db), "--camera",
+            str(photos), "--broker", f"127.0.0.1:{broker.port}", "--device-id", "clock",
+            "--audio-output", "dummy", "--interval", "0.5"]  # fmt: skip
+    env = {**os.environ, "HOME": str(tmp_path), "LD_PRELOAD": str(lib),
+           "FAKETIME_TIMESTAMP_FILE": str(offset), "FAKETIME_NO_CACHE": "1",
+           "FAKETIME_DONT_FAKE_MONOTONIC": "1"}  # fmt: skip
+    mq = Listener(broker.port, ["moodcast/clock/#"])
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=env)  # fmt: skip
+
+    def readings() -> int:
+        return int(mq.state("moodcast/clock").get("readings") or 0)
+
+    def starts() -> int:
+        return sum(t == "moodcast/clock/event/track_started" for t, _, _ in mq.messages)
+
+    try:
+        mq.wait(lambda: readings() >= 3, timeout=60)
+        for step in ("-3600", "+86400", "-31536000"):  # back an hour, on a day, back a year
+            offset.write_text(f"{step}\n")
+            before_readings, before_starts = readings(), starts()
+            mq.wait(lambda b=before_readings: readings() >= b + 6, timeout=30)
+            mq.wait(lambda b=before_starts: starts() >= b + 1, timeout=30)
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        mq.close()
+    assert proc.returncode == 0

@@ -115,7 +115,7 @@ class FrozenSource:
         pass
 
     def read(self) -> np.ndarray:
-        return np.zeros((4, 4, 3), np.uint8)
+        return np.zeros((32, 32, 3), np.uint8)
 
     def close(self) -> None:
         pass
@@ -135,3 +135,107 @@ def test_watchdog_reports_a_missing_file(tmp_path: Path) -> None:
     dog = CameraWatchdog(lambda: VideoFileSource(missing, True, FakeClock()), CameraSettings())
     assert dog.read(0.0) is None
     assert "does not exist" in dog.detail
+
+
+def _png(shape: tuple[int, ...], value: int = 90) -> bytes:
+    ok, data = cv2.imencode(".png", np.full(shape, value, np.uint8))
+    assert ok
+    return data.tobytes()
+
+
+def _bomb_png(width: int, height: int) -> bytes:
+    """A real PNG header claiming a huge size, as a decompression bomb carries it."""
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk
+            + struct.pack(">I", zlib.crc32(chunk)))  # fmt: skip
+
+
+@pytest.mark.reliability
+def test_image_folder_skips_what_cannot_be_read_and_shows_the_rest(tmp_path: Path, caplog):
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    (folder / "01.png").write_bytes(_png((120, 160, 3), 10))
+    (folder / "02-cut.jpg").write_bytes(cv2.imencode(".jpg", np.zeros((120, 160, 3), np.uint8))[1]
+                                        .tobytes()[:200])  # fmt: skip
+    (folder / "03-text.png").write_text("not an image")
+    (folder / "04-empty.jpg").write_bytes(b"")
+    (folder / "05-strip.png").write_bytes(_png((1, 4000, 3)))
+    (folder / "06-bomb.png").write_bytes(_bomb_png(60000, 60000))
+    (folder / "07.png").write_bytes(_png((120, 160, 3), 70))
+    dog = CameraWatchdog(lambda: ImageFolderSource(str(folder), True, FakeClock()),
+                         CameraSettings(), detect_frozen=False)  # fmt: skip
+    seen = [dog.read(float(i)) for i in range(4)]
+    assert [int(f[0, 0, 0]) for f in seen if f is not None] == [10, 70, 10, 70]
+    assert dog.status == "ok"
+    skipped = [r.getMessage() for r in caplog.records if "skipping image" in r.getMessage()]
+    assert len(skipped) == 5  # once per file, not once per pass
+    assert any("60000×60000" in m for m in skipped) and any("strip" in m for m in skipped)
+
+
+@pytest.mark.reliability
+def test_image_folder_of_nothing_readable_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    (folder / "a.png").write_text("nope")
+    (folder / "b.jpg").write_bytes(_bomb_png(70000, 10))
+    dog = CameraWatchdog(lambda: ImageFolderSource(str(folder), True, FakeClock()),
+                         CameraSettings())  # fmt: skip
+    assert dog.read(0.0) is None
+    assert dog.status == "error" and "no image" in dog.detail and "can be read" in dog.detail
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize("scheme", ["http", "rtsp"])
+def test_a_stream_that_never_sends_is_timed_out_and_retried_without_piling_up(scheme):
+    import threading
+
+    from tests.mjpeg_server import SilentServer
+
+    server = SilentServer()
+    policy = CameraSettings(retry_interval_s=0.5, retry_max_s=1)
+    dog = CameraWatchdog(lambda: LiveSource(server.url(scheme)), policy)
+    try:
+        started = time.monotonic()
+        slowest = 0.0
+        statuses = []
+        while time.monotonic() - started < 16:
+            t0 = time.monotonic()
+            assert dog.read(t0) is None
+            slowest = max(slowest, time.monotonic() - t0)
+            statuses.append(dog.status)
+            grabbers = [t for t in threading.enumerate() if t.name == "camera-grabber"]
+            assert len(grabbers) <= 4  # each gives up after FFmpeg's 5 s timeout
+            time.sleep(0.2)
+        assert statuses[0] == "connecting" and statuses[-1] == "error"
+        assert "ok" not in statuses and "cannot open" in dog.detail
+        assert server.accepted >= 2  # retried
+        assert slowest < 2.0  # a read never waits on the silent stream (lock wait is 1 s)
+    finally:
+        dog.close()
+        server.close()
+
+
+@pytest.mark.reliability
+def test_a_stream_that_goes_silent_mid_way_is_noticed_and_reopened() -> None:
+    from tests.mjpeg_server import MjpegServer
+
+    server = MjpegServer(stall_after=10)
+    server.start()
+    policy = CameraSettings(retry_interval_s=0.5, retry_max_s=1)
+    dog = CameraWatchdog(lambda: LiveSource(server.url), policy)
+    statuses: list[str] = []
+    try:
+        started = time.monotonic()
+        while time.monotonic() - started < 20 and dog.reconnects < 1:
+            dog.read(time.monotonic())
+            statuses.append(dog.status)
+            time.sleep(0.2)
+        assert "ok" in statuses and "error" in statuses
+        assert dog.reconnects >= 1
+    finally:
+        dog.close()
+        server.stop()

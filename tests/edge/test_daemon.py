@@ -473,3 +473,69 @@ def test_a_flood_of_bad_commands_never_crowds_out_a_good_one(setup, monkeypatch,
     assert caplog.text.count("rejected command") <= 5  # a few answered, the rest summed up
     errors = [m for m in mq.messages if m[0] == f"{BASE}/error"]
     assert 1 <= len(errors) <= 5
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A real 3 MB file system (tmpfs) that the test fills to the brim."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()}): needs root")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _fill(disk: Path) -> Path:
+    filler = disk / "filler"
+    with open(filler, "wb") as handle:
+        try:
+            while True:
+                handle.write(b"\0" * 65536)
+                handle.flush()
+        except OSError:
+            pass
+    return filler
+
+
+@pytest.mark.reliability
+def test_a_full_disk_holds_writes_says_so_and_heals(setup, small_disk: Path) -> None:
+    """Library and state file on a disk that fills up: the music plays on, failed tracks stay
+    skipped (held in memory), the state says what is wrong, and all is written once there is
+    room again."""
+    config, mq, music = setup
+    shutil.copy(config.library.path, small_disk / "lib.db")
+    config = config.model_copy(update={
+        "library": config.library.model_copy(update={"path": small_disk / "lib.db"}),
+        "state_file": small_disk / "state.json"})  # fmt: skip
+    daemon, thread = start(config)
+
+    def started() -> list[dict[str, Any]]:
+        return [json.loads(p) for t, p, _ in mq.messages if t == f"{BASE}/event/track_started"]
+
+    try:
+        mq.wait(lambda: len(started()) >= 1, timeout=20)
+        filler = _fill(small_disk)
+        for path in sorted(music.glob("*.ogg"))[:8]:  # half the tracks now fail to play
+            path.write_bytes(os.urandom(path.stat().st_size))
+        mq.send(f"{BASE}/cmd/volume", "33")
+        mq.wait(lambda: mq.state(BASE).get("storage", {}).get("state", "ok") != "ok")
+        assert mq.state(BASE)["volume"] == 33  # in force, though not on disk
+        before = len(started())
+        mq.wait(lambda: mq.state(BASE)["storage"]["library"] != "ok", timeout=60)
+        mq.wait(lambda: len(started()) >= before + 4, timeout=60)  # the music goes on
+        errors = [json.loads(p)["error"] for t, p, _ in mq.messages if t == f"{BASE}/event/error"]
+        failed = [e.split(":")[0] for e in errors if "flagged and skipped" in e]
+        assert len(failed) == len(set(failed))  # a held flag keeps a bad track skipped
+        assert any("cannot be written" in e for e in errors)
+        filler.unlink()
+        mq.wait(lambda: mq.state(BASE)["storage"] == {"library": "ok", "state": "ok"}, 30)
+    finally:
+        daemon.stop()
+        thread.join(timeout=15)
+    assert json.loads((small_disk / "state.json").read_text())["volume"] == 33
+    with Library(small_disk / "lib.db") as lib:
+        flagged = {t.path.split("/")[-1] for t in lib.tracks() if t.status == "failed"}
+    assert flagged and {p.split("/")[-1] for p in failed} <= flagged

@@ -56,11 +56,12 @@ def test_frames_it_cannot_take_are_refused_with_a_reason(detector, shape) -> Non
         detector.detect(np.zeros(shape, np.uint8))
 
 
-def test_the_scene_reader_reads_the_rest_of_a_frame_the_detector_refuses(detector) -> None:
+def test_a_frame_too_small_to_read_is_refused_before_any_model_sees_it(detector) -> None:
+    from moodcast.models.frames import FrameRefusedError
+
     reader = SceneReader(load_taxonomy("cowen13"), detector)
-    estimate = reader.read(np.full((1, 1, 3), 90, np.uint8))
-    assert "too small" in str(estimate.evidence["objects_error"])
-    assert -1 <= estimate.valence <= 1
+    with pytest.raises(FrameRefusedError, match="1×1 frame is too small"):
+        reader.read(np.full((1, 1, 3), 90, np.uint8))
 
 
 def test_counts_move_the_reading_and_go_into_the_evidence_only_as_counts(

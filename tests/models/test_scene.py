@@ -56,8 +56,9 @@ def test_black_frame_has_low_confidence(reader) -> None:
     assert reader.read(solid((0, 0, 0))).confidence < reader.read(noisy(3)).confidence
 
 
-def test_grayscale_and_odd_sizes_are_read(reader) -> None:
-    estimate = reader.read(np.full((7, 3), 100, dtype=np.uint8))
+@pytest.mark.parametrize("shape", [(17, 31), (31, 17, 1), (101, 37, 4), (3001, 2999, 3)])
+def test_grayscale_and_odd_sizes_are_read(reader, shape) -> None:
+    estimate = reader.read(np.full(shape, 100, dtype=np.uint8))
     assert -1 <= estimate.valence <= 1
     assert sum(estimate.probabilities.values()) == pytest.approx(1.0)
 

@@ -1,0 +1,105 @@
+"""Config values that are each valid but cannot work together: found at load time.
+
+Each field's own range is checked by the settings models; these checks look across fields.
+Errors stop the load (the daemon would misbehave for months, unnoticed); warnings are shown
+by ``config check`` and ``doctor`` and logged when the daemon starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from moodcast.config.settings import MoodcastConfig
+
+MAX_OVERRIDE_MINUTES = 7 * 24 * 60  # the mood command's own limit (a week)
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: Literal["error", "warning"]
+    key: str  # dotted path of the value at fault
+    message: str
+
+
+def combination_findings(config: MoodcastConfig) -> list[Finding]:
+    """Every cross-field problem, errors first."""
+    found = [*_override(config), *_schedule(config), *_camera(config), *_mqtt(config)]
+    return sorted(found, key=lambda f: f.level != "error")
+
+
+def _override(config: MoodcastConfig) -> list[Finding]:
+    minutes = config.smoothing.override_minutes
+    if minutes > MAX_OVERRIDE_MINUTES:
+        return [Finding("error", "smoothing.override_minutes",
+                        f"{minutes:g} minutes is longer than a mood command may ask for"
+                        f" ({MAX_OVERRIDE_MINUTES}, a week): every override without 'minutes'"
+                        " would be refused")]  # fmt: skip
+    return []
+
+
+def _schedule(config: MoodcastConfig) -> list[Finding]:
+    s = config.schedule
+    out = []
+    for i, window in enumerate(s.opening_hours):
+        if window.open == window.close:
+            out.append(
+                Finding(
+                    "error",
+                    f"schedule.opening_hours.{i}",
+                    f"opens and closes at the same time ({window.open}): the music"
+                    " would never play; for always, leave opening_hours empty",
+                )
+            )
+        if not window.days:
+            out.append(Finding("warning", f"schedule.opening_hours.{i}.days",
+                               "no days: this window never opens"))  # fmt: skip
+    starts = [d.start for d in s.dayparts]
+    for start in sorted({t for t in starts if starts.count(t) > 1}):
+        out.append(
+            Finding(
+                "error",
+                "schedule.dayparts",
+                f"two dayparts start at {start}: which volume holds is undefined",
+            )
+        )
+    return out
+
+
+def _camera(config: MoodcastConfig) -> list[Finding]:
+    c, interval = config.camera, config.schedule.capture_interval_s
+    out = []
+    if c.retry_interval_s > c.retry_max_s:
+        out.append(Finding("error", "camera.retry_interval_s",
+                           f"first retry wait {c.retry_interval_s:g} s is above"
+                           f" camera.retry_max_s ({c.retry_max_s:g} s)"))  # fmt: skip
+    if c.stall_timeout_s < 2 * interval:
+        out.append(
+            Finding(
+                "warning",
+                "camera.stall_timeout_s",
+                f"{c.stall_timeout_s:g} s is under two capture intervals"
+                f" ({2 * interval:g} s): a still scene reads as a frozen camera",
+            )
+        )
+    if config.smoothing.half_life_s < interval:
+        out.append(
+            Finding(
+                "warning",
+                "smoothing.half_life_s",
+                f"{config.smoothing.half_life_s:g} s is under the capture interval"
+                f" ({interval:g} s): each reading replaces the last, no smoothing",
+            )
+        )
+    return out
+
+
+def _mqtt(config: MoodcastConfig) -> list[Finding]:
+    m = config.mqtt
+    out = []
+    if m.ca_file is not None and not m.tls:
+        out.append(Finding("warning", "mqtt.ca_file", "set, but mqtt.tls is off: it is unused"))
+    if (m.username is None) != (m.password is None):
+        key = "mqtt.username" if m.username else "mqtt.password"  # the one that is set
+        out.append(Finding("warning", key, "user name and password go together; one is unset"))
+    return out

@@ -1,0 +1,179 @@
+"""Frames from outside made safe to read: any shape in, a bounded BGR image out, or a refusal.
+
+OpenCV's HOG and resize take whatever they are given: a 5000×1 strip resized to the analysis
+width asks for 1.6 million rows (gigabytes, seconds), and odd channel counts crash it. Every
+reader goes through :func:`fit_frame` first, so time and memory per frame are bounded by
+``MAX_SIDE`` whatever the camera or photo is.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from moodcast.config.errors import MoodcastError
+
+Frame = NDArray[np.uint8]
+
+MIN_SIDE = 16  # below this nothing in the picture can be recognised
+MAX_SIDE = 1280  # larger frames are scaled down first: no reader needs more
+MAX_ASPECT = 8.0  # a strip thinner than 1:8 is not a view of a room
+PANORAMA_SIDE = 64  # a wider strip at least this high is a panorama: its middle is read
+MAX_IMAGE_PIXELS = 40_000_000  # decoded size allowed for a still image (~120 MB as BGR)
+
+
+class FrameRefusedError(MoodcastError):
+    """A frame no reader can take; the message says what is wrong with it."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem, "use a camera or image of ordinary proportions")
+
+
+def fit_frame(frame: Any) -> Frame:
+    """A 3-channel uint8 frame no larger than ``MAX_SIDE``; :class:`FrameRefusedError` otherwise."""
+    if not isinstance(frame, np.ndarray) or frame.ndim not in (2, 3):
+        raise FrameRefusedError(f"not an image (shape {getattr(frame, 'shape', None)})")
+    if frame.ndim == 3 and frame.shape[2] not in (1, 3, 4):
+        raise FrameRefusedError(f"a frame with {frame.shape[2]} channels is not an image")
+    h, w = int(frame.shape[0]), int(frame.shape[1])
+    if min(h, w) < MIN_SIDE:
+        raise FrameRefusedError(f"a {w}×{h} frame is too small (at least {MIN_SIDE} px each way)")
+    if max(h, w) / min(h, w) > MAX_ASPECT:
+        if min(h, w) < PANORAMA_SIDE:
+            raise FrameRefusedError(
+                f"a {w}×{h} frame is too narrow a strip (at most 1:{MAX_ASPECT:.0f}, or a"
+                f" panorama at least {PANORAMA_SIDE} px high)"
+            )
+        frame, (h, w) = _middle(frame), _middle(frame).shape[:2]
+    frame = _as_uint8(frame)
+    import cv2
+
+    if max(h, w) > MAX_SIDE:
+        scale = MAX_SIDE / max(h, w)
+        size = (max(MIN_SIDE, round(w * scale)), max(MIN_SIDE, round(h * scale)))
+        frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+    if frame.ndim == 2 or frame.shape[2] == 1:
+        frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+    elif frame.shape[2] == 4:
+        frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+    return np.ascontiguousarray(frame, dtype=np.uint8)
+
+
+def _middle(frame: NDArray[Any]) -> NDArray[Any]:
+    """The middle of a panorama, cut to ``MAX_ASPECT`` (where a camera points)."""
+    h, w = frame.shape[:2]
+    if w > h:
+        keep = int(h * MAX_ASPECT)
+        return frame[:, (w - keep) // 2 : (w - keep) // 2 + keep]
+    keep = int(w * MAX_ASPECT)
+    return frame[(h - keep) // 2 : (h - keep) // 2 + keep]
+
+
+def _as_uint8(frame: NDArray[Any]) -> Frame:
+    if frame.dtype == np.uint8:
+        return frame
+    if frame.dtype == np.uint16:  # 16-bit PNG/TIFF
+        return (frame >> 8).astype(np.uint8)
+    if np.issubdtype(frame.dtype, np.floating):
+        if not np.isfinite(frame).all():
+            raise FrameRefusedError("a frame with values that are not finite")
+        return np.clip(frame * 255.0, 0, 255).astype(np.uint8)
+    raise FrameRefusedError(f"a frame of {frame.dtype} pixels is not an image")
+
+
+def image_size(head: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG, JPEG, GIF, BMP or WebP header; None when it is none of
+    them. Read before decoding, so a small file that decodes to gigabytes is refused."""
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 24:
+        w, h = struct.unpack(">II", head[16:24])
+        return int(w), int(h)
+    if head[:6] in (b"GIF87a", b"GIF89a") and len(head) >= 10:
+        w, h = struct.unpack("<HH", head[6:10])
+        return int(w), int(h)
+    if head[:2] == b"BM" and len(head) >= 26:
+        w, h = struct.unpack("<ii", head[18:26])
+        return abs(int(w)), abs(int(h))
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return _webp_size(head)
+    if head[:2] == b"\xff\xd8":
+        return _jpeg_size(head)
+    return None
+
+
+def _webp_size(head: bytes) -> tuple[int, int] | None:
+    chunk = head[12:16]
+    if chunk == b"VP8X" and len(head) >= 30:
+        w = int.from_bytes(head[24:27], "little") + 1
+        h = int.from_bytes(head[27:30], "little") + 1
+        return w, h
+    if chunk == b"VP8L" and len(head) >= 25:
+        bits = int.from_bytes(head[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8 " and len(head) >= 30:
+        w, h = struct.unpack("<HH", head[26:30])
+        return int(w) & 0x3FFF, int(h) & 0x3FFF
+    return None
+
+
+_JPEG_FRAMES = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """Walks the JPEG markers to the first start-of-frame, which holds the size."""
+    i = 2
+    while i + 9 < len(data):
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in _JPEG_FRAMES:
+            h, w = struct.unpack(">HH", data[i + 5 : i + 9])
+            return int(w), int(h)
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            i += 2
+            continue
+        (length,) = struct.unpack(">H", data[i + 2 : i + 4])
+        i += 2 + int(length)
+    return None
+
+
+def decode_image(data: bytes, name: str) -> Frame:
+    """A still image decoded within ``MAX_IMAGE_PIXELS`` (a big JPEG is decoded at a half,
+    quarter or eighth of its size, which libjpeg does without the full-size buffer), then
+    fitted; :class:`FrameRefusedError` saying why when it cannot be."""
+    import cv2
+
+    size = image_size(data[: 1 << 16])
+    if size is None:
+        raise FrameRefusedError(f"{name} is not a PNG, JPEG, GIF, BMP or WebP image")
+    w, h = size
+    if w <= 0 or h <= 0:
+        raise FrameRefusedError(f"{name} says it is {w}×{h} pixels")
+    flag = cv2.IMREAD_COLOR
+    if w * h > MAX_IMAGE_PIXELS:
+        reduced = _reduced_jpeg_flag(cv2, data, w * h)
+        if reduced is None:
+            raise FrameRefusedError(
+                f"{name} is {w}×{h} pixels, over the {MAX_IMAGE_PIXELS // 1_000_000} Mpx a still"
+                " may have: scale it down"
+            )
+        flag = reduced
+    frame = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
+    if frame is None:
+        raise FrameRefusedError(f"{name} cannot be decoded (damaged or cut short?)")
+    return fit_frame(frame)
+
+
+def _reduced_jpeg_flag(cv2: Any, data: bytes, pixels: int) -> int | None:
+    if data[:2] != b"\xff\xd8":
+        return None
+    for factor, flag in ((2, cv2.IMREAD_REDUCED_COLOR_2), (4, cv2.IMREAD_REDUCED_COLOR_4),
+                         (8, cv2.IMREAD_REDUCED_COLOR_8)):  # fmt: skip
+        if pixels / (factor * factor) <= MAX_IMAGE_PIXELS:
+            return int(flag)
+    return None

@@ -1,0 +1,82 @@
+"""Values each valid but not together: errors and warnings that name where they came from."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from moodcast.config.errors import MoodcastError
+from moodcast.config.settings import config_warnings, load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("smoothing:\n  override_minutes: 20000\n",
+         "smoothing.override_minutes (line 2): 20000 minutes is longer than a mood command"),
+        ("schedule:\n  opening_hours:\n    - open: '09:00'\n      close: '09:00'\n",
+         "schedule.opening_hours.0 (line 3): opens and closes at the same time"),
+        ("schedule:\n  dayparts:\n    - {start: '08:00', volume: 40}\n"
+         "    - {start: '08:00', volume: 60}\n", "two dayparts start at 08:00"),
+        ("camera:\n  retry_interval_s: 90\n  retry_max_s: 30\n",
+         "camera.retry_interval_s (line 2): first retry wait 90 s is above"),
+    ],
+)  # fmt: skip
+def test_values_that_cannot_work_together_are_errors(tmp_path, text, expected) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(MoodcastError, match=expected.replace("(", r"\(").replace(")", r"\)")):
+        load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("camera:\n  stall_timeout_s: 5\n", "camera.stall_timeout_s (line 2): 5 s is under two"),
+        ("smoothing:\n  half_life_s: 3\n", "smoothing.half_life_s (line 2): 3 s is under the"),
+        ("mqtt:\n  username: shop\n", "mqtt.username (line 2): user name and password go together"),
+        ("mqtt:\n  ca_file: /etc/ca.pem\n", "mqtt.ca_file (line 2): set, but mqtt.tls is off"),
+    ],
+)
+def test_values_that_probably_mean_something_else_are_warnings(tmp_path, text, expected):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    warnings = config_warnings(load_config(path), path)
+    assert any(expected in w for w in warnings), warnings
+    assert config_warnings(load_config(None)) == []  # the defaults are quiet
+
+
+def test_a_bad_value_from_a_flag_is_blamed_on_the_flag_not_a_line(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("schedule:\n  capture_interval_s: 10\n")  # line 2 is fine
+    sources = {"schedule.capture_interval_s": "flag --interval"}
+    with pytest.raises(MoodcastError, match=r"capture_interval_s \(from flag --interval\)"):
+        load_config(path, {"schedule.capture_interval_s": 0.01}, sources)
+    warnings = config_warnings(load_config(path, {"schedule.capture_interval_s": 20}, sources),
+                               path, sources)  # fmt: skip
+    assert any("(from flag --interval)" not in w and "camera.stall_timeout_s" in w
+               for w in warnings)  # fmt: skip
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "moodcast.edge.cli", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+
+
+def test_config_check_and_doctor_show_the_warnings_and_the_flag(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("camera:\n  stall_timeout_s: 5\n")
+    check = _cli("config", "check", str(path))
+    assert check.returncode == 0
+    assert (
+        "warning: camera.stall_timeout_s (line 2)" in check.stdout and "1 warning" in check.stdout
+    )
+    doctor = _cli("doctor", "--config", str(path), "--no-mqtt", "--camera", str(tmp_path))
+    assert "WARN  config   camera.stall_timeout_s (line 2)" in doctor.stdout
+    bad = _cli("doctor", "--config", str(path), "--interval", "0.05")
+    assert bad.returncode == 2 and "(from flag --interval)" in bad.stderr

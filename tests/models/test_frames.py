@@ -1,0 +1,78 @@
+"""Frames of any shape: bounded output, or a refusal that says why."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from moodcast.models.frames import (
+    MAX_SIDE,
+    FrameRefusedError,
+    decode_image,
+    fit_frame,
+    image_size,
+)
+
+
+@pytest.mark.parametrize(
+    ("shape", "dtype", "expected"),
+    [
+        ((480, 640, 3), np.uint8, (480, 640)),
+        ((480, 640), np.uint8, (480, 640)),
+        ((480, 640, 1), np.uint8, (480, 640)),
+        ((480, 640, 4), np.uint8, (480, 640)),
+        ((480, 640, 3), np.uint16, (480, 640)),
+        ((6000, 8000, 3), np.uint8, (960, 1280)),
+        ((1000, 7900, 3), np.uint8, (162, 1280)),  # a wide view: scaled down whole
+        ((500, 20000, 3), np.uint8, (160, 1280)),  # a panorama: its middle 1:8, scaled
+        ((20000, 500, 3), np.uint8, (1280, 160)),
+        ((16, 16, 3), np.uint8, (16, 16)),
+    ],
+)
+def test_frames_come_out_bounded_and_bgr(shape, dtype, expected) -> None:
+    out = fit_frame(np.zeros(shape, dtype))
+    assert out.shape == (*expected, 3) and out.dtype == np.uint8
+    assert max(out.shape[:2]) <= MAX_SIDE and out.flags["C_CONTIGUOUS"]
+
+
+@pytest.mark.parametrize(
+    ("frame", "why"),
+    [
+        (np.zeros((1, 5000, 3), np.uint8), "too small"),
+        (np.zeros((5000, 1, 3), np.uint8), "too small"),
+        (np.zeros((0, 0, 3), np.uint8), "too small"),
+        (np.zeros((30, 300, 3), np.uint8), "narrow"),
+        (np.zeros((480, 640, 2), np.uint8), "2 channels"),
+        (np.zeros((4, 480, 640, 3), np.uint8), "not an image"),
+        (np.zeros(100, np.uint8), "not an image"),
+        (np.full((64, 64, 3), np.nan, np.float32), "not finite"),
+        (np.zeros((64, 64, 3), np.int64), "int64"),
+        ("a string", "not an image"),
+    ],
+)
+def test_frames_no_reader_can_take_are_refused_with_the_reason(frame, why) -> None:
+    with pytest.raises(FrameRefusedError, match=why):
+        fit_frame(frame)
+
+
+@pytest.mark.parametrize("ext", [".png", ".jpg", ".bmp", ".webp"])
+def test_image_size_is_read_from_the_header(ext: str) -> None:
+    ok, data = cv2.imencode(ext, np.zeros((37, 53, 3), np.uint8))
+    assert ok
+    assert image_size(data.tobytes()) == (53, 37)
+    assert image_size(b"not an image at all") is None
+
+
+def test_a_big_jpeg_is_decoded_reduced_and_a_big_png_refused(monkeypatch) -> None:
+    from moodcast.models import frames
+
+    monkeypatch.setattr(frames, "MAX_IMAGE_PIXELS", 100_000)  # a small limit, a small file
+    big = np.random.default_rng(0).integers(0, 255, (600, 800, 3), np.uint8)
+    jpeg = cv2.imencode(".jpg", big)[1].tobytes()
+    assert decode_image(jpeg, "big.jpg").shape == (150, 200, 3)  # decoded at a quarter of each side
+    png = cv2.imencode(".png", big)[1].tobytes()
+    with pytest.raises(FrameRefusedError, match="800×600 pixels"):
+        decode_image(png, "big.png")
+    with pytest.raises(FrameRefusedError, match="cannot be decoded"):
+        decode_image(jpeg[:300], "cut.jpg")
