@@ -459,9 +459,12 @@ def test_wall_clock_steps_never_stop_captures_or_playback(tmp_path, make_tone, p
         mq.wait(lambda: readings() >= 3, timeout=60)
         for step in ("-3600", "+86400", "-31536000"):  # back an hour, on a day, back a year
             offset.write_text(f"{step}\n")
-            before_readings, before_starts = readings(), starts()
-            mq.wait(lambda b=before_readings: readings() >= b + 6, timeout=30)
-            mq.wait(lambda b=before_starts: starts() >= b + 1, timeout=30)
+            read_before, started_before = readings(), starts()
+
+            def went_on(r: int = read_before, s: int = started_before) -> bool:
+                return readings() >= r + 6 and starts() >= s + 1
+
+            mq.wait(went_on, timeout=30)
         assert proc.poll() is None
     finally:
         proc.terminate()
