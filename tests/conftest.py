@@ -179,6 +179,18 @@ def broker(tmp_path: Path):
 
 
 @pytest.fixture(scope="session")
+def rabbitmq(tmp_path_factory: pytest.TempPathFactory):
+    """RabbitMQ's MQTT plugin, one broker for the session (it takes seconds to start)."""
+    from tests.rabbitmq import SERVER, RabbitBroker
+
+    require(SERVER.is_file(), "rabbitmq-server (apt install rabbitmq-server)")
+    broker = RabbitBroker(tmp_path_factory.mktemp("rabbitmq"))
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
 def vlc_available() -> None:
     try:
         import vlc

@@ -25,6 +25,11 @@ MOODS = ["Sad", "Gloomy", "Melancholy", "Lonely", "Happy", "Energetic", "Cheerfu
 
 @pytest.fixture
 def scene(tmp_path: Path, make_tone, broker, vlc_available) -> Path:
+    return write_scene(tmp_path, make_tone, broker.port)
+
+
+def write_scene(tmp_path: Path, make_tone, port: int) -> Path:
+    """Music, a video whose scene turns bright after 10 s, and a config using them."""
     music = tmp_path / "music"
     for i, mood in enumerate(MOODS * 2):
         make_tone(music / f"{i:02d}.ogg", seconds=3.0, freq=300 + 15 * i,
@@ -41,7 +46,7 @@ schedule: {{capture_interval_s: 0.5}}
 smoothing: {{half_life_s: 1.0, min_dwell_s: 1.0, switch_margin: 0.1}}
 reader: {{people_detection: false}}
 player: {{audio_output: "file:{tmp_path / "out.wav"}", crossfade_s: 0.5, fade_s: 0.2}}
-mqtt: {{port: {broker.port}, device_id: e2e}}
+mqtt: {{port: {port}, device_id: e2e}}
 state_file: {tmp_path / "state.json"}
 """
     )
@@ -137,3 +142,42 @@ def test_missing_camera_keeps_the_music_playing(scene: Path, broker, tmp_path: P
         proc.wait(timeout=30)
         mq.close()
     assert proc.returncode == 0
+
+
+def test_the_daemon_works_the_same_on_rabbitmqs_mqtt_plugin(
+    tmp_path: Path, make_tone, vlc_available, rabbitmq
+) -> None:
+    """A fleet's clustered broker: state, commands, discovery and the last will over
+    RabbitMQ's MQTT plugin (MQTT 3.1.1). RabbitMQ keeps retained messages but hands them
+    only to subscriptions without wildcards: checked here the way Home Assistant and a
+    dashboard subscribe (exact topics), and why discovery is resent on HA's birth message."""
+    config = write_scene(tmp_path, make_tone, rabbitmq.port)
+    mq = Listener(rabbitmq.port, [f"{BASE}/#", "homeassistant/device/e2e/config"])
+    proc = launch(config)
+    try:
+        mq.wait(lambda: mq.last(f"{BASE}/availability") == b"online", timeout=30)
+        mq.wait(lambda: mq.state(BASE).get("mood_source") == "camera", timeout=30)
+        mq.wait(lambda: mq.state(BASE).get("now_playing") is not None)
+        mq.send(f"{BASE}/cmd/volume", "41")
+        mq.wait(lambda: mq.state(BASE).get("volume") == 41)
+        before = len(events(mq, "track_started"))
+        mq.send(f"{BASE}/cmd/skip", "")
+        mq.wait(lambda: len(events(mq, "track_started")) > before)
+        mq.wait(lambda: mq.last("homeassistant/device/e2e/config") is not None)
+
+        late = Listener(rabbitmq.port, [f"{BASE}/state", "homeassistant/device/e2e/config"])
+        late.wait(lambda: late.state(BASE).get("volume") == 41)  # retained, to a late comer
+        assert json.loads(late.last("homeassistant/device/e2e/config") or b"{}")["cmps"]
+        late.close()
+        resent = len([m for m in mq.messages if m[0] == "homeassistant/device/e2e/config"])
+        mq.send("homeassistant/status", "online")  # Home Assistant's birth message
+        mq.wait(lambda: len([m for m in mq.messages
+                             if m[0] == "homeassistant/device/e2e/config"]) > resent)  # fmt: skip
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    mq.wait(lambda: mq.last(f"{BASE}/availability") == b"offline", timeout=90)  # the last will
+    mq.close()
+    will = Listener(rabbitmq.port, [f"{BASE}/availability"])
+    will.wait(lambda: will.last(f"{BASE}/availability") == b"offline")  # and it is retained
+    will.close()
