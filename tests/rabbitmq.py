@@ -6,6 +6,7 @@ own under a temporary folder, so it never touches a system broker.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -61,9 +62,7 @@ class RabbitBroker:
 
     def stop(self) -> None:
         if self.proc is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             self.proc.wait(timeout=30)
             self.proc = None
