@@ -105,6 +105,9 @@ def _check_root(root: Path) -> Path:
     return root.resolve()
 
 
+MIN_TRACK_S = 1.0  # shorter files are flagged at the scan, once, instead of played
+
+
 def scan(
     library: Library,
     roots: Iterable[Path],
@@ -157,6 +160,11 @@ def _scan_file(
     report.added_or_changed += 1
     try:
         info = read_file_info(path)
+        if info.duration is not None and info.duration < MIN_TRACK_S:
+            raise UnreadableAudioError(
+                f"{info.duration:.2f} s long, under {MIN_TRACK_S:.0f} s: not music to play"
+                " (a clip or a cut file); kept out of the rotation"
+            )
     except UnreadableAudioError as exc:
         logger.warning("skipping %s: %s", path, exc)
         report.unreadable.append((str(path), str(exc)))
