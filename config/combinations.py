@@ -24,7 +24,8 @@ class Finding:
 
 def combination_findings(config: MoodcastConfig) -> list[Finding]:
     """Every cross-field problem, errors first."""
-    found = [*_override(config), *_schedule(config), *_camera(config), *_mqtt(config)]
+    found = [*_override(config), *_schedule(config), *_camera(config), *_mqtt(config),
+             *_web(config)]  # fmt: skip
     return sorted(found, key=lambda f: f.level != "error")
 
 
@@ -103,3 +104,23 @@ def _mqtt(config: MoodcastConfig) -> list[Finding]:
         key = "mqtt.username" if m.username else "mqtt.password"  # the one that is set
         out.append(Finding("warning", key, "user name and password go together; one is unset"))
     return out
+
+
+def _web(config: MoodcastConfig) -> list[Finding]:
+    w = config.web
+    if w.enabled and not w.loopback and w.password_hash is None and w.token_file is None:
+        return [Finding("error", "web.host",
+                        f"the page on {w.host} would be open to the network without a password:"
+                        " set web.password_hash ('moodcast web hash-password') or"
+                        " web.token_file")]  # fmt: skip
+    if w.password_hash is not None and not w.password_hash.get_secret_value().startswith(
+        "pbkdf2_sha256$"
+    ):
+        return [
+            Finding(
+                "error",
+                "web.password_hash",
+                "not a hash from 'moodcast web hash-password' (pbkdf2_sha256$…)",
+            )
+        ]
+    return []

@@ -8,6 +8,7 @@ that name the dotted path, the YAML line and what is allowed.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -208,6 +209,33 @@ class MqttSettings(Strict):
     publish_caption: bool = Field(True, description="include the caption in state")
 
 
+class WebSettings(Strict):
+    enabled: bool = Field(True, description="serve the dashboard page")
+    host: str = Field("127.0.0.1", min_length=1, description="address to listen on")
+    port: int = Field(8470, ge=1, le=65535, description="TCP port of the page")
+    password_hash: SecretStr | None = Field(
+        None, description="from 'moodcast web hash-password'; needed off 127.0.0.1"
+    )
+    token_file: Path | None = Field(
+        None, description="a file whose first line is the password (instead of a hash)"
+    )
+    session_minutes: float = Field(720, gt=0, le=43200, description="a login lasts this long")
+
+    @property
+    def loopback(self) -> bool:
+        return self.host in {"localhost", "::1"} or self.host.startswith("127.")
+
+
+def default_state_file() -> Path:
+    """$STATE_DIRECTORY under systemd (StateDirectory=), else the XDG state folder."""
+    systemd = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+    if systemd:
+        return Path(systemd) / "state.json"
+    xdg = os.environ.get("XDG_STATE_HOME", "")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path("~/.local/state")
+    return base / "moodcast" / "state.json"
+
+
 class MoodcastConfig(Strict):
     library: LibrarySettings = LibrarySettings()
     mood: MoodSettings = MoodSettings()
@@ -218,8 +246,9 @@ class MoodcastConfig(Strict):
     smoothing: SmoothingSettings = SmoothingSettings()
     player: PlayerSettings = PlayerSettings()
     mqtt: MqttSettings = MqttSettings()
+    web: WebSettings = WebSettings()
     state_file: Path = Field(
-        Path("~/.local/state/moodcast/state.json"), description="runtime state kept over restarts"
+        default_factory=default_state_file, description="runtime state kept over restarts"
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -105,6 +105,14 @@ def _add_config_and_model_commands(sub: Any) -> None:
     p.add_argument("--print", action="store_true", help="print the effective config")
     p.set_defaults(handler=_lazy("moodcast.edge.cli_commands", "cmd_config_check"))
 
+    web = _command(sub, "web", help="the dashboard page").add_subparsers(
+        dest="web_command", required=True, parser_class=_Parser
+    )
+    p = _command(
+        web, "hash-password", help="read a password, print it hashed for web.password_hash"
+    )
+    p.set_defaults(handler=_lazy("moodcast.edge.cli_commands", "cmd_web_hash_password"))
+
     models = _command(sub, "models", help="on-device models").add_subparsers(
         dest="models_command", required=True, parser_class=_Parser
     )

@@ -133,6 +133,25 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_web_hash_password(_args: argparse.Namespace) -> int:
+    """Prompts on a terminal (twice); reads one line from a pipe (for scripts)."""
+    import getpass
+    import sys
+
+    from moodcast.edge.web_auth import hash_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("password for the page: ")
+        if getpass.getpass("again: ") != password:
+            raise MoodcastError("the two passwords differ", "run it again")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if len(password) < 8:
+        raise MoodcastError("the password is shorter than 8 characters", "choose a longer one")
+    print(hash_password(password))
+    return 0
+
+
 def cmd_tag(args: argparse.Namespace) -> int:
     from moodcast.player.tagging import tag_library
 

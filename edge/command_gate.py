@@ -58,6 +58,11 @@ class CommandGate:
         except CommandError as exc:
             return self._reject(verb[:40], str(exc))
 
+    def parse(self, verb: str, payload: bytes) -> Command:
+        """The same table, for a caller that answers the sender itself (the web page): the
+        command, or :class:`CommandError` saying what is wrong."""
+        return self._table.parse(verb, payload)
+
     def _reject(self, verb: str, error: str) -> CommandRejected | None:
         with self._lock:
             now = self._clock()

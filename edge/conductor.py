@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from moodcast.config.settings import MoodcastConfig
+from moodcast.config.settings import Daypart, MoodcastConfig
 from moodcast.edge.remote_commands import (
     Command,
     Rescan,
@@ -27,7 +27,7 @@ from moodcast.edge.remote_commands import (
     SetVolume,
     Skip,
 )
-from moodcast.edge.schedule import current_daypart, is_open
+from moodcast.edge.schedule import current_daypart, is_open, next_change
 from moodcast.edge.smoothing import MoodSmoother, SmoothedMood
 from moodcast.edge.state import RuntimeState, StateStore
 from moodcast.models.mood import MoodEstimate, Taxonomy
@@ -64,6 +64,9 @@ class NullPublisher:
 
     def publish_error(self, data: dict[str, Any]) -> None:
         pass
+
+
+HA_STATE_LIMIT = 255
 
 
 @dataclass
@@ -114,6 +117,7 @@ class Conductor:
         self.last_error = ""
         self.reader_detail = reader_detail
         self.readings = 0  # frames read since the start: captures are alive while it grows
+        self.last_reading: MoodEstimate | None = None
         self.dirty = True
 
     # -- parts' status ---------------------------------------------------------------------
@@ -165,6 +169,7 @@ class Conductor:
     def on_mood(self, reading: MoodEstimate, at: float) -> None:
         before = self.smoothed.mood if self.smoothed else None
         self.smoothed = self.smoother.update(reading, at)
+        self.last_reading = reading
         self.readings += 1
         self.dirty = True
         if not self.smoothed.changed:
@@ -369,6 +374,15 @@ class Conductor:
 
     # -- state -----------------------------------------------------------------------------
 
+    def _schedule(self) -> dict[str, Any]:
+        local = self.clocks.local()
+        change = next_change(self.config.schedule.opening_hours, local)
+        part = self.daypart
+        return {
+            "next_change": change.timestamp() if change else None,
+            "daypart_volume": part.volume if isinstance(part, Daypart) else None,
+        }
+
     def snapshot(self) -> dict[str, Any]:
         estimate, source = self.target()
         camera = source == "camera" and self.smoothed is not None
@@ -390,11 +404,17 @@ class Conductor:
                 "valence": round(estimate.valence, 3),
                 "arousal": round(estimate.arousal, 3),
             },
+            "reading": _position(self.last_reading),
+            "main_evidence": main_evidence(self.smoothed.estimate) if self.smoothed else None,
             "evidence": dict(self.smoothed.estimate.evidence) if self.smoothed else {},
             "caption": self._caption(),
             "reader": self.config.reader.kind if not self.reader_detail else "scene",
             "reader_detail": self.reader_detail or None,
             "now_playing": _track_info(playing) if playing else None,
+            "now_playing_text": _fit(f"{playing.artist or '?'} – {playing.title}")
+            if playing
+            else "nothing",
+            "position_s": self.player.position_s(),
             "queue_head": _track_info(self.next_pick.track) if self.next_pick else None,
             "volume": self.state.volume,
             "paused": self.state.paused,
@@ -402,8 +422,10 @@ class Conductor:
             "override": self.state.override_active(self.clocks.wall()),
             "override_until": self.state.override_until,
             "open": bool(self.is_open),
+            "schedule": self._schedule(),
             "camera": self.camera,
             "camera_detail": self.camera_detail,
+            "broker": self.broker if self.config.mqtt.enabled else "off",
             "readings": self.readings,
             "last_error": self.last_error or None,
             "storage": {"library": self.pending.problem or "ok", "state": self.unsaved or "ok"},
@@ -430,6 +452,19 @@ def main_evidence(estimate: MoodEstimate, items: int = 3) -> str:
     return ", ".join(f"{k} {v}" for k, v in list(ev.items())[:items]) or "no evidence"
 
 
+def _position(estimate: MoodEstimate | None) -> dict[str, Any] | None:
+    """The latest raw reading (before smoothing), for the page's chart."""
+    if estimate is None:
+        return None
+    return {"mood": estimate.mood, "valence": round(estimate.valence, 3),
+            "arousal": round(estimate.arousal, 3)}  # fmt: skip
+
+
+def _fit(text: str, limit: int = HA_STATE_LIMIT) -> str:
+    """Home Assistant rejects a state over 255 characters (and shows 'unknown' for good)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _track_info(track: Track, why: str = "") -> dict[str, Any]:
     info: dict[str, Any] = {
         "id": track.id,
@@ -437,6 +472,8 @@ def _track_info(track: Track, why: str = "") -> dict[str, Any]:
         "title": track.title,
         "duration": track.duration,
         "mood": track.mood.mood if track.mood else None,
+        "valence": round(track.mood.valence, 3) if track.mood else None,
+        "arousal": round(track.mood.arousal, 3) if track.mood else None,
     }
     if why:
         info["why"] = why

@@ -14,6 +14,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
+from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import MoodcastConfig
 from moodcast.edge.camera import describe, make_source
 from moodcast.edge.command_gate import CommandAccepted, CommandGate, CommandRejected
@@ -35,6 +36,7 @@ from moodcast.edge.remote_commands import Command, CommandTable, Rescan
 from moodcast.edge.schedule import JobScheduler
 from moodcast.edge.state import StateStore
 from moodcast.edge.watchdog import CameraWatchdog
+from moodcast.edge.web_board import Fanout, StateBoard
 from moodcast.models.heap import release_freed_heap
 from moodcast.models.readers import MoodReader, active_taxonomy, build_reader_or_scene
 from moodcast.player.decks import Deck, DeckEnded, DeckFailed, DeckStarted, EventSink, VlcDeck
@@ -63,6 +65,7 @@ class Parts:
     conductor: Conductor
     commands: CommandGate
     mqtt: MqttLink | None
+    board: StateBoard | None  # what the page shows, when it is on
 
 
 class Daemon:
@@ -117,13 +120,16 @@ class Daemon:
         commands = CommandTable(taxonomy.names, config.smoothing.override_minutes)
         gate = CommandGate(commands)
         mqtt = MqttLink(config.mqtt, self.events, gate) if config.mqtt.enabled else None
+        board = StateBoard() if config.web.enabled else None
         publisher: Publisher = mqtt if mqtt is not None else NullPublisher()
+        if board is not None:
+            publisher = Fanout(publisher, board)
         store = StateStore(config.state_file)
         conductor = Conductor(config, taxonomy, library, player, publisher, store, self.clocks,
                               reader_detail=reader_problem)  # fmt: skip
         conductor.reload_library()
         player.set_volume(conductor.state.volume)
-        return Parts(library, reader, watchdog, conductor, gate, mqtt)
+        return Parts(library, reader, watchdog, conductor, gate, mqtt, board)
 
     def _start(self, stack: ExitStack, loop: EventLoop) -> None:
         """Start what talks to the outside: the broker link, then the scheduled jobs."""
@@ -132,6 +138,8 @@ class Daemon:
             _warn_if_exposed(self.config)
             parts.mqtt.start()
             stack.callback(parts.mqtt.stop)
+        if parts.board is not None:
+            self._start_web(stack, parts)
         scheduler = JobScheduler(
             self.config.schedule, self.config.library.rescan_time, self.events, loop.capture
         )
@@ -139,6 +147,24 @@ class Daemon:
         stack.callback(scheduler.stop)
         stack.callback(loop.join_rescan)
         logger.info("moodcast running: %d playable tracks", len(parts.conductor.selector.tracks))
+
+    def _start_web(self, stack: ExitStack, parts: Parts) -> None:
+        """The page; one that cannot listen (port in use) is an error in the state."""
+        from moodcast.edge.web import WebApp, WebServer, library_map
+
+        assert parts.board is not None
+        path = self.config.library.path
+        try:
+            app = WebApp(self.config.web, parts.board, parts.commands, self.events,
+                         lambda: library_map(path), parts.conductor.taxonomy.names)  # fmt: skip
+        except MoodcastError as exc:
+            parts.conductor.error(f"the page is off: {exc}")
+            return
+        server = WebServer(app)
+        server.start()
+        stack.callback(server.stop)
+        if server.problem:
+            parts.conductor.error(f"{server.problem}: set web.port, or web.enabled: false")
 
 
 class EventLoop:

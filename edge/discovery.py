@@ -28,7 +28,7 @@ def discovery_payload(base: str, device_id: str, moods: Sequence[str]) -> dict[s
         "mood": {
             "p": "sensor",
             "name": "Mood",
-            "value_template": "{{ value_json.mood_label | default(value_json.mood) }}",
+            "value_template": _short("value_json.mood_label | default(value_json.mood)"),
             "json_attributes_topic": f"{base}/state",
             "json_attributes_template": (
                 "{{ {'mood': value_json.mood, 'valence': value_json.valence,"
@@ -39,12 +39,37 @@ def discovery_payload(base: str, device_id: str, moods: Sequence[str]) -> dict[s
         "now_playing": {
             "p": "sensor",
             "name": "Now playing",
-            "value_template": (
-                "{{ value_json.now_playing.artist ~ ' – ' ~ value_json.now_playing.title"
-                " if value_json.now_playing else 'nothing' }}"
+            "value_template": _short("value_json.now_playing_text | default('nothing')"),
+            "json_attributes_topic": f"{base}/state",
+            "json_attributes_template": "{{ (value_json.now_playing or {}) | tojson }}",
+        },
+        "camera": {
+            "p": "sensor",
+            "name": "Camera",
+            "value_template": _short("value_json.camera"),
+            "json_attributes_topic": f"{base}/state",
+            "json_attributes_template": "{{ {'detail': value_json.camera_detail} | tojson }}",
+        },
+        "last_error": {
+            "p": "sensor",
+            "name": "Last error",
+            "entity_category": "diagnostic",
+            "icon": "mdi:alert-circle-outline",
+            "value_template": _short("value_json.last_error or 'none'"),
+            "json_attributes_topic": f"{base}/state",
+            "json_attributes_template": (
+                "{{ {'error': value_json.last_error, 'storage': value_json.storage} | tojson }}"
             ),
         },
-        "camera": {"p": "sensor", "name": "Camera", "value_template": "{{ value_json.camera }}"},
+        "reader": {
+            "p": "sensor",
+            "name": "Reader",
+            "entity_category": "diagnostic",
+            "icon": "mdi:eye-outline",
+            "value_template": _short("value_json.reader"),
+            "json_attributes_topic": f"{base}/state",
+            "json_attributes_template": "{{ {'detail': value_json.reader_detail} | tojson }}",
+        },
         "mood_override": {
             "p": "select",
             "name": "Mood override",
@@ -88,6 +113,12 @@ def discovery_payload(base: str, device_id: str, moods: Sequence[str]) -> dict[s
         "qos": 1,
         "cmps": components,
     }
+
+
+def _short(expression: str) -> str:
+    """A template whose text fits HA's 255-character state limit (longer text is rejected
+    and the entity shows 'unknown'); the whole text stays in the entity's attributes."""
+    return f"{{{{ (({expression}) | string)[:255] }}}}"
 
 
 def _switch(name: str, command_topic: str, field: str) -> dict[str, Any]:

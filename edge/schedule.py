@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from moodcast.config.clock import parse_hhmm, weekday_name
 from moodcast.config.settings import Daypart, OpeningWindow, ScheduleSettings
@@ -34,6 +34,27 @@ def is_open(windows: Sequence[OpeningWindow], now: datetime) -> bool:
         elif (today in w.days and clock >= start) or (yesterday in w.days and clock < end):
             return True
     return False
+
+
+def next_change(windows: Sequence[OpeningWindow], now: datetime) -> datetime | None:
+    """When the music next starts or stops (None when it never does: no windows, or open
+    round the clock). Only the windows' edges over the next eight days can be changes."""
+    if not windows:
+        return None
+    today = now.replace(second=0, microsecond=0)
+    edges = sorted(
+        {
+            (today + timedelta(days=d)).replace(hour=t.hour, minute=t.minute)
+            for d in range(9)
+            for w in windows
+            for t in (parse_hhmm(w.open), parse_hhmm(w.close))
+        }
+    )
+    open_now = is_open(windows, now)
+    for edge in edges:
+        if edge > now and is_open(windows, edge) != open_now:
+            return edge
+    return None
 
 
 def current_daypart(dayparts: Sequence[Daypart], now: datetime) -> Daypart | None:

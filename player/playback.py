@@ -144,6 +144,19 @@ class Player:
                 elif ramp.then == "pause":
                     slot.deck.set_paused(True)
 
+    def position_s(self) -> dict[str, float] | None:
+        """Where the active track is (seconds played, its length), for a progress bar."""
+        slot = self._slots[self._active]
+        if slot.track is None:
+            return None
+        length = slot.deck.length_ms() / 1000.0 or (slot.track.duration or 0.0)
+        if length <= 0:
+            return None
+        return {
+            "at": round(max(0, slot.deck.position_ms()) / 1000.0, 1),
+            "length": round(length, 1),
+        }
+
     def remaining_s(self) -> float | None:
         """Seconds left of the active track, when the deck knows its length."""
         slot = self._slots[self._active]

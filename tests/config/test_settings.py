@@ -54,3 +54,21 @@ def test_password_is_masked_when_printed(tmp_path: Path) -> None:
     assert config.mqtt.password is not None
     assert config.mqtt.password.get_secret_value() == "hunter2"
     assert "hunter2" not in str(masked(config)) and "hunter2" not in repr(config)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"STATE_DIRECTORY": "/var/lib/moodcast"}, "/var/lib/moodcast/state.json"),
+        ({"STATE_DIRECTORY": "/var/lib/a:/var/lib/b"}, "/var/lib/a/state.json"),
+        ({"XDG_STATE_HOME": "/home/pi/.state"}, "/home/pi/.state/moodcast/state.json"),
+        ({"XDG_STATE_HOME": "relative"}, "~/.local/state/moodcast/state.json"),
+        ({}, "~/.local/state/moodcast/state.json"),
+    ],
+)
+def test_the_state_file_goes_where_systemd_or_xdg_say(monkeypatch, env, expected) -> None:
+    for name in ("STATE_DIRECTORY", "XDG_STATE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert load_config(None).state_file == Path(expected)

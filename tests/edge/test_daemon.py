@@ -96,6 +96,7 @@ def setup(tmp_path: Path, make_tone, photos: Path, broker, vlc_available):
         "player.fade_s": 0.2,
         "smoothing.min_dwell_s": 0,
         "state_file": str(tmp_path / "state.json"),
+        "web.enabled": False,  # the page has tests of its own (test_dashboard.py)
     }
     listener = Listener(broker.port, ["moodcast/shop1/#", "homeassistant/#"])
     yield load_config(None, overrides), listener, music

@@ -1,0 +1,429 @@
+"""The dashboard page: Starlette on uvicorn, on a thread of its own inside the daemon.
+
+The page reads the :class:`StateBoard` (copies, under its lock) and sends commands through
+the same :class:`CommandGate` as MQTT; an accepted command is put on the daemon's queue and
+nothing else happens on the web server's threads. Safe by default: 127.0.0.1 unless
+configured; elsewhere a password; every change needs the session's token in a header, which
+a cross-site page cannot send; no camera image is ever kept, so none can be served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import logging
+import secrets
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from moodcast.config.errors import MoodcastError
+from moodcast.config.settings import WebSettings
+from moodcast.edge.command_gate import CommandGate
+from moodcast.edge.events import EventQueue
+from moodcast.edge.remote_commands import CommandError
+from moodcast.edge.web_auth import RequestBudget, Session, Sessions, check_password, check_token
+from moodcast.edge.web_board import StateBoard
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY = 4096  # no command needs more
+MAX_STREAMS = 8  # live pages at once
+COOKIE = "moodcast_session"
+STATIC = {"app.js": "text/javascript", "style.css": "text/css", "library.js": "text/javascript"}
+_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",  # no-referrer makes browsers send "Origin: null"
+    "Cache-Control": "no-store",
+}
+
+LibraryMap = Callable[[], list[dict[str, Any]]]
+
+
+def _asset(name: str) -> str:
+    return (files("moodcast.edge") / "web_static" / name).read_text(encoding="utf-8")
+
+
+class WebApp:
+    """The routes, the login rules and the budgets; :meth:`asgi` is the ASGI application."""
+
+    def __init__(self, settings: WebSettings, board: StateBoard, gate: CommandGate,
+                 events: EventQueue, library_map: LibraryMap, moods: Sequence[str],
+                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+        self.settings, self.board, self.gate, self.events = settings, board, gate, events
+        self.moods = list(moods)
+        self.library_map, self.clock = library_map, clock
+        self.sessions = Sessions(settings.session_minutes)
+        self.requests = RequestBudget(burst=60, per_second=20)
+        self.logins = RequestBudget(burst=5, per_second=1 / 12)  # 5 a minute after 5 tries
+        self._secret = _load_secret(settings)
+        # No password (127.0.0.1 only): one session for every local browser, still with a
+        # token, so that a web site open in the same browser cannot send commands.
+        self._open_session = (
+            Session(secrets.token_urlsafe(24), float("inf")) if self._secret is None else None
+        )
+        self.streams = 0
+        self.stopping = False
+        self._library_cache: tuple[float, list[dict[str, Any]]] = (-1e9, [])
+        self.asgi = self._build()
+
+    def _build(self) -> Any:
+        from starlette.applications import Starlette
+        from starlette.middleware import Middleware
+        from starlette.routing import Route
+
+        routes = [
+            Route("/", self.page, methods=["GET"]),
+            Route("/library", self.page, methods=["GET"]),
+            Route("/login", self.login_page, methods=["GET"]),
+            Route("/login", self.login, methods=["POST"]),
+            Route("/logout", self.logout, methods=["POST"]),
+            Route("/static/{name}", self.static, methods=["GET"]),
+            Route("/api/state", self.api_state, methods=["GET"]),
+            Route("/api/events", self.api_events, methods=["GET"]),
+            Route("/api/library", self.api_library, methods=["GET"]),
+            Route("/api/cmd/{verb}", self.api_command, methods=["POST"]),
+        ]
+        return Starlette(
+            routes=routes,
+            middleware=[Middleware(_Guard, app_state=self)],
+            exception_handlers={404: _not_found, 405: _not_allowed},
+        )
+
+    def view(self) -> dict[str, Any]:
+        return {**self.board.view(), "mood_names": self.moods}
+
+    # -- who is asking ---------------------------------------------------------------------
+
+    def session(self, request: Any) -> Session | None:
+        if self._open_session is not None:
+            return self._open_session
+        return self.sessions.get(request.cookies.get(COOKIE), self.clock())
+
+    def _changing_allowed(self, request: Any) -> Session | None:
+        """The session, when this change comes from the page itself (token and origin)."""
+        session = self.session(request)
+        if session is None or request.headers.get("x-csrf-token") != session.csrf:
+            return None
+        return session if _same_origin(request) else None
+
+    # -- pages -----------------------------------------------------------------------------
+
+    async def page(self, request: Any) -> Any:
+        from starlette.responses import HTMLResponse, RedirectResponse
+
+        session = self.session(request)
+        if session is None:
+            return RedirectResponse("/login", status_code=303)
+        name = "library.html" if request.url.path == "/library" else "index.html"
+        body = _asset(name).replace("{{csrf}}", html.escape(session.csrf))
+        body = body.replace("{{logout}}", "" if self._open_session else "1")
+        return HTMLResponse(body, headers=_HEADERS)
+
+    async def login_page(self, request: Any) -> Any:
+        from starlette.responses import HTMLResponse, RedirectResponse
+
+        if self._open_session is not None:
+            return RedirectResponse("/", status_code=303)
+        failed = request.query_params.get("failed") == "1"
+        body = _asset("login.html").replace("{{message}}", "Wrong password." if failed else "")
+        return HTMLResponse(body, headers=_HEADERS)
+
+    async def login(self, request: Any) -> Any:
+        from starlette.responses import PlainTextResponse, RedirectResponse
+
+        if self._secret is None:
+            return RedirectResponse("/", status_code=303)
+        if not _same_origin(request):
+            return PlainTextResponse("cross-site login refused", 403, headers=_HEADERS)
+        client = request.client.host if request.client else "?"
+        if not self.logins.take(client, self.clock()):
+            return PlainTextResponse("too many login attempts: wait a minute", 429,
+                                     headers={**_HEADERS, "Retry-After": "60"})  # fmt: skip
+        password = _form_value(await _body(request), "password")
+        if password is None or not self._secret(password):
+            logger.warning("web: wrong password from %s", client)
+            return RedirectResponse("/login?failed=1", status_code=303)
+        key, _ = self.sessions.open(self.clock())
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(COOKIE, key, max_age=int(self.settings.session_minutes * 60),
+                            httponly=True, samesite="strict", path="/")  # fmt: skip
+        return response
+
+    async def logout(self, request: Any) -> Any:
+        from starlette.responses import RedirectResponse
+
+        if self._changing_allowed(request) is not None:
+            self.sessions.close(request.cookies.get(COOKIE))
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    async def static(self, request: Any) -> Any:
+        from starlette.responses import Response
+
+        name = request.path_params["name"]
+        if name not in STATIC:
+            return await _not_found(request, None)
+        return Response(_asset(name), media_type=STATIC[name], headers=_HEADERS)
+
+    # -- the API ---------------------------------------------------------------------------
+
+    async def api_state(self, request: Any) -> Any:
+        if self.session(request) is None:
+            return _error("log in first", 401)
+        return _json(self.view())
+
+    async def api_library(self, request: Any) -> Any:
+        if self.session(request) is None:
+            return _error("log in first", 401)
+        from starlette.concurrency import run_in_threadpool
+
+        at, cached = self._library_cache
+        if self.clock() - at > 30:
+            try:
+                cached = await run_in_threadpool(self.library_map)
+            except MoodcastError as exc:
+                return _error(str(exc), 503)
+            self._library_cache = (self.clock(), cached)
+        return _json({"tracks": cached})
+
+    async def api_command(self, request: Any) -> Any:
+        from moodcast.edge.command_gate import CommandAccepted
+
+        if self._changing_allowed(request) is None:
+            return _error("refused: log in, and send changes from the page itself", 403)
+        verb = request.path_params["verb"]
+        body = await _body(request)
+        value = _form_value(body, "value")
+        payload = (value if value is not None else "").encode()
+        try:
+            command = self.gate.parse(verb, payload)
+        except CommandError as exc:
+            return _error(str(exc), 400)
+        self.events.put(CommandAccepted(command))
+        return _json({"accepted": verb}, 202)
+
+    async def api_events(self, request: Any) -> Any:
+        from starlette.responses import StreamingResponse
+
+        if self.session(request) is None:
+            return _error("log in first", 401)
+        if self.streams >= MAX_STREAMS:
+            return _error(f"too many open pages (at most {MAX_STREAMS})", 503)
+        return StreamingResponse(self._stream(request), media_type="text/event-stream",
+                                 headers={**_HEADERS, "X-Accel-Buffering": "no"})  # fmt: skip
+
+    async def _stream(self, request: Any) -> AsyncIterator[str]:
+        """Server-sent events: the whole view when it changed (checked twice a second),
+        a comment every 15 s so that proxies and phones keep the stream open."""
+        self.streams += 1
+        try:
+            sent, quiet = -1, 0.0
+            while not self.stopping:
+                version = self.board.version
+                if version != sent:
+                    sent, quiet = version, 0.0
+                    yield f"event: view\ndata: {json.dumps(self.view())}\n\n"
+                elif quiet >= 15.0:
+                    quiet = 0.0
+                    yield ": still here\n\n"
+                await asyncio.sleep(0.5)
+                quiet += 0.5
+        finally:
+            self.streams -= 1
+
+
+class _Guard:
+    """Before any route: a request budget per client and a cap on the body's size."""
+
+    def __init__(self, app: Any, app_state: WebApp) -> None:
+        self.app, self.web = app, app_state
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        client = (scope.get("client") or ("?", 0))[0]
+        if not self.web.requests.take(client, self.web.clock()):
+            await _plain(send, 429, "too many requests: slow down")
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            await _plain(send, 413, f"request body over {MAX_BODY} bytes")
+            return
+        await self.app(scope, _capped(receive), send)
+
+
+def _capped(receive: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+    """A body sent without a length is cut off (and refused by the route) past MAX_BODY."""
+    seen = 0
+
+    async def wrapped() -> Any:
+        nonlocal seen
+        message = await receive()
+        if message.get("type") == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY:
+                return {"type": "http.request", "body": b"", "more_body": False}
+        return message
+
+    return wrapped
+
+
+async def _plain(send: Any, status: int, text: str) -> None:
+    body = json.dumps({"error": text}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})  # fmt: skip
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _body(request: Any) -> bytes:
+    chunks = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > MAX_BODY:
+            return b""
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _form_value(body: bytes, name: str) -> str | None:
+    """``name`` from an url-encoded form or a JSON object (its value as JSON text when it is
+    not a string, so the command table reads it as it reads an MQTT payload)."""
+    from urllib.parse import parse_qs
+
+    text = body.decode("utf-8", "replace").strip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(data, dict) or name not in data:
+            return None
+        value = data[name]
+        return value if isinstance(value, str) else json.dumps(value)
+    values = parse_qs(text, keep_blank_values=True).get(name)
+    return values[0] if values else None
+
+
+def _same_origin(request: Any) -> bool:
+    """A browser names the page a request comes from; it must be this server's."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True  # not sent by same-origin GET/HEAD in all browsers; the token still counts
+    host = request.headers.get("host", "")
+    return origin in {f"http://{host}", f"https://{host}"}
+
+
+def _json(data: Any, status: int = 200) -> Any:
+    from starlette.responses import JSONResponse
+
+    return JSONResponse(data, status, headers=_HEADERS)
+
+
+def _error(message: str, status: int) -> Any:
+    return _json({"error": message}, status)
+
+
+async def _not_found(request: Any, _exc: Any) -> Any:
+    return _error(f"no such page: {request.url.path[:100]}", 404)
+
+
+async def _not_allowed(request: Any, _exc: Any) -> Any:
+    return _error(f"{request.method} is not allowed on {request.url.path[:100]}", 405)
+
+
+def _load_secret(settings: WebSettings) -> Callable[[str], bool] | None:
+    """How a password is checked; None when the page needs none (127.0.0.1, none set)."""
+    if settings.password_hash is not None:
+        stored = settings.password_hash.get_secret_value()
+        return lambda password: check_password(password, stored)
+    if settings.token_file is not None:
+        token = _read_token(settings.token_file)
+        return lambda password: check_token(password, token)
+    return None
+
+
+def _read_token(path: Path) -> str:
+    try:
+        lines = Path(path).expanduser().read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MoodcastError(f"web.token_file {path} cannot be read ({exc})",
+                            "write the password on its first line") from exc  # fmt: skip
+    token = lines[0].strip() if lines else ""
+    if len(token) < 8:
+        raise MoodcastError(f"web.token_file {path}: the password is shorter than 8 characters",
+                            "write a longer one on its first line")  # fmt: skip
+    return token
+
+
+def library_map(path: Path) -> list[dict[str, Any]]:
+    """Every playable track's mood position and where it came from, read on a connection of
+    its own (SQLite's WAL lets it read while the daemon writes)."""
+    from moodcast.player.library import Library
+    from moodcast.player.tags import shown
+
+    with Library(path) as library:
+        return [
+            {"title": shown(t.title), "artist": shown(t.artist or ""),
+             "mood": t.mood.mood if t.mood else None,
+             "valence": round(t.mood.valence, 3) if t.mood else None,
+             "arousal": round(t.mood.arousal, 3) if t.mood else None,
+             "source": t.mood.source if t.mood else None}
+            for t in library.tracks(playable_only=True)
+        ]  # fmt: skip
+
+
+class WebServer:
+    """uvicorn on its own thread, started and stopped by the daemon."""
+
+    def __init__(self, app: WebApp) -> None:
+        self.app = app
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self.problem = ""
+
+    def start(self, timeout: float = 5.0) -> None:
+        """Serve; a port in use or an address not here becomes :attr:`problem`, not a crash."""
+        import uvicorn
+
+        s = self.app.settings
+        config = uvicorn.Config(
+            self.app.asgi, host=s.host, port=s.port, log_level="warning", access_log=False,
+            lifespan="off", timeout_graceful_shutdown=1, limit_concurrency=64,
+            h11_max_incomplete_event_size=16 * 1024, timeout_keep_alive=5,
+        )  # fmt: skip
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._serve, name="web", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self._thread.is_alive():
+            if self._server.started:
+                logger.info("dashboard on http://%s:%d/", s.host, s.port)
+                return
+            time.sleep(0.02)
+        if not self.problem:
+            self.problem = f"the page cannot listen on {s.host}:{s.port} (in use? not here?)"
+
+    def _serve(self) -> None:
+        try:
+            self._server.run()
+        except (OSError, SystemExit) as exc:
+            self.problem = f"the page cannot listen on {self.app.settings.host}:" \
+                           f"{self.app.settings.port} ({exc})"  # fmt: skip
+
+    def stop(self) -> None:
+        self.app.stopping = True
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=3.0)
+        self._thread = None

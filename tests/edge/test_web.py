@@ -1,0 +1,211 @@
+"""The page's server over real HTTP (uvicorn on 127.0.0.1): commands, logins, bad input."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from moodcast.config.settings import WebSettings
+from moodcast.edge.command_gate import CommandAccepted, CommandGate
+from moodcast.edge.events import EventQueue
+from moodcast.edge.remote_commands import CommandTable, SetVolume
+from moodcast.edge.web import MAX_STREAMS, WebApp, WebServer
+from moodcast.edge.web_auth import hash_password
+from moodcast.edge.web_board import StateBoard
+from tests.conftest import free_port
+
+MOODS = ["calm", "joyful", "sad"]
+
+
+class Web:
+    def __init__(self, password: str | None = None, clock: Any = time.monotonic) -> None:
+        hashed = hash_password(password, iterations=1000) if password else None
+        self.settings = WebSettings(port=free_port(), password_hash=hashed)
+        self.board, self.events = StateBoard(), EventQueue()
+        gate = CommandGate(CommandTable(MOODS, 60.0))
+        self.app = WebApp(self.settings, self.board, gate, self.events,
+                          lambda: [{"title": "t", "valence": 0.1}], MOODS, clock)  # fmt: skip
+        self.server = WebServer(self.app)
+        self.url = f"http://127.0.0.1:{self.settings.port}"
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=5, follow_redirects=False)
+
+    def csrf(self, client: httpx.Client) -> str:
+        page = client.get("/").text
+        return page.split('name="csrf" content="')[1].split('"')[0]
+
+    def commands(self) -> list[Any]:
+        out = []
+        while (event := self.events.get(timeout=0.05)) is not None:
+            out.append(event)
+        return out
+
+
+@pytest.fixture
+def web():
+    w = Web()
+    w.server.start()
+    assert not w.server.problem
+    yield w
+    w.server.stop()
+
+
+def test_a_command_from_the_page_goes_through_the_command_table(web: Web) -> None:
+    with web.client() as c:
+        token = web.csrf(c)
+        r = c.post("/api/cmd/volume", json={"value": "30"}, headers={"X-CSRF-Token": token})
+        assert r.status_code == 202
+        assert web.commands() == [CommandAccepted(SetVolume(30))]
+        for verb, value, message in [("volume", "loud", "expected a volume"),
+                                     ("volume", "1e9", "out of range"),
+                                     ("mood", "spooky", "unknown mood"),
+                                     ("explode", "", "unknown command")]:  # fmt: skip
+            r = c.post(f"/api/cmd/{verb}", json={"value": value}, headers={"X-CSRF-Token": token})
+            assert r.status_code == 400 and message in r.json()["error"], r.text
+        r = c.post("/api/cmd/volume", data={"value": "55"}, headers={"X-CSRF-Token": token})
+        assert r.status_code == 202  # a plain form works the same
+        r = c.post("/api/cmd/mood", json={"value": {"mood": "calm", "minutes": 5}},
+                   headers={"X-CSRF-Token": token})  # fmt: skip
+        assert r.status_code == 202
+    assert len(web.commands()) == 2
+
+
+def test_changes_without_the_pages_token_or_from_another_site_are_refused(web: Web) -> None:
+    with web.client() as c:
+        token = web.csrf(c)
+        assert c.post("/api/cmd/skip").status_code == 403
+        assert c.post("/api/cmd/skip", headers={"X-CSRF-Token": "guess"}).status_code == 403
+        evil = {"X-CSRF-Token": token, "Origin": "http://evil.example"}
+        assert c.post("/api/cmd/skip", headers=evil).status_code == 403
+    assert web.commands() == []
+
+
+def test_bad_requests_get_clear_errors_and_never_reach_the_queue(web: Web) -> None:
+    with web.client() as c:
+        token = web.csrf(c)
+        assert (
+            c.get("/nope").status_code == 404 and "no such page" in c.get("/nope").json()["error"]
+        )
+        assert c.get("/static/../../etc/passwd").status_code == 404
+        assert c.get("/static/web.py").status_code == 404
+        assert c.delete("/api/state").status_code == 405
+        big = c.post("/api/cmd/volume", content=b"v" * 100_000,
+                     headers={"X-CSRF-Token": token})  # fmt: skip
+        assert big.status_code == 413
+
+        def chunks() -> Any:
+            for _ in range(100):
+                yield b"x" * 1000
+
+        chunked = c.post("/api/cmd/volume", content=chunks(), headers={"X-CSRF-Token": token})
+        assert chunked.status_code == 400
+        assert c.post("/api/cmd/volume", content=b"{not json", headers={"X-CSRF-Token": token,
+                      "Content-Type": "application/json"}).status_code == 400  # fmt: skip
+    assert web.commands() == []
+
+
+def test_a_flood_of_requests_is_slowed_down_not_served(web: Web) -> None:
+    with web.client() as c:
+        codes = [c.get("/api/state").status_code for _ in range(150)]
+    assert codes[0] == 200 and 429 in codes
+    assert codes.count(200) < 100  # the budget: 60 at once, 20 a second
+
+
+def test_the_live_stream_sends_changes_and_survives_a_browser_that_leaves(web: Web) -> None:
+    seen: list[dict[str, Any]] = []
+
+    def listen() -> None:
+        with web.client() as c, c.stream("GET", "/api/events") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("data: "):
+                    seen.append(json.loads(line[6:]))
+                    if len(seen) == 2:
+                        return  # the browser goes away mid-stream
+
+    thread = threading.Thread(target=listen, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while not seen and time.monotonic() < deadline:
+        time.sleep(0.05)
+    web.board.publish_state({"mood": "calm", "volume": 42, "mood_source": "camera",
+                             "valence": 0.2, "arousal": -0.3})  # fmt: skip
+    thread.join(timeout=5)
+    assert seen[1]["state"]["volume"] == 42 and seen[1]["trail"][0]["mood"] == "calm"
+    assert seen[1]["mood_names"] == MOODS
+    deadline = time.monotonic() + 5
+    while web.app.streams and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert web.app.streams == 0  # the server noticed the disconnect
+    with web.client() as c:
+        assert c.get("/api/state").json()["state"]["volume"] == 42
+
+
+def test_too_many_open_streams_are_refused(web: Web) -> None:
+    socks = []
+    try:
+        for _ in range(MAX_STREAMS):
+            s = socket.create_connection(("127.0.0.1", web.settings.port))
+            s.sendall(b"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            socks.append(s)
+        deadline = time.monotonic() + 5
+        while web.app.streams < MAX_STREAMS and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with web.client() as c:
+            assert c.get("/api/events").status_code == 503
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_no_route_serves_an_image(web: Web) -> None:
+    with web.client() as c:
+        for path in ["/", "/library", "/api/state", "/api/library", "/static/app.js",
+                     "/static/style.css", "/static/library.js"]:  # fmt: skip
+            r = c.get(path)
+            assert r.status_code == 200
+            assert not r.headers["content-type"].startswith("image/")
+            assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_password_is_required_and_a_wrong_one_refused() -> None:
+    now = [0.0]
+    web = Web(password="correct horse", clock=lambda: now[0])
+    web.server.start()
+    try:
+        with web.client() as c:
+            assert c.get("/").status_code == 303 and c.get("/").headers["location"] == "/login"
+            assert c.get("/api/state").status_code == 401
+            wrong = c.post("/login", data={"password": "wrong horse"})
+            assert wrong.headers["location"] == "/login?failed=1"
+            assert "Wrong password" in c.get("/login?failed=1").text
+            assert c.get("/api/state").status_code == 401
+            right = c.post("/login", data={"password": "correct horse"})
+            assert right.status_code == 303 and "httponly" in right.headers["set-cookie"].lower()
+            assert "samesite=strict" in right.headers["set-cookie"].lower()
+            assert c.get("/api/state").status_code == 200
+            token = web.csrf(c)
+            assert c.post("/api/cmd/skip", headers={"X-CSRF-Token": token}).status_code == 202
+            now[0] += 720 * 60 + 1  # the session expires
+            assert c.get("/api/state").status_code == 401
+        with web.client() as c:
+            codes = [c.post("/login", data={"password": f"guess{i}"}).status_code
+                     for i in range(8)]  # fmt: skip
+            assert 429 in codes  # password guessing is slowed down
+    finally:
+        web.server.stop()
+
+
+def test_a_port_in_use_is_a_problem_not_a_crash(web: Web) -> None:
+    other = WebServer(WebApp(web.settings, web.board, web.app.gate, web.events, list, MOODS))
+    other.start()
+    try:
+        assert "cannot listen on 127.0.0.1" in other.problem
+    finally:
+        other.stop()
