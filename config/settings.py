@@ -174,6 +174,15 @@ class SmoothingSettings(Strict):
     override_minutes: float = Field(60.0, gt=0, description="default length of a mood override")
 
 
+class LoudnessSettings(Strict):
+    enabled: bool = Field(True, description="play every track at the same loudness")
+    target_lufs: float = Field(-18.0, ge=-40, le=-5, description="EBU R128 integrated loudness")
+    max_true_peak_dbtp: float = Field(-1.0, ge=-10, le=0, description="never louder than this")
+    default_gain_db: float = Field(
+        -6.0, ge=-30, le=6, description="gain for a track whose loudness is not known"
+    )
+
+
 class PlayerSettings(Strict):
     audio_output: str = Field(
         "default", description="default, dummy, alsa[:DEVICE], pulse[:SINK] or file:PATH.wav"
@@ -181,6 +190,7 @@ class PlayerSettings(Strict):
     volume: int = Field(70, ge=0, le=100, description="start volume")
     crossfade_s: float = Field(4.0, ge=0, le=30, description="overlap between tracks")
     fade_s: float = Field(3.0, ge=0, le=60, description="fade at opening, closing and pause")
+    loudness: LoudnessSettings = LoudnessSettings()
 
     @field_validator("audio_output")
     @classmethod

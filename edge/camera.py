@@ -132,7 +132,7 @@ class LiveSource:
             if not ok:
                 self._failed = f"camera {self._spec!r} stopped delivering frames"
                 break
-            time.sleep(0.005)
+            stop.wait(0.005)
         with self._lock:
             capture.release()  # type: ignore[attr-defined]
             if self._capture is capture:

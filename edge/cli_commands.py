@@ -168,6 +168,10 @@ def cmd_tag(args: argparse.Namespace) -> int:
     print(f"analysed {report.analysed} tracks, {len(report.failed)} could not be analysed")
     for path, why in report.failed:
         print(f"  not analysed: {path}: {why}")
+    print(f"loudness measured for {report.measured} tracks, {len(report.loudness_failed)} could"
+          " not be measured (they play at player.loudness.default_gain_db)")  # fmt: skip
+    for path, why in report.loudness_failed:
+        print(f"  loudness not measured: {path}: {why}")
     if args.write_tags:
         print(f"wrote the mood into {report.written} files, {len(report.write_failed)} failed")
         for path, why in report.write_failed:

@@ -40,6 +40,7 @@ from moodcast.edge.web_board import Fanout, StateBoard
 from moodcast.models.heap import release_freed_heap
 from moodcast.models.readers import MoodReader, active_taxonomy, build_reader_or_scene
 from moodcast.player.decks import Deck, DeckEnded, DeckFailed, DeckStarted, EventSink, VlcDeck
+from moodcast.player.gain import track_gain_db
 from moodcast.player.library import Library
 from moodcast.player.playback import Player
 from moodcast.player.scan import scan
@@ -107,7 +108,8 @@ class Daemon:
         library = stack.enter_context(Library(config.library.path))
         decks = [self._deck_factory(i, config.player.audio_output, self.events) for i in (0, 1)]
         pc = config.player
-        player = Player(decks, pc.crossfade_s, pc.fade_s, pc.volume)
+        player = Player(decks, pc.crossfade_s, pc.fade_s, pc.volume,
+                        lambda track: track_gain_db(track, pc.loudness))  # fmt: skip
         stack.callback(player.release)
         stack.callback(player.stop, 0.0, False)
         reader, reader_problem = build_reader_or_scene(config, taxonomy)

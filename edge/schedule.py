@@ -75,7 +75,9 @@ class IntervalRunner:
     A wall-clock interval (APScheduler's) stops when the clock steps back: a Pi without a
     real-time clock boots in the past and NTP moves it by hours or years, and an interval
     trigger then waits until the wall clock catches up. Runs never overlap; a run that takes
-    longer than the interval delays the next instead of piling up.
+    longer than the interval delays the next instead of piling up. It waits on an Event (a
+    monotonic condition wait), never time.sleep: under libfaketime, with which the clock-step
+    test steps the wall clock, time.sleep failed with EINVAL.
     """
 
     def __init__(self, interval: float, job: Callable[[], None], name: str) -> None:

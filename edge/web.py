@@ -405,11 +405,12 @@ class WebServer:
         self._thread = threading.Thread(target=self._serve, name="web", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout
+        pause = threading.Event()  # its wait, not time.sleep: see edge/schedule.py
         while time.monotonic() < deadline and self._thread.is_alive():
             if self._server.started:
                 logger.info("dashboard on http://%s:%d/", s.host, s.port)
                 return
-            time.sleep(0.02)
+            pause.wait(0.02)
         if not self.problem:
             self.problem = f"the page cannot listen on {s.host}:{s.port} (in use? not here?)"
 

@@ -40,6 +40,10 @@ class DeckFailed:
 DeckEvent = DeckStarted | DeckEnded | DeckFailed
 
 
+EQ_OFFSET_DB = 12.04  # libVLC's equalizer: output level = preamp - 12.04 dB (measured)
+GAIN_RANGE_DB = (-32.0, 8.0)
+
+
 class EventSink(Protocol):
     """Where a deck's events go: the daemon's queue, whose put never blocks."""
 
@@ -53,6 +57,7 @@ class Deck(Protocol):
     def stop(self) -> None: ...
     def set_paused(self, paused: bool) -> None: ...
     def set_volume(self, volume: int) -> None: ...
+    def set_gain(self, db: float) -> None: ...
     def position_ms(self) -> int: ...
     def length_ms(self) -> int: ...
     def release(self) -> None: ...
@@ -137,6 +142,17 @@ class VlcDeck:
 
     def set_volume(self, volume: int) -> None:
         self._player.audio_set_volume(volume)
+
+    def set_gain(self, db: float) -> None:
+        """The track's loudness gain, in dB, apart from the user's volume: the preamp of
+        libVLC's equalizer (all bands flat), a software gain that every output takes, the
+        file output too (libVLC's volume is ignored by that one). Measured here: the output
+        is preamp - 12.04 dB, exactly, so the preamp's -20..+20 dB give -32..+8 dB."""
+        preamp = max(-20.0, min(20.0, db + EQ_OFFSET_DB))
+        eq = self._vlc.libvlc_audio_equalizer_new()
+        self._vlc.libvlc_audio_equalizer_set_preamp(eq, preamp)
+        self._player.set_equalizer(eq)
+        self._vlc.libvlc_audio_equalizer_release(eq)
 
     def position_ms(self) -> int:
         return max(0, int(self._player.get_time()))

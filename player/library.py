@@ -77,6 +77,13 @@ MIGRATIONS: tuple[str, ...] = (
         analysed_at REAL NOT NULL
     );
     """,
+    """
+    ALTER TABLE tracks ADD COLUMN loudness_lufs REAL;
+    ALTER TABLE tracks ADD COLUMN true_peak_dbtp REAL;
+    ALTER TABLE tracks ADD COLUMN loudness_source TEXT NOT NULL DEFAULT '';
+    ALTER TABLE tracks ADD COLUMN loudness_error TEXT NOT NULL DEFAULT '';
+    ALTER TABLE tracks ADD COLUMN explicit INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 
@@ -106,6 +113,10 @@ class Track:
     status: str
     error: str
     mood: TrackMood | None
+    genre: str = ""
+    loudness_lufs: float | None = None  # integrated, EBU R128; None: not measured (yet)
+    true_peak_dbtp: float | None = None
+    explicit: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         m = self.mood
@@ -317,6 +328,24 @@ class Library:
         )
         return [(from_db(r[0]), str(r[1])) for r in rows]
 
+    def set_loudness(self, track_id: int, lufs: float | None, peak: float | None, source: str,
+                     error: str) -> None:  # fmt: skip
+        """A track's measured (or tagged) loudness; ``error`` when it could not be measured."""
+        with self.transaction():
+            self._db.execute(
+                "UPDATE tracks SET loudness_lufs = ?, true_peak_dbtp = ?, loudness_source = ?,"
+                " loudness_error = ? WHERE id = ?",
+                (lufs, peak, source, error, track_id),
+            )
+
+    def tracks_without_loudness(self) -> list[tuple[int, str]]:
+        """(id, path) of playable tracks whose loudness was never measured nor tagged."""
+        rows = self._db.execute(
+            "SELECT id, path FROM tracks WHERE status = 'ok' AND loudness_lufs IS NULL"
+            " AND loudness_error = '' ORDER BY path"
+        )
+        return [(int(r[0]), from_db(r[1])) for r in rows]
+
     def restamp(self, track_id: int, size: int, mtime: float) -> None:
         """Record a file's new size/mtime after moodcast itself wrote its tags."""
         with self.transaction():
@@ -373,4 +402,8 @@ def _track(row: sqlite3.Row, mood: TrackMood | None) -> Track:
         status=row["status"],
         error=row["error"],
         mood=mood,
+        genre=row["genre"],
+        loudness_lufs=row["loudness_lufs"],
+        true_peak_dbtp=row["true_peak_dbtp"],
+        explicit=bool(row["explicit"]),
     )

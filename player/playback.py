@@ -7,7 +7,7 @@ in :meth:`Player.tick`, so the same code runs on libVLC and on a fake deck in te
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from moodcast.player.decks import Deck, DeckEnded, DeckFailed, DeckStarted
@@ -59,9 +59,12 @@ class PlaybackOutcome:
 
 class Player:
     def __init__(
-        self, decks: Sequence[Deck], crossfade_s: float, fade_s: float, volume: int
-    ) -> None:
+        self, decks: Sequence[Deck], crossfade_s: float, fade_s: float, volume: int,
+        gain_for: Callable[[Track], float] = lambda _track: 0.0,
+    ) -> None:  # fmt: skip
+        """``gain_for``: the loudness gain (dB) a track plays at, apart from the volume."""
         self._slots = [_Slot(d) for d in decks]
+        self._gain_for = gain_for
         self._active = 0
         self._tokens = 0
         self.crossfade_s = crossfade_s
@@ -95,6 +98,7 @@ class Player:
         slot.level = 0.0 if duration > 0 else 1.0
         slot.ramp = _Ramp(slot.level, 1.0, now, duration) if duration > 0 else None
         self.paused = False
+        slot.deck.set_gain(self._gain_for(track))
         slot.deck.load_and_play(track.path, slot.token, self._deck_volume(slot))
         logger.info("playing %s", track.path)
 

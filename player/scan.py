@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from moodcast.config.errors import MoodcastError
+from moodcast.models.loudness import from_replaygain
 from moodcast.models.mood import Taxonomy
 from moodcast.player.library import Library, TrackMood
 from moodcast.player.tags import (
@@ -185,7 +186,16 @@ def _scan_file(
         match_key=key,
         status="ok",
         error="",
+        explicit=int(info.explicit),
+        loudness_lufs=None,  # a new or changed file is measured again
+        true_peak_dbtp=None,
+        loudness_source="",
+        loudness_error="",
     )
+    tagged = from_replaygain(*info.replaygain) if info.replaygain else None
+    if tagged is not None:
+        library.set_loudness(track_id, tagged.integrated_lufs, tagged.true_peak_dbtp,
+                             "replaygain", "")  # fmt: skip
     hints = [GENRE_HINTS[g] for g in _genre_words(info.genre) if g in GENRE_HINTS]
     for source, words in (
         ("file", info.mood_words),

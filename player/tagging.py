@@ -16,11 +16,14 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moodcast.models.mood import Taxonomy
 from moodcast.player.analysis import Analysis, calibrate
 from moodcast.player.library import Library, TrackMood
+
+if TYPE_CHECKING:
+    from moodcast.models.loudness import Loudness
 
 logger = logging.getLogger(__name__)
 
@@ -53,16 +56,28 @@ def analyse_file(path: str) -> tuple[dict[str, float], dict[str, float]]:
     return tags, audio.features(samples, power, rep).as_dict()
 
 
-def _job(path: str) -> tuple[str, dict[str, float], dict[str, float], str]:
-    from moodcast.models.audio import AudioError
+JobResult = tuple[str, dict[str, float], dict[str, float], str, "Loudness | str"]
 
+
+def _job(path: str) -> JobResult:
+    """Tags and features, and the loudness (or why it cannot be measured): one never
+    keeps the other from being stored."""
+    from moodcast.models.audio import AudioError
+    from moodcast.models.loudness import LoudnessError, measure
+
+    try:
+        loudness: Loudness | str = measure(Path(path))
+    except LoudnessError as exc:
+        loudness = str(exc)
+    except OSError as exc:
+        loudness = f"cannot read file ({exc.strerror or exc})"
     try:
         tags, feats = analyse_file(path)
     except AudioError as exc:
-        return path, {}, {}, str(exc)
+        return path, {}, {}, str(exc), loudness
     except OSError as exc:
-        return path, {}, {}, f"cannot read file ({exc.strerror or exc})"
-    return path, tags, feats, ""
+        return path, {}, {}, f"cannot read file ({exc.strerror or exc})", loudness
+    return path, tags, feats, "", loudness
 
 
 @dataclass
@@ -71,11 +86,11 @@ class TagReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     written: int = 0
     write_failed: list[tuple[str, str]] = field(default_factory=list)
+    measured: int = 0  # loudness
+    loudness_failed: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _results(
-    paths: list[str], workers: int
-) -> Iterator[tuple[str, dict[str, float], dict[str, float], str]]:
+def _results(paths: list[str], workers: int) -> Iterator[JobResult]:
     if workers <= 1:
         for path in paths:
             yield _job(path)
@@ -95,11 +110,12 @@ def tag_library(
     write_tags: bool = False,
     progress: Progress | None = None,
 ) -> TagReport:
-    todo = library.tracks_to_analyse(force)
+    todo = [*library.tracks_to_analyse(force), *library.tracks_without_loudness()]
     ids = {path: track_id for track_id, path in todo}
     report = TagReport()
-    for done, (path, tags, feats, error) in enumerate(_results(list(ids), workers), 1):
+    for done, (path, tags, feats, error, loudness) in enumerate(_results(list(ids), workers), 1):
         library.save_analysis(ids[path], tags, feats, error)
+        _save_loudness(library, ids[path], path, loudness, report)
         if error:
             logger.warning("cannot analyse %s: %s", path, error)
             report.failed.append((path, error))
@@ -111,6 +127,18 @@ def tag_library(
     if write_tags:
         _write_all(library, report)
     return report
+
+
+def _save_loudness(library: Library, track_id: int, path: str, loudness: Loudness | str,
+                   report: TagReport) -> None:  # fmt: skip
+    if isinstance(loudness, str):  # flagged; it plays at player.loudness.default_gain_db
+        logger.warning("cannot measure the loudness of %s: %s", path, loudness)
+        library.set_loudness(track_id, None, None, "", loudness)
+        report.loudness_failed.append((path, loudness))
+        return
+    library.set_loudness(track_id, loudness.integrated_lufs, loudness.true_peak_dbtp,
+                         "measured", "")  # fmt: skip
+    report.measured += 1
 
 
 def recalibrate(library: Library, taxonomy: Taxonomy) -> None:
@@ -126,7 +154,7 @@ def _write_all(library: Library, report: TagReport) -> None:
         if track.mood is None or track.mood.source != "analysed":
             continue  # never overwrite a user's own tag or touch untagged files
         try:
-            write_mood_tag(Path(track.path), track.mood)
+            write_mood_tag(Path(track.path), track.mood, track.loudness_lufs, track.true_peak_dbtp)
         except (OSError, ValueError) as exc:
             report.write_failed.append((track.path, str(exc)))
             continue
@@ -135,8 +163,11 @@ def _write_all(library: Library, report: TagReport) -> None:
         report.written += 1
 
 
-def write_mood_tag(path: Path, mood: TrackMood) -> None:
-    """Write the mood into the file's own tag (ID3 TMOO / Vorbis MOOD) without risk.
+def write_mood_tag(
+    path: Path, mood: TrackMood, lufs: float | None = None, peak_dbtp: float | None = None
+) -> None:
+    """Write the mood into the file's own tag (ID3 TMOO / Vorbis MOOD) without risk, and
+    the measured loudness as ReplayGain 2.0 (reference -18 LUFS) when there is one.
 
     The tag is written to a copy beside the file, the copy is checked, and only then replaces
     the original in one rename: on any error the original is untouched.
@@ -153,13 +184,55 @@ def write_mood_tag(path: Path, mood: TrackMood) -> None:
     try:
         shutil.copy2(path, tmp)
         _set_mood(tmp, mood.mood)
-        check = mutagen.File(tmp)
+        if lufs is not None:
+            _set_replaygain(tmp, lufs, peak_dbtp)
+        try:
+            check = mutagen.File(tmp)
+        except mutagen.MutagenError as exc:
+            raise ValueError(f"the tagged copy does not read back ({exc})") from exc
         if check is None or not getattr(check.info, "length", 0):
             raise ValueError("the tagged copy does not read back as audio")
         os.replace(tmp, path)
     except Exception:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _set_replaygain(path: Path, lufs: float, peak_dbtp: float | None) -> None:
+    import mutagen
+    from mutagen.id3 import ID3, TXXX, ID3NoHeaderError
+
+    gain = f"{-18.0 - lufs:+.2f} dB"
+    peak = f"{10 ** ((peak_dbtp if peak_dbtp is not None else 0.0) / 20):.6f}"
+    frames = [TXXX(encoding=3, desc="REPLAYGAIN_TRACK_GAIN", text=[gain]),
+              TXXX(encoding=3, desc="REPLAYGAIN_TRACK_PEAK", text=[peak])]  # fmt: skip
+    try:
+        if path.suffix.lower() == ".mp3":
+            try:
+                id3 = ID3(path)
+            except ID3NoHeaderError:
+                id3 = ID3()
+            for frame in frames:
+                id3.add(frame)
+            id3.save(path)
+            return
+        audio = mutagen.File(path)
+        if audio is None:
+            raise ValueError("not a recognised audio file")
+        if audio.tags is None:
+            audio.add_tags()
+        if path.suffix.lower() == ".wav":  # ID3 in the WAVE file's own chunk
+            for frame in frames:
+                audio.tags.add(frame)
+        elif path.suffix.lower() == ".m4a":
+            audio.tags["----:com.apple.iTunes:replaygain_track_gain"] = [gain.encode()]
+            audio.tags["----:com.apple.iTunes:replaygain_track_peak"] = [peak.encode()]
+        else:
+            audio.tags["REPLAYGAIN_TRACK_GAIN"] = [gain]
+            audio.tags["REPLAYGAIN_TRACK_PEAK"] = [peak]
+        audio.save()
+    except mutagen.MutagenError as exc:
+        raise ValueError(f"cannot write tags ({exc})") from exc
 
 
 def _set_mood(path: Path, mood: str) -> None:

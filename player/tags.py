@@ -46,6 +46,8 @@ class FileInfo:
     genre: str
     duration: float | None
     mood_words: tuple[str, ...]
+    replaygain: tuple[str, str | None] | None = None  # (track gain, track peak) as tagged
+    explicit: bool = False  # the file says its lyrics are explicit
 
 
 class UnreadableAudioError(Exception):
@@ -121,7 +123,7 @@ def read_file_info(path: Path) -> FileInfo:
     if not length or length <= 0:
         raise UnreadableAudioError("audio has no length (empty or damaged)")
     tags = audio.tags
-    raw_tags = _raw_tags(path) if path.suffix.lower() in {".wav", ".m4a"} else None
+    raw_tags = _raw_tags(path)
     moods = _first(tags, "mood", "MOOD") or _first(raw_tags, "TMOO", "----:com.apple.iTunes:MOOD")
     return FileInfo(
         artist=(_first(tags, "artist", "ARTIST") or _first(raw_tags, "TPE1", "\xa9ART") or [""])[0],
@@ -134,7 +136,37 @@ def read_file_info(path: Path) -> FileInfo:
         genre=(_first(tags, "genre", "GENRE") or _first(raw_tags, "TCON") or [""])[0],
         duration=float(length),
         mood_words=split_mood_words(moods),
+        replaygain=_replaygain(raw_tags),
+        explicit=_explicit(raw_tags),
     )
+
+
+_RG_GAIN = ("REPLAYGAIN_TRACK_GAIN", "replaygain_track_gain", "TXXX:REPLAYGAIN_TRACK_GAIN",
+            "TXXX:replaygain_track_gain", "----:com.apple.iTunes:replaygain_track_gain",
+            "----:com.apple.iTunes:REPLAYGAIN_TRACK_GAIN")  # fmt: skip
+_RG_PEAK = tuple(k.replace("GAIN", "PEAK").replace("gain", "peak") for k in _RG_GAIN)
+_ADVISORY = ("ITUNESADVISORY", "itunesadvisory", "TXXX:ITUNESADVISORY", "EXPLICIT", "explicit",
+             "----:com.apple.iTunes:ITUNESADVISORY", "TXXX:EXPLICIT")  # fmt: skip
+
+
+def _replaygain(raw: Any) -> tuple[str, str | None] | None:
+    gain = _first(raw, *_RG_GAIN)
+    if not gain:
+        return None
+    peak = _first(raw, *_RG_PEAK)
+    return gain[0], peak[0] if peak else None
+
+
+def _explicit(raw: Any) -> bool:
+    """MP4 ``rtng`` 1 or 4, or an iTunes advisory / EXPLICIT tag of 1, yes or true."""
+    try:
+        rating = raw.get("rtng") if raw is not None else None
+    except (KeyError, ValueError):
+        rating = None
+    if rating and int(rating[0]) in (1, 4):
+        return True
+    return any(v.strip().casefold() in {"1", "yes", "true", "explicit"}
+               for v in _first(raw, *_ADVISORY))  # fmt: skip
 
 
 def _raw_tags(path: Path) -> Any:

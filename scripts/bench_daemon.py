@@ -79,9 +79,11 @@ def scan_library(tmp: Path) -> Path:
     return db
 
 
-def run_daemon(db: Path, port: int, tmp: Path, interval: float, people: str) -> dict[str, Any]:
+def write_config(tmp: Path, db: Path, port: int, interval: float, people: str,
+                 web_port: int | None = None) -> Path:  # fmt: skip
     """``people``: off, HOG or objects (the SSD detector, reading what it saw as text)."""
-    config = tmp / f"bench-{interval}-{people}.yaml"
+    config = tmp / f"bench-{interval}-{people}-{web_port}.yaml"
+    web = {"enabled": web_port is not None, "port": web_port or 8470}
     config.write_text(
         json.dumps(
             {
@@ -94,10 +96,16 @@ def run_daemon(db: Path, port: int, tmp: Path, interval: float, people: str) -> 
                 },
                 "player": {"audio_output": "dummy"},
                 "mqtt": {"port": port, "device_id": "bench"},
+                "web": web,
                 "state_file": str(tmp / "state.json"),
             }
         )
     )
+    return config
+
+
+def run_daemon(db: Path, port: int, tmp: Path, interval: float, people: str) -> dict[str, Any]:
+    config = write_config(tmp, db, port, interval, people)
     watcher = Watcher(port, "moodcast/bench/#")
     start = time.monotonic()
     proc = subprocess.Popen(
@@ -116,6 +124,49 @@ def run_daemon(db: Path, port: int, tmp: Path, interval: float, people: str) -> 
     watcher.close()
     return {"first_sound_s": first_sound, "cpu_pct": cpu, "rss_mb": rss, "peak_mb": peak,
             "threads": threads}  # fmt: skip
+
+
+def web_costs(db: Path, port: int, tmp: Path, seconds: float = 60.0) -> list[tuple[str, str]]:
+    """The daemon's CPU with the page off, on but closed, and open in headless Chromium
+    (the browser's own CPU not counted), and the page's first load until its first live view."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import free_port
+
+    rows = []
+    for mode in ("page off (web.enabled: false)", "page on, no browser", "page open"):
+        web_port = None if mode.startswith("page off") else free_port()
+        config = write_config(tmp, db, port, 10.0, "off", web_port)
+        watcher = Watcher(port, "moodcast/bench/#")
+        proc = subprocess.Popen([str(ROOT / ".venv/bin/moodcast"), "--config", str(config), "run"],
+                                stderr=subprocess.DEVNULL)  # fmt: skip
+        watcher.first("/event/track_started")
+        time.sleep(5)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+            loads = []
+            if mode == "page open":
+                page = browser.new_page()
+                for _ in range(5):
+                    t0 = time.perf_counter()
+                    page.goto(f"http://127.0.0.1:{web_port}/")
+                    while page.evaluate("document.getElementById('link').textContent") != "live":
+                        time.sleep(0.005)
+                    loads.append((time.perf_counter() - t0) * 1000)
+            cpu0, t0 = proc_cpu_seconds(proc.pid), time.monotonic()
+            time.sleep(seconds)
+            cpu = (proc_cpu_seconds(proc.pid) - cpu0) / (time.monotonic() - t0) * 100
+            browser.close()
+        rss, _ = proc_memory(proc.pid)
+        proc.terminate()
+        proc.wait(timeout=30)
+        watcher.close()
+        rows.append((f"daemon CPU, {seconds:.0f} s average, capture every 10 s ({mode})",
+                     f"{cpu:.2f} % of one core, {rss:.0f} MB resident"))  # fmt: skip
+        if loads:
+            rows.append(("page's first load to its first live view (5 loads), median / max",
+                         f"{statistics.median(loads):.0f} ms / {max(loads):.0f} ms"))  # fmt: skip
+    return rows
 
 
 def frame_to_state_latency(db: Path, port: int, tmp: Path, samples: int = 20) -> list[float]:
@@ -164,6 +215,7 @@ def frame_to_state_latency(db: Path, port: int, tmp: Path, samples: int = 20) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--web-only", action="store_true", help="only the page's costs")
     args = parser.parse_args()
     if shutil.which("mosquitto") is None or not (MEDIA / "video" / "vtest.avi").exists():
         sys.exit("needs mosquitto and scripts/fetch_media.sh")
@@ -173,7 +225,11 @@ def main() -> None:
         broker, port = start_broker(tmp)
         try:
             db = scan_library(tmp)
-            variants = ((10.0, "off"), (10.0, "HOG"), (10.0, "objects"), (1.0, "off"))
+            rows += web_costs(db, port, tmp)
+            variants: tuple[tuple[float, str], ...] = (
+                (10.0, "off"), (10.0, "HOG"), (10.0, "objects"), (1.0, "off"))  # fmt: skip
+            if args.web_only:
+                variants = ()
             for interval, people in variants:
                 r = run_daemon(db, port, tmp, interval, people)
                 label = f"capture every {interval:g} s, people count: {people}"
@@ -187,9 +243,11 @@ def main() -> None:
                 )
                 memory = f"{r['rss_mb']:.0f} MB / {r['peak_mb']:.0f} MB, {r['threads']} threads"
                 rows.append((f"resident memory, steady / peak ({label})", memory))
-            lat = frame_to_state_latency(db, port, tmp)
-            latency = f"{statistics.median(lat):.0f} ms / {max(lat):.0f} ms ({len(lat)} frames)"
-            rows.append(("frame → state on MQTT (capture start to message), median / max", latency))
+            if not args.web_only:
+                lat = frame_to_state_latency(db, port, tmp)
+                latency = f"{statistics.median(lat):.0f} ms / {max(lat):.0f} ms ({len(lat)} frames)"
+                rows.append(("frame → state on MQTT (capture start to message), median / max",
+                             latency))  # fmt: skip
         finally:
             broker.terminate()
     header = (

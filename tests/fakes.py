@@ -16,6 +16,7 @@ class FakeDeck:
         self.index = index
         self.events = events
         self.volumes: list[int] = []
+        self.gains: list[float] = []
         self.paused = False
         self.playing: str | None = None
         self.token = 0
@@ -47,6 +48,9 @@ class FakeDeck:
 
     def set_volume(self, volume: int) -> None:
         self.volumes.append(volume)
+
+    def set_gain(self, db: float) -> None:
+        self.gains.append(db)
 
     def position_ms(self) -> int:
         return self.position

@@ -1,0 +1,193 @@
+"""Loudness: moodcast's meter against pyloudnorm, tags read and written, and every track
+played at the same loudness on the recorded output of real libVLC decks."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from moodcast.config.settings import LoudnessSettings
+from moodcast.edge.events import EventQueue
+from moodcast.models.loudness import LoudnessError, from_replaygain, measure
+from moodcast.models.mood import load_taxonomy
+from moodcast.player.decks import DeckEnded, VlcDeck
+from moodcast.player.gain import track_gain_db
+from moodcast.player.library import Library, Track
+from moodcast.player.scan import scan
+from moodcast.player.tagging import tag_library
+from tests.conftest import require
+
+
+def noise(path: Path, seconds: float, db: float, rate: int = 44100, channels: int = 2) -> Path:
+    """Pink noise at ``db`` (sox's gain) — real audio of a known, steady loudness."""
+    require(shutil.which("sox") is not None, "sox")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["sox", "-n", "-r", str(rate), "-c", str(channels), str(path), "synth",
+                    str(seconds), "pinknoise", "gain", str(db)], check=True)  # fmt: skip
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "seconds", "db", "rate", "channels"),
+    [
+        ("a.wav", 5, -10, 44100, 2),
+        ("b.flac", 4, -30, 48000, 2),
+        ("c.ogg", 3, -20, 22050, 1),
+        ("d.wav", 2, -3, 16000, 1),
+    ],  # fmt: skip
+)
+def test_the_meter_agrees_with_pyloudnorm(tmp_path, name, seconds, db, rate, channels) -> None:
+    import pyloudnorm
+
+    path = noise(tmp_path / name, seconds, db, rate, channels)
+    data, sr = sf.read(str(path))
+    reference = pyloudnorm.Meter(sr).integrated_loudness(data)
+    measured = measure(path, block_s=0.37)  # blocks that do not line up with 100 ms
+    # Below 44.1 kHz the two derive the K-weighting filters differently (moodcast as
+    # libebur128 does, from the standard's constants; pyloudnorm from its own prototype).
+    assert measured.integrated_lufs == pytest.approx(reference, abs=0.1 if rate >= 44100 else 0.25)
+    assert measured.true_peak_dbtp >= 20 * np.log10(np.abs(data).max()) - 0.01
+
+
+def test_a_real_track_agrees_with_pyloudnorm(real_music: Path) -> None:
+    import pyloudnorm
+
+    path = sorted(real_music.glob("*.ogg"))[0]
+    data, sr = sf.read(str(path))
+    assert measure(path).integrated_lufs == pytest.approx(
+        pyloudnorm.Meter(sr).integrated_loudness(data), abs=0.1
+    )
+
+
+@pytest.mark.parametrize(
+    ("make", "why"),
+    [
+        (
+            lambda p: subprocess.run(
+                ["sox", "-n", "-r", "44100", "-c", "2", str(p), "trim", "0", "3"], check=True
+            ),
+            "silent",
+        ),  # fmt: skip
+        (lambda p: noise(p, 0.1, -10), "shorter than one"),
+        (lambda p: p.write_bytes(b"RIFF" + bytes(range(256)) * 20), "cannot decode"),
+    ],
+)
+def test_silent_short_and_corrupt_files_are_errors_that_say_why(tmp_path, make, why) -> None:
+    path = tmp_path / "x.wav"
+    make(path)
+    with pytest.raises(LoudnessError, match=why):
+        measure(path)
+
+
+def _track(lufs: float | None, peak: float | None = None) -> Track:
+    return Track(1, "/x.ogg", "", "", "", 60.0, "ok", "", None, loudness_lufs=lufs,
+                 true_peak_dbtp=peak)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("lufs", "peak", "settings", "gain"),
+    [
+        (-8.0, -0.5, LoudnessSettings(), -10.0),  # loud master: down to -18
+        (-28.0, -20.0, LoudnessSettings(), 8.0),  # quiet: up, at most +8 dB (the deck's range)
+        (-24.0, -3.0, LoudnessSettings(), 2.0),  # up 6 dB would clip: held at -1 dBTP
+        (None, None, LoudnessSettings(), -6.0),  # not measured: the default gain
+        (-8.0, -0.5, LoudnessSettings(enabled=False), 0.0),
+        (-8.0, None, LoudnessSettings(target_lufs=-14), -6.0),
+    ],
+)
+def test_the_gain_of_a_track(lufs, peak, settings, gain) -> None:
+    assert track_gain_db(_track(lufs, peak), settings) == pytest.approx(gain)
+
+
+def test_replaygain_tags_are_read_at_the_scan_and_written_by_tag(tmp_path, make_tone) -> None:
+    import mutagen
+
+    assert from_replaygain("-7.03 dB", "0.891251").integrated_lufs == pytest.approx(-10.97)
+    assert from_replaygain("loud", None) is None and from_replaygain("1e9 dB", None) is None
+    tagged = noise(tmp_path / "m" / "tagged.ogg", 3, -12)
+    audio = mutagen.File(tagged)
+    audio["REPLAYGAIN_TRACK_GAIN"] = ["+3.00 dB"]
+    audio["REPLAYGAIN_TRACK_PEAK"] = ["0.5"]
+    audio["MOOD"] = ["Calm"]
+    audio.save()
+    plain = noise(tmp_path / "m" / "plain.ogg", 3, -25)
+    silent = tmp_path / "m" / "silent.ogg"
+    subprocess.run(["sox", "-n", "-r", "22050", "-c", "1", str(silent), "trim", "0", "3"],
+                   check=True)  # fmt: skip
+    taxonomy = load_taxonomy("cowen13")
+    with Library(tmp_path / "lib.db") as lib:
+        scan(lib, [tmp_path / "m"], taxonomy)
+        by_name = {Path(t.path).name: t for t in lib.tracks()}
+        assert by_name["tagged.ogg"].loudness_lufs == pytest.approx(-21.0)  # -18 - (+3)
+        assert by_name["plain.ogg"].loudness_lufs is None
+        report = tag_library(lib, taxonomy, write_tags=True)
+        by_name = {Path(t.path).name: t for t in lib.tracks()}
+    assert by_name["plain.ogg"].loudness_lufs == pytest.approx(measure(plain).integrated_lufs)
+    assert by_name["silent.ogg"].loudness_lufs is None  # flagged, plays at the default gain
+    assert any("silent" in why for p, why in report.loudness_failed if p.endswith("silent.ogg"))
+    assert report.measured >= 1
+    written = mutagen.File(plain)
+    if written.get("MOOD"):  # written only where moodcast's own analysed mood was written
+        gain = float(written["REPLAYGAIN_TRACK_GAIN"][0].split()[0])
+        assert gain == pytest.approx(-18 - by_name["plain.ogg"].loudness_lufs, abs=0.01)
+
+
+def test_explicit_markers_are_read(tmp_path, make_tone) -> None:
+    import mutagen
+    from mutagen.id3 import ID3, TXXX
+
+    marked = make_tone(tmp_path / "m" / "a.ogg", seconds=2)
+    audio = mutagen.File(marked)
+    audio["ITUNESADVISORY"] = ["1"]
+    audio.save()
+    mp3 = make_tone(tmp_path / "m" / "b.mp3", seconds=2)
+    id3 = ID3(mp3)
+    id3.add(TXXX(encoding=3, desc="EXPLICIT", text=["yes"]))
+    id3.save(mp3)
+    make_tone(tmp_path / "m" / "c.ogg", seconds=2)
+    with Library(tmp_path / "lib.db") as lib:
+        scan(lib, [tmp_path / "m"], load_taxonomy("cowen13"))
+        explicit = {Path(t.path).name: t.explicit for t in lib.tracks()}
+    assert explicit == {"a.ogg": True, "b.mp3": True, "c.ogg": False}
+
+
+def _record(path: Path, gain: float | None, out: Path) -> float:
+    """Play ``path`` on a real libVLC deck to a WAV file; the recording's loudness."""
+    events = EventQueue()
+    deck = VlcDeck(0, f"file:{out}", events)
+    if gain is not None:
+        deck.set_gain(gain)
+    deck.load_and_play(str(path), token=1, volume=100)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not isinstance(events.get(0.1), DeckEnded):
+        pass
+    time.sleep(0.3)
+    deck.release()
+    return measure(out).integrated_lufs
+
+
+def test_tracks_10_lu_apart_play_within_1_lu_on_the_recorded_output(
+    tmp_path: Path, vlc_available
+) -> None:
+    loud, quiet = noise(tmp_path / "loud.ogg", 6, 0), noise(tmp_path / "quiet.ogg", 6, -12)
+    raw = {p.name: measure(p) for p in (loud, quiet)}
+    assert abs(raw["loud.ogg"].integrated_lufs - raw["quiet.ogg"].integrated_lufs) >= 10
+    settings = LoudnessSettings()
+    played_raw, played = {}, {}
+    for path in (loud, quiet):
+        m = raw[path.name]
+        track = _track(m.integrated_lufs, m.true_peak_dbtp)
+        played_raw[path.name] = _record(path, None, tmp_path / f"raw-{path.name}.wav")
+        gain = track_gain_db(track, settings)
+        played[path.name] = _record(path, gain, tmp_path / f"norm-{path.name}.wav")
+    spread_raw = abs(played_raw["loud.ogg"] - played_raw["quiet.ogg"])
+    spread = abs(played["loud.ogg"] - played["quiet.ogg"])
+    print(f"\nrecorded: raw {played_raw}, normalised {played}")
+    assert spread_raw >= 10 and spread <= 1.0
+    assert all(abs(v - settings.target_lufs) <= 1.0 for v in played.values())
