@@ -59,7 +59,8 @@ def main() -> None:
                            check=True, capture_output=True)  # fmt: skip
             m = measure(excerpt)
             track = Track(i, str(excerpt), "", source.stem, "", 30.0, "ok", "", None,
-                          loudness_lufs=m.integrated_lufs, true_peak_dbtp=m.true_peak_dbtp)  # fmt: skip
+                          loudness_lufs=m.integrated_lufs,
+                          true_peak_dbtp=m.true_peak_dbtp)  # fmt: skip
             gain = track_gain_db(track, settings)
             raw = record(excerpt, None, tmp / f"raw{i}.wav")
             normalised = record(excerpt, gain, tmp / f"norm{i}.wav")

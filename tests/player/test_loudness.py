@@ -40,7 +40,7 @@ def noise(path: Path, seconds: float, db: float, rate: int = 44100, channels: in
         ("b.flac", 4, -30, 48000, 2),
         ("c.ogg", 3, -20, 22050, 1),
         ("d.wav", 2, -3, 16000, 1),
-    ],  # fmt: skip
+    ],
 )
 def test_the_meter_agrees_with_pyloudnorm(tmp_path, name, seconds, db, rate, channels) -> None:
     import pyloudnorm
@@ -73,7 +73,7 @@ def test_a_real_track_agrees_with_pyloudnorm(real_music: Path) -> None:
                 ["sox", "-n", "-r", "44100", "-c", "2", str(p), "trim", "0", "3"], check=True
             ),
             "silent",
-        ),  # fmt: skip
+        ),
         (lambda p: noise(p, 0.1, -10), "shorter than one"),
         (lambda p: p.write_bytes(b"RIFF" + bytes(range(256)) * 20), "cannot decode"),
     ],
@@ -133,9 +133,14 @@ def test_replaygain_tags_are_read_at_the_scan_and_written_by_tag(tmp_path, make_
     assert any("silent" in why for p, why in report.loudness_failed if p.endswith("silent.ogg"))
     assert report.measured >= 1
     written = mutagen.File(plain)
-    if written.get("MOOD"):  # written only where moodcast's own analysed mood was written
-        gain = float(written["REPLAYGAIN_TRACK_GAIN"][0].split()[0])
-        assert gain == pytest.approx(-18 - by_name["plain.ogg"].loudness_lufs, abs=0.01)
+    assert written["MOOD"]  # its analysed mood, written with the loudness beside it
+    gain = float(written["REPLAYGAIN_TRACK_GAIN"][0].split()[0])
+    lufs = by_name["plain.ogg"].loudness_lufs
+    assert lufs is not None and gain == pytest.approx(-18 - lufs, abs=0.01)
+    with Library(tmp_path / "lib2.db") as fresh:  # and a new library reads it back
+        scan(fresh, [tmp_path / "m"], taxonomy)
+        again = {Path(t.path).name: t.loudness_lufs for t in fresh.tracks()}
+    assert again["plain.ogg"] == pytest.approx(lufs, abs=0.01)
 
 
 def test_explicit_markers_are_read(tmp_path, make_tone) -> None:
