@@ -6,7 +6,8 @@ One parser for the settings that validate them and the schedule that acts on the
 from __future__ import annotations
 
 import re
-from datetime import time
+from collections.abc import Sequence
+from datetime import datetime, time
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HHMM_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
@@ -23,3 +24,19 @@ def parse_hhmm(text: str) -> time:
 def weekday_name(weekday: int) -> str:
     """``datetime.weekday()`` (0 = Monday) → the config's day name."""
     return DAYS[weekday % 7]
+
+
+def in_window(days: Sequence[str], start: str | None, end: str | None, now: datetime) -> bool:
+    """Whether ``now`` falls in a daily window on ``days``: from ``start`` (midnight when
+    None) until ``end`` (midnight when None); a window whose end is before its start
+    crosses midnight and belongs to the day it started on."""
+    today = weekday_name(now.weekday())
+    if start is None and end is None:
+        return today in days
+    begin = parse_hhmm(start or "00:00")
+    finish = parse_hhmm(end) if end else None
+    clock = now.time()
+    if finish is None or begin < finish:
+        return today in days and begin <= clock and (finish is None or clock < finish)
+    yesterday = weekday_name(now.weekday() - 1)
+    return (today in days and clock >= begin) or (yesterday in days and clock < finish)

@@ -25,7 +25,7 @@ class Finding:
 def combination_findings(config: MoodcastConfig) -> list[Finding]:
     """Every cross-field problem, errors first."""
     found = [*_override(config), *_schedule(config), *_camera(config), *_mqtt(config),
-             *_web(config)]  # fmt: skip
+             *_web(config), *_rules(config)]  # fmt: skip
     return sorted(found, key=lambda f: f.level != "error")
 
 
@@ -124,3 +124,59 @@ def _web(config: MoodcastConfig) -> list[Finding]:
             )
         ]
     return []
+
+
+def _rules(config: MoodcastConfig) -> list[Finding]:
+    rules = config.rules.rules
+    out = []
+    for i, rule in enumerate(rules):
+        key = f"rules.rules.{i}"
+        for axis in ("valence", "arousal"):
+            low, high = getattr(rule, f"{axis}_min"), getattr(rule, f"{axis}_max")
+            if low > high:
+                out.append(Finding("error", f"{key}.{axis}_min",
+                                   f"{axis}_min {low:g} is above {axis}_max {high:g}:"
+                                   " no track can meet it"))  # fmt: skip
+        if rule.start is not None and rule.start == rule.end:
+            out.append(Finding("error", f"{key}.start",
+                               f"starts and ends at {rule.start}: never in force"))  # fmt: skip
+        for field in ("folders", "genres", "artists", "moods"):
+            both = {str(v).casefold() for v in getattr(rule.include, field)} & {
+                str(v).casefold() for v in getattr(rule.exclude, field)}  # fmt: skip
+            if both:
+                out.append(Finding("error", f"{key}.exclude.{field}",
+                                   f"{sorted(both)} both included and excluded"))  # fmt: skip
+        for j, folder in enumerate(rule.include.folders + rule.exclude.folders):
+            if not folder.expanduser().is_dir():
+                where = "include" if j < len(rule.include.folders) else "exclude"
+                out.append(Finding("warning", f"{key}.{where}.folders",
+                                   f"{folder} is not a folder (here, now)"))  # fmt: skip
+    for i, j in _overlapping_pairs(config):
+        a, b = rules[i], rules[j]
+        if _disjoint(a.valence_min, a.valence_max, b.valence_min, b.valence_max) or _disjoint(
+            a.arousal_min, a.arousal_max, b.arousal_min, b.arousal_max
+        ):
+            out.append(Finding("error", f"rules.rules.{j}",
+                               f"contradicts rule {a.name!r} (rules.rules.{i}) while both are in"
+                               " force: their valence/arousal regions do not meet"))  # fmt: skip
+    return out
+
+
+def _disjoint(low1: float, high1: float, low2: float, high2: float) -> bool:
+    return high1 < low2 or high2 < low1
+
+
+def _overlapping_pairs(config: MoodcastConfig) -> list[tuple[int, int]]:
+    """Pairs of rules in force at the same time somewhere in the week (every 15 minutes)."""
+    from datetime import datetime, timedelta
+
+    from moodcast.config.clock import in_window
+
+    rules = config.rules.rules
+    monday = datetime(2024, 1, 1)
+    pairs: set[tuple[int, int]] = set()
+    for step in range(7 * 24 * 4):
+        at = monday + timedelta(minutes=15 * step)
+        active = [i for i, r in enumerate(rules) if in_window(r.days, r.start, r.end, at)]
+        pairs.update((a, b) for n, a in enumerate(active) for b in active[n + 1 :])
+    return sorted(pairs)

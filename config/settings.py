@@ -219,6 +219,47 @@ class MqttSettings(Strict):
     publish_caption: bool = Field(True, description="include the caption in state")
 
 
+class TrackMatch(Strict):
+    """Tracks named by folder, genre, artist or mood (any that matches)."""
+
+    folders: list[Path] = Field(default_factory=list, description="a track under one of these")
+    genres: list[str] = Field(default_factory=list, description="genre tag, any case")
+    artists: list[str] = Field(default_factory=list, description="artist tag, any case")
+    moods: list[str] = Field(default_factory=list, description="the track's named mood")
+
+    def empty(self) -> bool:
+        return not (self.folders or self.genres or self.artists or self.moods)
+
+
+class Rule(Strict):
+    name: str = Field(min_length=1, max_length=60, description="shown in the state")
+    days: list[str] = Field(default_factory=lambda: list(DAYS), description="mon..sun")
+    start: str | None = Field(None, pattern=_HHMM, description="in force from (HH:MM)")
+    end: str | None = Field(None, pattern=_HHMM, description="until (HH:MM); none: all day")
+    include: TrackMatch = Field(default_factory=TrackMatch, description="only these may play")
+    exclude: TrackMatch = Field(default_factory=TrackMatch, description="these never play")
+    valence_min: float = Field(-1.0, ge=-1, le=1)
+    valence_max: float = Field(1.0, ge=-1, le=1)
+    arousal_min: float = Field(-1.0, ge=-1, le=1)
+    arousal_max: float = Field(1.0, ge=-1, le=1)
+
+    @field_validator("days")
+    @classmethod
+    def _known_days(cls, days: list[str]) -> list[str]:
+        bad = [d for d in days if d not in DAYS]
+        if bad:
+            raise ValueError(f"unknown day(s) {bad}; use {', '.join(DAYS)}")
+        return days
+
+
+class RulesSettings(Strict):
+    explicit: bool = Field(False, description="allow tracks whose tags mark them explicit")
+    explicit_list: list[str] = Field(
+        default_factory=list, description="'artist - title' or file paths also explicit"
+    )
+    rules: list[Rule] = Field(default_factory=list, description="the owner's rules, all apply")
+
+
 class WebSettings(Strict):
     enabled: bool = Field(True, description="serve the dashboard page")
     host: str = Field("127.0.0.1", min_length=1, description="address to listen on")
@@ -257,6 +298,7 @@ class MoodcastConfig(Strict):
     player: PlayerSettings = PlayerSettings()
     mqtt: MqttSettings = MqttSettings()
     web: WebSettings = WebSettings()
+    rules: RulesSettings = RulesSettings()
     state_file: Path = Field(
         default_factory=default_state_file, description="runtime state kept over restarts"
     )

@@ -126,11 +126,34 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     active_taxonomy(config)
     if args.print:
         print_json(masked(config))
-    warnings = config_warnings(config, args.file)
+    warnings = config_warnings(config, args.file) + _rule_names_unknown(config)
     for warning in warnings:
         print(f"{args.file}: warning: {warning}")
     print(f"{args.file}: ok" + (f" ({len(warnings)} warning(s))" if warnings else ""))
     return 0
+
+
+def _rule_names_unknown(config: MoodcastConfig) -> list[str]:
+    """Genres and artists the rules name that no track in the library has (a typo matches
+    nothing, silently); said only when the library file exists."""
+    path = Path(config.library.path).expanduser()
+    if not path.is_file():
+        return []
+    with Library(path) as library:
+        tracks = library.tracks()
+    genres = {g.strip().casefold() for t in tracks for g in t.genre.replace(";", "/").split("/")}
+    artists = {t.artist.casefold() for t in tracks}
+    out = []
+    for i, rule in enumerate(config.rules.rules):
+        for part in ("include", "exclude"):
+            match = getattr(rule, part)
+            for kind, known, names in (("genres", genres, match.genres),
+                                       ("artists", artists, match.artists)):  # fmt: skip
+                unknown = [n for n in names if n.casefold() not in known]
+                if unknown:
+                    out.append(f"rules.rules.{i}.{part}.{kind}: {unknown} are in no track of"
+                               f" the library {path}")  # fmt: skip
+    return out
 
 
 def cmd_web_hash_password(_args: argparse.Namespace) -> int:

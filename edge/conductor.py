@@ -38,6 +38,7 @@ from moodcast.player.library import Library, Track
 from moodcast.player.pending import RETRY_S as PENDING_RETRY_S
 from moodcast.player.pending import PendingFlags
 from moodcast.player.playback import PlaybackOutcome, Player
+from moodcast.player.rules import RuleOutcome, apply_rules, in_force
 from moodcast.player.selection import Pick, PlayHistory, TrackSelector
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,8 @@ class Conductor:
         self.policy = config.selection
         self.history = PlayHistory(self.policy)
         self.selector = TrackSelector([], taxonomy, self.policy)
+        self.playable: list[Track] = []
+        self.rules = RuleOutcome([], ())
         self.state = _allowed(store.load(RuntimeState(volume=config.player.volume)), taxonomy)
         self.pending = PendingFlags()  # track flags the library could not take yet
         self.unsaved = ""  # why the runtime state is not on disk, '' when it is
@@ -142,10 +145,26 @@ class Conductor:
             self.error(f"library {self.library.path} cannot be read ({exc}); playing on from the"
                        " tracks already loaded")  # fmt: skip
             return
-        self.selector = TrackSelector(tracks, self.taxonomy, self.policy)
-        self.next_pick = None
+        self.playable = tracks
         if not tracks:
             self.error("the library has no playable tracks: run 'moodcast scan DIR'")
+        self._apply_rules(self.clocks.local(), changed=True)
+
+    def _apply_rules(self, local: datetime, changed: bool = False) -> None:
+        """The owner's rules before the selection: rebuilt when the library changes or the
+        set of rules in force does (a daypart boundary)."""
+        names = tuple(r.name for r in in_force(self.config.rules.rules, local))
+        if not changed and names == self.rules.in_force:
+            return
+        outcome = apply_rules(self.playable, self.config.rules, local)
+        if outcome.in_force != self.rules.in_force:
+            logger.info("rules in force: %s", ", ".join(outcome.in_force) or "none")
+        if outcome.note and outcome.note != self.rules.note:
+            self.error(outcome.note)
+        self.rules = outcome
+        self.selector = TrackSelector(outcome.tracks, self.taxonomy, self.policy)
+        self.next_pick = None
+        self.dirty = True
 
     # -- mood ------------------------------------------------------------------------------
 
@@ -299,6 +318,7 @@ class Conductor:
     def tick(self) -> None:
         mono, local = self.clocks.mono(), self.clocks.local()
         self._retry_writes(mono)
+        self._apply_rules(local)
         self._bring_back(mono)
         open_now = is_open(self.config.schedule.opening_hours, local)
         if open_now != self.is_open:
@@ -423,6 +443,11 @@ class Conductor:
             "override_until": self.state.override_until,
             "open": bool(self.is_open),
             "schedule": self._schedule(),
+            "rules": {
+                "in_force": list(self.rules.in_force),
+                "note": self.rules.note or None,
+                "tracks_allowed": len(self.rules.tracks),
+            },
             "camera": self.camera,
             "camera_detail": self.camera_detail,
             "broker": self.broker if self.config.mqtt.enabled else "off",

@@ -1,8 +1,8 @@
 """Loudness as played: the spread of integrated loudness across tracks on the recorded output
 of real libVLC decks, without and with moodcast's normalisation, on the same tracks.
 
-Run: .venv/bin/python scripts/bench_loudness.py [--tracks 6]
-Uses the demo music (.cache/media/music, scripts/fetch_media.sh): a 30 s excerpt of each
+Run: .venv/bin/python scripts/bench_loudness.py [--tracks 6] [--seconds 15]
+Uses the demo music (.cache/media/music, scripts/fetch_media.sh): an excerpt of each
 track as released, and of some made 12 dB quieter or 4 dB hotter (sox, with its limiter),
 so that raw loudness spans more than 10 LU as a shop's mixed library does.
 """
@@ -46,6 +46,7 @@ def record(path: Path, gain: float | None, out: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tracks", type=int, default=6)
+    parser.add_argument("--seconds", type=float, default=15.0, help="excerpt length")
     args = parser.parse_args()
     sources = sorted(MEDIA.glob("*.ogg"))[: args.tracks]
     settings = LoudnessSettings()
@@ -55,19 +56,34 @@ def main() -> None:
         for i, source in enumerate(sources):
             change = ["gain", "-12"] if i % 3 == 1 else ["gain", "-l", "4"] if i % 3 == 2 else []
             excerpt = tmp / f"{i:02d}.ogg"
-            subprocess.run(["sox", str(source), str(excerpt), "trim", "60", "30", *change],
-                           check=True, capture_output=True)  # fmt: skip
+            subprocess.run(
+                ["sox", str(source), str(excerpt), "trim", "60", str(args.seconds), *change],
+                check=True,
+                capture_output=True,
+            )
             m = measure(excerpt)
-            track = Track(i, str(excerpt), "", source.stem, "", 30.0, "ok", "", None,
-                          loudness_lufs=m.integrated_lufs,
-                          true_peak_dbtp=m.true_peak_dbtp)  # fmt: skip
+            track = Track(
+                i,
+                str(excerpt),
+                "",
+                source.stem,
+                "",
+                args.seconds,
+                "ok",
+                "",
+                None,
+                loudness_lufs=m.integrated_lufs,
+                true_peak_dbtp=m.true_peak_dbtp,
+            )
             gain = track_gain_db(track, settings)
             raw = record(excerpt, None, tmp / f"raw{i}.wav")
             normalised = record(excerpt, gain, tmp / f"norm{i}.wav")
             label = f"{source.stem} {' '.join(change) or '(as released)'}"
             rows.append((label, m.integrated_lufs, m.true_peak_dbtp, gain, raw, normalised))
-    print("| track (30 s excerpt) | file LUFS | true peak dBTP | gain dB | played raw LUFS |"
-          " played normalised LUFS |")  # fmt: skip
+    print(
+        f"| track ({args.seconds:g} s excerpt) | file LUFS | true peak dBTP | gain dB |"
+        " played raw LUFS | played normalised LUFS |"
+    )
     print("|---|---|---|---|---|---|")
     for label, lufs, peak, gain, raw, norm in rows:
         print(f"| {label} | {lufs:.2f} | {peak:.2f} | {gain:+.2f} | {raw:.2f} | {norm:.2f} |")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,12 +26,21 @@ ROOT = Path(__file__).resolve().parents[2]
          "    - {start: '08:00', volume: 60}\n", "two dayparts start at 08:00"),
         ("camera:\n  retry_interval_s: 90\n  retry_max_s: 30\n",
          "camera.retry_interval_s (line 2): first retry wait 90 s is above"),
+        ("rules:\n  rules:\n    - name: a\n      arousal_min: 0.5\n      arousal_max: 0.2\n",
+         "rules.rules.0.arousal_min (line 4): arousal_min 0.5 is above arousal_max 0.2"),
+        ("rules:\n  rules:\n    - {name: a, start: '10:00', end: '10:00'}\n",
+         "rules.rules.0.start (line 3): starts and ends at 10:00"),
+        ("rules:\n  rules:\n    - name: a\n      include: {genres: [Pop]}\n"
+         "      exclude: {genres: [pop]}\n", "['pop'] both included and excluded"),
+        ("rules:\n  rules:\n    - {name: calm, arousal_max: 0.2}\n"
+         "    - {name: lively, arousal_min: 0.5, start: '12:00', end: '13:00'}\n",
+         "rules.rules.1 (line 4): contradicts rule 'calm' (rules.rules.0)"),
     ],
 )  # fmt: skip
 def test_values_that_cannot_work_together_are_errors(tmp_path, text, expected) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(text)
-    with pytest.raises(MoodcastError, match=expected.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(MoodcastError, match=re.escape(expected)):
         load_config(path)
 
 
@@ -80,3 +90,24 @@ def test_config_check_and_doctor_show_the_warnings_and_the_flag(tmp_path: Path) 
     assert "WARN  config   camera.stall_timeout_s (line 2)" in doctor.stdout
     bad = _cli("doctor", "--config", str(path), "--interval", "0.05")
     assert bad.returncode == 2 and "(from flag --interval)" in bad.stderr
+
+
+def test_rules_apart_in_time_do_not_contradict(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "rules:\n  rules:\n    - {name: calm, arousal_max: 0.2, end: '10:00'}\n"
+        "    - {name: lively, arousal_min: 0.5, start: '18:00'}\n"
+    )
+    assert len(load_config(path).rules.rules) == 2
+
+
+def test_a_rule_naming_an_unknown_mood_or_folder_is_said(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("rules:\n  rules:\n    - name: a\n      include: {moods: [spooky]}\n")
+    check = _cli("config", "check", str(path))
+    assert check.returncode == 2 and "rules.rules.0.include.moods: ['spooky']" in check.stderr
+    path.write_text(
+        f"rules:\n  rules:\n    - name: a\n      exclude: {{folders: [{tmp_path / 'nope'}]}}\n"
+    )
+    check = _cli("config", "check", str(path))
+    assert check.returncode == 0 and "is not a folder" in check.stdout

@@ -550,3 +550,42 @@ def test_a_full_disk_holds_writes_says_so_and_heals(setup, small_disk: Path) -> 
     with Library(small_disk / "lib.db") as lib:
         flagged = {t.path.split("/")[-1] for t in lib.tracks() if t.status == "failed"}
     assert flagged and {p.split("/")[-1] for p in failed} <= flagged
+
+
+def test_a_rule_change_takes_effect_at_its_daypart_boundary(setup) -> None:
+    """Real libVLC, real Mosquitto, the local clock started 8 s before 10:00: the morning's
+    rule (only artists 0-3) gives way to the day's (only artists 8-11) at 10:00 sharp."""
+    from datetime import datetime, timedelta
+
+    from moodcast.config.settings import Rule, RulesSettings, TrackMatch
+    from moodcast.edge.conductor import Clocks
+
+    config, mq, _ = setup
+    boundary = "10:00"
+    morning = Rule(name="morning", end=boundary,
+                   include=TrackMatch(artists=[f"artist{i}" for i in range(4)]))  # fmt: skip
+    day = Rule(name="day", start=boundary,
+               include=TrackMatch(artists=[f"artist{i}" for i in range(8, 12)]))  # fmt: skip
+    config = config.model_copy(update={"rules": RulesSettings(rules=[morning, day])})
+    t0, start = time.monotonic(), datetime(2026, 11, 30, 9, 59, 52)
+    clocks = Clocks(local=lambda: start + timedelta(seconds=time.monotonic() - t0))
+    daemon = Daemon(config, clocks=clocks)
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+    boundary_at = t0 + 8.0
+    try:
+        mq.wait(lambda: mq.state(BASE).get("rules", {}).get("in_force") == ["morning"], 20)
+        mq.wait(lambda: mq.state(BASE).get("rules", {}).get("in_force") == ["day"], 30)
+        mq.wait(lambda: any(at > boundary_at + 0.5 for (t, _, _), at in
+                            zip(mq.messages, mq.arrived, strict=True)
+                            if t == f"{BASE}/event/track_started"), 20)  # fmt: skip
+    finally:
+        daemon.stop()
+        thread.join(timeout=15)
+    arrivals = zip(mq.messages, mq.arrived, strict=True)
+    starts = [(at, json.loads(p)["artist"]) for (t, p, _), at in arrivals
+              if t == f"{BASE}/event/track_started"]  # fmt: skip
+    before = {a for at, a in starts if at < boundary_at - 0.5}
+    after = {a for at, a in starts if at > boundary_at + 0.5}
+    assert before and before <= {f"artist{i}" for i in range(4)}
+    assert after and after <= {f"artist{i}" for i in range(8, 12)}
