@@ -8,6 +8,7 @@ by ``config check`` and ``doctor`` and logged when the daemon starts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from moodcast.config.settings import MoodcastConfig
@@ -25,7 +26,7 @@ class Finding:
 def combination_findings(config: MoodcastConfig) -> list[Finding]:
     """Every cross-field problem, errors first."""
     found = [*_override(config), *_schedule(config), *_camera(config), *_mqtt(config),
-             *_web(config), *_rules(config)]  # fmt: skip
+             *_web(config), *_rules(config), *_announcements(config)]  # fmt: skip
     return sorted(found, key=lambda f: f.level != "error")
 
 
@@ -180,3 +181,22 @@ def _overlapping_pairs(config: MoodcastConfig) -> list[tuple[int, int]]:
         active = [i for i, r in enumerate(rules) if in_window(r.days, r.start, r.end, at)]
         pairs.update((a, b) for n, a in enumerate(active) for b in active[n + 1 :])
     return sorted(pairs)
+
+
+def _announcements(config: MoodcastConfig) -> list[Finding]:
+    a = config.announcements
+    out = []
+    names = [item.name for item in a.items]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        out.append(Finding("error", "announcements.items", f"two announcements named {name!r}"))
+    folder = Path(a.folder or ".").expanduser()
+    for i, item in enumerate(a.items):
+        key = f"announcements.items.{i}"
+        if (item.file is None) == (item.text is None):
+            out.append(Finding("error", key, f"{item.name!r}: give a file or a text, one of them"))
+        elif item.file is not None and a.folder is None:
+            out.append(Finding("error", f"{key}.file", "a file needs announcements.folder"))
+        elif item.file is not None and not (folder / item.file).is_file():
+            out.append(Finding("warning", f"{key}.file",
+                               f"{a.folder}/{item.file} is not there (now)"))  # fmt: skip
+    return out

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from moodcast.config.clock import DAYS, HHMM_PATTERN
+from moodcast.config.clock import DAYS, HHMM_PATTERN, parse_hhmm
 from moodcast.config.errors import MoodcastError
 
 _HHMM = HHMM_PATTERN
@@ -260,6 +260,37 @@ class RulesSettings(Strict):
     rules: list[Rule] = Field(default_factory=list, description="the owner's rules, all apply")
 
 
+class Announcement(Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,40}$", description="its button and command")
+    file: str | None = Field(None, description="a file in announcements.folder")
+    text: str | None = Field(None, max_length=300, description="spoken by espeak-ng")
+    at: list[str] = Field(default_factory=list, description="times of day it plays (HH:MM)")
+    days: list[str] = Field(default_factory=lambda: list(DAYS), description="mon..sun")
+
+    @field_validator("at")
+    @classmethod
+    def _times(cls, times: list[str]) -> list[str]:
+        for t in times:
+            parse_hhmm(t)
+        return times
+
+    @field_validator("days")
+    @classmethod
+    def _known_days(cls, days: list[str]) -> list[str]:
+        bad = [d for d in days if d not in DAYS]
+        if bad:
+            raise ValueError(f"unknown day(s) {bad}; use {', '.join(DAYS)}")
+        return days
+
+
+class AnnouncementSettings(Strict):
+    folder: Path | None = Field(None, description="where announcement files are")
+    duck_db: float = Field(-15.0, ge=-40, le=0, description="the music's gain meanwhile")
+    max_seconds: float = Field(120.0, gt=0, le=900, description="longer ones are cut off")
+    voice: str = Field("en", max_length=40, description="espeak-ng voice for texts")
+    items: list[Announcement] = Field(default_factory=list, description="named announcements")
+
+
 class WebSettings(Strict):
     enabled: bool = Field(True, description="serve the dashboard page")
     host: str = Field("127.0.0.1", min_length=1, description="address to listen on")
@@ -299,6 +330,7 @@ class MoodcastConfig(Strict):
     mqtt: MqttSettings = MqttSettings()
     web: WebSettings = WebSettings()
     rules: RulesSettings = RulesSettings()
+    announcements: AnnouncementSettings = AnnouncementSettings()
     state_file: Path = Field(
         default_factory=default_state_file, description="runtime state kept over restarts"
     )

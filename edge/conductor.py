@@ -18,7 +18,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from moodcast.config.settings import Daypart, MoodcastConfig
+from moodcast.edge.announcer import ANNOUNCE_DECK, Announcer
 from moodcast.edge.remote_commands import (
+    Announce,
     Command,
     Rescan,
     SetAuto,
@@ -89,9 +91,11 @@ class Conductor:
         clocks: Clocks | None = None,
         rng: np.random.Generator | None = None,
         reader_detail: str = "",
+        announcer: Announcer | None = None,
     ) -> None:
         """``reader_detail``: why the configured reader is not in use, when it is not."""
         self.config, self.taxonomy = config, taxonomy
+        self.announcer = announcer
         self.library, self.player, self.publisher, self.store = library, player, publisher, store
         self.clocks = clocks or Clocks()
         self.rng = rng or np.random.default_rng()
@@ -234,9 +238,28 @@ class Conductor:
         self.dirty = True
 
     def on_deck_event(self, event: DeckEvent) -> None:
+        if event.deck == ANNOUNCE_DECK:
+            if self.announcer is not None:
+                self._announced(self.announcer.on_deck_event(event, self.clocks.mono()))
+            return
         outcome = self.player.on_deck_event(event, self.clocks.mono())
         if outcome is not None:
             self.on_playback(outcome)
+
+    def announce(self, command: Announce, scheduled: bool = False) -> None:
+        if self.announcer is None:
+            self.error("announcements are off")
+            return
+        problem = self.announcer.request(command, bool(self.is_open), scheduled)
+        if problem:
+            self.error(problem)
+        self.dirty = True
+
+    def _announced(self, problem: str) -> None:
+        """After an announcement's deck event or tick: its problem said, the state sent."""
+        if problem:
+            self.error(problem)
+        self.dirty = True
 
     def on_rescan_done(self, summary: str, error: str) -> None:
         if error:
@@ -333,6 +356,11 @@ class Conductor:
             self._set_state(override_mood=None, override_until=None)
             self.next_pick = None
         self.player.tick(mono)
+        if self.announcer is not None and (self.announcer.queue or self.announcer.current):
+            busy = self.announcer.current
+            problem = self.announcer.tick(mono)
+            if problem or busy is not self.announcer.current:
+                self._announced(problem)
         if not self.is_open or self.state.paused:
             return
         remaining = self.player.remaining_s()
@@ -376,6 +404,8 @@ class Conductor:
             self._set_state(auto=command.auto)
         elif isinstance(command, Rescan):
             pass  # the daemon owns the rescan worker
+        elif isinstance(command, Announce):
+            self.announce(command)
         self.dirty = True
 
     def _set_state(self, **changes: Any) -> None:
@@ -443,6 +473,10 @@ class Conductor:
             "override_until": self.state.override_until,
             "open": bool(self.is_open),
             "schedule": self._schedule(),
+            "announcing": self.announcer.current.label
+            if self.announcer and self.announcer.current
+            else None,
+            "announcements_waiting": len(self.announcer.queue) if self.announcer else 0,
             "rules": {
                 "in_force": list(self.rules.in_force),
                 "note": self.rules.note or None,

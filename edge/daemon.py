@@ -16,11 +16,13 @@ from typing import Any
 
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import MoodcastConfig
+from moodcast.edge.announcer import ANNOUNCE_DECK, Announcer
 from moodcast.edge.camera import describe, make_source
 from moodcast.edge.command_gate import CommandAccepted, CommandGate, CommandRejected
 from moodcast.edge.conductor import Clocks, Conductor, NullPublisher, Publisher
 from moodcast.edge.discovery import discovery_payload
 from moodcast.edge.events import (
+    AnnounceDue,
     BrokerStatus,
     CameraStatusChanged,
     CommandReceived,
@@ -32,7 +34,7 @@ from moodcast.edge.events import (
     RescanDue,
 )
 from moodcast.edge.mqtt import MqttLink
-from moodcast.edge.remote_commands import Command, CommandTable, Rescan
+from moodcast.edge.remote_commands import Announce, Command, CommandTable, Rescan
 from moodcast.edge.schedule import JobScheduler
 from moodcast.edge.state import StateStore
 from moodcast.edge.watchdog import CameraWatchdog
@@ -127,8 +129,11 @@ class Daemon:
         if board is not None:
             publisher = Fanout(publisher, board)
         store = StateStore(config.state_file)
+        deck = self._deck_factory(ANNOUNCE_DECK, config.player.audio_output, self.events)
+        announcer = Announcer(config.announcements, deck, player)
+        stack.callback(announcer.release)
         conductor = Conductor(config, taxonomy, library, player, publisher, store, self.clocks,
-                              reader_detail=reader_problem)  # fmt: skip
+                              reader_detail=reader_problem, announcer=announcer)  # fmt: skip
         conductor.reload_library()
         player.set_volume(conductor.state.volume)
         return Parts(library, reader, watchdog, conductor, gate, mqtt, board)
@@ -143,7 +148,11 @@ class Daemon:
         if parts.board is not None:
             self._start_web(stack, parts)
         scheduler = JobScheduler(
-            self.config.schedule, self.config.library.rescan_time, self.events, loop.capture
+            self.config.schedule,
+            self.config.library.rescan_time,
+            self.events,
+            loop.capture,
+            self.config.announcements.items,
         )
         scheduler.start()
         stack.callback(scheduler.stop)
@@ -229,6 +238,8 @@ class EventLoop:
             self._announce()
         elif isinstance(event, RescanDue):
             self._start_rescan()
+        elif isinstance(event, AnnounceDue):
+            c.announce(Announce(name=event.name), scheduled=True)
         elif isinstance(event, RescanDone):
             c.on_rescan_done(event.summary, event.error)
         elif isinstance(event, OtherInstance):
@@ -286,7 +297,12 @@ class EventLoop:
             return
         if self.config.mqtt.discovery:
             link.publish_discovery(
-                discovery_payload(link.base, link.settings.device_id, c.taxonomy.names)
+                discovery_payload(
+                    link.base,
+                    link.settings.device_id,
+                    c.taxonomy.names,
+                    [a.name for a in self.config.announcements.items],
+                )
             )
         c.publish_state()
 

@@ -18,7 +18,9 @@ def moodcast_version() -> str:
         return "0+unknown"
 
 
-def discovery_payload(base: str, device_id: str, moods: Sequence[str]) -> dict[str, Any]:
+def discovery_payload(
+    base: str, device_id: str, moods: Sequence[str], announcements: Sequence[str] = ()
+) -> dict[str, Any]:
     uid = f"moodcast_{device_id}"
 
     def cmd(verb: str) -> str:
@@ -91,6 +93,13 @@ def discovery_payload(base: str, device_id: str, moods: Sequence[str]) -> dict[s
         "skip": {"p": "button", "name": "Skip", "command_topic": cmd("skip")},
         "rescan": {"p": "button", "name": "Rescan library", "command_topic": cmd("rescan")},
     }
+    for name in announcements:  # a button per configured announcement
+        components[f"announce_{name}"] = {
+            "p": "button",
+            "name": f"Announce {name}",
+            "command_topic": cmd("announce"),
+            "payload_press": name,
+        }
     for key, component in components.items():
         component["unique_id"] = f"{uid}_{key}"
     return {

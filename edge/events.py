@@ -61,6 +61,13 @@ class RescanDue:
 
 
 @dataclass(frozen=True)
+class AnnounceDue:
+    """A scheduled announcement's time has come (from the scheduler's thread)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class RescanDone:
     summary: str
     error: str

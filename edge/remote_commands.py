@@ -51,7 +51,19 @@ class Rescan:
     pass
 
 
-Command = Skip | SetPaused | SetVolume | SetOverride | SetAuto | Rescan
+@dataclass(frozen=True)
+class Announce:
+    """One of: a configured announcement by name, a file of the announcement folder, a text
+    to speak. Only a bare file name is taken: nothing outside the folder can be named."""
+
+    name: str = ""
+    file: str = ""
+    text: str = ""
+
+
+Command = Skip | SetPaused | SetVolume | SetOverride | SetAuto | Rescan | Announce
+
+MAX_ANNOUNCE_TEXT = 300
 
 _TRUE = {"on", "true", "1", "yes"}
 _FALSE = {"off", "false", "0", "no"}
@@ -106,6 +118,36 @@ def _volume(payload: bytes) -> Command:
     return SetVolume(round(value))
 
 
+def _announce(payload: bytes) -> Command:
+    value = _json_or_text(_text(payload))
+    if isinstance(value, str) and value.strip():
+        return Announce(name=_plain_name(value.strip(), "announcement name"))
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, item),) = value.items()
+        if key == "name" and isinstance(item, str) and item.strip():
+            return Announce(name=_plain_name(item.strip(), "announcement name"))
+        if key == "file" and isinstance(item, str) and item.strip():
+            return Announce(file=_plain_name(item.strip(), "file name"))
+        if key == "text" and isinstance(item, str) and item.strip():
+            if len(item) > MAX_ANNOUNCE_TEXT:
+                raise CommandError(f"text over {MAX_ANNOUNCE_TEXT} characters")
+            return Announce(text=" ".join(item.split()))
+    raise CommandError('expected an announcement name, {"file": NAME} or {"text": TEXT}')
+
+
+def _plain_name(value: str, what: str) -> str:
+    """A name without a folder in it: 'closing.ogg', never '../x' or '/etc/passwd'."""
+    if (
+        len(value) > 120
+        or "/" in value
+        or "\\" in value
+        or value in {".", ".."}
+        or (value.startswith(".") or any(ord(c) < 32 for c in value))
+    ):
+        raise CommandError(f"{what} {value[:40]!r} is not a plain name (no folders, no dot first)")
+    return value
+
+
 def _override(moods: Iterable[str], default_minutes: float) -> Callable[[bytes], Command]:
     allowed = tuple(moods)
 
@@ -153,6 +195,7 @@ class CommandTable:
             "mood": _override(moods, default_override_minutes),
             "auto": lambda p: SetAuto(_flag(p, default=None)),
             "rescan": _empty(Rescan()),
+            "announce": _announce,
         }
 
     @property

@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from moodcast.config.clock import parse_hhmm, weekday_name
-from moodcast.config.settings import Daypart, OpeningWindow, ScheduleSettings
-from moodcast.edge.events import EventQueue, RescanDue
+from moodcast.config.settings import Announcement, Daypart, OpeningWindow, ScheduleSettings
+from moodcast.edge.events import AnnounceDue, EventQueue, RescanDue
 
 logger = logging.getLogger(__name__)
 
@@ -119,8 +119,10 @@ class JobScheduler:
         rescan_time: str,
         events: EventQueue,
         capture: Callable[[], None],
+        announcements: Sequence[Announcement] = (),
     ) -> None:
         self._settings = settings
+        self._announcements = announcements
         self._rescan_time = rescan_time
         self._events = events
         self._capture = capture
@@ -142,6 +144,13 @@ class JobScheduler:
             misfire_grace_time=3600,
             **common,
         )
+        for item in self._announcements:
+            days = ",".join(item.days)
+            for at in item.at:
+                t = parse_hhmm(at)
+                scheduler.add_job(self._events.put, CronTrigger(day_of_week=days, hour=t.hour,
+                                  minute=t.minute), args=[AnnounceDue(item.name)],
+                                  misfire_grace_time=120, **common)  # fmt: skip
         scheduler.start()
         self._scheduler = scheduler
         self._captures.start()

@@ -45,6 +45,7 @@ class _Slot:
     started_at: float = 0.0
     level: float = 0.0
     ramp: _Ramp | None = None
+    gain: float = 0.0  # the track's loudness gain, dB
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Player:
         """``gain_for``: the loudness gain (dB) a track plays at, apart from the volume."""
         self._slots = [_Slot(d) for d in decks]
         self._gain_for = gain_for
+        self.duck_db = 0.0  # while an announcement plays
         self._active = 0
         self._tokens = 0
         self.crossfade_s = crossfade_s
@@ -98,7 +100,8 @@ class Player:
         slot.level = 0.0 if duration > 0 else 1.0
         slot.ramp = _Ramp(slot.level, 1.0, now, duration) if duration > 0 else None
         self.paused = False
-        slot.deck.set_gain(self._gain_for(track))
+        slot.gain = self._gain_for(track)
+        slot.deck.set_gain(slot.gain + self.duck_db)
         slot.deck.load_and_play(track.path, slot.token, self._deck_volume(slot))
         logger.info("playing %s", track.path)
 
@@ -126,6 +129,13 @@ class Player:
         if slot.track is not None:
             slot.deck.set_paused(False)
             slot.ramp = _Ramp(slot.level, 1.0, now, min(self.fade_s, 1.0))
+
+    def duck(self, db: float) -> None:
+        """Lowers every deck by ``db`` (0: back), on top of each track's own gain."""
+        self.duck_db = db
+        for slot in self._slots:
+            if slot.track is not None:
+                slot.deck.set_gain(slot.gain + db)
 
     def set_volume(self, volume: int) -> None:
         self.volume = max(0, min(100, volume))

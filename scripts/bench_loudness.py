@@ -4,7 +4,8 @@ of real libVLC decks, without and with moodcast's normalisation, on the same tra
 Run: .venv/bin/python scripts/bench_loudness.py [--tracks 6] [--seconds 15]
 Uses the demo music (.cache/media/music, scripts/fetch_media.sh): an excerpt of each
 track as released, and of some made 12 dB quieter or 4 dB hotter (sox, with its limiter),
-so that raw loudness spans more than 10 LU as a shop's mixed library does.
+so that raw loudness spans more than 10 LU as a shop's mixed library does. The spread is
+given over all tracks and over those the deck can reach (no more than +8 dB needed).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from moodcast.player.gain import track_gain_db  # noqa: E402
 from moodcast.player.library import Track  # noqa: E402
 
 MEDIA = ROOT / ".cache" / "media" / "music"
+# As released; 8 dB quieter (an acoustic recording); 4 dB hotter through sox's limiter (a
+# loud master); 12 dB quieter (below what the deck can lift: +8 dB at most).
+VARIANTS: list[list[str]] = [[], ["gain", "-8"], ["gain", "-l", "4"], ["gain", "-12"]]
 
 
 def record(path: Path, gain: float | None, out: Path) -> float:
@@ -54,7 +58,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         for i, source in enumerate(sources):
-            change = ["gain", "-12"] if i % 3 == 1 else ["gain", "-l", "4"] if i % 3 == 2 else []
+            change = VARIANTS[i % len(VARIANTS)]
             excerpt = tmp / f"{i:02d}.ogg"
             subprocess.run(
                 ["sox", str(source), str(excerpt), "trim", "60", str(args.seconds), *change],

@@ -1,0 +1,152 @@
+"""Announcements: the music ducks, the announcement plays on a deck of its own, the music
+comes back. One at a time (the others wait in a short queue), none while closed, and never
+left ducked: a failed, broken or overlong announcement ends the duck like a finished one.
+
+Driven by the daemon's thread (requests, deck events, ticks); the clock is passed in.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import tempfile
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from moodcast.config.settings import AnnouncementSettings
+from moodcast.edge.remote_commands import Announce
+from moodcast.player.decks import Deck, DeckEnded, DeckEvent, DeckFailed, DeckStarted
+from moodcast.player.playback import Player
+
+logger = logging.getLogger(__name__)
+
+ANNOUNCE_DECK = 2  # decks 0 and 1 crossfade the music
+QUEUE_MAX = 5
+_INSTANT_END_S = 1.0  # libVLC "plays" a file that is not audio and ends at once
+
+
+@dataclass(frozen=True)
+class Pending:
+    label: str
+    path: Path | None = None  # a file to play
+    text: str = ""  # or a text to speak
+
+
+Synthesize = Callable[[str, str, Path], str]  # (text, voice, wav) -> '' or the problem
+
+
+def espeak(text: str, voice: str, wav: Path) -> str:
+    """Speaks ``text`` into ``wav`` with espeak-ng; '' when done, else what went wrong."""
+    program = shutil.which("espeak-ng")
+    if program is None:
+        return "espeak-ng is not installed (sudo apt-get install espeak-ng)"
+    try:
+        done = subprocess.run([program, "-v", voice, "-w", str(wav), "--", text],
+                              capture_output=True, text=True, timeout=20, check=False)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"espeak-ng failed ({exc})"
+    if done.returncode != 0 or not wav.is_file():
+        return f"espeak-ng failed: {done.stderr.strip()[:200]}"
+    return ""
+
+
+class Announcer:
+    def __init__(self, settings: AnnouncementSettings, deck: Deck, player: Player,
+                 synthesize: Synthesize = espeak) -> None:  # fmt: skip
+        self.settings, self.deck, self.player = settings, deck, player
+        self._synthesize = synthesize
+        self.queue: deque[Pending] = deque()
+        self.current: Pending | None = None
+        self._token, self._started_at = 0, 0.0
+        self._spoken = Path(tempfile.mkdtemp(prefix="moodcast-say-")) / "say.wav"
+
+    def request(self, command: Announce, open_now: bool, scheduled: bool = False) -> str:
+        """Queues an announcement; '' when queued, else why not (for the state and MQTT)."""
+        if not open_now:
+            if scheduled:
+                logger.info("announcement %s skipped: closed", command.name)
+                return ""
+            return "closed: announcements play only in opening hours"
+        pending = self._resolve(command)
+        if isinstance(pending, str):
+            return pending
+        if len(self.queue) >= QUEUE_MAX:
+            return f"{QUEUE_MAX} announcements are already waiting: {pending.label} dropped"
+        self.queue.append(pending)
+        return ""
+
+    def _resolve(self, command: Announce) -> Pending | str:
+        s = self.settings
+        if command.name:
+            item = next((i for i in s.items if i.name == command.name), None)
+            if item is None:
+                known = ", ".join(i.name for i in s.items) or "none configured"
+                return f"no announcement named {command.name!r} (announcements.items: {known})"
+            if item.text:
+                return Pending(item.name, text=item.text)
+            return self._file(item.file or "", item.name)
+        if command.file:
+            return self._file(command.file, command.file)
+        return Pending("text", text=command.text)
+
+    def _file(self, name: str, label: str) -> Pending | str:
+        if self.settings.folder is None:
+            return "announcement files need announcements.folder in the config"
+        path = self.settings.folder.expanduser() / name
+        if not path.is_file():
+            return f"announcement file {path} is missing"
+        return Pending(label, path=path)
+
+    # -- the daemon's thread ---------------------------------------------------------------
+
+    def tick(self, now: float) -> str:
+        """Starts the next one when idle; ends one that overran. What went wrong, or ''."""
+        if self.current is not None:
+            if now - self._started_at > self.settings.max_seconds:
+                self.deck.stop()
+                return self._finish(f"announcement {self.current.label} cut off after"
+                                    f" {self.settings.max_seconds:.0f} s")  # fmt: skip
+            return ""
+        if not self.queue:
+            return ""
+        pending = self.queue.popleft()
+        path = pending.path
+        if path is None:
+            problem = self._synthesize(pending.text, self.settings.voice, self._spoken)
+            if problem:
+                return f"announcement {pending.label}: {problem}"
+            path = self._spoken
+        self.current, self._started_at = pending, now
+        self._token += 1
+        self.player.duck(self.settings.duck_db)
+        self.deck.set_gain(0.0)
+        self.deck.load_and_play(str(path), self._token, 100)
+        logger.info("announcement %s: music ducked by %.0f dB", pending.label,
+                    -self.settings.duck_db)  # fmt: skip
+        return ""
+
+    def on_deck_event(self, event: DeckEvent, now: float) -> str:
+        if self.current is None or event.token != self._token:
+            return ""
+        if isinstance(event, DeckStarted):
+            return ""
+        if isinstance(event, DeckFailed):
+            return self._finish(f"announcement {self.current.label} failed: {event.reason}")
+        assert isinstance(event, DeckEnded)
+        if now - self._started_at < _INSTANT_END_S and self.deck.length_ms() <= 0:
+            return self._finish(f"announcement {self.current.label} is not audio libVLC can play")
+        return self._finish("")
+
+    def _finish(self, problem: str) -> str:
+        label = self.current.label if self.current else "?"
+        self.current = None
+        self.player.duck(0.0)
+        logger.info("announcement %s over: music back%s", label, f" ({problem})" if problem else "")
+        return problem
+
+    def release(self) -> None:
+        self.deck.release()
+        shutil.rmtree(self._spoken.parent, ignore_errors=True)

@@ -1,0 +1,141 @@
+"""Announcements on real parts: libVLC decks writing files, Mosquitto, sox-made audio,
+espeak-ng for texts. The music's own recording shows the duck and the return."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from moodcast.config.settings import AnnouncementSettings, load_config
+from moodcast.edge.daemon import Daemon
+from moodcast.models.mood import load_taxonomy
+from moodcast.player.library import Library
+from moodcast.player.scan import scan
+from tests.conftest import require
+from tests.edge.test_daemon import Listener
+
+BASE = "moodcast/ann"
+
+
+def _levels(path: Path, window_s: float = 0.1) -> np.ndarray:
+    """The recording's level in dBFS, window by window."""
+    with wave.open(str(path)) as rec:
+        rate, width = rec.getframerate(), rec.getsampwidth()
+        channels, raw = rec.getnchannels(), rec.readframes(rec.getnframes())
+    samples = np.frombuffer(raw, {2: np.int16, 4: np.float32}[width]).astype(np.float64)
+    samples = samples.reshape(-1, channels).mean(axis=1) / (32768.0 if width == 2 else 1.0)
+    n = int(rate * window_s)
+    blocks = samples[: len(samples) // n * n].reshape(-1, n)
+    return 20 * np.log10(np.sqrt((blocks**2).mean(axis=1)) + 1e-9)
+
+
+@pytest.fixture
+def shop(tmp_path: Path, make_tone, broker, vlc_available):
+    require(shutil.which("espeak-ng") is not None, "espeak-ng (apt install espeak-ng)")
+    music = tmp_path / "music"
+    make_tone(music / "steady.ogg", seconds=40, freq=330, artist="a", title="steady", mood="Calm")
+    with Library(tmp_path / "lib.db") as lib:
+        scan(lib, [music], load_taxonomy("cowen13"))
+    folder = tmp_path / "announcements"
+    make_tone(folder / "closing.ogg", seconds=2.0, freq=880)
+    (folder / "broken.ogg").write_bytes(b"OggS" + bytes(range(256)) * 8)
+    overrides = {
+        "library.path": str(tmp_path / "lib.db"), "camera.source": str(tmp_path / "nocam"),
+        "mqtt.port": broker.port, "mqtt.device_id": "ann", "web.enabled": False,
+        "player.audio_output": f"file:{tmp_path / 'out.wav'}", "player.fade_s": 0.0,
+        "player.loudness.enabled": False, "state_file": str(tmp_path / "state.json"),
+    }  # fmt: skip
+    config = load_config(None, overrides)
+    announcements = AnnouncementSettings.model_validate({
+        "folder": str(folder), "duck_db": -15,
+        "items": [{"name": "closing", "file": "closing.ogg"},
+                  {"name": "hello", "text": "We close in fifteen minutes."}]})  # fmt: skip
+    config = config.model_copy(update={"announcements": announcements})
+    mq = Listener(broker.port, [f"{BASE}/#", "homeassistant/#"])
+    yield config, mq, tmp_path
+    mq.close()
+
+
+def test_announcements_duck_the_music_one_at_a_time_and_it_comes_back(shop) -> None:
+    config, mq, tmp = shop
+    daemon = Daemon(config)
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+
+    def announcing() -> str | None:
+        label = mq.state(BASE).get("announcing")
+        return str(label) if label is not None else None
+
+    try:
+        mq.wait(lambda: (mq.state(BASE).get("now_playing") or {}).get("title") == "steady", 20)
+        time.sleep(2.0)  # the music alone first
+        mq.send(f"{BASE}/cmd/announce", "closing")
+        mq.send(f"{BASE}/cmd/announce", '{"text": "Please bring your trolley back."}')
+        mq.wait(
+            lambda: announcing() == "closing" and mq.state(BASE)["announcements_waiting"] == 1, 10
+        )  # queued, not on top
+        mq.wait(lambda: announcing() == "text", 15)
+        mq.wait(lambda: announcing() is None, 20)
+        time.sleep(2.0)  # the music alone again
+        for payload, problem in [('{"file": "missing.ogg"}', "is missing"),
+                                 ('{"file": "broken.ogg"}', "not audio"),
+                                 ("nobody", "no announcement named 'nobody'"),
+                                 ('{"file": "../lib.db"}', "not a plain name")]:  # fmt: skip
+            mq.send(f"{BASE}/cmd/announce", payload)
+            mq.wait(lambda p=problem: p in json.dumps(mq.state(BASE).get("last_error") or "")
+                    or p in (mq.last(f"{BASE}/error") or b"").decode(), 15)  # fmt: skip
+        mq.wait(lambda: announcing() is None, 10)
+        time.sleep(1.5)
+        discovery = json.loads(mq.last("homeassistant/device/ann/config") or b"{}")
+        assert discovery["cmps"]["announce_hello"]["payload_press"] == "hello"
+    finally:
+        daemon.stop()
+        thread.join(timeout=15)
+    levels = _levels(tmp / "out.wav")
+    music = np.median(levels[5:15])
+    ducked = levels < music - 10
+    assert abs(np.median(levels[ducked]) - (music - 15)) < 1.0  # ducked by 15 dB
+    dips = int(np.sum(np.diff(ducked.astype(int)) == 1))
+    assert dips == 2  # closing and the spoken text; the broken one ducked for a moment at most
+    assert abs(np.median(levels[-10:]) - music) < 0.5  # back, and not left ducked
+    spoken = _levels(tmp / "out.deck2.wav")
+    assert spoken.max() > -30  # the announcements themselves were played
+
+
+def _announcer(tmp_path: Path):
+    from moodcast.edge.announcer import Announcer
+    from moodcast.edge.events import EventQueue
+    from moodcast.player.playback import Player
+    from tests.fakes import FakeDeck
+
+    events = EventQueue()
+    music = [FakeDeck(0, "dummy", events), FakeDeck(1, "dummy", events)]
+    deck = FakeDeck(2, "dummy", events)
+    (tmp_path / "a.ogg").write_bytes(b"x" * 4096)
+    settings = AnnouncementSettings.model_validate(
+        {"folder": str(tmp_path), "max_seconds": 30, "items": [{"name": "a", "file": "a.ogg"}]}
+    )
+    player = Player(music, 1.0, 1.0, 70)
+    return Announcer(settings, deck, player, synthesize=lambda *_: ""), player, deck
+
+
+def test_closed_means_no_announcement_and_a_stuck_one_is_cut_off(tmp_path: Path) -> None:
+    from moodcast.edge.remote_commands import Announce
+    from moodcast.player.decks import DeckEnded
+
+    announcer, player, deck = _announcer(tmp_path)
+    assert "closed" in announcer.request(Announce(name="a"), open_now=False)
+    assert announcer.request(Announce(name="a"), open_now=False, scheduled=True) == ""
+    assert not announcer.queue  # a scheduled one is skipped while closed, quietly
+    assert announcer.request(Announce(name="a"), open_now=True) == ""
+    assert announcer.tick(0.0) == "" and player.duck_db == -15.0 and deck.playing
+    assert announcer.on_deck_event(DeckEnded(2, 999), 1.0) == ""  # not its token
+    assert "cut off after 30 s" in announcer.tick(31.0)  # the deck never said it ended
+    assert player.duck_db == 0.0 and announcer.current is None
