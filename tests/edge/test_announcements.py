@@ -33,7 +33,8 @@ def _levels(path: Path, window_s: float = 0.1) -> np.ndarray:
     samples = samples.reshape(-1, channels).mean(axis=1) / (32768.0 if width == 2 else 1.0)
     n = int(rate * window_s)
     blocks = samples[: len(samples) // n * n].reshape(-1, n)
-    return 20 * np.log10(np.sqrt((blocks**2).mean(axis=1)) + 1e-9)
+    levels: np.ndarray = 20 * np.log10(np.sqrt((blocks**2).mean(axis=1)) + 1e-9)
+    return levels
 
 
 @pytest.fixture
