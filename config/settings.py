@@ -12,15 +12,33 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
 from moodcast.config.clock import DAYS, HHMM_PATTERN, parse_hhmm
 from moodcast.config.errors import MoodcastError
 
 _HHMM = HHMM_PATTERN
+
+
+def _known_days(days: list[str]) -> list[str]:
+    bad = [d for d in days if d not in DAYS]
+    if bad:
+        raise ValueError(f"unknown day(s) {bad}; use {', '.join(DAYS)}")
+    return days
+
+
+Days = Annotated[list[str], AfterValidator(_known_days)]
 
 
 class Strict(BaseModel):
@@ -138,17 +156,9 @@ class CameraSettings(Strict):
 
 
 class OpeningWindow(Strict):
-    days: list[str] = Field(default_factory=lambda: list(DAYS), description="mon..sun")
+    days: Days = Field(default_factory=lambda: list(DAYS), description="mon..sun")
     open: str = Field("09:00", pattern=_HHMM, description="music fades in (HH:MM)")
     close: str = Field("20:00", pattern=_HHMM, description="music fades out (HH:MM)")
-
-    @field_validator("days")
-    @classmethod
-    def _known_days(cls, days: list[str]) -> list[str]:
-        bad = [d for d in days if d not in DAYS]
-        if bad:
-            raise ValueError(f"unknown day(s) {bad}; use {', '.join(DAYS)}")
-        return days
 
 
 class Daypart(Strict):
@@ -233,7 +243,7 @@ class TrackMatch(Strict):
 
 class Rule(Strict):
     name: str = Field(min_length=1, max_length=60, description="shown in the state")
-    days: list[str] = Field(default_factory=lambda: list(DAYS), description="mon..sun")
+    days: Days = Field(default_factory=lambda: list(DAYS), description="mon..sun")
     start: str | None = Field(None, pattern=_HHMM, description="in force from (HH:MM)")
     end: str | None = Field(None, pattern=_HHMM, description="until (HH:MM); none: all day")
     include: TrackMatch = Field(default_factory=TrackMatch, description="only these may play")
@@ -242,14 +252,6 @@ class Rule(Strict):
     valence_max: float = Field(1.0, ge=-1, le=1)
     arousal_min: float = Field(-1.0, ge=-1, le=1)
     arousal_max: float = Field(1.0, ge=-1, le=1)
-
-    @field_validator("days")
-    @classmethod
-    def _known_days(cls, days: list[str]) -> list[str]:
-        bad = [d for d in days if d not in DAYS]
-        if bad:
-            raise ValueError(f"unknown day(s) {bad}; use {', '.join(DAYS)}")
-        return days
 
 
 class RulesSettings(Strict):
@@ -265,7 +267,7 @@ class Announcement(Strict):
     file: str | None = Field(None, description="a file in announcements.folder")
     text: str | None = Field(None, max_length=300, description="spoken by espeak-ng")
     at: list[str] = Field(default_factory=list, description="times of day it plays (HH:MM)")
-    days: list[str] = Field(default_factory=lambda: list(DAYS), description="mon..sun")
+    days: Days = Field(default_factory=lambda: list(DAYS), description="mon..sun")
 
     @field_validator("at")
     @classmethod
@@ -273,14 +275,6 @@ class Announcement(Strict):
         for t in times:
             parse_hhmm(t)
         return times
-
-    @field_validator("days")
-    @classmethod
-    def _known_days(cls, days: list[str]) -> list[str]:
-        bad = [d for d in days if d not in DAYS]
-        if bad:
-            raise ValueError(f"unknown day(s) {bad}; use {', '.join(DAYS)}")
-        return days
 
 
 class AnnouncementSettings(Strict):

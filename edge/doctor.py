@@ -130,10 +130,11 @@ def check_broker(config: MoodcastConfig) -> str:
 
 
 def check_reader(config: MoodcastConfig) -> str:
-    from moodcast.models.readers import build_reader, thing_counter
+    from moodcast.models.readers import build_reader
 
-    build_reader(config, active_taxonomy(config))
-    _, counter = thing_counter(config)
+    reader = build_reader(config, active_taxonomy(config))
+    scene = getattr(reader, "scene", reader)  # the caption reader's scene part, or itself
+    counter = getattr(scene, "counter_detail", "") or "unknown"
     return f"reader {config.reader.kind!r} ready; things in view: {counter}"
 
 

@@ -93,7 +93,9 @@ def _scene_reader_and_problem(
     if isinstance(counter, ObjectDetector) and config.reader.objects.describe:
         text = _text_reader(config, taxonomy)
     problem = detail if detail.startswith("HOG people count: the object detector") else ""
-    return SceneReader(taxonomy, counter, text=text), problem
+    scene = SceneReader(taxonomy, counter, text=text)
+    scene.counter_detail = detail
+    return scene, problem
 
 
 def _text_reader(config: MoodcastConfig, taxonomy: Taxonomy) -> CaptionMood | None:
@@ -115,7 +117,7 @@ def build_reader(config: MoodcastConfig, taxonomy: Taxonomy) -> MoodReader:
 
 
 def _caption_reader(config: MoodcastConfig, taxonomy: Taxonomy, scene: SceneReader) -> MoodReader:
-    from moodcast.models.caption_mood import CaptionMood
+    from moodcast.models.caption_mood import CaptionMood, text_model_dir
     from moodcast.models.caption_reader import CaptionReader
     from moodcast.models.captioner import BlipCaptioner
 
@@ -126,7 +128,13 @@ def _caption_reader(config: MoodcastConfig, taxonomy: Taxonomy, scene: SceneRead
             "run 'moodcast models export --out DIR' and set reader.models_dir (or --models DIR)",
         )
     captioner = BlipCaptioner(r.models_dir, r.precision, r.threads, r.providers, r.prompt)
-    text = CaptionMood(r.models_dir, taxonomy, r.precision, r.threads, r.providers)
+    shared = scene.text  # the built-in model the scene reader already loaded
+    if shared is not None and r.precision == "int8" and (
+        text_model_dir(r.models_dir) == text_model_dir(None)
+    ):
+        text = shared
+    else:
+        text = CaptionMood(r.models_dir, taxonomy, r.precision, r.threads, r.providers)
     weight = 1.0 if r.kind == "caption" else r.caption_weight
     return CaptionReader(captioner, text, scene, weight)
 

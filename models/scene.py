@@ -123,6 +123,12 @@ class SceneReader:
         self._weights = weights or SceneWeights()
         self._text = text
         self._last_people: int | None = None
+        self.counter_detail = ""  # which counter is in use and why (for doctor and the state)
+
+    @property
+    def text(self) -> CaptionMood | None:
+        """The text model reading what was seen; the caption reader shares it."""
+        return self._text
 
     def _small(self, frame: Frame) -> Frame:
         cv2 = self._cv2

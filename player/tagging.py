@@ -199,20 +199,41 @@ def write_mood_tag(
 
 
 def _set_replaygain(path: Path, lufs: float, peak_dbtp: float | None) -> None:
-    import mutagen
-    from mutagen.id3 import ID3, TXXX, ID3NoHeaderError
+    """ReplayGain 2.0 (reference -18 LUFS) as other players read it."""
+    from mutagen.id3 import TXXX
 
     gain = f"{-18.0 - lufs:+.2f} dB"
     peak = f"{10 ** ((peak_dbtp if peak_dbtp is not None else 0.0) / 20):.6f}"
-    frames = [TXXX(encoding=3, desc="REPLAYGAIN_TRACK_GAIN", text=[gain]),
-              TXXX(encoding=3, desc="REPLAYGAIN_TRACK_PEAK", text=[peak])]  # fmt: skip
+    _write_tags(
+        path,
+        [TXXX(encoding=3, desc="REPLAYGAIN_TRACK_GAIN", text=[gain]),
+         TXXX(encoding=3, desc="REPLAYGAIN_TRACK_PEAK", text=[peak])],
+        {"REPLAYGAIN_TRACK_GAIN": gain, "REPLAYGAIN_TRACK_PEAK": peak},
+        {"replaygain_track_gain": gain, "replaygain_track_peak": peak},
+    )  # fmt: skip
+
+
+def _set_mood(path: Path, mood: str) -> None:
+    from mutagen.id3 import TMOO
+
+    _write_tags(path, [TMOO(encoding=3, text=[mood])], {"MOOD": mood}, {"MOOD": mood})
+
+
+def _write_tags(path: Path, id3_frames: list[Any], vorbis: dict[str, str],
+                itunes: dict[str, str]) -> None:  # fmt: skip
+    """The same tags in each container's own form: ID3 frames (MP3, and WAV's ID3 chunk),
+    Vorbis comments (Ogg, FLAC, Opus), iTunes freeform atoms (M4A)."""
+    import mutagen
+    from mutagen.id3 import ID3, ID3NoHeaderError
+
+    suffix = path.suffix.lower()
     try:
-        if path.suffix.lower() == ".mp3":
+        if suffix == ".mp3":
             try:
                 id3 = ID3(path)
             except ID3NoHeaderError:
                 id3 = ID3()
-            for frame in frames:
+            for frame in id3_frames:
                 id3.add(frame)
             id3.save(path)
             return
@@ -221,44 +242,15 @@ def _set_replaygain(path: Path, lufs: float, peak_dbtp: float | None) -> None:
             raise ValueError("not a recognised audio file")
         if audio.tags is None:
             audio.add_tags()
-        if path.suffix.lower() == ".wav":  # ID3 in the WAVE file's own chunk
-            for frame in frames:
+        if suffix == ".wav":
+            for frame in id3_frames:
                 audio.tags.add(frame)
-        elif path.suffix.lower() == ".m4a":
-            audio.tags["----:com.apple.iTunes:replaygain_track_gain"] = [gain.encode()]
-            audio.tags["----:com.apple.iTunes:replaygain_track_peak"] = [peak.encode()]
+        elif suffix == ".m4a":
+            for key, value in itunes.items():
+                audio.tags[f"----:com.apple.iTunes:{key}"] = [value.encode()]
         else:
-            audio.tags["REPLAYGAIN_TRACK_GAIN"] = [gain]
-            audio.tags["REPLAYGAIN_TRACK_PEAK"] = [peak]
-        audio.save()
-    except mutagen.MutagenError as exc:
-        raise ValueError(f"cannot write tags ({exc})") from exc
-
-
-def _set_mood(path: Path, mood: str) -> None:
-    import mutagen
-    from mutagen.id3 import ID3, TMOO, ID3NoHeaderError
-
-    try:
-        if path.suffix.lower() == ".mp3":
-            try:
-                id3 = ID3(path)
-            except ID3NoHeaderError:
-                id3 = ID3()
-            id3.add(TMOO(encoding=3, text=[mood]))
-            id3.save(path)
-            return
-        audio = mutagen.File(path)
-        if audio is None:
-            raise ValueError("not a recognised audio file")
-        if audio.tags is None:
-            audio.add_tags()
-        if path.suffix.lower() in {".wav"}:
-            audio.tags.add(TMOO(encoding=3, text=[mood]))
-        elif path.suffix.lower() == ".m4a":
-            audio.tags["----:com.apple.iTunes:MOOD"] = [mood.encode()]
-        else:
-            audio.tags["MOOD"] = [mood]
+            for key, value in vorbis.items():
+                audio.tags[key] = [value]
         audio.save()
     except mutagen.MutagenError as exc:
         raise ValueError(f"cannot write tags ({exc})") from exc

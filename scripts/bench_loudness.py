@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from moodcast.config.settings import LoudnessSettings  # noqa: E402
 from moodcast.edge.events import EventQueue  # noqa: E402
 from moodcast.models.loudness import measure  # noqa: E402
-from moodcast.player.decks import DeckEnded, VlcDeck  # noqa: E402
+from moodcast.player.decks import GAIN_RANGE_DB, DeckEnded, VlcDeck  # noqa: E402
 from moodcast.player.gain import track_gain_db  # noqa: E402
 from moodcast.player.library import Track  # noqa: E402
 
@@ -91,11 +91,17 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for label, lufs, peak, gain, raw, norm in rows:
         print(f"| {label} | {lufs:.2f} | {peak:.2f} | {gain:+.2f} | {raw:.2f} | {norm:.2f} |")
-    raws, norms = [r[4] for r in rows], [r[5] for r in rows]
+    print(f"\nall {len(rows)} tracks: {spread(rows)}")
+    reach = [r for r in rows if settings.target_lufs - r[1] <= GAIN_RANGE_DB[1]]
     print(
-        f"\nspread as played: raw {max(raws) - min(raws):.2f} LU, normalised"
-        f" {max(norms) - min(norms):.2f} LU (target {settings.target_lufs} LUFS)"
+        f"the {len(reach)} that need at most the deck's +{GAIN_RANGE_DB[1]:g} dB: {spread(reach)}"
     )
+
+
+def spread(rows: list[tuple[str, float, float, float, float, float]]) -> str:
+    raws, norms = [r[4] for r in rows], [r[5] for r in rows]
+    return (f"spread as played raw {max(raws) - min(raws):.2f} LU, normalised"
+            f" {max(norms) - min(norms):.2f} LU")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
@@ -13,14 +12,13 @@ import pytest
 import soundfile as sf
 
 from moodcast.config.settings import LoudnessSettings
-from moodcast.edge.events import EventQueue
 from moodcast.models.loudness import LoudnessError, from_replaygain, measure
 from moodcast.models.mood import load_taxonomy
-from moodcast.player.decks import DeckEnded, VlcDeck
 from moodcast.player.gain import track_gain_db
 from moodcast.player.library import Library, Track
 from moodcast.player.scan import scan
 from moodcast.player.tagging import tag_library
+from scripts.bench_loudness import record
 from tests.conftest import require
 
 
@@ -162,21 +160,6 @@ def test_explicit_markers_are_read(tmp_path, make_tone) -> None:
     assert explicit == {"a.ogg": True, "b.mp3": True, "c.ogg": False}
 
 
-def _record(path: Path, gain: float | None, out: Path) -> float:
-    """Play ``path`` on a real libVLC deck to a WAV file; the recording's loudness."""
-    events = EventQueue()
-    deck = VlcDeck(0, f"file:{out}", events)
-    if gain is not None:
-        deck.set_gain(gain)
-    deck.load_and_play(str(path), token=1, volume=100)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not isinstance(events.get(0.1), DeckEnded):
-        pass
-    time.sleep(0.3)
-    deck.release()
-    return measure(out).integrated_lufs
-
-
 def test_tracks_10_lu_apart_play_within_1_lu_on_the_recorded_output(
     tmp_path: Path, vlc_available
 ) -> None:
@@ -188,9 +171,9 @@ def test_tracks_10_lu_apart_play_within_1_lu_on_the_recorded_output(
     for path in (loud, quiet):
         m = raw[path.name]
         track = _track(m.integrated_lufs, m.true_peak_dbtp)
-        played_raw[path.name] = _record(path, None, tmp_path / f"raw-{path.name}.wav")
+        played_raw[path.name] = record(path, None, tmp_path / f"raw-{path.name}.wav")
         gain = track_gain_db(track, settings)
-        played[path.name] = _record(path, gain, tmp_path / f"norm-{path.name}.wav")
+        played[path.name] = record(path, gain, tmp_path / f"norm-{path.name}.wav")
     spread_raw = abs(played_raw["loud.ogg"] - played_raw["quiet.ogg"])
     spread = abs(played["loud.ogg"] - played["quiet.ogg"])
     print(f"\nrecorded: raw {played_raw}, normalised {played}")
