@@ -76,7 +76,7 @@ function render(view) {
   const np = s.now_playing;
   text("title", np ? np.title : "nothing playing");
   text("artist", np ? `${np.artist || "?"}${np.mood ? " · " + np.mood : ""}` : "");
-  text("why", np && np.why ? np.why : "");
+  $("why").textContent = np && np.why ? np.why : "";
   text("next", s.queue_head ? `${s.queue_head.artist || "?"} – ${s.queue_head.title}` : "");
   text("mood-label", s.mood_label || s.mood);
   text("valence", fmt(s.valence)); text("arousal", fmt(s.arousal));
@@ -95,6 +95,9 @@ function render(view) {
   text("camera", `${s.camera}${s.camera_detail ? ": " + s.camera_detail : ""}`);
   text("broker", s.broker); text("reader", `${s.reader}${s.reader_detail ? ": " + s.reader_detail : ""}`);
   const st = s.storage || {}; text("storage", st.library === "ok" && st.state === "ok" ? "ok" : `${st.library}; ${st.state}`);
+  const rules = s.rules || {};
+  text("rules", `${(rules.in_force || []).join(", ") || "none in force"}${rules.note ? " — " + rules.note : ""}`);
+  text("announcing", s.announcing ? `${s.announcing}${s.announcements_waiting ? ` (+${s.announcements_waiting} waiting)` : ""}` : "no");
   $("last-error").textContent = s.last_error ? `Last error: ${s.last_error}` : "";
   $("errors").replaceChildren(...view.errors.slice(-5).reverse().map((e) => {
     const li = document.createElement("li"); li.textContent = `${new Date(e.at * 1000).toLocaleTimeString()} ${e.error}`; return li; }));
