@@ -9,7 +9,7 @@ dev=0
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 
-runtime_pkgs=(python3 python3-venv python3-pip libvlc5 vlc-plugin-base libvlc-bin mosquitto
+runtime_pkgs=(python3 python3-venv python3-pip libvlc5 vlc-plugin-base libvlc-bin mosquitto espeak-ng
   mosquitto-clients)
 dev_pkgs=(sox libsox-fmt-mp3 libsox-fmt-base openssl faketime rabbitmq-server chromium
   chromium-driver)
