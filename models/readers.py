@@ -129,8 +129,10 @@ def _caption_reader(config: MoodcastConfig, taxonomy: Taxonomy, scene: SceneRead
         )
     captioner = BlipCaptioner(r.models_dir, r.precision, r.threads, r.providers, r.prompt)
     shared = scene.text  # the built-in model the scene reader already loaded
-    if shared is not None and r.precision == "int8" and (
-        text_model_dir(r.models_dir) == text_model_dir(None)
+    if (
+        shared is not None
+        and r.precision == "int8"
+        and (text_model_dir(r.models_dir) == text_model_dir(None))
     ):
         text = shared
     else:
