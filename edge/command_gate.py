@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from moodcast.edge.events import CommandReceived
+from moodcast.edge.events import RetainedCommand
 from moodcast.edge.remote_commands import Command, CommandError, CommandTable
 
 
@@ -50,9 +50,9 @@ class CommandGate:
 
     def admit(
         self, verb: str, payload: bytes, retained: bool = False
-    ) -> CommandAccepted | CommandRejected | CommandReceived | None:
+    ) -> CommandAccepted | CommandRejected | RetainedCommand | None:
         if retained:  # the daemon says once that it ignores these
-            return CommandReceived(verb[:40], b"", retained=True)
+            return RetainedCommand(verb[:40])
         try:
             return CommandAccepted(self._table.parse(verb, payload))
         except CommandError as exc:

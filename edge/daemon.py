@@ -25,13 +25,13 @@ from moodcast.edge.events import (
     AnnounceDue,
     BrokerStatus,
     CameraStatusChanged,
-    CommandReceived,
     EventQueue,
     HomeAssistantOnline,
     MoodRead,
     OtherInstance,
     RescanDone,
     RescanDue,
+    RetainedCommand,
 )
 from moodcast.edge.mqtt import MqttLink
 from moodcast.edge.remote_commands import Announce, Command, CommandTable, Rescan
@@ -166,8 +166,10 @@ class Daemon:
         assert parts.board is not None
         path = self.config.library.path
         try:
+            names = [a.name for a in self.config.announcements.items]
             app = WebApp(self.config.web, parts.board, parts.commands, self.events,
-                         lambda: library_map(path), parts.conductor.taxonomy.names)  # fmt: skip
+                         lambda: library_map(path), parts.conductor.taxonomy.names,
+                         announcements=names)  # fmt: skip
         except MoodcastError as exc:
             parts.conductor.error(f"the page is off: {exc}")
             return
@@ -230,7 +232,7 @@ class EventLoop:
         elif isinstance(event, CommandRejected):
             logger.warning("rejected command %r: %s", event.verb, event.error)
             c.publisher.publish_error({"command": event.verb, "error": event.error})
-        elif isinstance(event, CommandReceived) and event.retained:
+        elif isinstance(event, RetainedCommand):
             self._ignore_retained(event.verb)
         elif isinstance(event, BrokerStatus):
             self._on_broker(event)

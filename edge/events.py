@@ -31,10 +31,11 @@ class CameraStatusChanged:
 
 
 @dataclass(frozen=True)
-class CommandReceived:
+class RetainedCommand:
+    """A command left on the broker (retained): an old one, not the operator's now; the
+    daemon ignores it and says once how to clear it."""
+
     verb: str
-    payload: bytes
-    retained: bool = False  # left on the broker: an old command, not the operator's now
 
 
 @dataclass(frozen=True)

@@ -54,9 +54,10 @@ class WebApp:
 
     def __init__(self, settings: WebSettings, board: StateBoard, gate: CommandGate,
                  events: EventQueue, library_map: LibraryMap, moods: Sequence[str],
-                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+                 clock: Callable[[], float] = time.monotonic,
+                 announcements: Sequence[str] = ()) -> None:  # fmt: skip
         self.settings, self.board, self.gate, self.events = settings, board, gate, events
-        self.moods = list(moods)
+        self.moods, self.announcements = list(moods), list(announcements)
         self.library_map, self.clock = library_map, clock
         self.sessions = Sessions(settings.session_minutes)
         self.requests = RequestBudget(burst=60, per_second=20)
@@ -96,7 +97,8 @@ class WebApp:
         )
 
     def view(self) -> dict[str, Any]:
-        return {**self.board.view(), "mood_names": self.moods}
+        return {**self.board.view(), "mood_names": self.moods,
+                "announcement_names": self.announcements}  # fmt: skip
 
     # -- who is asking ---------------------------------------------------------------------
 

@@ -62,6 +62,15 @@ function drawPlane(view) {
   if (typeof s.valence === "number") { const [x, y] = pt(s); el("circle", {cx: x, cy: y, r: 0.05, class: "smoothed"}, svg); }
 }
 
+function fillAnnouncements(names) {
+  const box = $("announce-buttons");
+  if (box.childElementCount || !names || !names.length) return;
+  for (const name of names) {
+    const b = document.createElement("button"); b.type = "button"; b.textContent = `Announce ${name}`;
+    b.onclick = () => send("announce", name); box.appendChild(b);
+  }
+}
+
 function fillMoods(names) {
   if (moodsLoaded || !names) return;
   moodsLoaded = true;
@@ -72,6 +81,7 @@ function render(view) {
   last = view; receivedAt = Date.now();
   const s = view.state || {};
   fillMoods(view.mood_names);
+  fillAnnouncements(view.announcement_names);
   chips(s);
   const np = s.now_playing;
   text("title", np ? np.title : "nothing playing");

@@ -6,7 +6,7 @@ from moodcast.edge.command_gate import (
     CommandRejected,
     RejectionSummary,
 )
-from moodcast.edge.events import CommandReceived
+from moodcast.edge.events import RetainedCommand
 from moodcast.edge.remote_commands import CommandTable, SetVolume
 
 
@@ -37,4 +37,4 @@ def test_good_commands_pass_bad_ones_are_answered_a_few_times_then_counted() -> 
 
 def test_retained_commands_are_marked_not_parsed() -> None:
     gate = CommandGate(CommandTable(["calm"], 60), Clock())
-    assert gate.admit("volume", b"5", retained=True) == CommandReceived("volume", b"", True)
+    assert gate.admit("volume", b"5", retained=True) == RetainedCommand("volume")

@@ -79,13 +79,23 @@ def test_the_page_shows_the_mood_and_the_track_and_steers_the_daemon(
     setup,  # noqa: F811 (the daemon tests' fixture)
     browser,
     media_video: Path,
+    make_tone: Any,
+    tmp_path: Path,
 ) -> None:
+    from moodcast.config.settings import AnnouncementSettings
+
     config, mq, _ = setup
+    make_tone(tmp_path / "announcements" / "hello.ogg", seconds=2.0, freq=880)
+    announcements = AnnouncementSettings.model_validate(
+        {"folder": str(tmp_path / "announcements"),
+         "items": [{"name": "hello", "file": "hello.ogg"}]})  # fmt: skip
     port = free_port()
     hashed = SecretStr(hash_password(PASSWORD))
     web = config.web.model_copy(update={"enabled": True, "port": port, "password_hash": hashed})
     camera = config.camera.model_copy(update={"source": str(media_video)})
-    config = config.model_copy(update={"web": web, "camera": camera})
+    config = config.model_copy(
+        update={"web": web, "camera": camera, "announcements": announcements}
+    )
     daemon, thread = start(config)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -116,6 +126,10 @@ def test_the_page_shows_the_mood_and_the_track_and_steers_the_daemon(
         mq.wait(lambda: mq.state(BASE).get("override") == "calm")
         until(page, "document.getElementById('override-info').textContent"
                                ".startsWith('override: calm')")  # fmt: skip
+
+        page.click("text=Announce hello")
+        mq.wait(lambda: mq.state(BASE).get("announcing") == "hello")
+        until(page, "document.getElementById('announcing').textContent === 'hello'")
 
         out = os.environ.get("MOODCAST_SCREENSHOTS")
         if out:
