@@ -21,11 +21,15 @@ async function draw() {
   el("text", {x: 0.98, y: 0.1, "text-anchor": "end"}, svg).textContent = "pleasant →";
   el("text", {x: 0.03, y: -1.03}, svg).textContent = "↑ energetic";
   const counts = {};
+  let n = 0;
   for (const t of body.tracks) {
     const source = t.source || "none";
     counts[source] = (counts[source] || 0) + 1;
     if (typeof t.valence !== "number") continue;
-    const c = el("circle", {cx: t.valence, cy: -t.arousal, r: 0.025, fill: COLOURS[source] || "#fff", opacity: 0.85}, svg);
+    // Tracks tagged with the same mood share a point: a small fixed spread shows how many.
+    n += 1;
+    const dx = ((n * 37) % 11 - 5) * 0.008, dy = ((n * 53) % 13 - 6) * 0.008;
+    const c = el("circle", {cx: t.valence + dx, cy: -t.arousal + dy, r: 0.02, fill: COLOURS[source] || "#fff", opacity: 0.8}, svg);
     el("title", {}, c).textContent = `${t.artist || "?"} – ${t.title} (${t.mood || "no mood"}, ${source})`;
   }
   document.getElementById("sources").replaceChildren(...Object.entries(COLOURS).map(([name, colour]) => {
