@@ -103,8 +103,9 @@ def test_announcements_duck_the_music_one_at_a_time_and_it_comes_back(shop) -> N
     music = np.median(levels[5:15])
     ducked = levels < music - 10
     assert abs(np.median(levels[ducked]) - (music - 15)) < 1.0  # ducked by 15 dB
-    dips = int(np.sum(np.diff(ducked.astype(int)) == 1))
-    assert dips == 2  # closing and the spoken text; the broken one ducked for a moment at most
+    runs = [len(r) for r in "".join("d" if d else "." for d in ducked).split(".") if r]
+    # closing (2 s) and the spoken text; the broken file ducks for a moment at most
+    assert len([n for n in runs if n >= 5]) == 2, runs
     assert abs(np.median(levels[-10:]) - music) < 0.5  # back, and not left ducked
     spoken = _levels(tmp / "out.deck2.wav")
     assert spoken.max() > -30  # the announcements themselves were played

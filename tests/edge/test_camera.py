@@ -213,7 +213,7 @@ def test_a_stream_that_never_sends_is_timed_out_and_retried_without_piling_up(sc
         assert statuses[0] == "connecting" and statuses[-1] == "error"
         assert "ok" not in statuses and "cannot open" in dog.detail
         assert server.accepted >= 2  # retried
-        assert slowest < 2.0  # a read never waits on the silent stream (lock wait is 1 s)
+        assert slowest < 4.0  # never FFmpeg's 5 s: a read waits at most the 1 s lock wait
     finally:
         dog.close()
         server.close()
