@@ -29,14 +29,15 @@ def weekday_name(weekday: int) -> str:
 def in_window(days: Sequence[str], start: str | None, end: str | None, now: datetime) -> bool:
     """Whether ``now`` falls in a daily window on ``days``: from ``start`` (midnight when
     None) until ``end`` (midnight when None); a window whose end is before its start
-    crosses midnight and belongs to the day it started on."""
+    crosses midnight and belongs to the day it started on; one that ends when it starts
+    holds never."""
     today = weekday_name(now.weekday())
     if start is None and end is None:
         return today in days
     begin = parse_hhmm(start or "00:00")
     finish = parse_hhmm(end) if end else None
     clock = now.time()
-    if finish is None or begin < finish:
+    if finish is None or begin <= finish:
         return today in days and begin <= clock and (finish is None or clock < finish)
     yesterday = weekday_name(now.weekday() - 1)
     return (today in days and clock >= begin) or (yesterday in days and clock < finish)

@@ -61,7 +61,7 @@ class Announcer:
         self.queue: deque[Pending] = deque()
         self.current: Pending | None = None
         self._token, self._started_at = 0, 0.0
-        self._spoken = Path(tempfile.mkdtemp(prefix="moodcast-say-")) / "say.wav"
+        self._spoken: Path | None = None  # where texts are spoken to, made on first use
 
     def request(self, command: Announce, open_now: bool, scheduled: bool = False) -> str:
         """Queues an announcement; '' when queued, else why not (for the state and MQTT)."""
@@ -115,6 +115,8 @@ class Announcer:
         pending = self.queue.popleft()
         path = pending.path
         if path is None:
+            if self._spoken is None:
+                self._spoken = Path(tempfile.mkdtemp(prefix="moodcast-say-")) / "say.wav"
             problem = self._synthesize(pending.text, self.settings.voice, self._spoken)
             if problem:
                 return f"announcement {pending.label}: {problem}"
@@ -149,4 +151,5 @@ class Announcer:
 
     def release(self) -> None:
         self.deck.release()
-        shutil.rmtree(self._spoken.parent, ignore_errors=True)
+        if self._spoken is not None:
+            shutil.rmtree(self._spoken.parent, ignore_errors=True)

@@ -139,9 +139,11 @@ def _rule_names_unknown(config: MoodcastConfig) -> list[str]:
     path = Path(config.library.path).expanduser()
     if not path.is_file():
         return []
+    from moodcast.player.rules import genres_of
+
     with Library(path) as library:
         tracks = library.tracks()
-    genres = {g.strip().casefold() for t in tracks for g in t.genre.replace(";", "/").split("/")}
+    genres = set().union(*(genres_of(t) for t in tracks))
     artists = {t.artist.casefold() for t in tracks}
     out = []
     for i, rule in enumerate(config.rules.rules):

@@ -7,7 +7,7 @@ import logging
 import signal
 from typing import Any
 
-from moodcast.config.settings import config_warnings, load_config
+from moodcast.config.settings import MoodcastConfig, config_warnings, load_config
 
 logger = logging.getLogger(__name__)
 
@@ -45,14 +45,21 @@ def overrides_from_flags(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from moodcast.edge.daemon import Daemon
-
+def load_with_flags(args: argparse.Namespace) -> tuple[MoodcastConfig, list[str]]:
+    """The config file with the flags on top, and its warnings; errors and warnings name
+    the flag or the file's line a value came from."""
     overrides = overrides_from_flags(args)
     sources = flag_sources(overrides)
     config = load_config(args.config, overrides, sources)
+    return config, config_warnings(config, args.config, sources)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from moodcast.edge.daemon import Daemon
+
+    config, warnings = load_with_flags(args)
     logging.getLogger().setLevel(config.log_level if not args.verbose else "DEBUG")
-    for warning in config_warnings(config, args.config, sources):
+    for warning in warnings:
         logger.warning("config: %s", warning)
     daemon = Daemon(config)
     previous = {
@@ -70,8 +77,5 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from moodcast.edge.doctor import run_checks
 
-    overrides = overrides_from_flags(args)
-    sources = flag_sources(overrides)
-    config = load_config(args.config, overrides, sources)
-    warnings = config_warnings(config, args.config, sources)
+    config, warnings = load_with_flags(args)
     return 0 if run_checks(config, warnings) == 0 else 1

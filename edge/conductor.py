@@ -250,10 +250,7 @@ class Conductor:
         if self.announcer is None:
             self.error("announcements are off")
             return
-        problem = self.announcer.request(command, bool(self.is_open), scheduled)
-        if problem:
-            self.error(problem)
-        self.dirty = True
+        self._announced(self.announcer.request(command, bool(self.is_open), scheduled))
 
     def _announced(self, problem: str) -> None:
         """After an announcement's deck event or tick: its problem said, the state sent."""

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from moodcast.config.clock import parse_hhmm, weekday_name
+from moodcast.config.clock import in_window, parse_hhmm
 from moodcast.config.settings import Announcement, Daypart, OpeningWindow, ScheduleSettings
 from moodcast.edge.events import AnnounceDue, EventQueue, RescanDue
 
@@ -24,16 +24,7 @@ def is_open(windows: Sequence[OpeningWindow], now: datetime) -> bool:
     """Whether music should play now; no windows means always. Windows may cross midnight."""
     if not windows:
         return True
-    today, yesterday = weekday_name(now.weekday()), weekday_name(now.weekday() - 1)
-    clock = now.time()
-    for w in windows:
-        start, end = parse_hhmm(w.open), parse_hhmm(w.close)
-        if start <= end:
-            if today in w.days and start <= clock < end:
-                return True
-        elif (today in w.days and clock >= start) or (yesterday in w.days and clock < end):
-            return True
-    return False
+    return any(in_window(w.days, w.open, w.close, now) for w in windows)
 
 
 def next_change(windows: Sequence[OpeningWindow], now: datetime) -> datetime | None:

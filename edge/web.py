@@ -10,6 +10,7 @@ a cross-site page cannot send; no camera image is ever kept, so none can be serv
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import json
 import logging
@@ -45,7 +46,9 @@ _HEADERS = {
 LibraryMap = Callable[[], list[dict[str, Any]]]
 
 
+@functools.lru_cache(maxsize=16)
 def _asset(name: str) -> str:
+    """A file of the page, read from the package once."""
     return (files("moodcast.edge") / "web_static" / name).read_text(encoding="utf-8")
 
 

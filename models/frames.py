@@ -47,7 +47,8 @@ def fit_frame(frame: Any) -> Frame:
                 f"a {w}×{h} frame is too narrow a strip (at most 1:{MAX_ASPECT:.0f}, or a"
                 f" panorama at least {PANORAMA_SIDE} px high)"
             )
-        frame, (h, w) = _middle(frame), _middle(frame).shape[:2]
+        frame = _middle(frame)
+        h, w = int(frame.shape[0]), int(frame.shape[1])
     frame = _as_uint8(frame)
     import cv2
 

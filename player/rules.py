@@ -38,12 +38,17 @@ def _holds(rule: Rule, now: datetime) -> bool:
     return in_window(rule.days, rule.start, rule.end, now)
 
 
+def genres_of(track: Track) -> set[str]:
+    """A track's genres, folded: a tag may hold several ("Folk; Acoustic", "Pop/Dance")."""
+    return {g.strip().casefold() for g in track.genre.replace(";", "/").split("/")}
+
+
 def matches(track: Track, match: TrackMatch) -> bool:
     """Whether any of the match's folders, genres, artists or moods names this track."""
     path = Path(track.path)
     if any(path.is_relative_to(Path(folder).expanduser()) for folder in match.folders):
         return True
-    genres = {g.strip().casefold() for g in track.genre.replace(";", "/").split("/")}
+    genres = genres_of(track)
     if any(g.casefold() in genres for g in match.genres):
         return True
     if track.artist and any(a.casefold() == track.artist.casefold() for a in match.artists):
@@ -85,11 +90,11 @@ def apply_rules(tracks: Sequence[Track], settings: RulesSettings, now: datetime)
     if not allowed:
         note = "the rules in force exclude every track: nothing may play" if tracks else ""
         return RuleOutcome([], names, note)
-    scored = sorted(allowed, key=lambda t: distance(t, rules))
-    meeting = [t for t in scored if distance(t, rules) == 0.0]
+    scored = sorted(((distance(t, rules), t) for t in allowed), key=lambda dt: dt[0])
+    meeting = [t for d, t in scored if d == 0.0]
     if meeting:
         return RuleOutcome(meeting, names)
-    closest = scored[:CLOSEST_KEPT]
+    closest = [t for _, t in scored[:CLOSEST_KEPT]]
     note = (f"no track meets the rules in force ({', '.join(names)}): playing the"
             f" {len(closest)} closest allowed")  # fmt: skip
     return RuleOutcome(closest, names, note)

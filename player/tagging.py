@@ -110,8 +110,8 @@ def tag_library(
     write_tags: bool = False,
     progress: Progress | None = None,
 ) -> TagReport:
-    todo = [*library.tracks_to_analyse(force), *library.tracks_without_loudness()]
-    ids = {path: track_id for track_id, path in todo}
+    todo = dict.fromkeys([*library.tracks_to_analyse(force), *library.tracks_without_loudness()])
+    ids = {path: track_id for track_id, path in todo}  # a track in both lists: one job
     report = TagReport()
     for done, (path, tags, feats, error, loudness) in enumerate(_results(list(ids), workers), 1):
         library.save_analysis(ids[path], tags, feats, error)

@@ -41,6 +41,21 @@ def track(
     )
 
 
+CALM_MORNINGS = RulesSettings(
+    rules=[Rule(name="calm mornings", end="10:00", include=TrackMatch(folders=["/m/calm"]))]
+)
+WEEKEND_NIGHTS = RulesSettings(
+    rules=[
+        Rule(
+            name="weekend nights",
+            days=["sat"],
+            start="22:00",
+            end="04:00",
+            exclude=TrackMatch(moods=["defiant"]),
+        )
+    ]
+)
+
 LIB = [
     track(1, "/m/calm", "Ambient", "Eno", -0.2, -0.6),
     track(2, "/m/calm", "Folk; Acoustic", "Drake", 0.1, -0.4),
@@ -57,21 +72,13 @@ LIB = [
         (RulesSettings(explicit=True), MON_9, [1, 2, 3, 4, 5], ""),
         (RulesSettings(explicit_list=["robyn - t3"]), MON_9, [1, 2, 5], ""),
         (
-            RulesSettings(
-                rules=[
-                    Rule(name="calm mornings", end="10:00", include=TrackMatch(folders=["/m/calm"]))
-                ]
-            ),
+            CALM_MORNINGS,
             MON_9,
             [1, 2],
             "",
         ),
         (
-            RulesSettings(
-                rules=[
-                    Rule(name="calm mornings", end="10:00", include=TrackMatch(folders=["/m/calm"]))
-                ]
-            ),
+            CALM_MORNINGS,
             MON_11,
             [1, 2, 3, 5],
             "",
@@ -102,33 +109,13 @@ LIB = [
             "",
         ),
         (
-            RulesSettings(
-                rules=[
-                    Rule(
-                        name="weekend nights",
-                        days=["sat"],
-                        start="22:00",
-                        end="04:00",
-                        exclude=TrackMatch(moods=["defiant"]),
-                    )
-                ]
-            ),
+            WEEKEND_NIGHTS,
             SUN_2,
             [1, 2, 3],
             "",
         ),  # a window across midnight belongs to the day it started
         (
-            RulesSettings(
-                rules=[
-                    Rule(
-                        name="weekend nights",
-                        days=["sat"],
-                        start="22:00",
-                        end="04:00",
-                        exclude=TrackMatch(moods=["defiant"]),
-                    )
-                ]
-            ),
+            WEEKEND_NIGHTS,
             MON_9,
             [1, 2, 3, 5],
             "",
