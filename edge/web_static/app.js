@@ -4,7 +4,7 @@
 const csrf = document.querySelector('meta[name="csrf"]').content;
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
-let last = null, receivedAt = 0, moodsLoaded = false;
+let last = null, receivedAt = 0, moodsLoaded = false, shownOverride = null;
 
 function el(name, attrs, parent) {
   const node = document.createElementNS(SVG, name);
@@ -96,7 +96,9 @@ function render(view) {
   $("pause").textContent = s.paused ? "Resume" : "Pause";
   if (document.activeElement !== $("volume")) { $("volume").value = s.volume; $("volume-out").textContent = s.volume; }
   $("auto").checked = !!s.auto;
-  if (document.activeElement !== $("override")) $("override").value = s.override || "auto";
+  // Only a change of the override moves the menu: a view arriving while someone is choosing
+  // must not put their choice back before they press Set.
+  if ((s.override || "auto") !== shownOverride) { shownOverride = s.override || "auto"; $("override").value = shownOverride; }
   $("override-info").textContent = s.override ? `override: ${s.override} until ${new Date(s.override_until * 1000).toLocaleTimeString()}` : "following the camera";
   const sch = s.schedule || {};
   text("open", s.open ? "playing hours" : "closed");
