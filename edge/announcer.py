@@ -102,6 +102,14 @@ class Announcer:
 
     # -- the daemon's thread ---------------------------------------------------------------
 
+    def owns(self, event: DeckEvent) -> bool:
+        """Whether a deck event is this channel's (its own deck), not the music's."""
+        return event.deck == self.deck.index
+
+    @property
+    def busy(self) -> bool:
+        return self.current is not None or bool(self.queue)
+
     def tick(self, now: float) -> str:
         """Starts the next one when idle; ends one that overran. What went wrong, or ''."""
         if self.current is not None:

@@ -8,17 +8,30 @@ the real libVLC and broker alike.
 from __future__ import annotations
 
 import logging
-import sqlite3
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 import numpy as np
 
 from moodcast.config.settings import Daypart, MoodcastConfig
-from moodcast.edge.announcer import ANNOUNCE_DECK, Announcer
+from moodcast.edge.announcer import Announcer
+from moodcast.edge.device_state import (
+    DeviceState,
+    Point,
+    Position,
+    RulesView,
+    ScheduleView,
+    StorageView,
+    Target,
+    TrackView,
+    safe_value,
+    to_wire,
+    track_dict,
+)
+from moodcast.edge.health import Health
+from moodcast.edge.hours import current_daypart, is_open, next_change
+from moodcast.edge.keeper import StateKeeper
+from moodcast.edge.problems import ProblemKind
 from moodcast.edge.remote_commands import (
     Announce,
     Command,
@@ -29,23 +42,22 @@ from moodcast.edge.remote_commands import (
     SetVolume,
     Skip,
 )
-from moodcast.edge.schedule import current_daypart, is_open, next_change
 from moodcast.edge.smoothing import MoodSmoother, SmoothedMood
 from moodcast.edge.state import RuntimeState, StateStore
+from moodcast.edge.timing import Clocks, Timings
 from moodcast.models.mood import MoodEstimate, Taxonomy
 from moodcast.models.response import ResponsePolicy, labels
 from moodcast.player.absent import GONE, AbsentFiles, is_gone
 from moodcast.player.decks import DeckEvent
-from moodcast.player.library import Library, Track
-from moodcast.player.pending import RETRY_S as PENDING_RETRY_S
 from moodcast.player.pending import PendingFlags
 from moodcast.player.playback import PlaybackOutcome, Player
 from moodcast.player.rules import RuleOutcome, apply_rules, in_force
 from moodcast.player.selection import Pick, PlayHistory, TrackSelector
+from moodcast.player.track import Track, TrackStore, TrackStoreError
+
+__all__ = ["Clocks", "Conductor", "NullPublisher", "Publisher", "Timings"]
 
 logger = logging.getLogger(__name__)
-
-_SKIP_FADE_S = 1.0
 
 
 class Publisher(Protocol):
@@ -69,71 +81,75 @@ class NullPublisher:
         pass
 
 
-HA_STATE_LIMIT = 255
-
-
-@dataclass
-class Clocks:
-    mono: Callable[[], float] = time.monotonic
-    wall: Callable[[], float] = time.time
-    local: Callable[[], datetime] = datetime.now
-
-
 class Conductor:
+    """What to play and when. Health and problems live in :class:`Health`, the runtime state
+    and its saving in :class:`StateKeeper`, announcements in their own channel."""
+
     def __init__(
         self,
         config: MoodcastConfig,
         taxonomy: Taxonomy,
-        library: Library,
+        library: TrackStore,
         player: Player,
         publisher: Publisher,
         store: StateStore,
         clocks: Clocks | None = None,
         rng: np.random.Generator | None = None,
         reader_detail: str = "",
-        announcer: Announcer | None = None,
+        *,
+        announcer: Announcer,
+        timings: Timings | None = None,
     ) -> None:
         """``reader_detail``: why the configured reader is not in use, when it is not."""
         self.config, self.taxonomy = config, taxonomy
+        self.library, self.player, self.publisher = library, player, publisher
         self.announcer = announcer
-        self.library, self.player, self.publisher, self.store = library, player, publisher, store
         self.clocks = clocks or Clocks()
+        self.timings = timings or Timings()
         self.rng = rng or np.random.default_rng()
+        self.health = Health(publisher, self.clocks.wall, reader_detail)
+        self.keeper = StateKeeper(store, RuntimeState(volume=config.player.volume), taxonomy,
+                                  self.health, self.clocks.mono, self.timings.retry_s)  # fmt: skip
         self.smoother = MoodSmoother(config.smoothing)
         self.response = ResponsePolicy.from_settings(config.mood, taxonomy)
         self.labels = labels(config.mood, taxonomy)
-        self.policy = config.selection
-        self.history = PlayHistory(self.policy)
-        self.selector = TrackSelector([], taxonomy, self.policy)
+        self.history = PlayHistory(config.selection)
+        self.selector = TrackSelector([], taxonomy, config.selection)
         self.playable: list[Track] = []
         self.rules = RuleOutcome([], ())
-        self.state = _allowed(store.load(RuntimeState(volume=config.player.volume)), taxonomy)
-        self.pending = PendingFlags()  # track flags the library could not take yet
-        self.unsaved = ""  # why the runtime state is not on disk, '' when it is
-        self._next_save_try = 0.0
+        self.pending = PendingFlags(self.timings.retry_s)  # flags the library could not take
         self.absent = AbsentFiles()  # files gone at play time, looked for again
-        self.absent.add_all((t.id, t.path) for t in library.tracks()
-                            if t.status == "failed" and GONE in t.error)  # fmt: skip
         self.smoothed: SmoothedMood | None = None
         self.fixed: MoodEstimate | None = None  # the mood held while auto is off
         self.next_pick: Pick | None = None
         self.is_open: bool | None = None
-        self.daypart: object | None = None
-        self.camera, self.camera_detail = "starting", ""
-        self.broker = "disconnected"
-        self.last_error = ""
-        self.reader_detail = reader_detail
-        self.readings = 0  # frames read since the start: captures are alive while it grows
+        self.daypart: Daypart | None = None
         self.last_reading: MoodEstimate | None = None
-        self.dirty = True
 
-    # -- parts' status ---------------------------------------------------------------------
+    @property
+    def state(self) -> RuntimeState:
+        return self.keeper.state
+
+    @property
+    def dirty(self) -> bool:
+        return self.health.dirty
+
+    @dirty.setter
+    def dirty(self, value: bool) -> None:
+        self.health.dirty = value
+
+    @property
+    def last_error(self) -> str:
+        return self.health.last_error
+
+    def error(self, message: str, kind: ProblemKind = ProblemKind.TRACK_FAILED) -> None:
+        self.health.report(kind, message)
 
     def set_camera(self, status: str, detail: str) -> None:
-        self.camera, self.camera_detail, self.dirty = status, detail, True
+        self.health.set_camera(status, detail)
 
     def set_broker(self, status: str) -> None:
-        self.broker, self.dirty = status, True
+        self.health.set_broker(status)
 
     def publish_state(self) -> None:
         """Send the state now (the daemon paces this) and mark it sent."""
@@ -142,16 +158,29 @@ class Conductor:
 
     # -- library ---------------------------------------------------------------------------
 
+    def load_library(self, tracks: list[Track]) -> None:
+        """The library's tracks as the daemon loaded them at start (one read, not two)."""
+        self.absent.add_all((t.id, t.path) for t in tracks
+                            if t.status == "failed" and GONE in t.error)  # fmt: skip
+        self._set_playable(self.pending.apply(tracks, playable_only=True))
+
     def reload_library(self) -> None:
         try:
             tracks = self.pending.apply(self.library.tracks(), playable_only=True)
-        except sqlite3.Error as exc:  # keep playing what is loaded
+        except TrackStoreError as exc:  # keep playing what is loaded
             self.error(f"library {self.library.path} cannot be read ({exc}); playing on from the"
-                       " tracks already loaded")  # fmt: skip
+                       " tracks already loaded", ProblemKind.LIBRARY_UNREADABLE)  # fmt: skip
             return
+        self.health.clear(ProblemKind.LIBRARY_UNREADABLE)
+        self._set_playable(tracks)
+
+    def _set_playable(self, tracks: list[Track]) -> None:
         self.playable = tracks
         if not tracks:
-            self.error("the library has no playable tracks: run 'moodcast scan DIR'")
+            self.error("the library has no playable tracks: check library.music_dirs and run"
+                       " 'moodcast scan DIR'", ProblemKind.LIBRARY_EMPTY)  # fmt: skip
+        else:
+            self.health.clear(ProblemKind.LIBRARY_EMPTY)
         self._apply_rules(self.clocks.local(), changed=True)
 
     def _apply_rules(self, local: datetime, changed: bool = False) -> None:
@@ -164,9 +193,11 @@ class Conductor:
         if outcome.in_force != self.rules.in_force:
             logger.info("rules in force: %s", ", ".join(outcome.in_force) or "none")
         if outcome.note and outcome.note != self.rules.note:
-            self.error(outcome.note)
+            self.error(outcome.note, ProblemKind.RULES)
+        elif not outcome.note:
+            self.health.clear(ProblemKind.RULES)
         self.rules = outcome
-        self.selector = TrackSelector(outcome.tracks, self.taxonomy, self.policy)
+        self.selector = TrackSelector(outcome.tracks, self.taxonomy, self.config.selection)
         self.next_pick = None
         self.dirty = True
 
@@ -193,7 +224,7 @@ class Conductor:
         before = self.smoothed.mood if self.smoothed else None
         self.smoothed = self.smoother.update(reading, at)
         self.last_reading = reading
-        self.readings += 1
+        self.health.readings += 1
         self.dirty = True
         if not self.smoothed.changed:
             return
@@ -238,31 +269,28 @@ class Conductor:
         self.dirty = True
 
     def on_deck_event(self, event: DeckEvent) -> None:
-        if event.deck == ANNOUNCE_DECK:
-            if self.announcer is not None:
-                self._announced(self.announcer.on_deck_event(event, self.clocks.mono()))
+        if self.announcer.owns(event):
+            self._announced(self.announcer.on_deck_event(event, self.clocks.mono()))
             return
         outcome = self.player.on_deck_event(event, self.clocks.mono())
         if outcome is not None:
             self.on_playback(outcome)
 
     def announce(self, command: Announce, scheduled: bool = False) -> None:
-        if self.announcer is None:
-            self.error("announcements are off")
-            return
         self._announced(self.announcer.request(command, bool(self.is_open), scheduled))
 
     def _announced(self, problem: str) -> None:
-        """After an announcement's deck event or tick: its problem said, the state sent."""
+        """After an announcement's request, deck event or tick: its problem said."""
         if problem:
-            self.error(problem)
+            self.error(problem, ProblemKind.ANNOUNCEMENT)
         self.dirty = True
 
     def on_rescan_done(self, summary: str, error: str) -> None:
         if error:
-            self.error(f"rescan failed: {error}")
+            self.error(f"rescan failed: {error}", ProblemKind.RESCAN)
         else:
             logger.info("rescan: %s", summary)
+            self.health.clear(ProblemKind.RESCAN)
             self.publisher.publish_event("rescan_done", {"summary": summary})
         self.reload_library()
 
@@ -279,12 +307,6 @@ class Conductor:
             self.play_next(fade=0.0 if outcome.failed else None)
         self.dirty = True
 
-    def error(self, message: str) -> None:
-        logger.error("%s", message)
-        self.last_error = message
-        self.publisher.publish_event("error", {"error": message})
-        self.dirty = True
-
     # -- time ------------------------------------------------------------------------------
 
     def _bring_back(self, now: float) -> None:
@@ -296,44 +318,22 @@ class Conductor:
             self._flag(track_id, "ok", "")
         logger.info("%d track(s) whose file was gone are back", len(back))
         self.reload_library()
-        if self.last_error.startswith("the library has no playable tracks"):
-            self.last_error = ""
 
     def _flag(self, track_id: int, status: str, error: str) -> None:
         had = self.pending.problem
         self.pending.flag(self.library, track_id, status, error, self.clocks.mono())
         if self.pending.problem and not had:
             self.error(f"{self.pending.problem}: held in memory, tried again every"
-                       f" {PENDING_RETRY_S:.0f} s; the music plays on")  # fmt: skip
+                       f" {self.timings.retry_s:.0f} s; the music plays on",
+                       ProblemKind.LIBRARY_UNWRITABLE)  # fmt: skip
 
     def _retry_writes(self, now: float) -> None:
         """Held library flags and an unsaved state are written once the disk takes them."""
         had = self.pending.problem
         if self.pending.retry(self.library, now) and had:
-            self._clear_error(had)
+            self.health.clear(ProblemKind.LIBRARY_UNWRITABLE)
             self.reload_library()
-        if self.unsaved and now >= self._next_save_try:
-            self._save(self.state)
-
-    def _save(self, state: RuntimeState) -> None:
-        try:
-            self.store.save(state)
-        except OSError as exc:
-            self._next_save_try = self.clocks.mono() + PENDING_RETRY_S
-            if not self.unsaved:
-                self.error(f"cannot save runtime state to {self.store.path}: {exc}; tried again"
-                           f" every {PENDING_RETRY_S:.0f} s")  # fmt: skip
-            self.unsaved = f"cannot be saved to {self.store.path} ({exc.strerror or exc})"
-            return
-        if self.unsaved:
-            logger.info("runtime state saved to %s again", self.store.path)
-            self._clear_error("cannot save runtime state")
-        self.unsaved = ""
-
-    def _clear_error(self, prefix: str) -> None:
-        if self.last_error.startswith(prefix):
-            self.last_error = ""
-        self.dirty = True
+        self.keeper.retry(now)
 
     def tick(self) -> None:
         mono, local = self.clocks.mono(), self.clocks.local()
@@ -353,10 +353,10 @@ class Conductor:
             self._set_state(override_mood=None, override_until=None)
             self.next_pick = None
         self.player.tick(mono)
-        if self.announcer is not None and (self.announcer.queue or self.announcer.current):
-            busy = self.announcer.current
+        if self.announcer.busy:
+            current = self.announcer.current
             problem = self.announcer.tick(mono)
-            if problem or busy is not self.announcer.current:
+            if problem or current is not self.announcer.current:
                 self._announced(problem)
         if not self.is_open or self.state.paused:
             return
@@ -378,40 +378,84 @@ class Conductor:
     # -- commands --------------------------------------------------------------------------
 
     def on_command(self, command: Command) -> None:
-        now, wall = self.clocks.mono(), self.clocks.wall()
-        if isinstance(command, Skip):
-            self.play_next(fade=_SKIP_FADE_S)
-        elif isinstance(command, SetPaused):
-            self._set_state(paused=command.paused)
-            if command.paused:
-                self.player.pause(now)
-            else:
-                self.player.resume(now)
-        elif isinstance(command, SetVolume):
-            self._set_state(volume=command.volume)
-            self.player.set_volume(command.volume)
-        elif isinstance(command, SetOverride):
-            until = wall + command.minutes * 60 if command.mood else None
-            self._set_state(override_mood=command.mood, override_until=until)
-            self.next_pick = None
-            if self.player.now_playing is not None:
-                self.play_next(fade=None)
-        elif isinstance(command, SetAuto):
-            self.fixed = None if command.auto else self.target()[0]
-            self._set_state(auto=command.auto)
-        elif isinstance(command, Rescan):
-            pass  # the daemon owns the rescan worker
-        elif isinstance(command, Announce):
-            self.announce(command)
+        handler = _COMMANDS.get(type(command))
+        if handler is not None:
+            handler(self, command)
         self.dirty = True
 
+    def _skip(self, _: Skip) -> None:
+        self.play_next(fade=self.timings.skip_fade_s)
+
+    def _pause(self, command: SetPaused) -> None:
+        self._set_state(paused=command.paused)
+        if command.paused:
+            self.player.pause(self.clocks.mono())
+        else:
+            self.player.resume(self.clocks.mono())
+
+    def _volume(self, command: SetVolume) -> None:
+        self._set_state(volume=command.volume)
+        self.player.set_volume(command.volume)
+
+    def _override(self, command: SetOverride) -> None:
+        until = self.clocks.wall() + command.minutes * 60 if command.mood else None
+        self._set_state(override_mood=command.mood, override_until=until)
+        self.next_pick = None
+        if self.player.now_playing is not None:
+            self.play_next(fade=None)
+
+    def _auto(self, command: SetAuto) -> None:
+        self.fixed = None if command.auto else self.target()[0]
+        self._set_state(auto=command.auto)
+
     def _set_state(self, **changes: Any) -> None:
-        new = self.state.with_(**changes)
-        if new == self.state:
-            return
-        self.state = new
-        self._save(new)
-        self.dirty = True
+        if self.keeper.change(**changes):
+            self.dirty = True
+
+    # -- state -----------------------------------------------------------------------------
+
+    def device_state(self) -> DeviceState:
+        """The typed state, derived from the parts at this moment."""
+        estimate, source = self.target()
+        camera = source == "camera" and self.smoothed is not None
+        reading = self.smoothed.estimate if camera and self.smoothed else estimate
+        mood = self.smoothed.mood if camera and self.smoothed else estimate.mood
+        top = sorted(reading.probabilities.items(), key=lambda kv: -kv[1])[:3]
+        h, current = self.health, self.announcer.current
+        change = next_change(self.config.schedule.opening_hours, self.clocks.local())
+        position = self.player.position_s()
+        return DeviceState(
+            mood=mood, mood_label=self.labels.get(mood, mood), mood_source=source,
+            valence=round(reading.valence, 3), arousal=round(reading.arousal, 3),
+            confidence=round(reading.confidence, 3), moods={k: round(v, 3) for k, v in top},
+            target=Target(estimate.mood, round(estimate.valence, 3), round(estimate.arousal, 3),
+                          self.labels.get(estimate.mood, estimate.mood)),
+            reading=_position(self.last_reading),
+            main_evidence=main_evidence(self.smoothed.estimate) if self.smoothed else None,
+            evidence=dict(self.smoothed.estimate.evidence) if self.smoothed else {},
+            caption=self._caption(),
+            reader=self.config.reader.kind if not h.reader_detail else "scene",
+            reader_detail=h.reader_detail or None,
+            now_playing=_view(self.player.now_playing),
+            position_s=Position(position["at"], position["length"]) if position else None,
+            queue_head=_view(self.next_pick.track) if self.next_pick else None,
+            volume=self.state.volume, paused=self.state.paused, auto=self.state.auto,
+            override=self.state.override_active(self.clocks.wall()),
+            override_until=self.state.override_until, open=bool(self.is_open),
+            schedule=ScheduleView(change.timestamp() if change else None,
+                                  self.daypart.volume if self.daypart else None),
+            announcing=current.label if current else None,
+            announcements_waiting=len(self.announcer.queue),
+            rules=RulesView(self.rules.in_force, self.rules.note or None, len(self.rules.tracks)),
+            camera=h.camera, camera_detail=h.camera_detail,
+            broker=h.broker if self.config.mqtt.enabled else "off", readings=h.readings,
+            storage=StorageView(self.pending.problem or "ok", self.keeper.unsaved or "ok"),
+            problems=h.standing(), last_error=h.last_error or None,
+        )  # fmt: skip
+
+    def snapshot(self) -> dict[str, Any]:
+        """The state as every consumer reads it (docs/state.md)."""
+        return to_wire(self.device_state())
 
     def _caption(self) -> str | None:
         if not self.config.mqtt.publish_caption or self.smoothed is None:
@@ -419,83 +463,16 @@ class Conductor:
         caption = self.smoothed.estimate.evidence.get("caption")
         return str(caption) if caption is not None else None
 
-    # -- state -----------------------------------------------------------------------------
 
-    def _schedule(self) -> dict[str, Any]:
-        local = self.clocks.local()
-        change = next_change(self.config.schedule.opening_hours, local)
-        part = self.daypart
-        return {
-            "next_change": change.timestamp() if change else None,
-            "daypart_volume": part.volume if isinstance(part, Daypart) else None,
-        }
-
-    def snapshot(self) -> dict[str, Any]:
-        estimate, source = self.target()
-        camera = source == "camera" and self.smoothed is not None
-        reading = self.smoothed.estimate if camera and self.smoothed else estimate
-        mood = self.smoothed.mood if camera and self.smoothed else estimate.mood
-        playing = self.player.now_playing
-        top = sorted(reading.probabilities.items(), key=lambda kv: -kv[1])[:3]
-        return {
-            "mood": mood,
-            "mood_label": self.labels.get(mood, mood),
-            "mood_source": source,
-            "valence": round(reading.valence, 3),
-            "arousal": round(reading.arousal, 3),
-            "confidence": round(reading.confidence, 3),
-            "moods": {k: round(v, 3) for k, v in top},
-            "target": {
-                "mood": estimate.mood,
-                "label": self.labels.get(estimate.mood, estimate.mood),
-                "valence": round(estimate.valence, 3),
-                "arousal": round(estimate.arousal, 3),
-            },
-            "reading": _position(self.last_reading),
-            "main_evidence": main_evidence(self.smoothed.estimate) if self.smoothed else None,
-            "evidence": dict(self.smoothed.estimate.evidence) if self.smoothed else {},
-            "caption": self._caption(),
-            "reader": self.config.reader.kind if not self.reader_detail else "scene",
-            "reader_detail": self.reader_detail or None,
-            "now_playing": _track_info(playing) if playing else None,
-            "now_playing_text": _fit(f"{playing.artist or '?'} – {playing.title}")
-            if playing
-            else "nothing",
-            "position_s": self.player.position_s(),
-            "queue_head": _track_info(self.next_pick.track) if self.next_pick else None,
-            "volume": self.state.volume,
-            "paused": self.state.paused,
-            "auto": self.state.auto,
-            "override": self.state.override_active(self.clocks.wall()),
-            "override_until": self.state.override_until,
-            "open": bool(self.is_open),
-            "schedule": self._schedule(),
-            "announcing": self.announcer.current.label
-            if self.announcer and self.announcer.current
-            else None,
-            "announcements_waiting": len(self.announcer.queue) if self.announcer else 0,
-            "rules": {
-                "in_force": list(self.rules.in_force),
-                "note": self.rules.note or None,
-                "tracks_allowed": len(self.rules.tracks),
-            },
-            "camera": self.camera,
-            "camera_detail": self.camera_detail,
-            "broker": self.broker if self.config.mqtt.enabled else "off",
-            "readings": self.readings,
-            "last_error": self.last_error or None,
-            "storage": {"library": self.pending.problem or "ok", "state": self.unsaved or "ok"},
-        }
-
-
-def _allowed(state: RuntimeState, taxonomy: Taxonomy) -> RuntimeState:
-    """A saved override of a mood this config no longer has (forbidden, another taxonomy) is
-    dropped with a warning instead of failing on every reading."""
-    if state.override_mood is None or state.override_mood in taxonomy.names:
-        return state
-    logger.warning("saved mood override %r is not a mood of %s here: dropped",
-                   state.override_mood, taxonomy.name)  # fmt: skip
-    return state.with_(override_mood=None, override_until=None)
+_COMMANDS: dict[type, Any] = {
+    Skip: Conductor._skip,
+    SetPaused: Conductor._pause,
+    SetVolume: Conductor._volume,
+    SetOverride: Conductor._override,
+    SetAuto: Conductor._auto,
+    Announce: Conductor.announce,
+    Rescan: lambda _conductor, _command: None,  # the daemon owns the rescan worker
+}
 
 
 def main_evidence(estimate: MoodEstimate, items: int = 3) -> str:
@@ -508,29 +485,22 @@ def main_evidence(estimate: MoodEstimate, items: int = 3) -> str:
     return ", ".join(f"{k} {v}" for k, v in list(ev.items())[:items]) or "no evidence"
 
 
-def _position(estimate: MoodEstimate | None) -> dict[str, Any] | None:
+def _position(estimate: MoodEstimate | None) -> Point | None:
     """The latest raw reading (before smoothing), for the page's chart."""
     if estimate is None:
         return None
-    return {"mood": estimate.mood, "valence": round(estimate.valence, 3),
-            "arousal": round(estimate.arousal, 3)}  # fmt: skip
+    return Point(estimate.mood, round(estimate.valence, 3), round(estimate.arousal, 3))
 
 
-def _fit(text: str, limit: int = HA_STATE_LIMIT) -> str:
-    """Home Assistant rejects a state over 255 characters (and shows 'unknown' for good)."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _view(track: Track | None, why: str = "") -> TrackView | None:
+    if track is None:
+        return None
+    m = track.mood
+    return TrackView(track.id, track.artist, track.title, track.duration,
+                     m.mood if m else None, round(m.valence, 3) if m else None,
+                     round(m.arousal, 3) if m else None, why)  # fmt: skip
 
 
 def _track_info(track: Track, why: str = "") -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "id": track.id,
-        "artist": track.artist,
-        "title": track.title,
-        "duration": track.duration,
-        "mood": track.mood.mood if track.mood else None,
-        "valence": round(track.mood.valence, 3) if track.mood else None,
-        "arousal": round(track.mood.arousal, 3) if track.mood else None,
-    }
-    if why:
-        info["why"] = why
-    return info
+    """A track as events carry it: the same form, and the same safe text, as the state's."""
+    return dict(safe_value(track_dict(_view(track, why))))

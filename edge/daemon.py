@@ -19,7 +19,7 @@ from moodcast.config.settings import MoodcastConfig
 from moodcast.edge.announcer import ANNOUNCE_DECK, Announcer
 from moodcast.edge.camera import describe, make_source
 from moodcast.edge.command_gate import CommandAccepted, CommandGate, CommandRejected
-from moodcast.edge.conductor import Clocks, Conductor, NullPublisher, Publisher
+from moodcast.edge.conductor import Conductor, NullPublisher, Publisher
 from moodcast.edge.discovery import discovery_payload
 from moodcast.edge.events import (
     AnnounceDue,
@@ -34,9 +34,11 @@ from moodcast.edge.events import (
     RetainedCommand,
 )
 from moodcast.edge.mqtt import MqttLink
+from moodcast.edge.problems import ProblemKind
 from moodcast.edge.remote_commands import Announce, Command, CommandTable, Rescan
 from moodcast.edge.schedule import JobScheduler
 from moodcast.edge.state import StateStore
+from moodcast.edge.timing import Clocks, Timings
 from moodcast.edge.watchdog import CameraWatchdog
 from moodcast.edge.web_board import Fanout, StateBoard
 from moodcast.models.heap import release_freed_heap
@@ -48,12 +50,6 @@ from moodcast.player.playback import Player
 from moodcast.player.scan import scan
 
 logger = logging.getLogger(__name__)
-
-_TICK_S = 0.2
-_STATE_MIN_INTERVAL_S = 0.5
-_SUMMARY_S = 10.0  # dropped bad commands are summed up in the log this often
-_ANNOUNCE_S = 20.0  # how often the instance token is repeated (a duplicate id shows within it)
-_TRIM_INTERVAL_S = 60.0  # models/heap.py: stops the resident-memory creep (docs/reliability.md)
 
 DeckFactory = Callable[[int, str, EventSink], Deck]
 
@@ -77,10 +73,12 @@ class Daemon:
         config: MoodcastConfig,
         deck_factory: DeckFactory = VlcDeck,
         clocks: Clocks | None = None,
+        timings: Timings | None = None,
     ) -> None:
         self.config = config
         self.events = EventQueue()
         self.clocks = clocks or Clocks()
+        self.timings = timings or Timings()
         self._deck_factory = deck_factory
         self._stop = threading.Event()
 
@@ -91,12 +89,13 @@ class Daemon:
         """Run until stop() (or SIGINT/SIGTERM via cmd_run) or for ``duration`` seconds."""
         deadline = None if duration is None else self.clocks.mono() + duration
         with ExitStack() as stack:
-            loop = EventLoop(self.config, self._build(stack), self.events, self.clocks)
+            loop = EventLoop(self.config, self._build(stack), self.events, self.clocks,
+                             self.timings)  # fmt: skip
             self._start(stack, loop)
             while not self._stop.is_set():
                 if deadline is not None and self.clocks.mono() >= deadline:
                     break
-                event = self.events.get(timeout=_TICK_S)
+                event = self.events.get(timeout=self.timings.tick_s)
                 if event is not None:
                     loop.handle(event)
                 loop.tick()
@@ -133,8 +132,9 @@ class Daemon:
         announcer = Announcer(config.announcements, deck, player)
         stack.callback(announcer.release)
         conductor = Conductor(config, taxonomy, library, player, publisher, store, self.clocks,
-                              reader_detail=reader_problem, announcer=announcer)  # fmt: skip
-        conductor.reload_library()
+                              reader_detail=reader_problem, announcer=announcer,
+                              timings=self.timings)  # fmt: skip
+        conductor.load_library(library.tracks())  # the one read of the library at start
         player.set_volume(conductor.state.volume)
         return Parts(library, reader, watchdog, conductor, gate, mqtt, board)
 
@@ -171,13 +171,14 @@ class Daemon:
                          lambda: library_map(path), parts.conductor.taxonomy.names,
                          announcements=names)  # fmt: skip
         except MoodcastError as exc:
-            parts.conductor.error(f"the page is off: {exc}")
+            parts.conductor.error(f"the page is off: {exc}", ProblemKind.WEB)
             return
         server = WebServer(app)
         server.start()
         stack.callback(server.stop)
         if server.problem:
-            parts.conductor.error(f"{server.problem}: set web.port, or web.enabled: false")
+            parts.conductor.error(f"{server.problem}: set web.port, or web.enabled: false",
+                                  ProblemKind.WEB)  # fmt: skip
 
 
 class EventLoop:
@@ -185,9 +186,32 @@ class EventLoop:
     :meth:`capture`, the scheduler's job, and the rescan worker, which only enqueue)."""
 
     def __init__(
-        self, config: MoodcastConfig, parts: Parts, events: EventQueue, clocks: Clocks
+        self,
+        config: MoodcastConfig,
+        parts: Parts,
+        events: EventQueue,
+        clocks: Clocks,
+        timings: Timings | None = None,
     ) -> None:
         self.config, self.parts, self.events, self.clocks = config, parts, events, clocks
+        self.timings = timings or Timings()
+        c = parts.conductor
+        self._handlers: dict[type, Callable[[Any], None]] = {
+            DeckStarted: c.on_deck_event,
+            DeckEnded: c.on_deck_event,
+            DeckFailed: c.on_deck_event,
+            MoodRead: lambda e: c.on_mood(e.estimate, e.at),
+            CameraStatusChanged: lambda e: c.set_camera(e.status, e.detail),
+            CommandAccepted: lambda e: self._on_command(e.command),
+            CommandRejected: self._on_rejected,
+            RetainedCommand: lambda e: self._ignore_retained(e.verb),
+            BrokerStatus: self._on_broker,
+            HomeAssistantOnline: lambda _e: self._announce(),
+            RescanDue: lambda _e: self._start_rescan(),
+            AnnounceDue: lambda e: c.announce(Announce(name=e.name), scheduled=True),
+            RescanDone: lambda e: c.on_rescan_done(e.summary, e.error),
+            OtherInstance: lambda e: self._on_other_instance(e.token),
+        }
         self._previous_frame: Any = None
         self._rescan: threading.Thread | None = None
         self._last_state_at = 0.0
@@ -220,32 +244,19 @@ class EventLoop:
     # -- daemon thread ---------------------------------------------------------------------
 
     def handle(self, event: object) -> None:
-        c = self.parts.conductor
-        if isinstance(event, DeckStarted | DeckEnded | DeckFailed):
-            c.on_deck_event(event)
-        elif isinstance(event, MoodRead):
-            c.on_mood(event.estimate, event.at)
-        elif isinstance(event, CameraStatusChanged):
-            c.set_camera(event.status, event.detail)
-        elif isinstance(event, CommandAccepted):
-            self._on_command(event.command)
-        elif isinstance(event, CommandRejected):
-            logger.warning("rejected command %r: %s", event.verb, event.error)
-            c.publisher.publish_error({"command": event.verb, "error": event.error})
-        elif isinstance(event, RetainedCommand):
-            self._ignore_retained(event.verb)
-        elif isinstance(event, BrokerStatus):
-            self._on_broker(event)
-        elif isinstance(event, HomeAssistantOnline):
-            self._announce()
-        elif isinstance(event, RescanDue):
-            self._start_rescan()
-        elif isinstance(event, AnnounceDue):
-            c.announce(Announce(name=event.name), scheduled=True)
-        elif isinstance(event, RescanDone):
-            c.on_rescan_done(event.summary, event.error)
-        elif isinstance(event, OtherInstance):
-            self._on_other_instance(event.token)
+        """One handler per event type; an unknown one is a bug, logged, never fatal."""
+        handler = self._handlers.get(type(event))
+        if handler is None:
+            logger.error("no handler for event %r", event)
+            return
+        handler(event)
+
+    def _on_rejected(self, event: CommandRejected) -> None:
+        logger.warning("rejected command %r: %s", event.verb, event.error)
+        if self.parts.mqtt is not None:
+            self.parts.mqtt.publish_error({"command": event.verb, "error": event.error})
+        if self.parts.board is not None:
+            self.parts.board.publish_error({"command": event.verb, "error": event.error})
 
     def _on_command(self, command: Command) -> None:
         c = self.parts.conductor
@@ -263,7 +274,8 @@ class EventLoop:
         device = self.config.mqtt.device_id
         self.parts.conductor.error(
             f"another moodcast is using device id {device!r} on this broker (instance {token}):"
-            " give each device its own mqtt.device_id (or --device-id)"
+            " give each device its own mqtt.device_id (or --device-id)",
+            ProblemKind.DUPLICATE_DEVICE,
         )
 
     def _ignore_retained(self, verb: str) -> None:
@@ -288,9 +300,9 @@ class EventLoop:
             self._announce()
             c.set_broker("connected")
         else:
-            if link.connected or c.broker != event.detail:
+            if link.connected or c.health.broker != event.detail:
                 logger.warning("MQTT not connected: %s", event.detail)
-            link.connected = False
+            link.on_disconnected()
             c.set_broker(event.detail)
 
     def _announce(self) -> None:
@@ -311,7 +323,8 @@ class EventLoop:
     def _start_rescan(self) -> None:
         dirs = self.config.library.music_dirs
         if not dirs:
-            self.parts.conductor.error("rescan: no folders configured (set library.music_dirs)")
+            self.parts.conductor.error("rescan: no folders configured (set library.music_dirs)",
+                                       ProblemKind.RESCAN)  # fmt: skip
             return
         if self._rescan is not None and self._rescan.is_alive():
             return
@@ -340,20 +353,21 @@ class EventLoop:
         c = self.parts.conductor
         c.tick()
         now = self.clocks.mono()
-        if c.dirty and now - self._last_state_at >= _STATE_MIN_INTERVAL_S:
+        t = self.timings
+        if c.dirty and now - self._last_state_at >= t.state_min_interval_s:
             self._last_state_at = now
             c.publish_state()
         link = self.parts.mqtt
-        if link is not None and link.connected and now - self._last_announce_at >= _ANNOUNCE_S:
+        if link is not None and link.connected and now - self._last_announce_at >= t.announce_s:
             self._last_announce_at = now
             link.announce_instance()
-        if now - self._last_summary_at >= _SUMMARY_S:
+        if now - self._last_summary_at >= t.summary_s:
             self._last_summary_at = now
             summary = self.parts.commands.take_summary()
             if summary is not None:
                 logger.warning("dropped %d more bad commands in the last %.0f s (last: %s)",
-                               summary.count, _SUMMARY_S, summary.last)  # fmt: skip
-        if now - self._last_trim_at >= _TRIM_INTERVAL_S:
+                               summary.count, t.summary_s, summary.last)  # fmt: skip
+        if now - self._last_trim_at >= t.trim_interval_s:
             self._last_trim_at = now
             release_freed_heap()
 

@@ -90,6 +90,10 @@ class MqttLink:
             self._events.put(HomeAssistantOnline())
 
     # The daemon's thread.
+    def on_disconnected(self) -> None:
+        """The daemon's thread heard the link is down: nothing is sent until it is back."""
+        self.connected = False
+
     def on_connected(self) -> None:
         """Subscribe and announce availability; called once the broker accepted us."""
         self.connected = True

@@ -25,6 +25,7 @@ from typing import Any
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import WebSettings
 from moodcast.edge.command_gate import CommandGate
+from moodcast.edge.device_state import safe_value
 from moodcast.edge.events import EventQueue
 from moodcast.edge.remote_commands import CommandError
 from moodcast.edge.web_auth import RequestBudget, Session, Sessions, check_password, check_token
@@ -234,7 +235,7 @@ class WebApp:
                 version = self.board.version
                 if version != sent:
                     sent, quiet = version, 0.0
-                    yield f"event: view\ndata: {json.dumps(self.view())}\n\n"
+                    yield f"event: view\ndata: {json.dumps(safe_value(self.view()))}\n\n"
                 elif quiet >= 15.0:
                     quiet = 0.0
                     yield ": still here\n\n"
@@ -331,7 +332,7 @@ def _same_origin(request: Any) -> bool:
 def _json(data: Any, status: int = 200) -> Any:
     from starlette.responses import JSONResponse
 
-    return JSONResponse(data, status, headers=_HEADERS)
+    return JSONResponse(safe_value(data), status, headers=_HEADERS)
 
 
 def _error(message: str, status: int) -> Any:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from moodcast.models.mood import Taxonomy
-from moodcast.player.library import TrackMood
+from moodcast.player.track import TrackMood
 
 ENERGY = ("mtt:fast", "mtt:loud", "mtt:drums", "mtt:beat", "mtt:beats", "mtt:techno",
           "mtt:rock", "mtt:metal", "mtt:dance", "msd:party", "msd:dance", "msd:metal",

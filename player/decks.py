@@ -41,7 +41,6 @@ DeckEvent = DeckStarted | DeckEnded | DeckFailed
 
 
 EQ_OFFSET_DB = 12.04  # libVLC's equalizer: output level = preamp - 12.04 dB (measured)
-GAIN_RANGE_DB = (-32.0, 8.0)
 
 
 class EventSink(Protocol):

@@ -6,8 +6,9 @@ Pure: the player asks for a track's gain when it starts it; the user's volume is
 from __future__ import annotations
 
 from moodcast.config.settings import LoudnessSettings
-from moodcast.player.decks import GAIN_RANGE_DB
-from moodcast.player.library import Track
+from moodcast.player.track import Track
+
+GAIN_RANGE_DB = (-32.0, 8.0)  # what a deck can apply (libVLC's equalizer preamp)
 
 
 def track_gain_db(track: Track, settings: LoudnessSettings) -> float:

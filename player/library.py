@@ -17,11 +17,11 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from moodcast.config.errors import MoodcastError
+from moodcast.player.track import Track, TrackMood, TrackStoreError
 
 logger = logging.getLogger(__name__)
 
@@ -87,54 +87,8 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class TrackMood:
-    """Mood data for one track from one source."""
-
-    source: str
-    taxonomy: str
-    mood: str
-    valence: float
-    arousal: float
-    probabilities: dict[str, float]
-    tags: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Track:
-    """A playable file with what is known about it; ``mood`` is the winning source's data."""
-
-    id: int
-    path: str
-    artist: str
-    title: str
-    album: str
-    duration: float | None
-    status: str
-    error: str
-    mood: TrackMood | None
-    genre: str = ""
-    loudness_lufs: float | None = None  # integrated, EBU R128; None: not measured (yet)
-    true_peak_dbtp: float | None = None
-    explicit: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        m = self.mood
-        return {
-            "id": self.id,
-            "path": self.path,
-            "artist": self.artist,
-            "title": self.title,
-            "album": self.album,
-            "duration": self.duration,
-            "status": self.status,
-            "error": self.error or None,
-            "mood": m.mood if m else None,
-            "valence": m.valence if m else None,
-            "arousal": m.arousal if m else None,
-            "source": m.source if m else "none",
-            "tags": list(m.tags) if m else [],
-        }
+class LibraryError(TrackStoreError, sqlite3.Error):
+    """An SQLite error, seen through the store's interface (and still an sqlite3.Error)."""
 
 
 class Library:
@@ -266,6 +220,21 @@ class Library:
 
     def tracks(self, playable_only: bool = False) -> list[Track]:
         """Every track with its winning mood data, in path order."""
+        try:
+            return self._tracks(playable_only)
+        except sqlite3.Error as exc:
+            raise LibraryError(str(exc)) from exc
+
+    def flag_many(self, flags: dict[int, tuple[str, str]]) -> None:
+        """The :class:`TrackStore` write: several flags in one transaction."""
+        try:
+            with self.transaction():
+                for track_id, (status, error) in flags.items():
+                    self.flag(track_id, status, error)
+        except sqlite3.Error as exc:
+            raise LibraryError(str(exc)) from exc
+
+    def _tracks(self, playable_only: bool) -> list[Track]:
         moods: dict[int, list[TrackMood]] = {}
         for r in self._db.execute("SELECT * FROM track_moods"):
             moods.setdefault(r["track_id"], []).append(

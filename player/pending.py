@@ -8,11 +8,10 @@ and written when the disk takes them.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
 
-from moodcast.player.library import Library, Track
+from moodcast.player.track import Track, TrackStore, TrackStoreError
 
 logger = logging.getLogger(__name__)
 
@@ -22,32 +21,31 @@ RETRY_S = 10.0  # how often held writes are tried again
 class PendingFlags:
     """Track flags (status, reason) by id: written now when possible, else held and retried."""
 
-    def __init__(self) -> None:
+    def __init__(self, retry_s: float = RETRY_S) -> None:
+        self._retry_s = retry_s
         self._held: dict[int, tuple[str, str]] = {}
         self._next_try = 0.0
         self.problem = ""  # why writes are held, '' when none are
 
-    def flag(self, library: Library, track_id: int, status: str, error: str, now: float) -> None:
+    def flag(self, library: TrackStore, track_id: int, status: str, error: str, now: float) -> None:
         self._held[track_id] = (status, error)
         self._write(library, now)
 
-    def retry(self, library: Library, now: float) -> bool:
+    def retry(self, library: TrackStore, now: float) -> bool:
         """Writes what is held when it is time; True when everything held is now written."""
         if not self._held or now < self._next_try:
             return False
         return self._write(library, now)
 
-    def _write(self, library: Library, now: float) -> bool:
+    def _write(self, library: TrackStore, now: float) -> bool:
         try:
-            with library.transaction():
-                for track_id, (status, error) in self._held.items():
-                    library.flag(track_id, status, error)
-        except sqlite3.Error as exc:
-            self._next_try = now + RETRY_S
+            library.flag_many(dict(self._held))
+        except TrackStoreError as exc:
+            self._next_try = now + self._retry_s
             if not self.problem:
                 logger.error("library %s: cannot write (%s); holding %d change(s) in memory and"
                              " trying again every %.0f s", library.path, exc, len(self._held),
-                             RETRY_S)  # fmt: skip
+                             self._retry_s)  # fmt: skip
             self.problem = f"library {library.path} cannot be written ({exc})"
             return False
         if self.problem:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from moodcast.player.decks import Deck, DeckEnded, DeckFailed, DeckStarted
-from moodcast.player.library import Track
+from moodcast.player.track import Track
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from moodcast.config.clock import in_window
 from moodcast.config.settings import Rule, RulesSettings, TrackMatch
-from moodcast.player.library import Track
+from moodcast.player.track import Track
 
 CLOSEST_KEPT = 8  # when nothing meets the rules: this many of the closest allowed tracks
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from moodcast.config.errors import MoodcastError
 from moodcast.models.loudness import from_replaygain
 from moodcast.models.mood import Taxonomy
-from moodcast.player.library import Library, TrackMood
+from moodcast.player.library import Library
 from moodcast.player.tags import (
     AUDIO_EXTENSIONS,
     GENRE_HINTS,
@@ -19,6 +19,7 @@ from moodcast.player.tags import (
     match_key,
     read_file_info,
 )
+from moodcast.player.track import TrackMood
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from moodcast.config.settings import SelectionSettings
 from moodcast.models.mood import MoodEstimate, Taxonomy
-from moodcast.player.library import Track
+from moodcast.player.track import Track
 
 _MAX_DISTANCE = 2.0 * math.sqrt(2.0)
 _NO_MOOD_SCORE = 2.0

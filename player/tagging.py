@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from moodcast.models.mood import Taxonomy
 from moodcast.player.analysis import Analysis, calibrate
-from moodcast.player.library import Library, TrackMood
+from moodcast.player.library import Library
+from moodcast.player.track import TrackMood
 
 if TYPE_CHECKING:
     from moodcast.models.loudness import Loudness

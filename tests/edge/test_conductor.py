@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from moodcast.config.settings import load_config
+from moodcast.edge.announcer import Announcer
 from moodcast.edge.conductor import Clocks, Conductor
 from moodcast.edge.events import EventQueue
 from moodcast.edge.remote_commands import SetOverride, SetVolume
@@ -65,7 +66,9 @@ def rig(tmp_path: Path, make_tone):
     player = Player(decks, 2.0, 2.0, 70)
     clock, recorder = Clock(), Recorder()
     clocks = Clocks(mono=clock.mono, wall=clock.wall, local=clock.local)
-    c = Conductor(config, TAXONOMY, lib, player, recorder, StateStore(tmp_path / "s.json"), clocks)
+    announcer = Announcer(config.announcements, FakeDeck(2, "dummy", events), player)
+    c = Conductor(config, TAXONOMY, lib, player, recorder, StateStore(tmp_path / "s.json"), clocks,
+                  announcer=announcer)  # fmt: skip
     c.reload_library()
     return c, clock, decks, recorder
 
@@ -137,7 +140,9 @@ def test_state_shows_the_reading_and_the_target_it_calls_for(tmp_path: Path, cap
     clock = Clock()
     clocks = Clocks(mono=clock.mono, wall=clock.wall, local=clock.local)
     c = Conductor(config, TAXONOMY, Library(":memory:"), player, Recorder(),
-                  StateStore(tmp_path / "s.json"), clocks)  # fmt: skip
+                  StateStore(tmp_path / "s.json"), clocks,
+                  announcer=Announcer(config.announcements, FakeDeck(2, "dummy", EventQueue()),
+                                      player))  # fmt: skip
     sad, anxious = TAXONOMY.get("sad"), TAXONOMY.get("anxious")
     with caplog.at_level("INFO", logger="moodcast.edge.conductor"):
         c.on_mood(MoodEstimate(sad.valence, sad.arousal, TAXONOMY.probabilities(
@@ -154,3 +159,27 @@ def test_state_shows_the_reading_and_the_target_it_calls_for(tmp_path: Path, cap
     state = c.snapshot()
     assert (state["mood"], state["mood_label"]) == ("anxious", "tense")
     assert state["target"]["mood"] == "anxious"  # no rule for it: the music follows the room
+
+
+def test_the_state_is_the_documented_schema_and_problems_clear_by_kind(rig, tmp_path) -> None:
+    """docs/state.md lists every field the state has (a fleet service reads it); a save that
+    fails raises state_unsaved, and the save that works clears it, whatever it said."""
+    c, clock, _decks, _recorder = rig
+    c.tick()
+    wire = c.snapshot()
+    doc = (Path(__file__).parents[2] / "docs" / "state.md").read_text(encoding="utf-8")
+    cells = [row.split("|")[1] for row in doc.splitlines() if row.startswith("| `")]
+    documented = {
+        name for cell in cells for name in cell.replace("`", "").replace(" ", "").split(",")
+    }
+    assert set(wire) == documented
+    assert wire["schema"] == 1
+    c.keeper.store.path = Path("/proc/no-such-dir/state.json")  # unwritable
+    c.on_command(SetVolume(33))
+    kinds = [p["kind"] for p in c.snapshot()["problems"]]
+    assert "state_unsaved" in kinds and c.snapshot()["storage"]["state"] != "ok"
+    c.keeper.store.path = tmp_path / "state.json"
+    clock.t += 11.0
+    c.tick()
+    assert "state_unsaved" not in [p["kind"] for p in c.snapshot()["problems"]]
+    assert c.snapshot()["volume"] == 33

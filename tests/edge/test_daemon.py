@@ -22,6 +22,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from moodcast.config.settings import load_config
 from moodcast.edge.daemon import Daemon
+from moodcast.edge.timing import Timings
 from moodcast.models.mood import load_taxonomy
 from moodcast.player.library import Library
 from moodcast.player.scan import scan
@@ -107,8 +108,8 @@ def with_reader(config, **changes):
     return config.model_copy(update={"reader": config.reader.model_copy(update=changes)})
 
 
-def start(config) -> tuple[Daemon, threading.Thread]:
-    daemon = Daemon(config)
+def start(config, timings: Timings | None = None) -> tuple[Daemon, threading.Thread]:
+    daemon = Daemon(config, timings=timings)
     thread = threading.Thread(target=daemon.run, daemon=True)
     thread.start()
     return daemon, thread
@@ -298,12 +299,12 @@ def test_freed_heap_is_handed_back_while_running(setup, monkeypatch) -> None:
     """The soak's memory creep was glibc keeping freed heap; the daemon trims it on a timer."""
 
     trims: list[float] = []
-    monkeypatch.setattr("moodcast.edge.daemon._TRIM_INTERVAL_S", 0.3)
+    timings = Timings(trim_interval_s=0.3)
     monkeypatch.setattr(
         "moodcast.edge.daemon.release_freed_heap", lambda: trims.append(time.monotonic())
     )
     config, mq, _ = setup
-    daemon, thread = start(config)
+    daemon, thread = start(config, timings)
     try:
         mq.wait(lambda: len(trims) >= 4)
     finally:
@@ -441,16 +442,16 @@ def test_a_second_daemon_with_the_same_device_id_is_reported(setup, tmp_path, mo
                                                             caplog) -> None:  # fmt: skip
     """Both stay connected (before, two clients with one client id kicked each other off the
     broker forever), and each says clearly that another daemon uses its device id."""
-    monkeypatch.setattr("moodcast.edge.daemon._ANNOUNCE_S", 1.0)
+    timings = Timings(announce_s=1.0)
     config, mq, _ = setup
     second = config.model_copy(update={
         "state_file": tmp_path / "second-state.json",
         "player": config.player.model_copy(update={"audio_output": "dummy"}),
     })  # fmt: skip
-    first_daemon, first_thread = start(config)
+    first_daemon, first_thread = start(config, timings)
     try:
         mq.wait(lambda: mq.last(f"{BASE}/availability") == b"online", timeout=20)
-        second_daemon, second_thread = start(second)
+        second_daemon, second_thread = start(second, timings)
         try:
             mq.wait(lambda: "another moodcast" in (mq.state(BASE).get("last_error") or ""), 20)
             mq.wait(lambda: caplog.text.count("another moodcast is using device id") >= 2, 20)
@@ -468,9 +469,9 @@ def test_a_second_daemon_with_the_same_device_id_is_reported(setup, tmp_path, mo
 
 @pytest.mark.reliability
 def test_a_flood_of_bad_commands_never_crowds_out_a_good_one(setup, monkeypatch, caplog) -> None:
-    monkeypatch.setattr("moodcast.edge.daemon._SUMMARY_S", 1.0)
+    timings = Timings(summary_s=1.0)
     config, mq, _ = setup
-    daemon, thread = start(config)
+    daemon, thread = start(config, timings)
     try:
         mq.wait(lambda: mq.last(f"{BASE}/availability") == b"online", timeout=20)
         for i in range(3000):

@@ -83,6 +83,7 @@ def test_each_bad_value_is_dropped_and_the_rest_kept(tmp_path: Path, saved, expe
 @pytest.mark.reliability
 def test_a_saved_override_the_config_no_longer_allows_is_dropped(tmp_path: Path) -> None:
     from moodcast.config.settings import load_config
+    from moodcast.edge.announcer import Announcer
     from moodcast.edge.conductor import Conductor
     from moodcast.edge.events import EventQueue
     from moodcast.models.readers import active_taxonomy
@@ -95,8 +96,9 @@ def test_a_saved_override_the_config_no_longer_allows_is_dropped(tmp_path: Path)
     config = load_config(None)  # the public-place default forbids scary
     events = EventQueue()
     player = Player([FakeDeck(0, "dummy", events), FakeDeck(1, "dummy", events)], 1, 1, 70)
+    announcer = Announcer(config.announcements, FakeDeck(2, "dummy", events), player)
     conductor = Conductor(config, active_taxonomy(config), Library(":memory:"), player,
-                          _Quiet(), store)  # fmt: skip
+                          _Quiet(), store, announcer=announcer)  # fmt: skip
     assert conductor.state == RuntimeState(volume=40)
     assert conductor.snapshot()["override"] is None
 

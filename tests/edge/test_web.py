@@ -213,3 +213,19 @@ def test_a_port_in_use_is_a_problem_not_a_crash(web: Web) -> None:
         assert "cannot listen on 127.0.0.1" in other.problem
     finally:
         other.stop()
+
+
+def test_the_state_answers_200_whatever_the_text_in_it(web: Web) -> None:
+    """A file name that is not UTF-8 (decoded with surrogateescape), a NUL and control
+    characters in an error: before, /api/state answered 500 once such an error was shown."""
+    bad = b"/music/caf\xe9 \xff.mp3".decode("utf-8", "surrogateescape")
+    web.board.publish_state({"mood": "calm", "last_error": f"{bad}: failed\x00\x07"})
+    web.board.publish_event("error", {"error": f"{bad}: failed"})
+    web.board.publish_event("track_started", {"title": bad, "artist": "\ud800"})
+    with web.client() as client:
+        answer = client.get("/api/state")
+    assert answer.status_code == 200
+    view = json.loads(answer.content.decode("utf-8"))  # strict UTF-8: no lone surrogates
+    assert view["state"]["last_error"] == "/music/caf\ufffd \ufffd.mp3: failed"
+    assert view["errors"][-1]["error"] == "/music/caf\ufffd \ufffd.mp3: failed"
+    assert view["played"][-1]["artist"] == "\ufffd"

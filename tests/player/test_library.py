@@ -3,7 +3,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from moodcast.player.library import MIGRATIONS, Library, TrackMood
+from moodcast.player.library import MIGRATIONS, Library
+from moodcast.player.track import TrackMood
 
 
 def mood(source: str, name: str, valence: float) -> TrackMood:

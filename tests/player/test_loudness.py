@@ -15,9 +15,10 @@ from moodcast.config.settings import LoudnessSettings
 from moodcast.models.loudness import LoudnessError, from_replaygain, measure
 from moodcast.models.mood import load_taxonomy
 from moodcast.player.gain import track_gain_db
-from moodcast.player.library import Library, Track
+from moodcast.player.library import Library
 from moodcast.player.scan import scan
 from moodcast.player.tagging import tag_library
+from moodcast.player.track import Track
 from scripts.bench_loudness import record
 from tests.conftest import require
 

@@ -6,8 +6,8 @@ import pytest
 
 from moodcast.edge.events import EventQueue
 from moodcast.player.decks import DeckEnded, DeckFailed
-from moodcast.player.library import Track
 from moodcast.player.playback import Player
+from moodcast.player.track import Track
 from tests.fakes import FakeDeck
 
 

@@ -7,8 +7,8 @@ from datetime import datetime
 import pytest
 
 from moodcast.config.settings import Rule, RulesSettings, TrackMatch
-from moodcast.player.library import Track, TrackMood
 from moodcast.player.rules import apply_rules, distance, in_force
+from moodcast.player.track import Track, TrackMood
 
 MON_9 = datetime(2026, 11, 30, 9, 0)  # a Monday
 MON_11 = datetime(2026, 11, 30, 11, 0)

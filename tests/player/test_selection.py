@@ -5,8 +5,8 @@ import pytest
 
 from moodcast.config.settings import SelectionSettings
 from moodcast.models.mood import MoodEstimate, load_taxonomy
-from moodcast.player.library import Track, TrackMood
 from moodcast.player.selection import PlayHistory, TrackSelector
+from moodcast.player.track import Track, TrackMood
 
 TAXONOMY = load_taxonomy("cowen13")
 
