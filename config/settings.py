@@ -27,6 +27,8 @@ from pydantic import (
 
 from moodcast.config.clock import DAYS, HHMM_PATTERN, parse_hhmm
 from moodcast.config.errors import MoodcastError
+from moodcast.config.files import read_regular
+from moodcast.config.text import is_loopback, spoken_text
 
 _HHMM = HHMM_PATTERN
 
@@ -276,6 +278,18 @@ class Announcement(Strict):
             parse_hhmm(t)
         return times
 
+    @field_validator("text")
+    @classmethod
+    def _speakable(cls, text: str | None) -> str | None:
+        """espeak-ng takes no NUL, no lone surrogate: what the daemon would die on at that
+        minute every day is refused here, or cleaned of control characters."""
+        if text is None:
+            return None
+        spoken = spoken_text(text)
+        if not spoken:
+            raise ValueError("the text has nothing to speak: write words")
+        return spoken
+
 
 class AnnouncementSettings(Strict):
     folder: Path | None = Field(None, description="where announcement files are")
@@ -296,10 +310,15 @@ class WebSettings(Strict):
         None, description="a file whose first line is the password (instead of a hash)"
     )
     session_minutes: float = Field(720, gt=0, le=43200, description="a login lasts this long")
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="host names the page may be reached by besides loopback and web.host"
+        " (against DNS rebinding: any other Host header is refused)",
+    )
 
     @property
     def loopback(self) -> bool:
-        return self.host in {"localhost", "::1"} or self.host.startswith("127.")
+        return is_loopback(self.host)
 
 
 def default_state_file() -> Path:
@@ -331,6 +350,9 @@ class MoodcastConfig(Strict):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
+MAX_CONFIG_BYTES = 1 << 20  # a real config is a few KiB; more is a mistake, not a config
+
+
 def load_config(
     path: Path | None,
     overrides: dict[str, Any] | None = None,
@@ -341,11 +363,16 @@ def load_config(
     text = ""
     if path is not None:
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = read_regular(path, MAX_CONFIG_BYTES, "config").decode("utf-8")
         except OSError as exc:
             raise MoodcastError(
                 f"config file {path}: {exc.strerror}", "check the --config path"
             ) from exc
+        except UnicodeDecodeError as exc:
+            raise MoodcastError(
+                f"config file {path} is not UTF-8 text (byte {exc.start})",
+                "save it as UTF-8",
+            ) from None
         try:
             loaded = yaml.safe_load(text)
         except yaml.YAMLError as exc:
@@ -378,7 +405,7 @@ def config_warnings(
     text = ""
     if path is not None:
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = read_regular(path, MAX_CONFIG_BYTES, "config").decode("utf-8", "replace")
         except OSError:
             text = ""
     found = _findings(config, text, sources or {})

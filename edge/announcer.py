@@ -46,7 +46,7 @@ def espeak(text: str, voice: str, wav: Path) -> str:
     try:
         done = subprocess.run([program, "-v", voice, "-w", str(wav), "--", text],
                               capture_output=True, text=True, timeout=20, check=False)  # fmt: skip
-    except (OSError, subprocess.TimeoutExpired) as exc:
+    except (OSError, ValueError, subprocess.TimeoutExpired) as exc:  # ValueError: a NUL
         return f"espeak-ng failed ({exc})"
     if done.returncode != 0 or not wav.is_file():
         return f"espeak-ng failed: {done.stderr.strip()[:200]}"

@@ -19,6 +19,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from moodcast.config.files import NotARegularFileError, read_regular
 from moodcast.models.frames import FrameRefusedError, decode_image
 
 logger = logging.getLogger(__name__)
@@ -31,11 +32,11 @@ _MAX_IMAGE_BYTES = 64 << 20  # a bigger file in an image folder is not a camera 
 
 
 def _read_image(path: str) -> Frame:
-    size = os.stat(path).st_size
-    if size > _MAX_IMAGE_BYTES:
-        raise FrameRefusedError(f"{path} is {size >> 20} MB, too big for a camera frame")
-    with open(path, "rb") as handle:
-        return decode_image(handle.read(), path)
+    try:
+        data = read_regular(path, _MAX_IMAGE_BYTES, "camera image")
+    except NotARegularFileError as exc:  # a FIFO would freeze captures: skipped with why
+        raise FrameRefusedError(f"{path}: {exc.strerror}") from None
+    return decode_image(data, path)
 
 
 class CameraError(Exception):
@@ -54,13 +55,20 @@ class FrameSource(Protocol):
 
 def describe(spec: str) -> str:
     """What kind of source a camera spec names."""
-    if spec.isdigit():
+    if spec.isdigit() or spec.startswith("/dev/"):  # /dev/video0, /dev/v4l/by-id/… links
         return "device"
     if "://" in spec:
         return "stream"
     if any(ch in spec for ch in "*?[") or Path(spec).is_dir():
         return "images"
     return "file"
+
+
+def device_node(spec: str) -> str | None:
+    """The V4L2 node a device path names now: a /dev/v4l/by-id/ or by-path link is resolved at
+    every open, so a USB camera that comes back as /dev/video2 is found again."""
+    node = os.path.realpath(spec)
+    return node if os.path.exists(node) else None
 
 
 def make_source(spec: str, loop: bool, clock: Callable[[], float] = time.monotonic) -> FrameSource:
@@ -105,6 +113,12 @@ class LiveSource:
 
         if self._spec.isdigit():
             capture = cv2.VideoCapture(int(self._spec))
+        elif self._spec.startswith("/dev/"):
+            node = device_node(self._spec)
+            if node is None:
+                self._failed = f"camera {self._spec!r} is not there (unplugged?)"
+                return None
+            capture = cv2.VideoCapture(node, cv2.CAP_V4L2)
         else:
             timeouts = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, _STREAM_TIMEOUT_MS,
                         cv2.CAP_PROP_READ_TIMEOUT_MSEC, _STREAM_TIMEOUT_MS]  # fmt: skip
@@ -118,7 +132,9 @@ class LiveSource:
     def _run(self, stop: threading.Event) -> None:
         capture = self._connect()
         if capture is None:
-            self._failed = f"cannot open camera {self._spec!r} (unplugged? wrong URL? no answer?)"
+            self._failed = self._failed or (
+                f"cannot open camera {self._spec!r} (unplugged? wrong URL? no answer?)"
+            )
             return
         with self._lock:
             if stop.is_set():  # closed while connecting

@@ -131,6 +131,18 @@ def _add_config_and_model_commands(sub: Any) -> None:
     p.add_argument("--folds", type=_positive_int, help="cross-validate, training on the file")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=_lazy("moodcast.edge.cli_models", "cmd_models_evaluate"))
+    p = _command(models, "evaluate-images", help="how right a frame reader is on labelled photos")
+    p.add_argument("folder", type=Path, help="the photographs")
+    p.add_argument(
+        "--labels",
+        type=Path,
+        required=True,
+        help="file<TAB>quadrant[<TAB>people] lines, files relative to the folder",
+    )
+    p.add_argument("--reader", choices=["scene", "caption", "fused"])
+    p.add_argument("--models", type=Path, help="an export's folder (caption and fused readers)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=_lazy("moodcast.edge.cli_models", "cmd_models_evaluate_images"))
 
 
 def _add_daemon_commands(sub: Any) -> None:

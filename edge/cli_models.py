@@ -87,3 +87,34 @@ def _in_training(rows: list[Any]) -> int:
     known = {r.caption.casefold() for r in caption_training.training_set(
         caption_training.training_files())}  # fmt: skip
     return sum(r.caption.casefold() in known for r in rows)
+
+
+def cmd_models_evaluate_images(args: argparse.Namespace) -> int:
+    from moodcast.config.settings import load_config
+    from moodcast.models import image_eval
+    from moodcast.models.readers import active_taxonomy, build_reader, load_photo
+
+    overrides: dict[str, Any] = {}
+    if args.reader:
+        overrides["reader.kind"] = args.reader
+    if args.models:
+        overrides["reader.models_dir"] = str(args.models)
+    config = load_config(args.config, overrides)
+    taxonomy = active_taxonomy(config)
+    rows = image_eval.read_image_labels(args.labels, args.folder)
+    reader = build_reader(config, taxonomy)
+    readings = []
+    for row in rows:
+        try:
+            readings.append(reader.read(load_photo(row.file)))
+        except MoodcastError as exc:
+            raise MoodcastError(
+                f"{args.labels}:{row.line}: {exc}", "fix or drop that line"
+            ) from exc
+    result = image_eval.evaluate_images(rows, readings, taxonomy)
+    how = f"reader {config.reader.kind}"
+    if args.json:
+        print_json({"how": how, **result.to_dict()})
+    else:
+        print(image_eval.image_report(result, f"{args.labels}, {how}"))
+    return 0

@@ -16,6 +16,7 @@ from typing import Any
 
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import MoodcastConfig
+from moodcast.config.text import is_loopback
 from moodcast.edge.announcer import ANNOUNCE_DECK, Announcer
 from moodcast.edge.camera import describe, make_source
 from moodcast.edge.command_gate import CommandAccepted, CommandGate, CommandRejected
@@ -249,7 +250,15 @@ class EventLoop:
         if handler is None:
             logger.error("no handler for event %r", event)
             return
-        handler(event)
+        try:
+            handler(event)
+        except Exception as exc:  # one event, whatever it held, never stops the music
+            logger.exception("handling %s failed", type(event).__name__)
+            self.parts.conductor.error(
+                f"handling {type(event).__name__} failed ({type(exc).__name__}: {exc}); the"
+                " music plays on: please report this with the log",
+                ProblemKind.INTERNAL,
+            )
 
     def _on_rejected(self, event: CommandRejected) -> None:
         logger.warning("rejected command %r: %s", event.verb, event.error)
@@ -374,8 +383,7 @@ class EventLoop:
 
 def _warn_if_exposed(config: MoodcastConfig) -> None:
     m = config.mqtt
-    loopback = m.host in {"localhost", "::1"} or m.host.startswith("127.")
-    if not loopback and not m.tls and not m.username:
+    if not is_loopback(m.host) and not m.tls and not m.username:
         logger.warning(
             "MQTT broker %s is not on this machine and the connection is anonymous and "
             "unencrypted: anyone on the network can control playback. Set mqtt.username, "

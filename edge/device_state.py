@@ -9,20 +9,15 @@ once, for every consumer: valid UTF-8, no control characters.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from moodcast.config.text import safe_text
 from moodcast.edge.problems import Problem
 
+__all__ = ["SCHEMA_VERSION", "DeviceState", "safe_text", "safe_value", "to_wire"]
+
 SCHEMA_VERSION = 1
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-def safe_text(text: str) -> str:
-    """Text any consumer takes: lone surrogates (a file name that is not UTF-8, decoded with
-    surrogateescape) become U+FFFD, control characters but tab and newline are dropped."""
-    return _UNSAFE.sub(lambda m: "\ufffd" if m.group() >= "\ud800" else "", text)
 
 
 @dataclass(frozen=True)

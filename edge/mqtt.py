@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import socket
+import ssl
+import sys
 from typing import Any
 
 from moodcast.config.settings import MqttSettings
@@ -61,6 +64,7 @@ class MqttLink:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_connect_fail = self._on_connect_fail
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.max_queued_messages_set(100)
         client.connect_async(s.host, s.port, keepalive=s.keepalive_s)
@@ -69,7 +73,14 @@ class MqttLink:
 
     # paho's thread: translate and enqueue only.
     def _on_connect(self, _c: Any, _u: Any, _f: Any, reason_code: Any, _p: Any) -> None:
-        self._events.put(BrokerStatus(not reason_code.is_failure, str(reason_code)))
+        failed = bool(reason_code.is_failure)
+        detail = refused_in_words(reason_code, self.settings) if failed else str(reason_code)
+        self._events.put(BrokerStatus(not failed, detail))
+
+    def _on_connect_fail(self, _c: Any, _u: Any) -> None:
+        """paho calls this inside its ``except OSError``: the exception says what failed."""
+        self._events.put(BrokerStatus(False, connect_error_in_words(sys.exc_info()[1],
+                                                                    self.settings)))  # fmt: skip
 
     def _on_disconnect(self, _c: Any, _u: Any, _f: Any, reason_code: Any, _p: Any) -> None:
         self._events.put(BrokerStatus(False, f"disconnected: {reason_code}"))
@@ -135,3 +146,34 @@ class MqttLink:
         client.loop_stop()
         self._client = None
         self.connected = False
+
+
+def connect_error_in_words(exc: BaseException | None, s: MqttSettings) -> str:
+    """Why the broker could not be reached, and what to check."""
+    where = f"{s.host}:{s.port}"
+    if isinstance(exc, socket.gaierror):
+        return f"broker name {s.host!r} cannot be resolved ({exc.strerror}): check mqtt.host"
+    if isinstance(exc, ConnectionRefusedError):
+        return (f"broker {where} refused the connection: is the broker running, and is"
+                " mqtt.port right?")  # fmt: skip
+    if isinstance(exc, ssl.SSLError):
+        return (f"TLS with broker {where} failed ({exc.reason or exc}): is that a TLS port"
+                " (mqtt.tls needs the broker's TLS listener, often 8883)?")  # fmt: skip
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return f"broker {where} did not answer: check the address and the network"
+    if isinstance(exc, OSError):
+        return f"cannot reach broker {where}: {exc.strerror or exc}"
+    return f"cannot reach broker {where}"
+
+
+def refused_in_words(reason_code: Any, s: MqttSettings) -> str:
+    """A broker that answered but refused us: in words, credentials named where they are."""
+    value, text = getattr(reason_code, "value", None), str(reason_code)
+    if value in (134, 135, 4, 5) or "password" in text.lower() or "authori" in text.lower():
+        return (f"broker {s.host}:{s.port} refused the login ({text}): check mqtt.username and"
+                " mqtt.password")  # fmt: skip
+    if s.username and value == 128:
+        return (f"broker {s.host}:{s.port} refused the connection ({text}); with a username"
+                " set this is most often a wrong password: check mqtt.username and"
+                " mqtt.password")  # fmt: skip
+    return f"broker {s.host}:{s.port} refused the connection: {text}"

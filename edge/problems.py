@@ -26,6 +26,7 @@ class ProblemKind(str, Enum):
     WEB = "web"
     DUPLICATE_DEVICE = "duplicate_device"
     READER = "reader"
+    INTERNAL = "internal"  # a bug met while handling an event: logged with its traceback
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from moodcast.config.combinations import MAX_OVERRIDE_MINUTES
+from moodcast.config.text import safe_text, spoken_text
 
 MAX_PAYLOAD = 1024
 
@@ -128,10 +129,10 @@ def _announce(payload: bytes) -> Command:
             return Announce(name=_plain_name(item.strip(), "announcement name"))
         if key == "file" and isinstance(item, str) and item.strip():
             return Announce(file=_plain_name(item.strip(), "file name"))
-        if key == "text" and isinstance(item, str) and item.strip():
+        if key == "text" and isinstance(item, str) and spoken_text(item):
             if len(item) > MAX_ANNOUNCE_TEXT:
                 raise CommandError(f"text over {MAX_ANNOUNCE_TEXT} characters")
-            return Announce(text=" ".join(item.split()))
+            return Announce(text=spoken_text(item))
     raise CommandError('expected an announcement name, {"file": NAME} or {"text": TEXT}')
 
 
@@ -142,9 +143,12 @@ def _plain_name(value: str, what: str) -> str:
         or "/" in value
         or "\\" in value
         or value in {".", ".."}
-        or (value.startswith(".") or any(ord(c) < 32 for c in value))
+        or value.startswith(".")
+        or safe_text(value) != value
     ):
-        raise CommandError(f"{what} {value[:40]!r} is not a plain name (no folders, no dot first)")
+        raise CommandError(
+            f"{what} {safe_text(value[:40])!r} is not a plain name (no folders, no dot first)"
+        )
     return value
 
 

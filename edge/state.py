@@ -15,7 +15,11 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from moodcast.config.files import read_regular
+
 logger = logging.getLogger(__name__)
+
+_MAX_STATE_BYTES = 64 << 10  # the state is a few hundred bytes
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,7 @@ class StateStore:
         finite, the wrong type) is dropped with a warning and the default used in its place;
         a file that is not a state at all falls back to the defaults. Never raises."""
         try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            raw = json.loads(read_regular(self.path, _MAX_STATE_BYTES, "state").decode("utf-8"))
         except FileNotFoundError:
             return default
         except (OSError, ValueError) as exc:

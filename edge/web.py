@@ -24,6 +24,7 @@ from typing import Any
 
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import WebSettings
+from moodcast.config.text import is_loopback
 from moodcast.edge.command_gate import CommandGate
 from moodcast.edge.device_state import safe_value
 from moodcast.edge.events import EventQueue
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY = 4096  # no command needs more
 MAX_STREAMS = 8  # live pages at once
+MAX_STREAMS_PER_CLIENT = 3  # one client cannot lock every other browser out
 COOKIE = "moodcast_session"
 STATIC = {"app.js": "text/javascript", "style.css": "text/css", "library.js": "text/javascript"}
 _HEADERS = {
@@ -73,6 +75,7 @@ class WebApp:
             Session(secrets.token_urlsafe(24), float("inf")) if self._secret is None else None
         )
         self.streams = 0
+        self._client_streams: dict[str, int] = {}
         self.stopping = False
         self._library_cache: tuple[float, list[dict[str, Any]]] = (-1e9, [])
         self.asgi = self._build()
@@ -99,6 +102,20 @@ class WebApp:
             middleware=[Middleware(_Guard, app_state=self)],
             exception_handlers={404: _not_found, 405: _not_allowed},
         )
+
+    def host_allowed(self, host_header: str) -> bool:
+        """Against DNS rebinding: a page of another site whose name now points here sends its
+        own name as Host. Loopback, the listening address and the configured names pass; the
+        password-less page answers loopback names only."""
+        name = _host_name(host_header)
+        if is_loopback(name):
+            return True
+        if self._open_session is not None:
+            return False
+        allowed = {h.lower() for h in self.settings.allowed_hosts}
+        if self.settings.host not in {"0.0.0.0", "::"}:
+            allowed.add(self.settings.host.lower())
+        return name in allowed or (self.settings.host in {"0.0.0.0", "::"} and _is_address(name))
 
     def view(self) -> dict[str, Any]:
         return {**self.board.view(), "mood_names": self.moods,
@@ -164,8 +181,9 @@ class WebApp:
     async def logout(self, request: Any) -> Any:
         from starlette.responses import RedirectResponse
 
-        if self._changing_allowed(request) is not None:
-            self.sessions.close(request.cookies.get(COOKIE))
+        # The server's session ends whatever the form carried: a logout is never refused, and
+        # a strict same-site cookie is not sent by another site's form.
+        self.sessions.close(request.cookies.get(COOKIE))
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(COOKIE, path="/")
         return response
@@ -222,16 +240,22 @@ class WebApp:
             return _error("log in first", 401)
         if self.streams >= MAX_STREAMS:
             return _error(f"too many open pages (at most {MAX_STREAMS})", 503)
-        return StreamingResponse(self._stream(request), media_type="text/event-stream",
+        client = request.client.host if request.client else "?"
+        if self._client_streams.get(client, 0) >= MAX_STREAMS_PER_CLIENT:
+            return _error(f"too many open pages from {client} (at most"
+                          f" {MAX_STREAMS_PER_CLIENT}): close one", 429)  # fmt: skip
+        return StreamingResponse(self._stream(request, client), media_type="text/event-stream",
                                  headers={**_HEADERS, "X-Accel-Buffering": "no"})  # fmt: skip
 
-    async def _stream(self, request: Any) -> AsyncIterator[str]:
+    async def _stream(self, request: Any, client: str) -> AsyncIterator[str]:
         """Server-sent events: the whole view when it changed (checked twice a second),
-        a comment every 15 s so that proxies and phones keep the stream open."""
+        a comment every 15 s so that proxies and phones keep the stream open; the stream
+        ends with its session (logged out or expired)."""
         self.streams += 1
+        self._client_streams[client] = self._client_streams.get(client, 0) + 1
         try:
             sent, quiet = -1, 0.0
-            while not self.stopping:
+            while not self.stopping and self.session(request) is not None:
                 version = self.board.version
                 if version != sent:
                     sent, quiet = version, 0.0
@@ -243,6 +267,9 @@ class WebApp:
                 quiet += 0.5
         finally:
             self.streams -= 1
+            left = self._client_streams.pop(client, 1) - 1
+            if left:
+                self._client_streams[client] = left
 
 
 class _Guard:
@@ -254,6 +281,11 @@ class _Guard:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+        if not self.web.host_allowed(host):
+            await _plain(send, 421, "unknown Host: reach the page by its address or a name in"
+                                    " web.allowed_hosts")  # fmt: skip
             return
         client = (scope.get("client") or ("?", 0))[0]
         if not self.web.requests.take(client, self.web.clock()):
@@ -327,6 +359,25 @@ def _same_origin(request: Any) -> bool:
         return True  # not sent by same-origin GET/HEAD in all browsers; the token still counts
     host = request.headers.get("host", "")
     return origin in {f"http://{host}", f"https://{host}"}
+
+
+def _host_name(header: str) -> str:
+    """'example.com:8470' → 'example.com', '[::1]:8470' → '::1'."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def _is_address(name: str) -> bool:
+    """An IP address (a browser that typed the box's address): no name to rebind."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _json(data: Any, status: int = 200) -> Any:

@@ -141,3 +141,48 @@ def test_closed_means_no_announcement_and_a_stuck_one_is_cut_off(tmp_path: Path)
     assert announcer.on_deck_event(DeckEnded(2, 999), 1.0) == ""  # not its token
     assert "cut off after 30 s" in announcer.tick(31.0)  # the deck never said it ended
     assert player.duck_db == 0.0 and announcer.current is None
+
+
+HOSTILE_TEXTS = [
+    b'{"text": "Good\\u0000bye"}',  # a NUL: espeak-ng's argv cannot hold it
+    b'{"text": "\\ud800 lone surrogate"}',
+    b'{"text": "\\u001b[31mred\\u0007 bell"}',
+    b'{"text": "\\u0000\\u0001"}',  # nothing left to speak
+    b'{"text": "caf\xe9"}',  # not UTF-8 at all
+    b'{"file": "a\\u0000b.ogg"}',
+    b'{"name": "\\udcff"}',
+]
+
+
+@pytest.mark.reliability
+def test_no_announcement_text_takes_the_daemon_down(shop) -> None:
+    """Before, one cmd/announce with a NUL or a lone surrogate ended the daemon (exit 1)."""
+    config, mq, _tmp = shop
+    daemon = Daemon(config)
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+    try:
+        mq.wait(lambda: (mq.state(BASE).get("now_playing") or {}).get("title") == "steady", 20)
+        for payload in HOSTILE_TEXTS:
+            mq.send(f"{BASE}/cmd/announce", payload)
+        mq.send(f"{BASE}/cmd/volume", "37")
+        mq.wait(lambda: mq.state(BASE).get("volume") == 37, 20)
+        assert thread.is_alive()
+        mq.wait(lambda: mq.state(BASE).get("announcing") is None, 20)
+        internal = [p for p in mq.state(BASE).get("problems", []) if p["kind"] == "internal"]
+        assert not internal, internal
+    finally:
+        daemon.stop()
+        thread.join(timeout=15)
+    assert not thread.is_alive()
+
+
+@pytest.mark.parametrize("text", ["Good\x00bye", "\ud800 surrogate", "a\x1b[31m\x07b"])
+def test_a_config_text_is_cleaned_or_refused_before_the_daemon_starts(text: str) -> None:
+    settings = AnnouncementSettings.model_validate(
+        {"items": [{"name": "a", "text": text, "at": ["09:00"]}]}
+    )
+    spoken = settings.items[0].text or ""
+    assert spoken and all(c.isprintable() for c in spoken) and "\ud800" not in spoken
+    with pytest.raises(ValueError, match="nothing to speak"):
+        AnnouncementSettings.model_validate({"items": [{"name": "b", "text": "\x00\x01"}]})

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ from moodcast.edge.camera import (
     LiveSource,
     VideoFileSource,
     describe,
+    make_source,
 )
 from moodcast.edge.watchdog import CameraWatchdog
 
@@ -29,7 +31,14 @@ class FakeClock:
 
 @pytest.mark.parametrize(
     ("spec", "kind"),
-    [("0", "device"), ("rtsp://cam/1", "stream"), ("x/*.jpg", "images"), ("a.mp4", "file")],
+    [
+        ("0", "device"),
+        ("rtsp://cam/1", "stream"),
+        ("x/*.jpg", "images"),
+        ("a.mp4", "file"),
+        ("/dev/video0", "device"),
+        ("/dev/v4l/by-id/usb-Cam-video-index0", "device"),
+    ],
 )
 def test_describe(spec: str, kind: str) -> None:
     assert describe(spec) == kind
@@ -239,3 +248,52 @@ def test_a_stream_that_goes_silent_mid_way_is_noticed_and_reopened() -> None:
     finally:
         dog.close()
         server.stop()
+
+
+def test_a_device_link_is_followed_again_at_every_open(tmp_path: Path) -> None:
+    """A USB camera re-enumerated as another /dev/videoN: its by-id link moves with it."""
+    from moodcast.edge.camera import device_node
+
+    first, second = tmp_path / "video0", tmp_path / "video2"
+    first.touch()
+    second.touch()
+    link = tmp_path / "usb-Cam-video-index0"
+    link.symlink_to(first)
+    assert device_node(str(link)) == str(first)
+    link.unlink()
+    link.symlink_to(second)
+    assert device_node(str(link)) == str(second)
+    link.unlink()
+    link.symlink_to(tmp_path / "gone")
+    assert device_node(str(link)) is None
+
+
+def test_a_missing_device_path_says_so_and_is_tried_again() -> None:
+    source = make_source("/dev/v4l/by-id/usb-No-Such-Camera-video-index0", loop=False)
+    source.open()
+    deadline = time.monotonic() + 5
+    message = ""
+    while time.monotonic() < deadline:
+        try:
+            source.read()
+        except CameraError as exc:
+            message = str(exc)
+            if "not there" in message:
+                break
+        time.sleep(0.05)
+    source.close()
+    assert "is not there (unplugged?)" in message
+    assert "does not exist" not in message  # before: opened as a video file
+
+
+def test_a_fifo_in_an_image_folder_is_skipped_not_waited_on(tmp_path: Path) -> None:
+    import cv2
+    import numpy as np
+
+    os.mkfifo(tmp_path / "a.jpg")  # sorted first: before, reading it froze the captures
+    cv2.imwrite(str(tmp_path / "b.jpg"), np.full((48, 64, 3), 120, np.uint8))
+    source = make_source(str(tmp_path), loop=False)
+    source.open()
+    frame = source.read()
+    source.close()
+    assert frame.shape[:2] == (48, 64)

@@ -112,3 +112,24 @@ class _Quiet:
 
     def publish_error(self, data):
         pass
+
+
+def test_special_files_are_refused_with_the_reason_never_waited_on(tmp_path: Path) -> None:
+    """A FIFO as state file or config hung the start (deaf to SIGTERM); /dev/zero as config
+    ended in a MemoryError; a 50 MB config took a minute to parse."""
+    import os
+
+    from moodcast.config.errors import MoodcastError
+    from moodcast.config.settings import load_config
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    assert StateStore(fifo).load(RuntimeState(volume=33)) == RuntimeState(volume=33)
+    for path, words in [(fifo, "a FIFO"), (Path("/dev/zero"), "a character device"),
+                        (tmp_path, "a folder")]:  # fmt: skip
+        with pytest.raises(MoodcastError, match=words):
+            load_config(path)
+    big = tmp_path / "big.yaml"
+    big.write_text("# x\n" * 400_000)
+    with pytest.raises(MoodcastError, match="over the 1024 KiB"):
+        load_config(big)

@@ -15,7 +15,7 @@ from moodcast.config.settings import WebSettings
 from moodcast.edge.command_gate import CommandAccepted, CommandGate
 from moodcast.edge.events import EventQueue
 from moodcast.edge.remote_commands import CommandTable, SetVolume
-from moodcast.edge.web import MAX_STREAMS, WebApp, WebServer
+from moodcast.edge.web import MAX_STREAMS, MAX_STREAMS_PER_CLIENT, WebApp, WebServer
 from moodcast.edge.web_auth import hash_password
 from moodcast.edge.web_board import StateBoard
 from tests.conftest import free_port
@@ -154,8 +154,9 @@ def test_the_live_stream_sends_changes_and_survives_a_browser_that_leaves(web: W
 def test_too_many_open_streams_are_refused(web: Web) -> None:
     socks = []
     try:
-        for _ in range(MAX_STREAMS):
-            s = socket.create_connection(("127.0.0.1", web.settings.port))
+        for i in range(MAX_STREAMS):  # from as many loopback addresses: the per-client cap
+            s = socket.create_connection(("127.0.0.1", web.settings.port),
+                                         source_address=(f"127.0.0.{10 + i}", 0))  # fmt: skip
             s.sendall(b"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             socks.append(s)
         deadline = time.monotonic() + 5
@@ -229,3 +230,66 @@ def test_the_state_answers_200_whatever_the_text_in_it(web: Web) -> None:
     assert view["state"]["last_error"] == "/music/caf\ufffd \ufffd.mp3: failed"
     assert view["errors"][-1]["error"] == "/music/caf\ufffd \ufffd.mp3: failed"
     assert view["played"][-1]["artist"] == "\ufffd"
+
+
+def _stream_from(web: Web, source: str, host: str = "127.0.0.1") -> socket.socket:
+    s = socket.create_connection(("127.0.0.1", web.settings.port), source_address=(source, 0))
+    s.sendall(f"GET /api/events HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    return s
+
+
+def test_one_client_cannot_take_every_live_stream(web: Web) -> None:
+    """Before, eight streams from one client locked every other browser out."""
+    socks = [_stream_from(web, "127.0.0.2") for _ in range(MAX_STREAMS_PER_CLIENT)]
+    try:
+        deadline = time.monotonic() + 5
+        while web.app.streams < MAX_STREAMS_PER_CLIENT and time.monotonic() < deadline:
+            time.sleep(0.05)
+        extra = _stream_from(web, "127.0.0.2")
+        socks.append(extra)
+        assert extra.recv(200).startswith(b"HTTP/1.1 429")
+        other = _stream_from(web, "127.0.0.3")
+        socks.append(other)
+        assert other.recv(200).startswith(b"HTTP/1.1 200")
+    finally:
+        for s in socks:
+            s.close()
+
+
+@pytest.mark.parametrize("host", ["evil.example", "127.evil.example", "localhost.evil", ""])
+def test_a_foreign_host_header_is_refused(web: Web, host: str) -> None:
+    """DNS rebinding: another site's name pointed at 127.0.0.1 must not read or command the
+    password-less page."""
+    with httpx.Client(base_url=web.url, timeout=5, headers={"host": host}) as c:
+        assert c.get("/api/state").status_code == 421
+        assert c.post("/api/cmd/volume", content=b"0").status_code == 421
+    assert web.commands() == []
+    for good in ["127.0.0.1", "localhost", f"127.0.0.1:{web.settings.port}", "[::1]:80"]:
+        with httpx.Client(base_url=web.url, timeout=5, headers={"host": good}) as c:
+            assert c.get("/api/state").status_code == 200, good
+
+
+def test_loopback_means_a_loopback_address() -> None:
+    from moodcast.config.text import is_loopback
+
+    assert is_loopback("127.0.0.1") and is_loopback("127.3.2.1") and is_loopback("::1")
+    assert is_loopback("localhost") and is_loopback("[::1]")
+    assert not is_loopback("127.example.com") and not is_loopback("127.0.0.1.nip.io")
+    assert not WebSettings(host="127.attacker.example").loopback
+
+
+def test_logout_ends_the_session_on_the_server() -> None:
+    """Before, "Log out" only dropped the browser's cookie: the same cookie read and commanded
+    for 12 h."""
+    web = Web(password="correct horse")
+    web.server.start()
+    try:
+        with web.client() as c:
+            c.post("/login", data={"password": "correct horse"})
+            cookie = dict(c.cookies)
+            assert c.get("/api/state").status_code == 200
+            c.post("/logout")  # the page's form: no token header
+        with httpx.Client(base_url=web.url, timeout=5, cookies=cookie) as replay:
+            assert replay.get("/api/state").status_code == 401
+    finally:
+        web.server.stop()

@@ -1,0 +1,35 @@
+"""Text from outside made safe at the boundary: one rule for MQTT, the page, config and tags."""
+
+from __future__ import annotations
+
+import re
+
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def safe_text(text: str) -> str:
+    """Text any consumer takes: lone surrogates (a file name that is not UTF-8, decoded with
+    surrogateescape) become U+FFFD, control characters but tab and newline are dropped."""
+    return _UNSAFE.sub(lambda m: "\ufffd" if m.group() >= "\ud800" else "", text)
+
+
+def spoken_text(text: str) -> str:
+    """Text fit for a speech synthesiser's command line: no NUL or other control character,
+    no lone surrogate, whitespace runs as one space ('' when nothing is left)."""
+    cleaned = _CONTROL.sub(" ", safe_text(text)).replace("\ufffd", " ")
+    return " ".join(cleaned.split())
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a host is this machine's loopback: 'localhost' or a loopback address (127.0.0.0/8,
+    ::1); '127.example.com' is a name like any other."""
+    import ipaddress
+
+    name = host.strip().strip("[]").rstrip(".").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False

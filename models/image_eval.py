@@ -1,0 +1,115 @@
+"""How right a frame reader is on labelled photographs, measured like the caption reader.
+
+A labels file has ``file<TAB>quadrant[<TAB>people]`` lines (``#`` comments, an optional
+header): the photograph (relative to the folder), the valence/arousal quadrant that music for
+the scene should sit in, and how many people it shows where counted. The figures: quadrant,
+valence and arousal accuracy, the confusion matrix, how often each named mood is said, a
+calibration table, the people-count error, and the worst readings.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from moodcast.config.errors import MoodcastError
+from moodcast.models.caption_eval import Evaluation, evaluate, report
+from moodcast.models.caption_labels import QUADRANTS, Labelled
+from moodcast.models.mood import MoodEstimate, Taxonomy
+
+_FORMAT = ("write 'file<TAB>quadrant[<TAB>people]' with quadrant one of "
+           + ", ".join(QUADRANTS) + " and people a whole number")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LabelledImage:
+    file: Path
+    quadrant: str
+    people: int | None
+    line: int
+
+
+@dataclass
+class ImageEvaluation:
+    figures: Evaluation
+    moods_named: dict[str, int]  # named mood → readings, most said first
+    people_error: float | None  # mean absolute error where counts are labelled
+    people_n: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {**self.figures.to_dict(), "moods_named": self.moods_named,
+                "people_error": self.people_error, "people_n": self.people_n}  # fmt: skip
+
+
+def read_image_labels(path: Path, folder: Path) -> list[LabelledImage]:
+    """Every labelled photograph; an error naming the line for anything else."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MoodcastError(f"image labels {path}: cannot be read ({exc})",
+                            "give a UTF-8 text file; " + _FORMAT) from exc  # fmt: skip
+    rows: list[LabelledImage] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = [p.strip() for p in raw.split("\t")]
+        if parts[:2] == ["file", "quadrant"]:
+            continue  # the header
+        rows.append(_row(parts, path, number, folder))
+    if not rows:
+        raise MoodcastError(f"{path} holds no labelled photographs", _FORMAT)
+    return rows
+
+
+def _row(parts: list[str], path: Path, number: int, folder: Path) -> LabelledImage:
+    where = f"{path}:{number}"
+    if len(parts) not in (2, 3):
+        raise MoodcastError(f"{where}: expected 2 or 3 tab-separated fields, found"
+                            f" {len(parts)}", _FORMAT)  # fmt: skip
+    name, quadrant = parts[0], parts[1].upper()
+    if quadrant not in QUADRANTS:
+        raise MoodcastError(f"{where}: unknown quadrant {parts[1]!r}", _FORMAT)
+    file = folder / name
+    if not name or not file.is_file():
+        raise MoodcastError(f"{where}: no photograph {name!r} in {folder}",
+                            "fix the name or fetch the photographs first")  # fmt: skip
+    people = None
+    if len(parts) == 3 and parts[2]:
+        if not parts[2].isdigit():
+            raise MoodcastError(f"{where}: people {parts[2]!r} is not a whole number", _FORMAT)
+        people = int(parts[2])
+    return LabelledImage(file, quadrant, people, number)
+
+
+def evaluate_images(rows: Sequence[LabelledImage], readings: Sequence[MoodEstimate],
+                    taxonomy: Taxonomy) -> ImageEvaluation:  # fmt: skip
+    """The figures of ``readings`` (one per row, in order) against the labels."""
+    as_rows = [Labelled(r.file.name, r.quadrant, r.line) for r in rows]
+    figures = evaluate(as_rows, readings, taxonomy)
+    figures.wrong.sort(key=lambda w: -w.confidence)  # the worst: confident and wrong
+    named = dict(Counter(r.mood for r in readings).most_common())
+    counted = [(row.people, r.evidence.get("people", 0)) for row, r in
+               zip(rows, readings, strict=True) if row.people is not None]  # fmt: skip
+    errors = [abs(truth - float(seen)) for truth, seen in counted
+              if isinstance(seen, int | float)]  # fmt: skip
+    error = float(np.mean(errors)) if errors else None
+    return ImageEvaluation(figures, named, error, len(errors))
+
+
+def image_report(result: ImageEvaluation, title: str) -> str:
+    """The figures as Markdown (the caption report's tables, plus moods and people)."""
+    text = report(result.figures, title).replace(" captions: ", " photographs: ")
+    lines = [text.replace("| caption | truth |", "| photograph | truth |"), ""]
+    lines += ["| named mood | readings | share |", "|---|---|---|"]
+    n = max(result.figures.n, 1)
+    for mood, count in result.moods_named.items():
+        lines.append(f"| {mood} | {count} | {count / n:.2f} |")
+    if result.people_error is not None:
+        lines += ["", f"People-count error (mean absolute) on {result.people_n} photographs"
+                      f" with counts: {result.people_error:.2f}."]  # fmt: skip
+    return "\n".join(lines)

@@ -1,0 +1,83 @@
+"""Measuring a frame reader on labelled photographs: the labels file, the figures, the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from moodcast.config.errors import MoodcastError
+from moodcast.models.image_eval import evaluate_images, read_image_labels
+from moodcast.models.mood import MoodEstimate, load_taxonomy
+
+TAXONOMY = load_taxonomy("cowen13")
+
+
+def _reading(valence: float, arousal: float, confidence: float, people: int) -> MoodEstimate:
+    probs = TAXONOMY.probabilities(valence, arousal)
+    return MoodEstimate(valence, arousal, probs, confidence, {"people": people})
+
+
+def test_figures_of_a_small_labelled_set(tmp_path: Path) -> None:
+    for name in "abcd":
+        (tmp_path / f"{name}.jpg").write_bytes(b"x")
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("# a comment\nfile\tquadrant\tpeople\na.jpg\tHV-HA\t3\nb.jpg\thv-la\n"
+                      "c.jpg\tLV-HA\t0\nd.jpg\tLV-LA\t1\n")  # fmt: skip
+    rows = read_image_labels(labels, tmp_path)
+    assert [r.quadrant for r in rows] == ["HV-HA", "HV-LA", "LV-HA", "LV-LA"]
+    assert [r.people for r in rows] == [3, None, 0, 1]
+    readings = [_reading(0.6, 0.5, 0.9, 2), _reading(0.5, -0.4, 0.8, 0),
+                _reading(0.4, 0.5, 0.95, 0), _reading(-0.5, -0.5, 0.3, 1)]  # fmt: skip
+    result = evaluate_images(rows, readings, TAXONOMY)
+    assert result.figures.quadrant == 0.75 and result.figures.valence == 0.75
+    assert result.figures.arousal == 1.0
+    assert result.figures.confusion["LV-HA"]["HV-HA"] == 1
+    assert sum(result.moods_named.values()) == 4
+    assert result.people_n == 3 and result.people_error == pytest.approx(1 / 3)
+    assert result.figures.wrong[0].caption == "c.jpg"  # the confident wrong one first
+    bands = {band: (n, share) for band, n, share in result.figures.by_confidence}
+    assert bands["0.75–1.00"] == (3, pytest.approx(2 / 3))
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("a.jpg\tHV-XX", "labels.tsv:2: unknown quadrant 'HV-XX'"),
+        ("nope.jpg\tHV-HA", "labels.tsv:2: no photograph 'nope.jpg'"),
+        ("a.jpg\tHV-HA\tmany", "labels.tsv:2: people 'many' is not a whole number"),
+        ("a.jpg", "labels.tsv:2: expected 2 or 3 tab-separated fields"),
+    ],  # fmt: skip
+)
+def test_a_bad_line_is_named(tmp_path: Path, line: str, message: str) -> None:
+    (tmp_path / "a.jpg").write_bytes(b"x")
+    labels = tmp_path / "labels.tsv"
+    labels.write_text(f"# photos\n{line}\n")
+    with pytest.raises(MoodcastError, match=message.replace("(", r"\(")):
+        read_image_labels(labels, tmp_path)
+
+
+def test_the_cli_measures_the_scene_reader_on_real_photographs(photos: Path,
+                                                              tmp_path: Path) -> None:  # fmt: skip
+    """Debian's photographs (python3-skimage, opencv-doc), labelled by looking at them."""
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("file\tquadrant\tpeople\ncoffee.png\tHV-LA\t0\nchelsea.png\tHV-LA\t0\n"
+                      "astronaut.png\tHV-HA\t1\nmoon.png\tLV-LA\t0\n")  # fmt: skip
+    done = subprocess.run([sys.executable, "-m", "moodcast.edge.cli", "models", "evaluate-images",
+                           str(photos), "--labels", str(labels), "--json"],
+                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert figures["n"] == 4 and figures["people_n"] == 4
+    assert sum(sum(row.values()) for row in figures["confusion"].values()) == 4
+    assert sum(figures["moods_named"].values()) == 4
+    assert 0.0 <= figures["quadrant"] <= 1.0
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("coffee.png\tHAPPY\n")
+    done = subprocess.run([sys.executable, "-m", "moodcast.edge.cli", "models", "evaluate-images",
+                           str(photos), "--labels", str(bad)],
+                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 2 and "bad.tsv:1: unknown quadrant 'HAPPY'" in done.stderr
