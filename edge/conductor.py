@@ -291,6 +291,7 @@ class Conductor:
         else:
             logger.info("rescan: %s", summary)
             self.health.clear(ProblemKind.RESCAN)
+            self.health.clear(ProblemKind.LIBRARY_REBUILT)
             self.publisher.publish_event("rescan_done", {"summary": summary})
         self.reload_library()
 

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from moodcast.config.errors import MoodcastError
@@ -46,7 +47,7 @@ from moodcast.models.heap import release_freed_heap
 from moodcast.models.readers import MoodReader, active_taxonomy, build_reader_or_scene
 from moodcast.player.decks import Deck, DeckEnded, DeckFailed, DeckStarted, EventSink, VlcDeck
 from moodcast.player.gain import track_gain_db
-from moodcast.player.library import Library
+from moodcast.player.library import Library, open_or_set_aside
 from moodcast.player.playback import Player
 from moodcast.player.scan import scan
 
@@ -107,7 +108,9 @@ class Daemon:
         """Every part, in dependency order; each one's stop is pushed as it is made."""
         config = self.config
         taxonomy = active_taxonomy(config)
-        library = stack.enter_context(Library(config.library.path))
+        stamp = datetime.fromtimestamp(self.clocks.wall()).strftime("%Y%m%d-%H%M%S")
+        opened, set_aside = open_or_set_aside(config.library.path, stamp)
+        library = stack.enter_context(opened)
         decks = [self._deck_factory(i, config.player.audio_output, self.events) for i in (0, 1)]
         pc = config.player
         player = Player(decks, pc.crossfade_s, pc.fade_s, pc.volume,
@@ -136,6 +139,9 @@ class Daemon:
                               reader_detail=reader_problem, announcer=announcer,
                               timings=self.timings)  # fmt: skip
         conductor.load_library(library.tracks())  # the one read of the library at start
+        if set_aside:
+            conductor.error(set_aside, ProblemKind.LIBRARY_REBUILT)
+            self.events.put(RescanDue())
         player.set_volume(conductor.state.volume)
         return Parts(library, reader, watchdog, conductor, gate, mqtt, board)
 

@@ -156,8 +156,9 @@ def connect_error_in_words(exc: BaseException | None, s: MqttSettings) -> str:
     if isinstance(exc, ConnectionRefusedError):
         return (f"broker {where} refused the connection: is the broker running, and is"
                 " mqtt.port right?")  # fmt: skip
-    if isinstance(exc, ssl.SSLError):
-        return (f"TLS with broker {where} failed ({exc.reason or exc}): is that a TLS port"
+    if isinstance(exc, ssl.SSLError) or (s.tls and isinstance(exc, ConnectionResetError)):
+        why = getattr(exc, "reason", None) or exc
+        return (f"TLS with broker {where} failed ({why}): is that a TLS port"
                 " (mqtt.tls needs the broker's TLS listener, often 8883)?")  # fmt: skip
     if isinstance(exc, TimeoutError | socket.timeout):
         return f"broker {where} did not answer: check the address and the network"
@@ -170,10 +171,10 @@ def refused_in_words(reason_code: Any, s: MqttSettings) -> str:
     """A broker that answered but refused us: in words, credentials named where they are."""
     value, text = getattr(reason_code, "value", None), str(reason_code)
     if value in (134, 135, 4, 5) or "password" in text.lower() or "authori" in text.lower():
-        return (f"broker {s.host}:{s.port} refused the login ({text}): check mqtt.username and"
+        return (f"{text}: broker {s.host}:{s.port} refused the login; check mqtt.username and"
                 " mqtt.password")  # fmt: skip
     if s.username and value == 128:
-        return (f"broker {s.host}:{s.port} refused the connection ({text}); with a username"
+        return (f"{text}: broker {s.host}:{s.port} refused the connection; with a username"
                 " set this is most often a wrong password: check mqtt.username and"
                 " mqtt.password")  # fmt: skip
-    return f"broker {s.host}:{s.port} refused the connection: {text}"
+    return f"{text}: broker {s.host}:{s.port} refused the connection"

@@ -127,6 +127,19 @@ class Taxonomy:
         total = sum(weights)
         return {m.name: w / total for m, w in zip(self.moods, weights, strict=True)}
 
+    def probabilities_in_quadrant(self, valence: float, arousal: float) -> dict[str, float]:
+        """Like :meth:`probabilities`, but only moods whose anchor lies in the point's quadrant
+        can be named (all of them where the quadrant has none): a reading of pleasant and calm
+        is never called *sad* because a sad anchor happens to be nearest."""
+        probs = self.probabilities(valence, arousal)
+        side = (valence >= 0, arousal >= 0)
+        inside = {m.name for m in self.moods if (m.valence >= 0, m.arousal >= 0) == side}
+        if not inside:
+            return probs
+        kept = {n: (p if n in inside else 0.0) for n, p in probs.items()}
+        total = sum(kept.values())
+        return {n: p / total for n, p in kept.items()}
+
     def estimate_from_tags(
         self, tags: Iterable[str], confidence: float, source: str
     ) -> MoodEstimate | None:

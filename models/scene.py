@@ -191,8 +191,7 @@ class SceneReader:
         exposure = 1.0 - abs(b - 0.5) * 1.2
         confidence = clamp(0.25 + 0.5 * min(1.0, cues["contrast"] * 2.5) + 0.25 * exposure, 0, 1)
         evidence["reader"] = "scene"
-        estimate = MoodEstimate(valence, arousal, self.taxonomy.probabilities(valence, arousal),
-                                confidence, evidence)  # fmt: skip
+        estimate = _named(self.taxonomy, valence, arousal, confidence, evidence)
         if seen is not None and self._text is not None and seen.counts:
             return self._with_description(estimate, seen)
         return estimate
@@ -234,5 +233,22 @@ class SceneReader:
         valence = clamp((1 - k) * estimate.valence + k * told.valence)
         arousal = clamp((1 - k) * estimate.arousal + k * told.arousal)
         evidence = {**estimate.evidence, "seen": sentence, "seen_weight": round(k, 3)}
-        return MoodEstimate(valence, arousal, self.taxonomy.probabilities(valence, arousal),
-                            max(estimate.confidence, told.confidence), evidence)  # fmt: skip
+        return _named(self.taxonomy, valence, arousal, max(estimate.confidence, told.confidence),
+                      evidence)  # fmt: skip
+
+
+AXIS_NOISE = 0.15  # a reading closer than this to an axis may lie on either side of it
+
+
+def _named(taxonomy: Taxonomy, valence: float, arousal: float, confidence: float,
+           evidence: dict[str, Any]) -> MoodEstimate:  # fmt: skip
+    """The estimate with a mood named inside its own quadrant, and a confidence that drops
+    where the reading is within noise of an axis (and says which), instead of a confident
+    word for what is a coin toss."""
+    margin = min(abs(valence), abs(arousal))
+    if margin < AXIS_NOISE:
+        evidence = {**evidence, "near_axis": "valence" if abs(valence) <= abs(arousal)
+                    else "arousal"}  # fmt: skip
+        confidence *= 0.3 + 0.7 * margin / AXIS_NOISE
+    probs = taxonomy.probabilities_in_quadrant(valence, arousal)
+    return MoodEstimate(valence, arousal, probs, confidence, evidence)

@@ -376,3 +376,31 @@ def _track(row: sqlite3.Row, mood: TrackMood | None) -> Track:
         true_peak_dbtp=row["true_peak_dbtp"],
         explicit=bool(row["explicit"]),
     )
+
+
+def open_or_set_aside(path: Path | str, stamp: str) -> tuple[Library, str]:
+    """The library at ``path``; one that SQLite cannot open (damaged, not a database) is moved
+    aside as ``<path>.damaged-<stamp>`` (with its -wal and -shm), kept for a person to look at,
+    and a new one made in its place: the daemon plays on (from a rescan) instead of exiting
+    into a restart loop. Returns the library and what was done ('' when nothing was)."""
+    try:
+        return Library(path), ""
+    except MoodcastError as exc:
+        original = Path(path).expanduser()
+        if str(path) == ":memory:" or not original.is_file():
+            raise
+        aside = original.with_name(f"{original.name}.damaged-{stamp}")
+        try:
+            os.replace(original, aside)
+            for suffix in ("-wal", "-shm"):
+                extra = original.with_name(original.name + suffix)
+                if extra.exists():
+                    os.replace(extra, aside.with_name(aside.name + suffix))
+        except OSError:
+            raise exc from None
+        logger.error("%s; set aside as %s, a new library is made", exc, aside)
+        return (
+            Library(path),
+            f"library {original} could not be opened ({exc.problem}): set"
+            f" aside as {aside.name} and rebuilt from library.music_dirs",
+        )

@@ -342,6 +342,7 @@ def test_daemon_with_wrong_broker_credentials_keeps_playing_and_says_why(
     assert out.returncode == 0, out.stderr
     assert "playing" in out.stderr
     assert "MQTT not connected: Not authorized" in out.stderr
+    assert "check mqtt.username and mqtt.password" in out.stderr  # what to fix, in words
     assert "hunter2-wrong" not in out.stderr  # the password is never logged
 
 

@@ -177,7 +177,7 @@ def test_no_announcement_text_takes_the_daemon_down(shop) -> None:
     assert not thread.is_alive()
 
 
-@pytest.mark.parametrize("text", ["Good\x00bye", "\ud800 surrogate", "a\x1b[31m\x07b"])
+@pytest.mark.parametrize("text", ["Good\x00bye", "a\x1b[31m\x07b", "tab\tand\nline"])
 def test_a_config_text_is_cleaned_or_refused_before_the_daemon_starts(text: str) -> None:
     settings = AnnouncementSettings.model_validate(
         {"items": [{"name": "a", "text": text, "at": ["09:00"]}]}
@@ -186,3 +186,5 @@ def test_a_config_text_is_cleaned_or_refused_before_the_daemon_starts(text: str)
     assert spoken and all(c.isprintable() for c in spoken) and "\ud800" not in spoken
     with pytest.raises(ValueError, match="nothing to speak"):
         AnnouncementSettings.model_validate({"items": [{"name": "b", "text": "\x00\x01"}]})
+    with pytest.raises(ValueError, match="valid string"):  # a lone surrogate: refused at once
+        AnnouncementSettings.model_validate({"items": [{"name": "c", "text": "\ud800 x"}]})

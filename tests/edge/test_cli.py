@@ -145,3 +145,20 @@ def test_recommend_json_shows_what_the_detector_counted(tagged_library, photos) 
     evidence = json.loads(result.stdout)["evidence"]
     assert evidence["people"] == 0 and "cup" in evidence["objects"]
     assert evidence["place"] == "café or restaurant" and "cup" in evidence["seen"]
+
+
+def test_library_list_json_is_json_whatever_the_file_names(tmp_path: Path, make_tone) -> None:
+    """Before, a Latin-1 file name went out as raw bytes: the output was no JSON at all."""
+    import os
+
+    music = tmp_path / "music"
+    make_tone(music / "plain.ogg", artist="a", title="t", mood="Calm")
+    os.rename(music / "plain.ogg", os.fsencode(music) + b"/caf\xe9.ogg")
+    db = tmp_path / "lib.db"
+    assert moodcast("scan", music, "--library", db).returncode == 0
+    done = subprocess.run([sys.executable, "-m", "moodcast.edge.cli", "library", "list",
+                           "--library", str(db), "--json"], capture_output=True, cwd=ROOT,
+                          timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout.decode("utf-8"))  # strict UTF-8
+    assert rows[0]["path"].endswith("caf\ufffd.ogg")

@@ -590,3 +590,28 @@ def test_a_rule_change_takes_effect_at_its_daypart_boundary(setup) -> None:
     after = {a for at, a in starts if at > boundary_at + 0.5}
     assert before and before <= {f"artist{i}" for i in range(4)}
     assert after and after <= {f"artist{i}" for i in range(8, 12)}
+
+
+@pytest.mark.reliability
+def test_a_corrupt_library_at_start_is_set_aside_and_rebuilt(setup, tmp_path: Path) -> None:
+    """Before, the daemon exited 2 (a restart loop under systemd, MQTT only "offline") and
+    never healed although music_dirs was set."""
+    config, mq, music = setup
+    db = Path(config.library.path)
+    db.write_bytes(b"this is not SQLite" * 100)
+    library = config.library.model_copy(update={"music_dirs": [music]})
+    daemon, thread = start(config.model_copy(update={"library": library}))
+    try:
+
+        def rebuilt() -> bool:
+            return any(p["kind"] == "library_rebuilt" for p in mq.state(BASE).get("problems", []))
+
+        mq.wait(rebuilt, timeout=30)
+        mq.wait(lambda: mq.state(BASE).get("now_playing") is not None, timeout=60)
+        mq.wait(lambda: not rebuilt(), timeout=30)
+        assert thread.is_alive()
+    finally:
+        daemon.stop()
+        thread.join(timeout=15)
+    (aside,) = db.parent.glob("lib.db.damaged-*")
+    assert aside.read_bytes().startswith(b"this is not SQLite")

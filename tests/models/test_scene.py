@@ -9,6 +9,8 @@ import pytest
 from moodcast.models.mood import load_taxonomy
 from moodcast.models.scene import PeopleCounter, SceneReader
 
+TAXONOMY = load_taxonomy("cowen13")
+
 
 @pytest.fixture(scope="module")
 def reader() -> SceneReader:
@@ -87,3 +89,25 @@ def test_people_counter_finds_pedestrians_in_real_video(media_video: Path) -> No
         counts.append(counter.count(frame))
     capture.release()
     assert max(counts) >= 1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_named_mood_lies_in_the_readings_quadrant(reader, seed: int) -> None:
+    """Before, *sad* was named at arousal +0.02 and *anxious* at valence +0.03."""
+    rng = np.random.default_rng(seed)
+    frame = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    frame[:, : 40 * (seed % 4 + 1)] = rng.integers(0, 256, 3, dtype=np.uint8)  # varied colour
+    estimate = reader.read(frame)
+    anchor = TAXONOMY.get(estimate.mood)
+    assert (anchor.valence >= 0) == (estimate.valence >= 0)
+    assert (anchor.arousal >= 0) == (estimate.arousal >= 0)
+
+
+def test_a_reading_near_an_axis_says_so_with_a_low_confidence() -> None:
+    from moodcast.models.scene import _named
+
+    near = _named(TAXONOMY, 0.02, -0.5, 0.9, {})
+    far = _named(TAXONOMY, 0.5, -0.5, 0.9, {})
+    assert near.evidence["near_axis"] == "valence" and near.confidence < 0.4
+    assert "near_axis" not in far.evidence and far.confidence == 0.9
+    assert TAXONOMY.get(near.mood).valence >= 0  # named on its own side, however close
