@@ -11,7 +11,7 @@ import numpy as np
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import MoodcastConfig, config_warnings, load_config, masked
 from moodcast.edge.console import ProgressBar, print_json
-from moodcast.models.readers import active_taxonomy, build_reader, load_photo
+from moodcast.models.readers import active_taxonomy, build_reader, load_photo, reader_overrides
 from moodcast.player.community import import_tags
 from moodcast.player.library import Library
 from moodcast.player.scan import scan
@@ -77,12 +77,7 @@ def cmd_library_list(args: argparse.Namespace) -> int:
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
-    overrides = {}
-    if args.reader:
-        overrides["reader.kind"] = args.reader
-    if args.models:
-        overrides["reader.models_dir"] = str(args.models)
-    config = load_config(args.config, overrides)
+    config = load_config(args.config, reader_overrides(args.reader, args.models))
     taxonomy = active_taxonomy(config)
     frame = load_photo(args.photo)
     estimate = build_reader(config, taxonomy).read(frame)

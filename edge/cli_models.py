@@ -92,14 +92,14 @@ def _in_training(rows: list[Any]) -> int:
 def cmd_models_evaluate_images(args: argparse.Namespace) -> int:
     from moodcast.config.settings import load_config
     from moodcast.models import image_eval
-    from moodcast.models.readers import active_taxonomy, build_reader, load_photo
+    from moodcast.models.readers import (
+        active_taxonomy,
+        build_reader,
+        load_photo,
+        reader_overrides,
+    )
 
-    overrides: dict[str, Any] = {}
-    if args.reader:
-        overrides["reader.kind"] = args.reader
-    if args.models:
-        overrides["reader.models_dir"] = str(args.models)
-    config = load_config(args.config, overrides)
+    config = load_config(args.config, reader_overrides(args.reader, args.models))
     taxonomy = active_taxonomy(config)
     rows = image_eval.read_image_labels(args.labels, args.folder)
     reader = build_reader(config, taxonomy)

@@ -6,6 +6,7 @@ The quadrant names the valence/arousal quadrant that music for the scene should 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,17 +38,8 @@ def quadrant_of(valence: float, arousal: float) -> str:
 
 def read_labelled(path: Path) -> list[Labelled]:
     """Every labelled caption in the file; an error naming the line for anything else."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MoodcastError(f"labelled captions {path}: cannot be read ({exc})",
-                            "give a UTF-8 text file; " + _FORMAT) from exc  # fmt: skip
     rows: list[Labelled] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        parts = [p.strip() for p in raw.split("\t")]
+    for number, parts in labelled_lines(path, "labelled captions", _FORMAT):
         if len(parts) != 2:
             raise MoodcastError(f"{path}:{number}: expected two tab-separated fields, "
                                 f"found {len(parts)}", _FORMAT)  # fmt: skip
@@ -62,3 +54,16 @@ def read_labelled(path: Path) -> list[Labelled]:
     if not rows:
         raise MoodcastError(f"{path} holds no labelled captions", _FORMAT)
     return rows
+
+
+def labelled_lines(path: Path, what: str, fmt: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, tab-separated fields) of each line that is not blank or a ``#`` comment."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MoodcastError(f"{what} {path}: cannot be read ({exc})",
+                            "give a UTF-8 text file; " + fmt) from exc  # fmt: skip
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            yield number, [p.strip() for p in raw.split("\t")]

@@ -18,7 +18,7 @@ import numpy as np
 
 from moodcast.config.errors import MoodcastError
 from moodcast.models.caption_eval import Evaluation, evaluate, report
-from moodcast.models.caption_labels import QUADRANTS, Labelled
+from moodcast.models.caption_labels import QUADRANTS, Labelled, labelled_lines
 from moodcast.models.mood import MoodEstimate, Taxonomy
 
 _FORMAT = ("write 'file<TAB>quadrant[<TAB>people]' with quadrant one of "
@@ -47,17 +47,8 @@ class ImageEvaluation:
 
 def read_image_labels(path: Path, folder: Path) -> list[LabelledImage]:
     """Every labelled photograph; an error naming the line for anything else."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MoodcastError(f"image labels {path}: cannot be read ({exc})",
-                            "give a UTF-8 text file; " + _FORMAT) from exc  # fmt: skip
     rows: list[LabelledImage] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        parts = [p.strip() for p in raw.split("\t")]
+    for number, parts in labelled_lines(path, "image labels", _FORMAT):
         if parts[:2] == ["file", "quadrant"]:
             continue  # the header
         rows.append(_row(parts, path, number, folder))

@@ -165,3 +165,13 @@ def load_photo(path: Path) -> NDArray[np.uint8]:
     except OSError as exc:
         raise MoodcastError(f"photo {path}: {exc.strerror}", "check the file") from exc
     return decode_image(data, str(path))
+
+
+def reader_overrides(kind: str | None, models_dir: Path | None) -> dict[str, str]:
+    """Config overrides (dotted keys) for the CLI's --reader and --models flags."""
+    overrides = {}
+    if kind:
+        overrides["reader.kind"] = kind
+    if models_dir:
+        overrides["reader.models_dir"] = str(models_dir)
+    return overrides
