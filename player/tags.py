@@ -96,6 +96,10 @@ def _first(tags: Any, *keys: str) -> list[str]:
         except (KeyError, ValueError):
             value = None
         if value:
+            if hasattr(value, "genres"):  # ID3 TCON: "(17)" is Rock, as mutagen's easy view reads
+                return [str(g) for g in value.genres]
+            if hasattr(value, "text") and isinstance(value.text, list):  # an ID3 frame: its values
+                return [str(t) for t in value.text]
             items = value if isinstance(value, list) else [value]
             return [_text(v) for v in items]
     return []
@@ -110,11 +114,13 @@ def _text(value: Any) -> str:
 
 
 def read_file_info(path: Path) -> FileInfo:
-    """Tags and duration of one audio file, via mutagen."""
+    """Tags and duration of one audio file, via mutagen: the file is opened once (the scan's
+    cost is this call), its tags read by their names in each container (Vorbis comments, ID3
+    frames, MP4 atoms)."""
     import mutagen
 
     try:
-        audio = mutagen.File(path, easy=True)
+        audio = mutagen.File(path)
     except Exception as exc:  # mutagen raises many types for damaged files
         raise UnreadableAudioError(f"{type(exc).__name__}: {exc}") from exc
     if audio is None:
@@ -122,18 +128,13 @@ def read_file_info(path: Path) -> FileInfo:
     length = getattr(audio.info, "length", None)
     if not length or length <= 0:
         raise UnreadableAudioError("audio has no length (empty or damaged)")
-    tags = audio.tags
-    raw_tags = _raw_tags(path)
-    moods = _first(tags, "mood", "MOOD") or _first(raw_tags, "TMOO", "----:com.apple.iTunes:MOOD")
+    raw_tags = audio.tags
+    moods = _first(raw_tags, "mood", "MOOD", "TMOO", "----:com.apple.iTunes:MOOD")
     return FileInfo(
-        artist=(_first(tags, "artist", "ARTIST") or _first(raw_tags, "TPE1", "\xa9ART") or [""])[0],
-        title=(
-            _first(tags, "title", "TITLE")
-            or _first(raw_tags, "TIT2", "\xa9nam")
-            or [shown(path.stem)]
-        )[0],
-        album=(_first(tags, "album", "ALBUM") or [""])[0],
-        genre=(_first(tags, "genre", "GENRE") or _first(raw_tags, "TCON") or [""])[0],
+        artist=(_first(raw_tags, "artist", "ARTIST", "TPE1", "\xa9ART") or [""])[0],
+        title=(_first(raw_tags, "title", "TITLE", "TIT2", "\xa9nam") or [shown(path.stem)])[0],
+        album=(_first(raw_tags, "album", "ALBUM", "TALB", "\xa9alb") or [""])[0],
+        genre=(_first(raw_tags, "genre", "GENRE", "TCON", "\xa9gen") or [""])[0],
         duration=float(length),
         mood_words=split_mood_words(moods),
         replaygain=_replaygain(raw_tags),
@@ -167,13 +168,3 @@ def _explicit(raw: Any) -> bool:
         return True
     return any(v.strip().casefold() in {"1", "yes", "true", "explicit"}
                for v in _first(raw, *_ADVISORY))  # fmt: skip
-
-
-def _raw_tags(path: Path) -> Any:
-    import mutagen
-
-    try:
-        audio = mutagen.File(path)
-    except Exception:
-        return None
-    return audio.tags if audio is not None else None
