@@ -176,9 +176,14 @@ class Conductor:
 
     def _set_playable(self, tracks: list[Track]) -> None:
         self.playable = tracks
-        if not tracks:
-            self.error("the library has no playable tracks: check library.music_dirs and run"
-                       " 'moodcast scan DIR'", ProblemKind.LIBRARY_EMPTY)  # fmt: skip
+        if not tracks and self.absent:
+            self.error(f"no playable tracks: {len(self.absent)} music file(s) are gone (a stick"
+                       " or share unmounted?); they play again as soon as they are back,"
+                       " looked for every 10 s", ProblemKind.LIBRARY_EMPTY)  # fmt: skip
+        elif not tracks:
+            self.error("the library has no playable tracks: run 'moodcast scan DIR' on a"
+                       " music folder (or set library.music_dirs)",
+                       ProblemKind.LIBRARY_EMPTY)  # fmt: skip
         else:
             self.health.clear(ProblemKind.LIBRARY_EMPTY)
         self._apply_rules(self.clocks.local(), changed=True)

@@ -325,6 +325,8 @@ def test_a_music_folder_gone_for_seconds_plays_again_when_it_is_back(setup) -> N
         mq.wait(lambda: (mq.state(BASE).get("now_playing") or {}).get("title"), timeout=20)
         music.rename(away)
         mq.wait(lambda: "no playable tracks" in (mq.state(BASE).get("last_error") or ""), 40)
+        advice = mq.state(BASE)["last_error"]
+        assert "are gone" in advice and "moodcast scan" not in advice  # the advice fits
         time.sleep(5)
         away.rename(music)
         back_at = time.monotonic()
