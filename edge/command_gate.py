@@ -15,12 +15,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from moodcast.edge.events import RetainedCommand
-from moodcast.edge.remote_commands import Command, CommandError, CommandTable
+from moodcast.edge.remote_commands import (
+    Command,
+    CommandError,
+    CommandTable,
+    SetAuto,
+    SetOverride,
+    SetPaused,
+    SetVolume,
+)
 
 
 @dataclass(frozen=True)
 class CommandAccepted:
     command: Command
+
+    @property
+    def coalesce_key(self) -> str | None:
+        """Commands that set a state (volume, pause, auto, override): only the newest waiting
+        one matters. Skips and announcements each count."""
+        if isinstance(self.command, SetVolume | SetPaused | SetAuto | SetOverride):
+            return f"command:{type(self.command).__name__}"
+        return None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ are made on the daemon's own thread.
 from __future__ import annotations
 
 import logging
-import queue
+import threading
+from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,8 @@ class MoodRead:
 
 @dataclass(frozen=True)
 class CameraStatusChanged:
+    coalesce_key = "camera"
+
     status: str
     detail: str
 
@@ -40,13 +43,15 @@ class RetainedCommand:
 
 @dataclass(frozen=True)
 class BrokerStatus:
+    coalesce_key = "broker"
+
     connected: bool
     detail: str
 
 
 @dataclass(frozen=True)
 class HomeAssistantOnline:
-    pass
+    coalesce_key = "home-assistant-online"
 
 
 @dataclass(frozen=True)
@@ -75,21 +80,62 @@ class RescanDone:
 
 
 class EventQueue:
-    """A bounded queue that drops (and counts) events rather than block a foreign thread."""
+    """A bounded queue that never blocks a foreign thread, where no burst of one kind crowds
+    out the others.
 
-    def __init__(self, maxsize: int = 256) -> None:
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=maxsize)
+    An event with a ``coalesce_key`` (a state-like one: a volume, a pause, Home Assistant
+    coming online, the broker's or the camera's status) replaces the one of the same key still
+    waiting, in its place: after 3,000 volume commands the last one is applied, and only once.
+    Other events are bounded per type (``per_kind``) and in all (``maxsize``); one over the
+    bound is dropped and counted, and said in the log at the first and every 100th drop.
+    """
+
+    def __init__(self, maxsize: int = 256, per_kind: int = 64) -> None:
+        self._maxsize, self._per_kind = maxsize, per_kind
+        self._ready = threading.Condition()
+        self._items: deque[list[Any]] = deque()  # one-element boxes: coalescing swaps the event
+        self._waiting: dict[str, list[Any]] = {}  # coalesce key -> its box in _items
+        self._kinds: Counter[type] = Counter()
         self.dropped = 0
+        self.coalesced = 0
 
     def put(self, event: Any) -> None:
-        try:
-            self._queue.put_nowait(event)
-        except queue.Full:
-            self.dropped += 1
-            logger.warning("event queue full: dropped %s (%d so far)", event, self.dropped)
+        key = coalesce_key(event)
+        with self._ready:
+            if key is not None and key in self._waiting:
+                self._waiting[key][0] = event
+                self.coalesced += 1
+                return
+            kind = type(event)
+            if len(self._items) >= self._maxsize or self._kinds[kind] >= self._per_kind:
+                self.dropped += 1
+                if self.dropped % 100 == 1:
+                    logger.warning("event queue: dropped %s (%d dropped so far; a burst of %s)",
+                                   kind.__name__, self.dropped, kind.__name__)  # fmt: skip
+                return
+            box = [event]
+            self._items.append(box)
+            self._kinds[kind] += 1
+            if key is not None:
+                self._waiting[key] = box
+            self._ready.notify()
 
     def get(self, timeout: float) -> Any | None:
-        try:
-            return self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return None
+        with self._ready:
+            if not self._items:
+                self._ready.wait(timeout)
+            if not self._items:
+                return None
+            box = self._items.popleft()
+            event = box[0]
+            self._kinds[type(event)] -= 1
+            key = coalesce_key(event)
+            if key is not None and self._waiting.get(key) is box:
+                del self._waiting[key]
+            return event
+
+
+def coalesce_key(event: Any) -> str | None:
+    """The key under which only the newest event matters, or None for events that all count."""
+    key = getattr(event, "coalesce_key", None)
+    return key if isinstance(key, str) else None
