@@ -74,6 +74,7 @@ class WebApp:
         self._open_session = (
             Session(secrets.token_urlsafe(24), float("inf")) if self._secret is None else None
         )
+        self._hosts = _own_names(settings)
         self.streams = 0
         self._client_streams: dict[str, int] = {}
         self.stopping = False
@@ -112,10 +113,8 @@ class WebApp:
             return True
         if self._open_session is not None:
             return False
-        allowed = {h.lower() for h in self.settings.allowed_hosts}
-        if self.settings.host not in {"0.0.0.0", "::"}:
-            allowed.add(self.settings.host.lower())
-        return name in allowed or (self.settings.host in {"0.0.0.0", "::"} and _is_address(name))
+        everywhere = self.settings.host in {"0.0.0.0", "::"}
+        return name in self._hosts or (everywhere and _is_address(name))
 
     def view(self) -> dict[str, Any]:
         return {**self.board.view(), "mood_names": self.moods,
@@ -359,6 +358,18 @@ def _same_origin(request: Any) -> bool:
         return True  # not sent by same-origin GET/HEAD in all browsers; the token still counts
     host = request.headers.get("host", "")
     return origin in {f"http://{host}", f"https://{host}"}
+
+
+def _own_names(settings: WebSettings) -> set[str]:
+    """The names the page answers to besides loopback: the listening address, this machine's
+    host name (and its mDNS name, ``<hostname>.local``), and ``web.allowed_hosts``."""
+    import socket
+
+    host = socket.gethostname().lower()
+    names = {host, f"{host}.local", *(h.lower() for h in settings.allowed_hosts)}
+    if settings.host not in {"0.0.0.0", "::"}:
+        names.add(settings.host.lower())
+    return names
 
 
 def _host_name(header: str) -> str:

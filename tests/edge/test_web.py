@@ -293,3 +293,18 @@ def test_logout_ends_the_session_on_the_server() -> None:
             assert replay.get("/api/state").status_code == 401
     finally:
         web.server.stop()
+
+
+def test_a_page_with_a_password_answers_to_its_own_names() -> None:
+    """Off loopback the page is reached by its address, host name or mDNS name (README), or a
+    configured name; another name is refused."""
+    hashed = hash_password("pw", iterations=1000)
+    settings = WebSettings(host="0.0.0.0", port=free_port(), password_hash=hashed,
+                           allowed_hosts=["music.shop.example"])  # fmt: skip
+    app = WebApp(settings, StateBoard(), CommandGate(CommandTable(MOODS, 60.0)), EventQueue(),
+                 lambda: [], MOODS)  # fmt: skip
+    own = socket.gethostname().lower()
+    for good in ["192.168.1.40:8470", f"{own}:8470", f"{own}.local", "music.shop.example"]:
+        assert app.host_allowed(good), good
+    for bad in ["evil.example", "music.shop.example.evil", f"{own}.evil"]:
+        assert not app.host_allowed(bad), bad
