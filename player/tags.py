@@ -90,11 +90,9 @@ def split_mood_words(values: list[str]) -> tuple[str, ...]:
 
 
 def _first(tags: Any, *keys: str) -> list[str]:
+    """The values of the first of ``keys`` present (any case), as text."""
     for key in keys:
-        try:
-            value = tags.get(key) if tags is not None else None
-        except (KeyError, ValueError):
-            value = None
+        value = tags.get(key.lower()) if tags else None
         if value:
             if hasattr(value, "genres"):  # ID3 TCON: "(17)" is Rock, as mutagen's easy view reads
                 return [str(g) for g in value.genres]
@@ -103,6 +101,26 @@ def _first(tags: Any, *keys: str) -> list[str]:
             items = value if isinstance(value, list) else [value]
             return [_text(v) for v in items]
     return []
+
+
+def _by_name(tags: Any) -> dict[str, Any]:
+    """A file's tags by lower-cased name, read once: a Vorbis comment looks every key up by a
+    case-insensitive walk over all of them, which was a third of the scan's time."""
+    out: dict[str, Any] = {}
+    if tags is None:
+        return out
+    try:
+        names = list(tags.keys())
+    except (KeyError, ValueError, TypeError):
+        return out
+    for name in names:
+        folded = str(name).lower()
+        if folded not in out:
+            try:
+                out[folded] = tags[name]
+            except (KeyError, ValueError):
+                continue
+    return out
 
 
 def _text(value: Any) -> str:
@@ -128,7 +146,7 @@ def read_file_info(path: Path) -> FileInfo:
     length = getattr(audio.info, "length", None)
     if not length or length <= 0:
         raise UnreadableAudioError("audio has no length (empty or damaged)")
-    raw_tags = audio.tags
+    raw_tags = _by_name(audio.tags)
     moods = _first(raw_tags, "mood", "MOOD", "TMOO", "----:com.apple.iTunes:MOOD")
     return FileInfo(
         artist=(_first(raw_tags, "artist", "ARTIST", "TPE1", "\xa9ART") or [""])[0],
