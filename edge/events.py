@@ -43,8 +43,8 @@ class RetainedCommand:
 
 @dataclass(frozen=True)
 class BrokerStatus:
-    coalesce_key = "broker"
-
+    # Not coalesced: a refusal's words ("Not authorized") are followed at once by paho's
+    # disconnect, and must not be replaced by it.
     connected: bool
     detail: str
 
@@ -84,7 +84,7 @@ class EventQueue:
     out the others.
 
     An event with a ``coalesce_key`` (a state-like one: a volume, a pause, Home Assistant
-    coming online, the broker's or the camera's status) replaces the one of the same key still
+    coming online, the camera's status) replaces the one of the same key still
     waiting, in its place: after 3,000 volume commands the last one is applied, and only once.
     Other events are bounded per type (``per_kind``) and in all (``maxsize``); one over the
     bound is dropped and counted, and said in the log at the first and every 100th drop.

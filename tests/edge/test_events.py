@@ -32,9 +32,10 @@ def test_home_assistant_coming_online_two_thousand_times_is_answered_once() -> N
     events = EventQueue()
     for _ in range(2000):
         events.put(HomeAssistantOnline())
-    events.put(BrokerStatus(False, "a"))
-    events.put(BrokerStatus(True, "b"))
-    assert drain(events) == [HomeAssistantOnline(), BrokerStatus(True, "b")]
+    events.put(BrokerStatus(False, "Not authorized"))
+    events.put(BrokerStatus(False, "disconnected"))
+    assert drain(events) == [HomeAssistantOnline(), BrokerStatus(False, "Not authorized"),
+                             BrokerStatus(False, "disconnected")]  # fmt: skip
 
 
 def test_a_burst_of_one_kind_leaves_room_for_the_others() -> None:
