@@ -120,6 +120,16 @@ class ReaderSettings(Strict):
         True, description="count people (the object detector, else OpenCV's HOG detector)"
     )
     objects: ObjectSettings = ObjectSettings()
+    fusion: Literal["fitted", "hand-set"] = Field(
+        "fitted",
+        description="how the scene reader combines its cues: the fusion fitted on"
+        " labelled photographs (docs/scene-reader.md), or the older hand-set weights",
+    )
+    classifier: bool = Field(
+        True,
+        description="let the ImageNet classifier say what kind of scene it is, where the"
+        " fitted fusion reads it (needs ai-edge-litert, in the objects extra)",
+    )
     models_dir: Path | None = Field(None, description="folder written by 'moodcast models export'")
     precision: Literal["int8", "fp32", "fp16"] = Field(
         "int8", description="which exported graphs to run (fp16: GPU, export with --fp16)"

@@ -141,6 +141,11 @@ def _add_config_and_model_commands(sub: Any) -> None:
     )
     p.add_argument("--reader", choices=["scene", "caption", "fused"])
     p.add_argument("--models", type=Path, help="an export's folder (caption and fused readers)")
+    p.add_argument(
+        "--fusion",
+        choices=["fitted", "hand-set"],
+        help="how the scene reader combines its cues (default: the config's)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=_lazy("moodcast.edge.cli_models", "cmd_models_evaluate_images"))
 

@@ -99,7 +99,10 @@ def cmd_models_evaluate_images(args: argparse.Namespace) -> int:
         reader_overrides,
     )
 
-    config = load_config(args.config, reader_overrides(args.reader, args.models))
+    overrides = reader_overrides(args.reader, args.models)
+    if args.fusion:
+        overrides["reader.fusion"] = args.fusion
+    config = load_config(args.config, overrides)
     taxonomy = active_taxonomy(config)
     rows = image_eval.read_image_labels(args.labels, args.folder)
     reader = build_reader(config, taxonomy)
@@ -113,6 +116,8 @@ def cmd_models_evaluate_images(args: argparse.Namespace) -> int:
             ) from exc
     result = image_eval.evaluate_images(rows, readings, taxonomy)
     how = f"reader {config.reader.kind}"
+    if config.reader.kind != "caption":
+        how += f", fusion {config.reader.fusion}"
     if args.json:
         print_json({"how": how, **result.to_dict()})
     else:

@@ -135,7 +135,9 @@ def check_reader(config: MoodcastConfig) -> str:
     reader = build_reader(config, active_taxonomy(config))
     scene = getattr(reader, "scene", reader)  # the caption reader's scene part, or itself
     counter = getattr(scene, "counter_detail", "") or "unknown"
-    return f"reader {config.reader.kind!r} ready; things in view: {counter}"
+    models = getattr(scene, "models_detail", "") or "unknown"
+    return (f"reader {config.reader.kind!r} ready; things in view: {counter};"
+            f" cues combined by: {models}")  # fmt: skip
 
 
 CHECKS: dict[str, Check] = {

@@ -18,6 +18,8 @@ logger = logging.getLogger(__name__)
 if TYPE_CHECKING:
     from moodcast.models.caption_mood import CaptionMood
     from moodcast.models.scene import SceneReader, ThingCounter
+    from moodcast.models.vision.classifier import SceneClassifier
+    from moodcast.models.vision.fusion import SceneFusion
 
 
 class MoodReader(Protocol):
@@ -93,9 +95,46 @@ def _scene_reader_and_problem(
     if isinstance(counter, ObjectDetector) and config.reader.objects.describe:
         text = _text_reader(config, taxonomy)
     problem = detail if detail.startswith("HOG people count: the object detector") else ""
-    scene = SceneReader(taxonomy, counter, text=text)
+    fusion, classifier, models = _fusion_parts(config)
+    if models.startswith("hand-set weights: the fitted fusion"):
+        problem = "; ".join(filter(None, (problem, models)))
+    scene = SceneReader(taxonomy, counter, text=text, classifier=classifier, fusion=fusion)
     scene.counter_detail = detail
+    scene.models_detail = models
     return scene, problem
+
+
+def _fusion_parts(config: MoodcastConfig) -> tuple[SceneFusion | None, SceneClassifier | None, str]:
+    """The fitted fusion and the classifier it reads, each when configured and usable; and a
+    line saying which are in use and why (for doctor and the state)."""
+    from moodcast.models.vision.fusion import load_fusion
+
+    r = config.reader
+    if r.fusion == "hand-set":
+        return None, None, "hand-set weights (reader.fusion: hand-set)"
+    try:
+        fusion = load_fusion()
+    except MoodcastError as exc:
+        logger.warning("the fitted scene fusion cannot be used, reading with hand-set weights: %s",
+                       exc)  # fmt: skip
+        return None, None, f"hand-set weights: the fitted fusion is unavailable ({exc})"
+    cues = fusion.training.get("cues", "fitted cues")
+    if not any(f.startswith("class_") for f in fusion.features):
+        return fusion, None, f"fitted fusion ({cues}); the classifier is not read by it"
+    if not r.classifier:
+        return (
+            fusion,
+            None,
+            f"fitted fusion ({cues}) without the classifier (reader.classifier: false)",
+        )
+    from moodcast.models.vision.classifier import SceneClassifier
+
+    try:
+        classifier = SceneClassifier(r.threads)
+    except MoodcastError as exc:
+        logger.warning("the scene classifier is unavailable, reading without it: %s", exc)
+        return fusion, None, f"fitted fusion ({cues}) without the classifier: {exc}"
+    return fusion, classifier, f"fitted fusion ({cues}) with EfficientNet-Lite3 (LiteRT)"
 
 
 def _text_reader(config: MoodcastConfig, taxonomy: Taxonomy) -> CaptionMood | None:

@@ -12,7 +12,7 @@ also read like a caption and blended in by confidence.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -24,6 +24,7 @@ from moodcast.models.objects import Detections
 
 if TYPE_CHECKING:
     from moodcast.models.caption_mood import CaptionMood
+    from moodcast.models.vision.fusion import ClassTable, SceneFusion
 
 Frame = NDArray[np.uint8]
 
@@ -55,6 +56,12 @@ class SceneWeights:
 PLACE_LEAN = {"café or restaurant": (0.1, -0.05), "home or lounge": (0.1, -0.15),
               "shop": (0.05, 0.0), "road": (-0.05, 0.1), "office": (0.0, -0.05),
               "sports": (0.05, 0.15)}  # fmt: skip
+
+
+class ClassProbabilities(Protocol):
+    """What kind of scene it is: a probability per ImageNet class (the scene classifier)."""
+
+    def __call__(self, frame: Frame) -> NDArray[np.float32]: ...
 
 
 class ThingCounter(Protocol):
@@ -113,8 +120,12 @@ class SceneReader:
         people: ThingCounter | None = None,
         weights: SceneWeights | None = None,
         text: CaptionMood | None = None,
+        classifier: ClassProbabilities | None = None,
+        fusion: SceneFusion | None = None,
     ) -> None:
-        """``people``: what counts things in view; ``text``: reads what was seen into mood."""
+        """``people``: what counts things in view; ``text``: reads what was seen into mood;
+        ``classifier``: what kind of scene it is; ``fusion``: the fitted way the cues combine
+        (without it, the hand-set ``weights`` do)."""
         import cv2
 
         self._cv2 = cv2
@@ -122,8 +133,11 @@ class SceneReader:
         self._people = people
         self._weights = weights or SceneWeights()
         self._text = text
+        self._classifier = classifier
+        self._fusion = fusion
         self._last_people: int | None = None
         self.counter_detail = ""  # which counter is in use and why (for doctor and the state)
+        self.models_detail = ""  # which cues and fusion are in use and why
 
     @property
     def text(self) -> CaptionMood | None:
@@ -156,6 +170,7 @@ class SceneReader:
             "warmth": warmth * min(1.0, float(sat.mean()) * 4.0),
             "contrast": float(gray.std() / 128.0),
             "sharpness": min(1.0, float(cv2.Laplacian(gray, cv2.CV_32F).var()) / 400.0),
+            "colourfulness": _colourfulness(small),
             "activity": 0.0,
         }
         if previous is not None:
@@ -177,9 +192,10 @@ class SceneReader:
         arousal = _rescale(-0.31 * b + 0.60 * s, _AROUSAL_RANGE) * 0.7
         valence += w.warmth_valence * cues["warmth"]
         arousal += w.warmth_arousal * cues["warmth"] + w.activity_arousal * cues["activity"]
-        darkness = clamp(1.0 - b / 0.25, 0.0, 1.0)
-        haze = clamp(1.0 - cues["contrast"] * 4.0, 0.0, 1.0) * (1.0 - cues["sharpness"])
+        darkness, haze = _darkness(cues), _haze(cues)
         evidence.update(darkness=round(darkness, 4), haze=round(haze, 4))
+        if self._fusion is not None:
+            return self._fused(frame, cues, darkness, haze, evidence, self._fusion)
         arousal += w.darkness_arousal * darkness + w.haze_arousal * haze
         valence += w.haze_valence * haze
         seen = self._detect(frame, evidence)
@@ -195,6 +211,91 @@ class SceneReader:
         if seen is not None and self._text is not None and seen.counts:
             return self._with_description(estimate, seen)
         return estimate
+
+    def observe(self, frame: Frame, previous: Frame | None = None,
+                classes: ClassTable | None = None) -> dict[str, float]:  # fmt: skip
+        """The cues the fitted fusion reads, by name (what ``scripts/fit_scene_fusion.py``
+        fits on); a cue whose part is missing is NaN."""
+        frame = fit_frame(frame)
+        cues = self.measure(frame, None if previous is None else _fit_or_none(previous))
+        evidence: dict[str, Any] = {}
+        darkness, haze = _darkness(cues), _haze(cues)
+        return self._cues(frame, cues, darkness, haze, evidence, classes)
+
+    def _cues(self, frame: Frame, cues: dict[str, float], darkness: float, haze: float,
+              evidence: dict[str, Any],
+              classes: ClassTable | None) -> dict[str, float]:  # fmt: skip
+        nan = float("nan")
+        out = {k: cues[k] for k in ("brightness", "saturation", "warmth", "contrast",
+                                    "sharpness", "colourfulness")}  # fmt: skip
+        out.update(darkness=darkness, haze=haze, people=nan, vehicles=nan, seen_pleasant=nan,
+                   seen_lively=nan, class_pleasant=nan, class_lively=nan)  # fmt: skip
+        seen = self._detect(frame, evidence)
+        if seen is not None:
+            self._objects_lean(seen, evidence)  # the counts and place into the evidence
+            out.update(people=float(np.log1p(min(seen.people, 20))),
+                       vehicles=float(np.log1p(min(seen.vehicles, 10))))  # fmt: skip
+            if self._text is not None:
+                out.update(seen_pleasant=0.0, seen_lively=0.0)  # nothing seen: no lean
+                if seen.counts:
+                    told = self._text.read(seen.sentence())
+                    evidence["seen"] = seen.sentence()
+                    odds = told.evidence
+                    out.update(seen_pleasant=2 * float(odds["caption_pleasant"]) - 1,
+                               seen_lively=2 * float(odds["caption_lively"]) - 1)  # fmt: skip
+        if self._classifier is not None and classes is not None:
+            try:
+                probs = self._classifier(frame)
+            except Exception as exc:  # a frame the classifier cannot take: read the rest
+                evidence["classes_error"] = str(exc)[:200]
+            else:
+                out["class_pleasant"], out["class_lively"] = classes.lean(probs)
+                labels = getattr(self._classifier, "labels", ())
+                top = np.argsort(-probs)[:3]
+                if labels:
+                    evidence["classes"] = ", ".join(f"{labels[i]} {probs[i]:.2f}" for i in top)
+        return out
+
+    def _fused(self, frame: Frame, cues: dict[str, float], darkness: float, haze: float,
+               evidence: dict[str, Any], fusion: SceneFusion) -> MoodEstimate:  # fmt: skip
+        """The reading from the fitted fusion: each axis's side from its probability, motion
+        on top (motion adds arousal; a still frame is not taken as calm for lack of it)."""
+        found = self._cues(frame, cues, darkness, haze, evidence, fusion.classes)
+        p_pleasant, p_lively = fusion.odds(found)
+        p_lively = min(1.0, p_lively + 0.5 * self._weights.activity_arousal * cues["activity"])
+        evidence.update(reader="scene", fusion="fitted", p_pleasant=round(p_pleasant, 3),
+                        p_lively=round(p_lively, 3))  # fmt: skip
+        estimate = self._fused_estimate(p_pleasant, p_lively, evidence)
+        if cues["contrast"] < 0.03 or cues["brightness"] < 0.04 or cues["brightness"] > 0.97:
+            # A black, flat or washed-out frame says little about the room.
+            estimate = replace(estimate, confidence=estimate.confidence * 0.3)
+        return estimate
+
+    def _fused_estimate(self, p_pleasant: float, p_lively: float,
+                        evidence: dict[str, Any]) -> MoodEstimate:  # fmt: skip
+        """Position, confidence and named moods from the two odds; the mood of the quadrant
+        is the one nearest in meaning to what was seen and what kind of scene it is, where the
+        text model can say (a beach: calm; flowers: beautiful), else the nearest anchor."""
+        description = ", ".join(x for x in (evidence.get("seen", ""), _class_words(evidence))
+                                if x)  # fmt: skip
+        if self._text is None or not description:
+            top = max(p_pleasant, 1 - p_pleasant) * max(p_lively, 1 - p_lively)
+            return _named(self.taxonomy, 2 * p_pleasant - 1, 2 * p_lively - 1,
+                          clamp((top - 0.25) / 0.75, 0.0, 1.0), evidence)  # fmt: skip
+        from moodcast.models.caption_mood import reading
+
+        similarity = self._text.vocabulary.similarity(self._text.embed(description))
+        told = reading(description, (p_pleasant, p_lively), similarity, self.taxonomy)
+        evidence["described"] = description
+        inside = {
+            m.name
+            for m in self.taxonomy.moods
+            if (m.valence >= 0, m.arousal >= 0) == (told.valence >= 0, told.arousal >= 0)
+        }
+        kept = {n: (p if n in inside else 0.0) for n, p in told.probabilities.items()}
+        total = sum(kept.values())
+        probs = {n: p / total for n, p in kept.items()} if total > 0 else told.probabilities
+        return replace(told, probabilities=probs, evidence=evidence)
 
     def _detect(self, frame: Frame, evidence: dict[str, Any]) -> Detections | None:
         if self._people is None:
@@ -235,6 +336,31 @@ class SceneReader:
         evidence = {**estimate.evidence, "seen": sentence, "seen_weight": round(k, 3)}
         return _named(self.taxonomy, valence, arousal, max(estimate.confidence, told.confidence),
                       evidence)  # fmt: skip
+
+
+def _darkness(cues: dict[str, float]) -> float:
+    return clamp(1.0 - cues["brightness"] / 0.25, 0.0, 1.0)
+
+
+def _haze(cues: dict[str, float]) -> float:
+    """Low contrast and blur together: rain, fog, a misted window."""
+    return clamp(1.0 - cues["contrast"] * 4.0, 0.0, 1.0) * (1.0 - cues["sharpness"])
+
+
+def _colourfulness(bgr: Frame) -> float:
+    """Hasler & Süsstrunk's (2003) colourfulness, scaled so that ~1 is very colourful."""
+    b, g, r = (bgr[..., i].astype(np.float32) for i in range(3))
+    rg, yb = r - g, 0.5 * (r + g) - b
+    spread = float(np.hypot(rg.std(), yb.std()))
+    centre = float(np.hypot(rg.mean(), yb.mean()))
+    return min(1.5, (spread + 0.3 * centre) / 110.0)
+
+
+def _class_words(evidence: dict[str, Any]) -> str:
+    """The classifier's likeliest classes (at least 10 %) as words: 'a seashore and a sandbar'."""
+    words = [part.rsplit(" ", 1)[0] for part in str(evidence.get("classes", "")).split(", ")
+             if part and float(part.rsplit(" ", 1)[1]) >= 0.1]  # fmt: skip
+    return " and ".join(f"a {w}" for w in words)
 
 
 AXIS_NOISE = 0.15  # a reading closer than this to an axis may lie on either side of it

@@ -1,0 +1,168 @@
+"""The scene reader's fitted fusion: cues in, P(pleasant) and P(lively) out.
+
+How light, colour, what the detector counted, what the classifier named and what the text
+model read from "what was seen" combine is fitted on labelled photographs
+(``scripts/fit_scene_fusion.py``, cross-validated; figures in docs/scene-reader.md), not set by
+hand. The fit is two L2-regularised logistic regressions on standardised cues, one per axis,
+stored with the class table in ``scene_fusion.json`` and checked against ``manifest.json``.
+A cue that is missing at run time (no classifier installed, no detector) is set to its
+training mean, so its term drops out and the rest still reads. Pure numpy: no I/O after load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from moodcast.config.errors import MoodcastError
+
+KIND = "scene-fusion"
+FILE = "scene_fusion.json"
+FIX = "reinstall moodcast, or fit the fusion again: scripts/fit_scene_fusion.py"
+AXES = ("valence", "arousal")
+
+
+def fusion_dir() -> Path:
+    """The folder of the fusion shipped inside the package."""
+    return Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One logistic regression: P(positive side) = sigmoid(weights · z + bias)."""
+
+    weights: NDArray[np.float64]
+    bias: float
+
+    def probability(self, z: NDArray[np.float64]) -> float:
+        return 1.0 / (1.0 + math.exp(-float(np.clip(z @ self.weights + self.bias, -30, 30))))
+
+
+@dataclass(frozen=True)
+class ClassTable:
+    """Per ImageNet class, the text model's P(pleasant) and P(lively) for the class's name."""
+
+    pleasant: NDArray[np.float64]
+    lively: NDArray[np.float64]
+    labels_sha256: str  # the class names the table was read from
+
+    def lean(self, probs: NDArray[np.float32]) -> tuple[float, float]:
+        """What the classifier's classes say, each side in [-1, 1]: Σ p(class)·(2·P − 1)."""
+        p = np.asarray(probs, dtype=np.float64)
+        return float(p @ (2 * self.pleasant - 1)), float(p @ (2 * self.lively - 1))
+
+
+@dataclass(frozen=True)
+class SceneFusion:
+    """Standardise the cues, then one logistic regression per axis."""
+
+    features: tuple[str, ...]
+    mean: NDArray[np.float64]
+    scale: NDArray[np.float64]
+    valence: Axis
+    arousal: Axis
+    classes: ClassTable
+    training: Mapping[str, Any]
+
+    def standardise(self, cues: Mapping[str, float]) -> NDArray[np.float64]:
+        """Each cue as z-score; an absent or non-finite cue is 0 (its training mean)."""
+        raw = np.array([float(cues.get(name, math.nan)) for name in self.features])
+        z = (raw - self.mean) / self.scale
+        return np.where(np.isfinite(z), z, 0.0)
+
+    def odds(self, cues: Mapping[str, float]) -> tuple[float, float]:
+        """P(pleasant) and P(lively) for one frame's cues."""
+        z = self.standardise(cues)
+        return self.valence.probability(z), self.arousal.probability(z)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": KIND,
+            "features": list(self.features),
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            **{name: {"weights": axis.weights.tolist(), "bias": axis.bias}
+               for name, axis in zip(AXES, (self.valence, self.arousal), strict=True)},
+            "classes": {"labels_sha256": self.classes.labels_sha256,
+                        "pleasant": [round(x, 5) for x in self.classes.pleasant.tolist()],
+                        "lively": [round(x, 5) for x in self.classes.lively.tolist()]},
+            "training": dict(self.training),
+        }  # fmt: skip
+
+
+def _vector(data: Any, n: int, what: str) -> NDArray[np.float64]:
+    array = np.asarray(data, dtype=np.float64)
+    if array.shape != (n,) or not np.all(np.isfinite(array)):
+        raise ValueError(f"{what} must be {n} finite numbers")
+    return array
+
+
+def from_json(data: Mapping[str, Any]) -> SceneFusion:
+    """A fusion from its JSON form; ValueError/KeyError/TypeError name what is wrong."""
+    if data.get("kind") != KIND:
+        raise ValueError(f"kind is {data.get('kind')!r}, not {KIND!r}")
+    features = tuple(str(f) for f in data["features"])
+    n = len(features)
+    scale = _vector(data["scale"], n, "scale")
+    if np.any(scale <= 0):
+        raise ValueError("scale must be positive")
+    axes = [Axis(_vector(data[a]["weights"], n, f"{a}.weights"), float(data[a]["bias"]))
+            for a in AXES]  # fmt: skip
+    classes = data["classes"]
+    table = ClassTable(_vector(classes["pleasant"], 1000, "classes.pleasant"),
+                       _vector(classes["lively"], 1000, "classes.lively"),
+                       str(classes["labels_sha256"]))  # fmt: skip
+    return SceneFusion(features, _vector(data["mean"], n, "mean"), scale, axes[0], axes[1],
+                       table, dict(data.get("training", {})))  # fmt: skip
+
+
+def load_fusion(folder: Path | None = None) -> SceneFusion:
+    """The fusion in ``folder`` (the shipped one by default), checked against its manifest."""
+    folder = folder or fusion_dir()
+    path = folder / FILE
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+        expected = manifest["files"][FILE]["sha256"]
+        if manifest.get("kind") != KIND:
+            raise ValueError(f"the manifest describes {manifest.get('kind')!r}, not {KIND!r}")
+        data = path.read_bytes()
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise MoodcastError(f"no usable scene fusion manifest in {folder} ({exc})", FIX) from exc
+    if hashlib.sha256(data).hexdigest() != expected:
+        raise MoodcastError(f"{path} does not match its manifest checksum (damaged or replaced)",
+                            FIX)  # fmt: skip
+    try:
+        return from_json(json.loads(data.decode("utf-8")))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise MoodcastError(f"{path} is not a usable scene fusion ({exc})", FIX) from exc
+
+
+def fit_axis(z: NDArray[np.float64], y: NDArray[np.float64], ridge: float,
+             weights: Sequence[float] | NDArray[np.float64] | None = None,
+             steps: int = 50) -> Axis:  # fmt: skip
+    """An L2-regularised logistic regression by Newton's method (a few dozen features)."""
+    n, k = z.shape
+    sample = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+    x = np.hstack([z, np.ones((n, 1))])
+    beta = np.zeros(k + 1)
+    penalty = np.full(k + 1, ridge)
+    penalty[-1] = 0.0  # the bias is not shrunk
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-np.clip(x @ beta, -30, 30)))
+        gradient = x.T @ (sample * (p - y)) + penalty * beta
+        hessian = (
+            (x * (sample * p * (1 - p))[:, None]).T @ x + np.diag(penalty) + 1e-9 * np.eye(k + 1)
+        )
+        step = np.linalg.solve(hessian, gradient)
+        beta -= step
+        if float(np.abs(step).max()) < 1e-8:
+            break
+    return Axis(beta[:-1], float(beta[-1]))
