@@ -39,10 +39,14 @@ class ImageEvaluation:
     moods_named: dict[str, int]  # named mood → readings, most said first
     people_error: float | None  # mean absolute error where counts are labelled
     people_n: int
+    crowd_error: float | None = None  # the same on the photographs that show people
+    crowd_n: int = 0
 
     def to_dict(self) -> dict[str, object]:
         return {**self.figures.to_dict(), "moods_named": self.moods_named,
-                "people_error": self.people_error, "people_n": self.people_n}  # fmt: skip
+                "people_error": self.people_error, "people_n": self.people_n,
+                "people_error_with_people": self.crowd_error,
+                "people_n_with_people": self.crowd_n}  # fmt: skip
 
 
 def read_image_labels(path: Path, folder: Path) -> list[LabelledImage]:
@@ -86,10 +90,12 @@ def evaluate_images(rows: Sequence[LabelledImage], readings: Sequence[MoodEstima
     named = dict(Counter(r.mood for r in readings).most_common())
     counted = [(row.people, r.evidence.get("people", 0)) for row, r in
                zip(rows, readings, strict=True) if row.people is not None]  # fmt: skip
-    errors = [abs(truth - float(seen)) for truth, seen in counted
-              if isinstance(seen, int | float)]  # fmt: skip
+    pairs = [(truth, float(seen)) for truth, seen in counted if isinstance(seen, int | float)]
+    errors = [abs(truth - seen) for truth, seen in pairs]
+    crowd = [abs(truth - seen) for truth, seen in pairs if truth > 0]
     error = float(np.mean(errors)) if errors else None
-    return ImageEvaluation(figures, named, error, len(errors))
+    return ImageEvaluation(figures, named, error, len(errors),
+                           float(np.mean(crowd)) if crowd else None, len(crowd))  # fmt: skip
 
 
 def image_report(result: ImageEvaluation, title: str) -> str:
@@ -103,4 +109,7 @@ def image_report(result: ImageEvaluation, title: str) -> str:
     if result.people_error is not None:
         lines += ["", f"People-count error (mean absolute) on {result.people_n} photographs"
                       f" with counts: {result.people_error:.2f}."]  # fmt: skip
+    if result.crowd_error is not None:
+        lines[-1] += (f" On the {result.crowd_n} that show people:"
+                      f" {result.crowd_error:.2f}.")  # fmt: skip
     return "\n".join(lines)

@@ -95,46 +95,47 @@ def _scene_reader_and_problem(
     if isinstance(counter, ObjectDetector) and config.reader.objects.describe:
         text = _text_reader(config, taxonomy)
     problem = detail if detail.startswith("HOG people count: the object detector") else ""
-    fusion, classifier, models = _fusion_parts(config)
-    if models.startswith("hand-set weights: the fitted fusion"):
-        problem = "; ".join(filter(None, (problem, models)))
+    fusion, classifier, models, trouble = _fusion_parts(config)
+    problem = "; ".join(filter(None, (problem, trouble)))
     scene = SceneReader(taxonomy, counter, text=text, classifier=classifier, fusion=fusion)
     scene.counter_detail = detail
     scene.models_detail = models
     return scene, problem
 
 
-def _fusion_parts(config: MoodcastConfig) -> tuple[SceneFusion | None, SceneClassifier | None, str]:
-    """The fitted fusion and the classifier it reads, each when configured and usable; and a
-    line saying which are in use and why (for doctor and the state)."""
+def _fusion_parts(
+    config: MoodcastConfig,
+) -> tuple[SceneFusion | None, SceneClassifier | None, str, str]:
+    """The fitted fusion and the classifier it reads, each when configured and usable; a line
+    saying which are in use and why (for doctor), and what keeps them from being as configured
+    ('' when nothing does: for the state)."""
     from moodcast.models.vision.fusion import load_fusion
 
     r = config.reader
     if r.fusion == "hand-set":
-        return None, None, "hand-set weights (reader.fusion: hand-set)"
+        return None, None, "hand-set weights (reader.fusion: hand-set)", ""
     try:
         fusion = load_fusion()
     except MoodcastError as exc:
         logger.warning("the fitted scene fusion cannot be used, reading with hand-set weights: %s",
                        exc)  # fmt: skip
-        return None, None, f"hand-set weights: the fitted fusion is unavailable ({exc})"
+        detail = f"hand-set weights: the fitted fusion is unavailable ({exc})"
+        return None, None, detail, detail
     cues = fusion.training.get("cues", "fitted cues")
     if not any(f.startswith("class_") for f in fusion.features):
-        return fusion, None, f"fitted fusion ({cues}); the classifier is not read by it"
+        return fusion, None, f"fitted fusion ({cues}); the classifier is not read by it", ""
     if not r.classifier:
-        return (
-            fusion,
-            None,
-            f"fitted fusion ({cues}) without the classifier (reader.classifier: false)",
-        )
+        detail = f"fitted fusion ({cues}) without the classifier (reader.classifier: false)"
+        return fusion, None, detail, ""
     from moodcast.models.vision.classifier import SceneClassifier
 
     try:
         classifier = SceneClassifier(r.threads)
     except MoodcastError as exc:
         logger.warning("the scene classifier is unavailable, reading without it: %s", exc)
-        return fusion, None, f"fitted fusion ({cues}) without the classifier: {exc}"
-    return fusion, classifier, f"fitted fusion ({cues}) with EfficientNet-Lite3 (LiteRT)"
+        detail = f"fitted fusion ({cues}) without the classifier: {exc}"
+        return fusion, None, detail, detail
+    return fusion, classifier, f"fitted fusion ({cues}) with EfficientNet-Lite3 (LiteRT)", ""
 
 
 def _text_reader(config: MoodcastConfig, taxonomy: Taxonomy) -> CaptionMood | None:

@@ -266,6 +266,11 @@ class SceneReader:
         evidence.update(reader="scene", fusion="fitted", p_pleasant=round(p_pleasant, 3),
                         p_lively=round(p_lively, 3))  # fmt: skip
         estimate = self._fused_estimate(p_pleasant, p_lively, evidence)
+        estimate = replace(estimate, confidence=fusion.confidence(p_pleasant, p_lively))
+        sides = {"valence": abs(2 * p_pleasant - 1), "arousal": abs(2 * p_lively - 1)}
+        nearest = min(sides, key=lambda axis: sides[axis])
+        if sides[nearest] < AXIS_NOISE:  # a coin toss on that axis: said, and not confident
+            estimate.evidence["near_axis"] = nearest
         if cues["contrast"] < 0.03 or cues["brightness"] < 0.04 or cues["brightness"] > 0.97:
             # A black, flat or washed-out frame says little about the room.
             estimate = replace(estimate, confidence=estimate.confidence * 0.3)
@@ -360,7 +365,7 @@ def _class_words(evidence: dict[str, Any]) -> str:
     """The classifier's likeliest classes (at least 10 %) as words: 'a seashore and a sandbar'."""
     words = [part.rsplit(" ", 1)[0] for part in str(evidence.get("classes", "")).split(", ")
              if part and float(part.rsplit(" ", 1)[1]) >= 0.1]  # fmt: skip
-    return " and ".join(f"a {w}" for w in words)
+    return " and ".join(f"{'an' if w[:1].lower() in 'aeiou' else 'a'} {w}" for w in words)
 
 
 AXIS_NOISE = 0.15  # a reading closer than this to an axis may lie on either side of it

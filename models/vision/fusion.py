@@ -15,7 +15,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,10 @@ class SceneFusion:
     arousal: Axis
     classes: ClassTable
     training: Mapping[str, Any]
+    # P(right quadrant) against the likeliest quadrant's probability, fitted out of fold
+    # (isotonic): what the reader's confidence says.
+    confidence_at: NDArray[np.float64] = field(default_factory=lambda: np.array([0.25, 1.0]))
+    confidence_is: NDArray[np.float64] = field(default_factory=lambda: np.array([0.0, 1.0]))
 
     def standardise(self, cues: Mapping[str, float]) -> NDArray[np.float64]:
         """Each cue as z-score; an absent or non-finite cue is 0 (its training mean)."""
@@ -83,6 +87,11 @@ class SceneFusion:
         z = self.standardise(cues)
         return self.valence.probability(z), self.arousal.probability(z)
 
+    def confidence(self, p_pleasant: float, p_lively: float) -> float:
+        """How often a reading with these odds has had the right quadrant (0 to 1)."""
+        top = max(p_pleasant, 1 - p_pleasant) * max(p_lively, 1 - p_lively)
+        return float(np.interp(top, self.confidence_at, self.confidence_is))
+
     def to_json(self) -> dict[str, Any]:
         return {
             "kind": KIND,
@@ -94,6 +103,7 @@ class SceneFusion:
             "classes": {"labels_sha256": self.classes.labels_sha256,
                         "pleasant": [round(x, 5) for x in self.classes.pleasant.tolist()],
                         "lively": [round(x, 5) for x in self.classes.lively.tolist()]},
+            "confidence": {"at": self.confidence_at.tolist(), "is": self.confidence_is.tolist()},
             "training": dict(self.training),
         }  # fmt: skip
 
@@ -120,8 +130,14 @@ def from_json(data: Mapping[str, Any]) -> SceneFusion:
     table = ClassTable(_vector(classes["pleasant"], 1000, "classes.pleasant"),
                        _vector(classes["lively"], 1000, "classes.lively"),
                        str(classes["labels_sha256"]))  # fmt: skip
+    knots = data.get("confidence", {"at": [0.25, 1.0], "is": [0.0, 1.0]})
+    at = np.asarray(knots["at"], dtype=np.float64)
+    says = np.asarray(knots["is"], dtype=np.float64)
+    if (at.ndim != 1 or at.shape != says.shape or len(at) < 2 or np.any(np.diff(at) < 0)
+            or not np.all(np.isfinite(at)) or np.any(~((says >= 0) & (says <= 1)))):  # fmt: skip
+        raise ValueError("confidence must be rising 'at' knots with 'is' values in [0, 1]")
     return SceneFusion(features, _vector(data["mean"], n, "mean"), scale, axes[0], axes[1],
-                       table, dict(data.get("training", {})))  # fmt: skip
+                       table, dict(data.get("training", {})), at, says)  # fmt: skip
 
 
 def load_fusion(folder: Path | None = None) -> SceneFusion:

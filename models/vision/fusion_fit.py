@@ -12,6 +12,7 @@ reader call plain rooms unpleasant; halfway was best on the held-out photographs
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -107,11 +108,58 @@ def temperature(logits: NDArray[np.float64], y: NDArray[np.float64]) -> float:
     return float(min(grid, key=loss))
 
 
-def calibrated(model: SceneFusion, factors: tuple[float, float]) -> SceneFusion:
-    """The fusion with each axis's logit multiplied by its factor."""
+def bands(
+    confidence: NDArray[np.float64],
+    right: NDArray[np.float64],
+    edges: Sequence[float] = (0.0, 0.25, 0.5, 0.75, 1.0),
+) -> list[tuple[float, float, int, float]]:
+    """Per confidence band: how many readings fall in it and the share that were right."""
+    out = []
+    for low, high in itertools.pairwise(edges):
+        inside = (confidence >= low) & ((confidence < high) | (high >= 1.0))
+        n = int(inside.sum())
+        out.append((low, high, n, float(right[inside].mean()) if n else float("nan")))
+    return out
+
+
+def isotonic(
+    x: NDArray[np.float64], y: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """A rising step fit of y against x (pool adjacent violators), as knots for np.interp."""
+    order = np.argsort(x)
+    blocks: list[list[float]] = []  # [sum of y, count, first x, last x]
+    for xi, yi in zip(x[order], y[order], strict=True):
+        blocks.append([float(yi), 1.0, float(xi), float(xi)])
+        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] >= blocks[-1][0] / blocks[-1][1]:
+            last = blocks.pop()
+            blocks[-1] = [blocks[-1][0] + last[0], blocks[-1][1] + last[1], blocks[-1][2], last[3]]
+    at = np.array([(b[2] + b[3]) / 2 for b in blocks])
+    says = np.array([b[0] / b[1] for b in blocks])
+    return at, says
+
+
+def top_quadrant(logits: NDArray[np.float64]) -> NDArray[np.float64]:
+    p = 1.0 / (1.0 + np.exp(-logits))
+    return np.asarray(np.maximum(p[:, 0], 1 - p[:, 0]) * np.maximum(p[:, 1], 1 - p[:, 1]))
+
+
+def right_quadrant(logits: NDArray[np.float64], quadrants: Sequence[str]) -> NDArray[np.float64]:
+    pleasant, lively = sides(quadrants)
+    right = ((logits[:, 0] >= 0) == (pleasant > 0.5)) & ((logits[:, 1] >= 0) == (lively > 0.5))
+    return np.asarray(right, dtype=np.float64)
+
+
+def calibrated(model: SceneFusion, factors: tuple[float, float], logits: NDArray[np.float64],
+               quadrants: Sequence[str]) -> SceneFusion:  # fmt: skip
+    """The fusion with each axis's logit multiplied by its factor, and a confidence that says
+    how often out-of-fold readings as sure as this one had the right quadrant."""
     axes = [Axis(a.weights * t, a.bias * t) for a, t in
             zip((model.valence, model.arousal), factors, strict=True)]  # fmt: skip
-    return replace(model, valence=axes[0], arousal=axes[1])
+    scaled = logits * np.asarray(factors)
+    at, says = isotonic(top_quadrant(scaled), right_quadrant(scaled, quadrants))
+    if len(at) == 1:
+        at, says = np.array([0.25, 1.0]), np.array([says[0], says[0]])
+    return replace(model, valence=axes[0], arousal=axes[1], confidence_at=at, confidence_is=says)
 
 
 @dataclass(frozen=True)

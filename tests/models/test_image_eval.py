@@ -38,6 +38,7 @@ def test_figures_of_a_small_labelled_set(tmp_path: Path) -> None:
     assert result.figures.confusion["LV-HA"]["HV-HA"] == 1
     assert sum(result.moods_named.values()) == 4
     assert result.people_n == 3 and result.people_error == pytest.approx(1 / 3)
+    assert result.crowd_n == 2 and result.crowd_error == pytest.approx(1 / 2)  # a.jpg: 2 for 3
     assert result.figures.wrong[0].caption == "c.jpg"  # the confident wrong one first
     bands = {band: (n, share) for band, n, share in result.figures.by_confidence}
     n, share = bands["0.75–1.00"]

@@ -1,0 +1,81 @@
+"""Cost of the default scene reader per frame: the fitted fusion with the classifier beside
+the hand-set reader it replaces, in the same run on the same frames.
+
+    .venv/bin/python scripts/bench_scene.py [--frames 40]
+
+Each reader is built and timed in a child process of its own (so its resident memory is its
+own): peak resident memory (VmHWM) after building it and after reading every frame, and the
+median and 90th-percentile milliseconds per frame (two threads, after two warm-up frames).
+Frames: the labelled photographs in .cache/photos (scripts/fetch_photos.sh), cycled, each
+read as a camera frame would be (the previous frame given, so motion is measured too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+READERS = {"hand-set (before)": "hand-set", "fitted + classifier (now)": "fitted"}
+
+
+def child(fusion: str, count: int) -> dict[str, float]:
+    import cv2
+    import numpy as np
+
+    from moodcast.config.settings import load_config
+    from moodcast.models.readers import active_taxonomy, build_reader
+    from scripts.benchlib import proc_status, status_mb
+
+    start = status_mb(proc_status(), "VmRSS")
+    config = load_config(None, {"reader.fusion": fusion})
+    reader = build_reader(config, active_taxonomy(config))
+    built = status_mb(proc_status(), "VmHWM")
+    files = sorted((ROOT / ".cache/photos").rglob("*.*"))
+    frames = [np.asarray(f, dtype=np.uint8) for f in
+              (cv2.imread(str(p)) for p in files[: count + 2]) if f is not None]  # fmt: skip
+    times, previous = [], None
+    for i, frame in enumerate(frames):
+        t = time.perf_counter()
+        reader.read(frame, previous)
+        if i >= 2:
+            times.append((time.perf_counter() - t) * 1000)
+        previous = frame
+    times.sort()
+    return {"frames": len(times), "ms_median": statistics.median(times),
+            "ms_p90": times[int(0.9 * (len(times) - 1))], "python_mb": start,
+            "built_mb": built, "peak_mb": status_mb(proc_status(), "VmHWM")}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--frames", type=int, default=40)
+    parser.add_argument("--child", choices=list(READERS.values()))
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.frames)))
+        return
+    if not (ROOT / ".cache/photos").is_dir():
+        raise SystemExit("run scripts/fetch_photos.sh first")
+    rows = []
+    for name, fusion in READERS.items():
+        command = [sys.executable, __file__, "--child", fusion, "--frames", str(args.frames)]
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        rows.append(f"| {name} | {r['ms_median']:.1f} | {r['ms_p90']:.1f} | {r['built_mb']:.0f} |"
+                    f" {r['peak_mb']:.0f} | {r['frames']:.0f} |")  # fmt: skip
+    print("| reader | ms/frame median | ms/frame p90 | MB after build (VmHWM) |"
+          " MB peak after frames | frames |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()

