@@ -270,7 +270,7 @@ class SceneReader:
         sides = {"valence": abs(2 * p_pleasant - 1), "arousal": abs(2 * p_lively - 1)}
         nearest = min(sides, key=lambda axis: sides[axis])
         if sides[nearest] < AXIS_NOISE:  # a coin toss on that axis: said, and not confident
-            estimate.evidence["near_axis"] = nearest
+            estimate = replace(estimate, evidence={**estimate.evidence, "near_axis": nearest})
         if cues["contrast"] < 0.03 or cues["brightness"] < 0.04 or cues["brightness"] > 0.97:
             # A black, flat or washed-out frame says little about the room.
             estimate = replace(estimate, confidence=estimate.confidence * 0.3)
