@@ -23,10 +23,15 @@ class Finding:
     message: str
 
 
-def combination_findings(config: MoodcastConfig) -> list[Finding]:
-    """Every cross-field problem, errors first."""
+def validate(config: MoodcastConfig) -> list[Finding]:
+    """Everything the field types cannot see, errors first: values that cannot work together
+    and mood names the taxonomy lacks. ``load_config`` refuses a config with an error, so a
+    config that passes ``config check`` is one the daemon starts with."""
+    from moodcast.config.moods import mood_name_errors
+
     found = [*_override(config), *_schedule(config), *_camera(config), *_mqtt(config),
-             *_web(config), *_rules(config), *_announcements(config)]  # fmt: skip
+             *_web(config), *_rules(config), *_announcements(config),
+             *(Finding("error", key, text) for key, text in mood_name_errors(config))]  # fmt: skip
     return sorted(found, key=lambda f: f.level != "error")
 
 

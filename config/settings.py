@@ -425,10 +425,10 @@ def config_warnings(
 def _findings(
     config: MoodcastConfig, text: str, sources: Mapping[str, str]
 ) -> list[tuple[str, str]]:
-    from moodcast.config.combinations import combination_findings
+    from moodcast.config.combinations import validate
 
     return [(f.level, f"{_where(f.key.split('.'), text, sources)}: {f.message}")
-            for f in combination_findings(config)]  # fmt: skip
+            for f in validate(config)]  # fmt: skip
 
 
 def _where(loc: list[str], text: str, sources: Mapping[str, str]) -> str:
@@ -461,7 +461,21 @@ def _describe(err: Any, text: str, sources: Mapping[str, str]) -> str:
         guess = difflib.get_close_matches(loc[-1], known, n=1)
         hint = f"did you mean {guess[0]!r}?" if guess else f"known keys: {', '.join(known)}"
         return f"{at}: unknown key — {hint}"
+    if err["type"] == "string_pattern_mismatch":
+        pattern = str((err.get("ctx") or {}).get("pattern", ""))
+        wanted = _PATTERN_WORDS.get(pattern, f"text of the form {pattern}")
+        return f"{at}: {err.get('input')!r} is not {wanted}"
     return f"{at}: {err['msg']}"
+
+
+# What each pattern asks for, in words a person reads (a regex is no error message).
+_PATTERN_WORDS = {
+    HHMM_PATTERN: "a time of day as HH:MM with two digits for the hour (09:00, not 9:00)",
+    r"^[0-9a-f]{64}$": "a sha256 checksum (64 lower-case hex digits)",
+    r"^[A-Za-z0-9_\-/]+$": "made of letters, digits, _, - and / only",
+    r"^[A-Za-z0-9_\-]+$": "made of letters, digits, _ and - only",
+    r"^[A-Za-z0-9_\-]{1,40}$": "1 to 40 letters, digits, _ or -",
+}
 
 
 def _known_keys(loc: list[str]) -> list[str]:

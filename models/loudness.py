@@ -21,6 +21,9 @@ RELATIVE_GATE = -10.0  # LU below the ungated mean
 MIN_SECONDS = 0.4  # one gating block
 
 
+SILENT = "silent (no block above -70 LUFS)"
+
+
 class LoudnessError(Exception):
     """Loudness cannot be measured for this file; the message says why."""
 
@@ -64,7 +67,7 @@ def integrated(quarters: NDArray[np.float64], weights: NDArray[np.float64]) -> f
         blocks = -0.691 + 10 * np.log10(power)
     above = power[blocks > ABSOLUTE_GATE]
     if above.size == 0:
-        raise LoudnessError("silent (no block above -70 LUFS)")
+        raise LoudnessError(SILENT)
     relative = -0.691 + 10 * math.log10(float(above.mean())) + RELATIVE_GATE
     kept = power[(blocks > ABSOLUTE_GATE) & (blocks > relative)]
     return -0.691 + 10 * math.log10(float(kept.mean()))

@@ -33,27 +33,12 @@ class MoodReader(Protocol):
 
 
 def active_taxonomy(config: MoodcastConfig) -> Taxonomy:
-    """The configured taxonomy without its forbidden moods; the mood rules checked against it."""
+    """The configured taxonomy without its forbidden moods (the config's mood names were
+    checked against it by ``load_config``: ``config.moods``)."""
     from moodcast.models import response
 
     full = load_taxonomy(config.mood.taxonomy)
-    taxonomy = full.without(response.forbidden(config.mood, full))
-    response.labels(config.mood, taxonomy)
-    response.ResponsePolicy.from_settings(config.mood, taxonomy)
-    _check_rule_moods(config, full)
-    return taxonomy
-
-
-def _check_rule_moods(config: MoodcastConfig, taxonomy: Taxonomy) -> None:
-    """A rule naming a mood the taxonomy lacks would silently match nothing."""
-    for i, rule in enumerate(config.rules.rules):
-        for part in ("include", "exclude"):
-            unknown = [m for m in getattr(rule, part).moods if m not in taxonomy.names]
-            if unknown:
-                raise MoodcastError(
-                    f"rules.rules.{i}.{part}.moods: {unknown} are not moods of {taxonomy.name}",
-                    f"use some of {', '.join(taxonomy.names)}",
-                )
+    return full.without(response.forbidden(config.mood, full))
 
 
 def thing_counter(config: MoodcastConfig) -> tuple[ThingCounter | None, str]:

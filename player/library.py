@@ -159,8 +159,13 @@ class Library:
     # -- tracks ---------------------------------------------------------------------------
 
     def failed_paths(self) -> set[str]:
-        """Files flagged as failing to play: a rescan reads them again (not failed forever)."""
-        rows = self._db.execute("SELECT path FROM tracks WHERE status = 'failed'")
+        """Files flagged as failing to play: a rescan reads them again (not failed forever).
+        Not the ones measured silent: the same bytes are dead air again; a changed file is
+        read again anyway (its size or time changed)."""
+        from moodcast.models.loudness import SILENT
+
+        rows = self._db.execute("SELECT path FROM tracks WHERE status = 'failed'"
+                                " AND loudness_error != ?", (SILENT,))  # fmt: skip
         return {from_db(r[0]) for r in rows}
 
     def file_stamps(self) -> dict[str, tuple[int, float]]:

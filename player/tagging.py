@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from moodcast.models.loudness import SILENT
 from moodcast.models.mood import Taxonomy
 from moodcast.player.analysis import Analysis, calibrate
 from moodcast.player.library import Library
@@ -136,6 +137,9 @@ def _save_loudness(library: Library, track_id: int, path: str, loudness: Loudnes
         logger.warning("cannot measure the loudness of %s: %s", path, loudness)
         library.set_loudness(track_id, None, None, "", loudness)
         report.loudness_failed.append((path, loudness))
+        if loudness == SILENT:  # dead air in a shop: out of rotation until the file changes
+            library.flag(track_id, "failed", f"{loudness}: dead air, not played; replace the"
+                         " file (a changed file is scanned and measured again)")  # fmt: skip
         return
     library.set_loudness(track_id, loudness.integrated_lufs, loudness.true_peak_dbtp,
                          "measured", "")  # fmt: skip

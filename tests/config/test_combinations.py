@@ -105,7 +105,8 @@ def test_a_rule_naming_an_unknown_mood_or_folder_is_said(tmp_path: Path) -> None
     path = tmp_path / "c.yaml"
     path.write_text("rules:\n  rules:\n    - name: a\n      include: {moods: [spooky]}\n")
     check = _cli("config", "check", str(path))
-    assert check.returncode == 2 and "rules.rules.0.include.moods: ['spooky']" in check.stderr
+    assert check.returncode == 2
+    assert "rules.rules.0.include.moods (line 4): ['spooky'] are not moods" in check.stderr
     path.write_text(
         f"rules:\n  rules:\n    - name: a\n      exclude: {{folders: [{tmp_path / 'nope'}]}}\n"
     )

@@ -72,3 +72,34 @@ def test_the_state_file_goes_where_systemd_or_xdg_say(monkeypatch, env, expected
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert load_config(None).state_file == Path(expected)
+
+
+def _patterns(model: type, seen: set[type] | None = None) -> set[str]:
+    """Every string pattern a config field is checked against, in all the nested models."""
+    from pydantic import BaseModel
+
+    seen = seen if seen is not None else set()
+    found: set[str] = set()
+    if model in seen:
+        return found
+    seen.add(model)
+    for field in model.model_fields.values():  # type: ignore[attr-defined]
+        found |= {m.pattern for m in field.metadata if getattr(m, "pattern", None)}
+        for arg in (field.annotation, *getattr(field.annotation, "__args__", ())):
+            for inner in (arg, *getattr(arg, "__args__", ())):
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    found |= _patterns(inner, seen)
+    return found
+
+
+def test_a_value_of_the_wrong_form_is_said_in_words_not_as_a_regex(tmp_path: Path) -> None:
+    from moodcast.config.settings import _PATTERN_WORDS, MoodcastConfig
+
+    assert _patterns(MoodcastConfig) <= set(_PATTERN_WORDS)  # every pattern has its words
+    path = tmp_path / "c.yaml"
+    path.write_text('schedule:\n  opening_hours:\n    - {open: "9:00", close: "18:00"}\n')
+    with pytest.raises(MoodcastError) as caught:
+        load_config(path)
+    text = str(caught.value)
+    assert "schedule.opening_hours.0.open (line 3): '9:00' is not a time of day as HH:MM" in text
+    assert "^(" not in text  # no regex in the message

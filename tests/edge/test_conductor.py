@@ -144,7 +144,7 @@ def test_state_shows_the_reading_and_the_target_it_calls_for(tmp_path: Path, cap
                   announcer=Announcer(config.announcements, FakeDeck(2, "dummy", EventQueue()),
                                       player))  # fmt: skip
     sad, anxious = TAXONOMY.get("sad"), TAXONOMY.get("anxious")
-    with caplog.at_level("INFO", logger="moodcast.edge.conductor"):
+    with caplog.at_level("INFO", logger="moodcast.edge.mood_follower"):
         c.on_mood(MoodEstimate(sad.valence, sad.arousal, TAXONOMY.probabilities(
             sad.valence, sad.arousal), 0.9, {"caption": "a grey empty street"}), 0.0)  # fmt: skip
     state = c.snapshot()

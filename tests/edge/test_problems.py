@@ -39,3 +39,40 @@ def test_text_is_made_safe_for_every_consumer() -> None:
     assert safe_text(f"{raw}\x00\x1b[31m\ttab\nline") == "caf\ufffd[31m\ttab\nline"
     assert safe_text("\ud83d") == "\ufffd"
     assert SCHEMA_VERSION == 1
+
+
+class _Events:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, str]] = []
+
+    def publish_event(self, name: str, data: dict[str, str]) -> None:
+        self.sent.append(data)
+
+
+def test_a_flood_of_problems_is_said_a_few_times_then_summed_up(caplog) -> None:
+    """1,000 refused announcements: five said one by one, the rest as one line when the minute
+    is over; the state still shows the latest; other kinds are said as before."""
+    from moodcast.edge.health import Health
+
+    now = [0.0]
+    events = _Events()
+    health = Health(events, lambda: 1000.0 + now[0], mono=lambda: now[0])
+    with caplog.at_level("ERROR", logger="moodcast.edge.health"):
+        for i in range(1000):
+            now[0] = i * 0.01
+            health.report(ProblemKind.ANNOUNCEMENT, f"announcement {i} refused")
+        health.report(ProblemKind.RESCAN, "rescan failed")
+        assert len(events.sent) == 6 and len(caplog.records) == 6
+        assert health.last_error == "rescan failed"
+        assert [p.text for p in health.standing() if p.kind is ProblemKind.ANNOUNCEMENT] == [
+            "announcement 999 refused"
+        ]
+        now[0] = 61.0
+        health.flush()
+    assert len(events.sent) == 7 and len(caplog.records) == 7
+    summary = events.sent[-1]
+    assert summary["kind"] == "announcement" and summary["error"].startswith("995 more")
+    health.flush()  # said once
+    assert len(events.sent) == 7
+    health.report(ProblemKind.ANNOUNCEMENT, "a new minute")
+    assert events.sent[-1]["error"] == "a new minute"

@@ -47,19 +47,21 @@ def test_the_held_mood_decides_not_the_momentary_top() -> None:
 
 
 @pytest.mark.parametrize(
-    ("settings", "message"),
+    ("overrides", "message"),
     [
-        (MoodSettings(respond={"happy": "calm"}), "mood.respond.happy: 'happy' is not"),
-        (MoodSettings(respond={"calm": "erotic"}), "mood.respond.calm: 'erotic' is not"),
-        (MoodSettings(labels={"scary": "spooky"}), "mood.labels.scary"),
+        ({"mood.respond.happy": "calm"}, "mood.respond.happy: 'happy' is not"),
+        ({"mood.respond.calm": "erotic"}, "mood.respond.calm: 'erotic' is not"),
+        ({"mood.labels.scary": "spooky"}, "mood.labels.scary"),
+        ({"mood.forbid": ["calm", "nope"]}, r"mood.forbid.1: 'nope' is not a mood"),
+        ({"mood.taxonomy": "/nowhere/moods.yaml"}, "mood.taxonomy: taxonomy '/nowhere"),
     ],
 )
-def test_names_the_active_taxonomy_lacks_are_errors(settings, message) -> None:
-    from moodcast.config.settings import MoodcastConfig
-    from moodcast.models.readers import active_taxonomy
+def test_names_the_active_taxonomy_lacks_are_errors(overrides, message) -> None:
+    """Refused when the config is loaded (config check, doctor, the daemon's start alike)."""
+    from moodcast.config.settings import load_config
 
     with pytest.raises(MoodcastError, match=message):
-        active_taxonomy(MoodcastConfig(mood=settings))
+        load_config(None, overrides)
 
 
 def test_public_place_defaults_fit_each_taxonomy() -> None:

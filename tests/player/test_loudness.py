@@ -127,9 +127,14 @@ def test_replaygain_tags_are_read_at_the_scan_and_written_by_tag(tmp_path, make_
         assert by_name["plain.ogg"].loudness_lufs is None
         report = tag_library(lib, taxonomy, write_tags=True)
         by_name = {Path(t.path).name: t for t in lib.tracks()}
+        scan(lib, [tmp_path / "m"], taxonomy)  # unchanged files: the flag stays
+        playable = {Path(t.path).name for t in lib.tracks(playable_only=True)}
+    assert "silent.ogg" not in playable and "plain.ogg" in playable
     assert by_name["plain.ogg"].loudness_lufs == pytest.approx(measure(plain).integrated_lufs)
     assert by_name["silent.ogg"].loudness_lufs is None  # flagged, plays at the default gain
     assert any("silent" in why for p, why in report.loudness_failed if p.endswith("silent.ogg"))
+    # Dead air is out of rotation, with the reason, and stays out over a rescan.
+    assert by_name["silent.ogg"].status == "failed" and "dead air" in by_name["silent.ogg"].error
     assert report.measured >= 1
     written = mutagen.File(plain)
     assert written["MOOD"]  # its analysed mood, written with the loudness beside it

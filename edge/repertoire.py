@@ -1,0 +1,123 @@
+"""What can be played now: the library's playable tracks, the owner's rules over them, and the
+selector that draws from what the rules leave.
+
+It also keeps what the library could not take (flags held in memory while the disk is full)
+and the files that went away (looked for again, played again when back). Problems go to
+:class:`Health` by kind; the conductor asks only for the selector and whether it changed.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from moodcast.config.settings import MoodcastConfig
+from moodcast.edge.health import Health
+from moodcast.edge.problems import ProblemKind
+from moodcast.edge.timing import Clocks, Timings
+from moodcast.models.mood import Taxonomy
+from moodcast.player.absent import GONE, AbsentFiles, is_gone
+from moodcast.player.pending import PendingFlags
+from moodcast.player.rules import RuleOutcome, apply_rules, in_force
+from moodcast.player.selection import TrackSelector
+from moodcast.player.track import Track, TrackStore, TrackStoreError
+
+logger = logging.getLogger(__name__)
+
+
+class Repertoire:
+    """The playable tracks under the rules in force, kept in step with the library."""
+
+    def __init__(self, config: MoodcastConfig, taxonomy: Taxonomy, library: TrackStore,
+                 health: Health, clocks: Clocks, timings: Timings) -> None:  # fmt: skip
+        self.config, self.taxonomy, self.library = config, taxonomy, library
+        self.health, self.clocks, self.timings = health, clocks, timings
+        self.playable: list[Track] = []
+        self.rules = RuleOutcome([], ())
+        self.selector = TrackSelector([], taxonomy, config.selection)
+        self.pending = PendingFlags(timings.retry_s)  # flags the library could not take
+        self.absent = AbsentFiles()  # files gone at play time, looked for again
+
+    def load(self, tracks: list[Track]) -> None:
+        """The library's tracks as the daemon loaded them at start (one read, not two)."""
+        self.absent.add_all((t.id, t.path) for t in tracks
+                            if t.status == "failed" and GONE in t.error)  # fmt: skip
+        self._set_playable(self.pending.apply(tracks, playable_only=True))
+
+    def reload(self) -> None:
+        try:
+            tracks = self.pending.apply(self.library.tracks(), playable_only=True)
+        except TrackStoreError as exc:  # keep playing what is loaded
+            self.health.report(ProblemKind.LIBRARY_UNREADABLE,
+                               f"library {self.library.path} cannot be read ({exc}); playing on"
+                               " from the tracks already loaded")  # fmt: skip
+            return
+        self.health.clear(ProblemKind.LIBRARY_UNREADABLE)
+        self._set_playable(tracks)
+
+    def _set_playable(self, tracks: list[Track]) -> None:
+        self.playable = tracks
+        if not tracks and self.absent:
+            self.health.report(ProblemKind.LIBRARY_EMPTY,
+                               f"no playable tracks: {len(self.absent)} music file(s) are gone (a"
+                               " stick or share unmounted?); they play again as soon as they are"
+                               " back, looked for every 10 s")  # fmt: skip
+        elif not tracks:
+            self.health.report(ProblemKind.LIBRARY_EMPTY,
+                               "the library has no playable tracks: run 'moodcast scan DIR' on a"
+                               " music folder (or set library.music_dirs)")  # fmt: skip
+        else:
+            self.health.clear(ProblemKind.LIBRARY_EMPTY)
+        self.apply_rules(self.clocks.local(), changed=True)
+
+    def apply_rules(self, local: datetime, changed: bool = False) -> bool:
+        """The owner's rules before the selection: rebuilt when the library changes or the set
+        of rules in force does (a daypart boundary). True when the selector was rebuilt."""
+        names = tuple(r.name for r in in_force(self.config.rules.rules, local))
+        if not changed and names == self.rules.in_force:
+            return False
+        outcome = apply_rules(self.playable, self.config.rules, local)
+        if outcome.in_force != self.rules.in_force:
+            logger.info("rules in force: %s", ", ".join(outcome.in_force) or "none")
+        if outcome.note and outcome.note != self.rules.note:
+            self.health.report(ProblemKind.RULES, outcome.note)
+        elif not outcome.note:
+            self.health.clear(ProblemKind.RULES)
+        self.rules = outcome
+        self.selector = TrackSelector(outcome.tracks, self.taxonomy, self.config.selection)
+        self.health.dirty = True
+        return True
+
+    def failed(self, track: Track, reason: str) -> str:
+        """A track that did not play: flagged with the reason (and looked for again when its
+        file is gone), the library read again; the reason as said."""
+        if is_gone(track.path):
+            reason = f"{reason}; {GONE}"
+            self.absent.add(track.id, track.path)
+        self.flag(track.id, "failed", reason)
+        return reason
+
+    def bring_back(self, now: float) -> None:
+        """Files that were gone and are there again become playable again."""
+        back = self.absent.returned(now)
+        if not back:
+            return
+        for track_id in back:
+            self.flag(track_id, "ok", "")
+        logger.info("%d track(s) whose file was gone are back", len(back))
+        self.reload()
+
+    def flag(self, track_id: int, status: str, error: str) -> None:
+        had = self.pending.problem
+        self.pending.flag(self.library, track_id, status, error, self.clocks.mono())
+        if self.pending.problem and not had:
+            self.health.report(ProblemKind.LIBRARY_UNWRITABLE,
+                               f"{self.pending.problem}: held in memory, tried again every"
+                               f" {self.timings.retry_s:.0f} s; the music plays on")  # fmt: skip
+
+    def retry_writes(self, now: float) -> None:
+        """Held library flags are written once the disk takes them."""
+        had = self.pending.problem
+        if self.pending.retry(self.library, now) and had:
+            self.health.clear(ProblemKind.LIBRARY_UNWRITABLE)
+            self.reload()

@@ -1,0 +1,100 @@
+"""The typed device state, derived from the conductor's parts at one moment (docs/state.md).
+
+One function builds :class:`DeviceState` from what the parts hold; every consumer (MQTT, Home
+Assistant, the page, the fleet) reads its one serialisation, ``to_wire``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from moodcast.edge.device_state import (
+    DeviceState,
+    Point,
+    Position,
+    RulesView,
+    ScheduleView,
+    StorageView,
+    Target,
+    TrackView,
+)
+from moodcast.edge.hours import next_change
+from moodcast.models.mood import MoodEstimate
+from moodcast.player.track import Track
+
+if TYPE_CHECKING:
+    from moodcast.edge.conductor import Conductor
+
+
+def device_state(c: Conductor) -> DeviceState:
+    """The typed state, derived from the parts at this moment."""
+    estimate, source = c.target()
+    camera = source == "camera" and c.mood.smoothed is not None
+    reading = c.mood.smoothed.estimate if camera and c.mood.smoothed else estimate
+    mood = c.mood.smoothed.mood if camera and c.mood.smoothed else estimate.mood
+    top = sorted(reading.probabilities.items(), key=lambda kv: -kv[1])[:3]
+    h, current, rules = c.health, c.announcer.current, c.repertoire.rules
+    change = next_change(c.config.schedule.opening_hours, c.clocks.local())
+    position = c.player.position_s()
+    return DeviceState(
+        mood=mood, mood_label=c.mood.labels.get(mood, mood), mood_source=source,
+        valence=round(reading.valence, 3), arousal=round(reading.arousal, 3),
+        confidence=round(reading.confidence, 3), moods={k: round(v, 3) for k, v in top},
+        target=Target(estimate.mood, round(estimate.valence, 3), round(estimate.arousal, 3),
+                      c.mood.labels.get(estimate.mood, estimate.mood)),
+        reading=_position(c.mood.last_reading),
+        main_evidence=main_evidence(c.mood.smoothed.estimate) if c.mood.smoothed else None,
+        evidence=dict(c.mood.smoothed.estimate.evidence) if c.mood.smoothed else {},
+        caption=_caption(c),
+        reader=c.config.reader.kind if not h.reader_detail else "scene",
+        reader_detail=h.reader_detail or None,
+        now_playing=track_view(c.player.now_playing),
+        position_s=Position(position["at"], position["length"]) if position else None,
+        queue_head=track_view(c.next_pick.track) if c.next_pick else None,
+        volume=c.state.volume, paused=c.state.paused, auto=c.state.auto,
+        override=c.state.override_active(c.clocks.wall()),
+        override_until=c.state.override_until, open=bool(c.is_open),
+        schedule=ScheduleView(change.timestamp() if change else None,
+                              c.daypart.volume if c.daypart else None),
+        announcing=current.label if current else None,
+        announcements_waiting=len(c.announcer.queue),
+        rules=RulesView(rules.in_force, rules.note or None, len(rules.tracks)),
+        camera=h.camera, camera_detail=h.camera_detail,
+        broker=h.broker if c.config.mqtt.enabled else "off", readings=h.readings,
+        storage=StorageView(c.repertoire.pending.problem or "ok",
+                            c.keeper.unsaved or "ok"),
+        problems=h.standing(), last_error=h.last_error or None,
+    )  # fmt: skip
+
+
+def _caption(c: Conductor) -> str | None:
+    if not c.config.mqtt.publish_caption or c.mood.smoothed is None:
+        return None
+    caption = c.mood.smoothed.estimate.evidence.get("caption")
+    return str(caption) if caption is not None else None
+
+
+def main_evidence(estimate: MoodEstimate, items: int = 3) -> str:
+    """The caption when there is one, else the first few cues, as one short text."""
+    ev = estimate.evidence
+    if "caption" in ev:
+        return f"caption {str(ev['caption'])[:120]!r}"
+    if ev.get("seen"):
+        return f"saw {str(ev['seen'])[:120]!r}"
+    return ", ".join(f"{k} {v}" for k, v in list(ev.items())[:items]) or "no evidence"
+
+
+def _position(estimate: MoodEstimate | None) -> Point | None:
+    """The latest raw reading (before smoothing), for the page's chart."""
+    if estimate is None:
+        return None
+    return Point(estimate.mood, round(estimate.valence, 3), round(estimate.arousal, 3))
+
+
+def track_view(track: Track | None, why: str = "") -> TrackView | None:
+    if track is None:
+        return None
+    m = track.mood
+    return TrackView(track.id, track.artist, track.title, track.duration,
+                     m.mood if m else None, round(m.valence, 3) if m else None,
+                     round(m.arousal, 3) if m else None, why)  # fmt: skip
