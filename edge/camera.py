@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from moodcast.config.files import NotARegularFileError, read_regular
-from moodcast.models.frames import FrameRefusedError, decode_image
+from moodcast.models.vision.frames import FrameRefusedError, decode_image
 
 logger = logging.getLogger(__name__)
 

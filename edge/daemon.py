@@ -22,7 +22,6 @@ from moodcast.edge.announcer import ANNOUNCE_DECK, Announcer
 from moodcast.edge.camera import describe, make_source
 from moodcast.edge.command_gate import CommandAccepted, CommandGate, CommandRejected
 from moodcast.edge.conductor import Conductor, NullPublisher, Publisher
-from moodcast.edge.discovery import discovery_payload
 from moodcast.edge.events import (
     AnnounceDue,
     BrokerStatus,
@@ -35,14 +34,15 @@ from moodcast.edge.events import (
     RescanDue,
     RetainedCommand,
 )
-from moodcast.edge.mqtt import MqttLink
+from moodcast.edge.mqtt.discovery import discovery_payload
+from moodcast.edge.mqtt.link import MqttLink
 from moodcast.edge.problems import ProblemKind
 from moodcast.edge.remote_commands import Announce, Command, CommandTable, Rescan
 from moodcast.edge.schedule import JobScheduler
 from moodcast.edge.state import StateStore
 from moodcast.edge.timing import Clocks, Timings
 from moodcast.edge.watchdog import CameraWatchdog
-from moodcast.edge.web_board import Fanout, StateBoard
+from moodcast.edge.web.board import Fanout, StateBoard
 from moodcast.models.heap import release_freed_heap
 from moodcast.models.readers import MoodReader, active_taxonomy, build_reader_or_scene
 from moodcast.player.decks import Deck, DeckEnded, DeckFailed, DeckStarted, EventSink, VlcDeck
@@ -168,7 +168,7 @@ class Daemon:
 
     def _start_web(self, stack: ExitStack, parts: Parts) -> None:
         """The page; one that cannot listen (port in use) is an error in the state."""
-        from moodcast.edge.web import WebApp, WebServer, library_map
+        from moodcast.edge.web.app import WebApp, WebServer, library_map
 
         assert parts.board is not None
         path = self.config.library.path

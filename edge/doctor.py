@@ -16,7 +16,7 @@ from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import MoodcastConfig
 from moodcast.edge.camera import CameraError, make_source
 from moodcast.edge.events import EventQueue
-from moodcast.edge.mqtt_client import build_client
+from moodcast.edge.mqtt.client import build_client
 from moodcast.models.readers import active_taxonomy
 
 Check = Callable[[MoodcastConfig], str]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from moodcast.config.settings import CameraSettings
 from moodcast.edge.camera import CameraError, CameraPendingError, Frame, FrameSource
-from moodcast.models.frames import FrameRefusedError, fit_frame
+from moodcast.models.vision.frames import FrameRefusedError, fit_frame
 
 logger = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from numpy.typing import NDArray
 
 from moodcast.models.caption_mood import CaptionMood
 from moodcast.models.captioner import BlipCaptioner
-from moodcast.models.frames import fit_frame
 from moodcast.models.mood import MoodEstimate, Taxonomy, clamp
-from moodcast.models.scene import SceneReader
+from moodcast.models.vision.frames import fit_frame
+from moodcast.models.vision.scene import SceneReader
 
 
 class CaptionReader:

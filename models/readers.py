@@ -17,9 +17,9 @@ logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from moodcast.models.caption_mood import CaptionMood
-    from moodcast.models.scene import SceneReader, ThingCounter
     from moodcast.models.vision.classifier import SceneClassifier
     from moodcast.models.vision.fusion import SceneFusion
+    from moodcast.models.vision.scene import SceneReader, ThingCounter
 
 
 class MoodReader(Protocol):
@@ -44,13 +44,13 @@ def active_taxonomy(config: MoodcastConfig) -> Taxonomy:
 def thing_counter(config: MoodcastConfig) -> tuple[ThingCounter | None, str]:
     """The object detector when it is on and installed, else HOG's people count, else none;
     and a line saying which and why (for doctor and the state)."""
-    from moodcast.models.scene import PeopleCounter
+    from moodcast.models.vision.scene import PeopleCounter
 
     r = config.reader
     if not r.people_detection:
         return None, "no people count (reader.people_detection: false)"
     if r.objects.enabled:
-        from moodcast.models.objects import ObjectDetector
+        from moodcast.models.vision.objects import ObjectDetector
 
         try:
             return ObjectDetector(
@@ -72,8 +72,8 @@ def _scene_reader_and_problem(
     config: MoodcastConfig, taxonomy: Taxonomy
 ) -> tuple[SceneReader, str]:
     """The scene reader, and what keeps it from being as configured ('' when nothing does)."""
-    from moodcast.models.objects import ObjectDetector
-    from moodcast.models.scene import SceneReader
+    from moodcast.models.vision.objects import ObjectDetector
+    from moodcast.models.vision.scene import SceneReader
 
     counter, detail = thing_counter(config)
     text = None
@@ -181,7 +181,7 @@ def build_reader_or_scene(config: MoodcastConfig, taxonomy: Taxonomy) -> tuple[M
 
 def load_photo(path: Path) -> NDArray[np.uint8]:
     """A photo as a BGR array, or an error that says why it cannot be read."""
-    from moodcast.models.frames import decode_image
+    from moodcast.models.vision.frames import decode_image
 
     if not path.is_file():
         raise MoodcastError(f"photo {path} does not exist", "give the path of a JPEG or PNG file")

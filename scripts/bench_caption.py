@@ -51,7 +51,7 @@ def base_model(image_size: int) -> Any:
 def bench_tokenizer() -> str:
     from tokenizers import Tokenizer
 
-    from moodcast.models.text_export import minilm_dir
+    from moodcast.models.export.text import minilm_dir
 
     tok = Tokenizer.from_file(str(minilm_dir() / "tokenizer.json"))
     tok.add_special_tokens(["[DEC]", "[unused-blip]"])
@@ -160,7 +160,7 @@ def int8_gemm_gops(tmp: Path) -> float:
     import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
 
-    from moodcast.models.blip_export import quantize_file
+    from moodcast.models.export.blip import quantize_file
 
     m, k, n = 577, 768, 3072
     weight = np.random.default_rng(0).standard_normal((k, n)).astype(np.float32)
@@ -225,7 +225,7 @@ def interleaved(variants: dict[str, tuple[str, ...]]) -> dict[str, dict[str, Any
 
 
 def export_models(tmp: Path, size: int) -> Path:
-    from moodcast.models.blip_export import export
+    from moodcast.models.export.blip import export
 
     out = tmp / f"blip{size}"
     model, _ = base_model(size)
@@ -251,7 +251,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        from moodcast.models.text_export import export_text_model
+        from moodcast.models.export.text import export_text_model
 
         for size in (384, 224):
             models = export_models(tmp, size)

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from moodcast.config.settings import SelectionSettings  # noqa: E402
 from moodcast.models.mood import MoodEstimate, load_taxonomy  # noqa: E402
-from moodcast.models.scene import PeopleCounter, SceneReader  # noqa: E402
+from moodcast.models.vision.scene import PeopleCounter, SceneReader  # noqa: E402
 from moodcast.player.library import Library  # noqa: E402
 from moodcast.player.scan import scan  # noqa: E402
 from moodcast.player.selection import PlayHistory, TrackSelector  # noqa: E402

@@ -22,8 +22,8 @@ import cv2
 import numpy as np
 
 from moodcast.config.settings import ObjectSettings
-from moodcast.models.objects import ObjectDetector
-from moodcast.models.scene import PeopleCounter
+from moodcast.models.vision.objects import ObjectDetector
+from moodcast.models.vision.scene import PeopleCounter
 
 ROOT = Path(__file__).resolve().parent.parent
 MEDIA = ROOT / ".cache" / "media"

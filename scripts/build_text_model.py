@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from moodcast.models.text_export import export_text_model
+from moodcast.models.export.text import export_text_model
 
 ROOT = Path(__file__).resolve().parent.parent
 

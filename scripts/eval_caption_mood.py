@@ -20,9 +20,9 @@ import numpy as np
 from moodcast.models import caption_eval, caption_training
 from moodcast.models.caption_labels import read_labelled
 from moodcast.models.caption_mood import MoodVocabulary
+from moodcast.models.export.text import export_text_model
 from moodcast.models.mood import load_taxonomy
 from moodcast.models.text_embedder import TextEmbedder, text_manifest
-from moodcast.models.text_export import export_text_model
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = caption_training.DATA_DIR / "captions_dev.tsv"

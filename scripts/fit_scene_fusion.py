@@ -29,14 +29,14 @@ sys.path.insert(0, str(ROOT))
 
 from moodcast.config.settings import ObjectSettings  # noqa: E402
 from moodcast.models.caption_mood import CaptionMood  # noqa: E402
-from moodcast.models.image_eval import read_image_labels  # noqa: E402
 from moodcast.models.mood import load_taxonomy  # noqa: E402
-from moodcast.models.objects import ObjectDetector  # noqa: E402
 from moodcast.models.readers import load_photo  # noqa: E402
-from moodcast.models.scene import SceneReader  # noqa: E402
 from moodcast.models.vision import fusion_fit  # noqa: E402
 from moodcast.models.vision.classifier import SceneClassifier, packaged_files  # noqa: E402
 from moodcast.models.vision.fusion import FILE, KIND, ClassTable, SceneFusion  # noqa: E402
+from moodcast.models.vision.image_eval import read_image_labels  # noqa: E402
+from moodcast.models.vision.objects import ObjectDetector  # noqa: E402
+from moodcast.models.vision.scene import SceneReader  # noqa: E402
 
 # Sharpness and darkness are measured but not fitted: without them the cross-validated
 # accuracy was higher (0.718 against 0.709), and with them a dark, sharp starfield read tense.

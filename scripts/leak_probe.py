@@ -83,7 +83,7 @@ def _frames(count: int) -> list[Any]:
 
 def _scene_probe(people: bool) -> Callable[[], None]:
     from moodcast.models.mood import load_taxonomy
-    from moodcast.models.scene import PeopleCounter, SceneReader
+    from moodcast.models.vision.scene import PeopleCounter, SceneReader
 
     frames = _frames(40)
     reader = SceneReader(load_taxonomy("cowen13"), PeopleCounter() if people else None)
@@ -109,7 +109,7 @@ def probe_reader(n: int) -> Callable[[], None]:
 
 def probe_hog(n: int) -> Callable[[], None]:
     """OpenCV's HOG people detector as the scene reader calls it."""
-    from moodcast.models.scene import PeopleCounter
+    from moodcast.models.vision.scene import PeopleCounter
 
     frames = _frames(40)
     people = PeopleCounter()

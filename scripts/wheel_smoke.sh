@@ -29,7 +29,7 @@ for name in edge models player config; do
     echo "wheel_smoke: 'import $name' works from the wheel; it must not"; exit 1
   fi
 done
-"$work/venv/bin/python" -c "import moodcast.edge.cli, moodcast.player.library, \
+"$work/venv/bin/python" -c "import moodcast.edge.cli.entry, moodcast.player.library, \
 moodcast.models.mood, moodcast.config.settings; print('wheel_smoke: moodcast.* imports')"
 "$work/venv/bin/moodcast" --help >/dev/null
 "$work/venv/bin/moodcast" config check "$site/moodcast/config/examples/store.yaml"

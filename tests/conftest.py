@@ -221,10 +221,10 @@ def tiny_models(tmp_path_factory, torch_available) -> Path:
     """A tiny random BLIP and the real MiniLM text model, exported by the export code."""
     import json
 
-    from moodcast.models import blip_export
+    from moodcast.models.export import blip as blip_export
 
     try:
-        from moodcast.models.text_export import export_text_model, minilm_dir
+        from moodcast.models.export.text import export_text_model, minilm_dir
 
         minilm_dir()
     except ImportError:

@@ -19,8 +19,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from moodcast.config.errors import MoodcastError
-from moodcast.models.objects import package_folder
 from moodcast.models.onnx_runtime import checked
+from moodcast.models.vision.objects import package_folder
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from moodcast.edge.web_auth import hash_password
+from moodcast.edge.web.auth import hash_password
 from tests.conftest import free_port, require
 from tests.edge.test_daemon import BASE, setup, start  # noqa: F401
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from moodcast.edge.discovery import discovery_payload
+from moodcast.edge.mqtt.discovery import discovery_payload
 
 LONG = "x" * 600
 

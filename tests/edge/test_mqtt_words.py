@@ -9,7 +9,7 @@ from __future__ import annotations
 from moodcast.config.settings import MqttSettings
 from moodcast.edge.command_gate import CommandGate
 from moodcast.edge.events import BrokerStatus, EventQueue
-from moodcast.edge.mqtt import MqttLink
+from moodcast.edge.mqtt.link import MqttLink
 from moodcast.edge.remote_commands import CommandTable
 from tests.conftest import Broker, free_port
 

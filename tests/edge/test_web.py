@@ -15,9 +15,9 @@ from moodcast.config.settings import WebSettings
 from moodcast.edge.command_gate import CommandAccepted, CommandGate
 from moodcast.edge.events import EventQueue
 from moodcast.edge.remote_commands import CommandTable, SetVolume
-from moodcast.edge.web import MAX_STREAMS, MAX_STREAMS_PER_CLIENT, WebApp, WebServer
-from moodcast.edge.web_auth import hash_password
-from moodcast.edge.web_board import StateBoard
+from moodcast.edge.web.app import MAX_STREAMS, MAX_STREAMS_PER_CLIENT, WebApp, WebServer
+from moodcast.edge.web.auth import hash_password
+from moodcast.edge.web.board import StateBoard
 from tests.conftest import free_port
 
 MOODS = ["calm", "joyful", "sad"]

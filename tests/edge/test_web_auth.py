@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from moodcast.edge.web_auth import (
+from moodcast.edge.web.auth import (
     RequestBudget,
     Sessions,
     check_password,

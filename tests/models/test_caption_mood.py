@@ -40,7 +40,7 @@ def test_onnx_embeddings_match_the_original_model(tiny_models: Path) -> None:
     import torch
     from transformers import AutoModel
 
-    from moodcast.models.text_export import SentenceGraph, minilm_dir
+    from moodcast.models.export.text import SentenceGraph, minilm_dir
 
     graph = SentenceGraph(AutoModel.from_pretrained(str(minilm_dir())).eval())
     fp32 = CaptionMood(tiny_models, load_taxonomy("cowen13"), "fp32")

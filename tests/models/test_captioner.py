@@ -25,7 +25,7 @@ def images() -> list[np.ndarray]:
 def reference_model(tiny_models: Path):
     import torch
 
-    from moodcast.models import blip_export
+    from moodcast.models.export import blip as blip_export
 
     tokenizer = blip_export.tiny_tokenizer_json()
     model = blip_export.tiny_blip(len(json.loads(tokenizer)["model"]["vocab"]))
@@ -36,7 +36,7 @@ def reference_model(tiny_models: Path):
 def reference_tokens(model, frame_bgr: np.ndarray, prompt_ids: list[int], new: int) -> list[int]:
     import torch
 
-    from moodcast.models.blip_export import preprocess_reference
+    from moodcast.models.export.blip import preprocess_reference
 
     pixels = preprocess_reference(np.ascontiguousarray(frame_bgr[..., ::-1]), 64)
     cfg = model.config.text_config
@@ -97,7 +97,7 @@ def test_fp16_without_fp16_graphs_says_how_to_export_them(tiny_models, tmp_path)
 
 
 def test_preprocessing_equals_blips_processor(tiny_models) -> None:
-    from moodcast.models.blip_export import preprocess_reference
+    from moodcast.models.export.blip import preprocess_reference
 
     frame = np.random.default_rng(0).integers(0, 255, (90, 120, 3), dtype=np.uint8)
     ours = BlipCaptioner(tiny_models, "fp32", threads=1).preprocess(frame)

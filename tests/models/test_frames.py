@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from moodcast.models.frames import (
+from moodcast.models.vision.frames import (
     MAX_SIDE,
     FrameRefusedError,
     decode_image,
@@ -65,7 +65,7 @@ def test_image_size_is_read_from_the_header(ext: str) -> None:
 
 
 def test_a_big_jpeg_is_decoded_reduced_and_a_big_png_refused(monkeypatch) -> None:
-    from moodcast.models import frames
+    from moodcast.models.vision import frames
 
     monkeypatch.setattr(frames, "MAX_IMAGE_PIXELS", 100_000)  # a small limit, a small file
     big = np.random.default_rng(0).integers(0, 255, (600, 800, 3), np.uint8)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from moodcast.config.errors import MoodcastError
-from moodcast.models.image_eval import evaluate_images, read_image_labels
 from moodcast.models.mood import MoodEstimate, load_taxonomy
+from moodcast.models.vision.image_eval import evaluate_images, read_image_labels
 
 TAXONOMY = load_taxonomy("cowen13")
 

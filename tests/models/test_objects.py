@@ -11,11 +11,11 @@ import pytest
 
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import ObjectSettings, load_config
-from moodcast.models import objects
 from moodcast.models.mood import load_taxonomy
-from moodcast.models.objects import Detections, ObjectDetector
 from moodcast.models.readers import build_reader_or_scene, thing_counter
-from moodcast.models.scene import PeopleCounter, SceneReader
+from moodcast.models.vision import objects
+from moodcast.models.vision.objects import Detections, ObjectDetector
+from moodcast.models.vision.scene import PeopleCounter, SceneReader
 from tests.conftest import require
 
 
@@ -57,7 +57,7 @@ def test_frames_it_cannot_take_are_refused_with_a_reason(detector, shape) -> Non
 
 
 def test_a_frame_too_small_to_read_is_refused_before_any_model_sees_it(detector) -> None:
-    from moodcast.models.frames import FrameRefusedError
+    from moodcast.models.vision.frames import FrameRefusedError
 
     reader = SceneReader(load_taxonomy("cowen13"), detector)
     with pytest.raises(FrameRefusedError, match="1×1 frame is too small"):

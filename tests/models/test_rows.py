@@ -10,7 +10,7 @@ from moodcast.models.rows import TableRows
 def test_rows_read_from_the_file_equal_the_table(tmp_path, torch_available) -> None:
     import torch
 
-    from moodcast.models.blip_export import write_embeddings
+    from moodcast.models.export.blip import write_embeddings
 
     table = torch.randn(300, 24) * torch.linspace(0.01, 3, 300)[:, None]
     write_embeddings(table, tmp_path)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from moodcast.models.mood import load_taxonomy
-from moodcast.models.scene import PeopleCounter, SceneReader
+from moodcast.models.vision.scene import PeopleCounter, SceneReader
 
 TAXONOMY = load_taxonomy("cowen13")
 
@@ -104,7 +104,7 @@ def test_the_named_mood_lies_in_the_readings_quadrant(reader, seed: int) -> None
 
 
 def test_a_reading_near_an_axis_says_so_with_a_low_confidence() -> None:
-    from moodcast.models.scene import _named
+    from moodcast.models.vision.scene import _named
 
     near = _named(TAXONOMY, 0.02, -0.5, 0.9, {})
     far = _named(TAXONOMY, 0.5, -0.5, 0.9, {})

@@ -14,15 +14,15 @@ import pytest
 
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import load_config
-from moodcast.models import objects, readers
+from moodcast.models import readers
 from moodcast.models.mood import load_taxonomy
 from moodcast.models.onnx_runtime import checked
-from moodcast.models.scene import SceneReader
 from moodcast.models.vision import classifier as classifier_module
 from moodcast.models.vision import fusion as fusion_module
-from moodcast.models.vision import fusion_fit
+from moodcast.models.vision import fusion_fit, objects
 from moodcast.models.vision.classifier import SceneClassifier
 from moodcast.models.vision.fusion import ClassTable, fit_axis, from_json, load_fusion
+from moodcast.models.vision.scene import SceneReader
 from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parents[2]

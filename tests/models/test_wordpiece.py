@@ -11,13 +11,13 @@ from moodcast.models.wordpiece import WordPieceText
 
 
 def _bert_tokenizer_json() -> Path:
-    from moodcast.models.text_export import minilm_dir
+    from moodcast.models.export.text import minilm_dir
 
     return minilm_dir() / "tokenizer.json"
 
 
 def _tiny_tokenizer_json(tmp_path: Path) -> Path:
-    from moodcast.models.blip_export import tiny_tokenizer_json
+    from moodcast.models.export.blip import tiny_tokenizer_json
 
     path = tmp_path / "tokenizer.json"
     path.write_text(tiny_tokenizer_json())

@@ -10,7 +10,7 @@ import numpy as np
 
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import MoodcastConfig, config_warnings, load_config, masked
-from moodcast.edge.console import ProgressBar, print_json
+from moodcast.edge.cli.console import ProgressBar, print_json
 from moodcast.models.readers import active_taxonomy, build_reader, load_photo, reader_overrides
 from moodcast.player.community import import_tags
 from moodcast.player.library import Library
@@ -158,7 +158,7 @@ def cmd_web_hash_password(_args: argparse.Namespace) -> int:
     import getpass
     import sys
 
-    from moodcast.edge.web_auth import hash_password
+    from moodcast.edge.web.auth import hash_password
 
     if sys.stdin.isatty():
         password = getpass.getpass("password for the page: ")

@@ -7,12 +7,12 @@ import json
 from typing import Any
 
 from moodcast.config.errors import MoodcastError
-from moodcast.edge.console import print_json
+from moodcast.edge.cli.console import print_json
 
 
 def cmd_models_export(args: argparse.Namespace) -> int:
     try:
-        from moodcast.models import blip_export
+        from moodcast.models.export import blip as blip_export
     except ImportError as exc:
         raise MoodcastError(
             f"exporting needs torch and transformers ({exc})",
@@ -33,7 +33,7 @@ def cmd_models_export(args: argparse.Namespace) -> int:
     for name, entry in manifest["files"].items():
         print(f"  {name}  {entry['bytes'] / 2**20:.1f} MiB")
     if not args.no_text:
-        from moodcast.models.text_export import export_text_model
+        from moodcast.models.export.text import export_text_model
 
         try:
             export_text_model(args.out)
@@ -91,13 +91,13 @@ def _in_training(rows: list[Any]) -> int:
 
 def cmd_models_evaluate_images(args: argparse.Namespace) -> int:
     from moodcast.config.settings import load_config
-    from moodcast.models import image_eval
     from moodcast.models.readers import (
         active_taxonomy,
         build_reader,
         load_photo,
         reader_overrides,
     )
+    from moodcast.models.vision import image_eval
 
     overrides = reader_overrides(args.reader, args.models)
     if args.fusion:

@@ -29,8 +29,8 @@ from moodcast.edge.command_gate import CommandGate
 from moodcast.edge.device_state import safe_value
 from moodcast.edge.events import EventQueue
 from moodcast.edge.remote_commands import CommandError
-from moodcast.edge.web_auth import RequestBudget, Session, Sessions, check_password, check_token
-from moodcast.edge.web_board import StateBoard
+from moodcast.edge.web.auth import RequestBudget, Session, Sessions, check_password, check_token
+from moodcast.edge.web.board import StateBoard
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ LibraryMap = Callable[[], list[dict[str, Any]]]
 @functools.lru_cache(maxsize=16)
 def _asset(name: str) -> str:
     """A file of the page, read from the package once."""
-    return (files("moodcast.edge") / "web_static" / name).read_text(encoding="utf-8")
+    return (files("moodcast.edge.web") / "static" / name).read_text(encoding="utf-8")
 
 
 class WebApp:

@@ -58,7 +58,7 @@ def export_text_model(
     )  # fmt: skip
     files = ["text.onnx"]
     if quantize:
-        from moodcast.models.blip_export import quantize_file
+        from moodcast.models.export.blip import quantize_file
 
         quantize_file(out / "text.onnx", out / "text.int8.onnx")
         files.append("text.int8.onnx")

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from moodcast.models.frames import FrameRefusedError, fit_frame
 from moodcast.models.mood import MoodEstimate, Taxonomy, clamp
-from moodcast.models.objects import Detections
+from moodcast.models.vision.frames import FrameRefusedError, fit_frame
+from moodcast.models.vision.objects import Detections
 
 if TYPE_CHECKING:
     from moodcast.models.caption_mood import CaptionMood

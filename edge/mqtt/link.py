@@ -23,7 +23,7 @@ from moodcast.edge.events import (
     HomeAssistantOnline,
     OtherInstance,
 )
-from moodcast.edge.mqtt_client import build_client
+from moodcast.edge.mqtt.client import build_client
 from moodcast.player.tags import shown
 
 logger = logging.getLogger(__name__)

@@ -53,12 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "scan", help="add music folders to the library")
     p.add_argument("dirs", nargs="+", type=Path, metavar="DIR")
     _library_arg(p)
-    p.set_defaults(handler=_lazy("moodcast.edge.cli_commands", "cmd_scan"))
+    p.set_defaults(handler=_lazy("moodcast.edge.cli.commands", "cmd_scan"))
 
     p = _command(sub, "import-tags", help="import community mood tags from CSV files")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE.csv")
     _library_arg(p)
-    p.set_defaults(handler=_lazy("moodcast.edge.cli_commands", "cmd_import_tags"))
+    p.set_defaults(handler=_lazy("moodcast.edge.cli.commands", "cmd_import_tags"))
 
     lib = _command(sub, "library", help="show the library").add_subparsers(
         dest="library_command", required=True, parser_class=_Parser
@@ -66,11 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(lib, "list", help="every track with its mood and where it came from")
     _library_arg(p)
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(handler=_lazy("moodcast.edge.cli_commands", "cmd_library_list"))
+    p.set_defaults(handler=_lazy("moodcast.edge.cli.commands", "cmd_library_list"))
     p = _command(lib, "stats", help="how many tracks have mood data from each source")
     _library_arg(p)
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(handler=_lazy("moodcast.edge.cli_commands", "cmd_library_stats"))
+    p.set_defaults(handler=_lazy("moodcast.edge.cli.commands", "cmd_library_stats"))
 
     p = _command(sub, "tag", help="tag tracks by listening (musicnn in ONNX Runtime)")
     _library_arg(p)
@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--write-tags", action="store_true", help="write the mood into the files' own tags"
     )
-    p.set_defaults(handler=_lazy("moodcast.edge.cli_commands", "cmd_tag"))
+    p.set_defaults(handler=_lazy("moodcast.edge.cli.commands", "cmd_tag"))
 
     p = _command(sub, "recommend", help="read a photo's mood and list the tracks it would play")
     p.add_argument("photo", type=Path)
@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="seed the random draw (repeatable output)")
     p.add_argument("--reader", choices=["scene", "caption", "fused"], help="how to read the photo")
     p.add_argument("--models", type=Path, help="folder written by 'moodcast models export'")
-    p.set_defaults(handler=_lazy("moodcast.edge.cli_commands", "cmd_recommend"))
+    p.set_defaults(handler=_lazy("moodcast.edge.cli.commands", "cmd_recommend"))
 
     _add_config_and_model_commands(sub)
     _add_daemon_commands(sub)
@@ -103,7 +103,7 @@ def _add_config_and_model_commands(sub: Any) -> None:
     p = _command(cfg, "check", help="validate a config file and exit 0 (valid) or 2")
     p.add_argument("file", type=Path)
     p.add_argument("--print", action="store_true", help="print the effective config")
-    p.set_defaults(handler=_lazy("moodcast.edge.cli_commands", "cmd_config_check"))
+    p.set_defaults(handler=_lazy("moodcast.edge.cli.commands", "cmd_config_check"))
 
     web = _command(sub, "web", help="the dashboard page").add_subparsers(
         dest="web_command", required=True, parser_class=_Parser
@@ -111,7 +111,7 @@ def _add_config_and_model_commands(sub: Any) -> None:
     p = _command(
         web, "hash-password", help="read a password, print it hashed for web.password_hash"
     )
-    p.set_defaults(handler=_lazy("moodcast.edge.cli_commands", "cmd_web_hash_password"))
+    p.set_defaults(handler=_lazy("moodcast.edge.cli.commands", "cmd_web_hash_password"))
 
     models = _command(sub, "models", help="on-device models").add_subparsers(
         dest="models_command", required=True, parser_class=_Parser
@@ -123,14 +123,14 @@ def _add_config_and_model_commands(sub: Any) -> None:
     p.add_argument("--no-text", action="store_true", help="skip the caption→mood model")
     p.add_argument("--fp16", action="store_true", help="also write fp16 graphs (for a GPU)")
     p.add_argument("--out", type=Path, required=True)
-    p.set_defaults(handler=_lazy("moodcast.edge.cli_models", "cmd_models_export"))
+    p.set_defaults(handler=_lazy("moodcast.edge.cli.models", "cmd_models_export"))
     p = _command(models, "evaluate", help="how right caption → mood is on labelled captions")
     p.add_argument("file", type=Path, help="labelled captions: caption<TAB>quadrant lines")
     p.add_argument("--models", type=Path, help="an export's folder (default: the built-in)")
     p.add_argument("--precision", choices=["int8", "fp32"], default="int8")
     p.add_argument("--folds", type=_positive_int, help="cross-validate, training on the file")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(handler=_lazy("moodcast.edge.cli_models", "cmd_models_evaluate"))
+    p.set_defaults(handler=_lazy("moodcast.edge.cli.models", "cmd_models_evaluate"))
     p = _command(models, "evaluate-images", help="how right a frame reader is on labelled photos")
     p.add_argument("folder", type=Path, help="the photographs")
     p.add_argument(
@@ -147,17 +147,17 @@ def _add_config_and_model_commands(sub: Any) -> None:
         help="how the scene reader combines its cues (default: the config's)",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(handler=_lazy("moodcast.edge.cli_models", "cmd_models_evaluate_images"))
+    p.set_defaults(handler=_lazy("moodcast.edge.cli.models", "cmd_models_evaluate_images"))
 
 
 def _add_daemon_commands(sub: Any) -> None:
     p = _command(sub, "run", help="run the daemon: camera → mood → music, MQTT")
     _daemon_flags(p)
     p.add_argument("--duration", type=float, help="stop after this many seconds")
-    p.set_defaults(handler=_lazy("moodcast.edge.cli_daemon", "cmd_run"))
+    p.set_defaults(handler=_lazy("moodcast.edge.cli.daemon", "cmd_run"))
     p = _command(sub, "doctor", help="check each part and say how to fix what is wrong")
     _daemon_flags(p)
-    p.set_defaults(handler=_lazy("moodcast.edge.cli_daemon", "cmd_doctor"))
+    p.set_defaults(handler=_lazy("moodcast.edge.cli.daemon", "cmd_doctor"))
 
 
 def _daemon_flags(p: argparse.ArgumentParser) -> None:

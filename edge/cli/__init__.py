@@ -1,0 +1,1 @@
+"""The moodcast command: its parser and verbs."""

@@ -1,0 +1,7 @@
+"""python -m moodcast.edge.cli"""
+
+import sys
+
+from moodcast.edge.cli.entry import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""MQTT: the link to the broker, its client options and Home Assistant discovery."""

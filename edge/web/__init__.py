@@ -1,0 +1,1 @@
+"""The page: the Starlette app, its sessions and the board it shows."""

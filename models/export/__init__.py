@@ -1,0 +1,1 @@
+"""Exporting models to ONNX (torch and transformers: never at run time)."""
