@@ -16,7 +16,7 @@ from moodcast.models.mood import MoodEstimate, Taxonomy, load_taxonomy
 logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from moodcast.models.caption_mood import CaptionMood
+    from moodcast.models.text.caption_mood import CaptionMood
     from moodcast.models.vision.classifier import SceneClassifier
     from moodcast.models.vision.fusion import SceneFusion
     from moodcast.models.vision.scene import SceneReader, ThingCounter
@@ -125,7 +125,7 @@ def _fusion_parts(
 
 def _text_reader(config: MoodcastConfig, taxonomy: Taxonomy) -> CaptionMood | None:
     """The built-in text model, for reading what the detector saw; None when it cannot load."""
-    from moodcast.models.caption_mood import CaptionMood
+    from moodcast.models.text.caption_mood import CaptionMood
 
     r = config.reader
     try:
@@ -142,9 +142,9 @@ def build_reader(config: MoodcastConfig, taxonomy: Taxonomy) -> MoodReader:
 
 
 def _caption_reader(config: MoodcastConfig, taxonomy: Taxonomy, scene: SceneReader) -> MoodReader:
-    from moodcast.models.caption_mood import CaptionMood, text_model_dir
-    from moodcast.models.caption_reader import CaptionReader
-    from moodcast.models.captioner import BlipCaptioner
+    from moodcast.models.text.caption_mood import CaptionMood, text_model_dir
+    from moodcast.models.vision.caption_reader import CaptionReader
+    from moodcast.models.vision.captioner import BlipCaptioner
 
     r = config.reader
     if r.models_dir is None:

@@ -162,7 +162,7 @@ class Library:
         """Files flagged as failing to play: a rescan reads them again (not failed forever).
         Not the ones measured silent: the same bytes are dead air again; a changed file is
         read again anyway (its size or time changed)."""
-        from moodcast.models.loudness import SILENT
+        from moodcast.models.audio.loudness import SILENT
 
         rows = self._db.execute("SELECT path FROM tracks WHERE status = 'failed'"
                                 " AND loudness_error != ?", (SILENT,))  # fmt: skip

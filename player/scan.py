@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from moodcast.config.errors import MoodcastError
-from moodcast.models.loudness import from_replaygain
+from moodcast.models.audio.loudness import from_replaygain
 from moodcast.models.mood import Taxonomy
 from moodcast.player.library import Library
 from moodcast.player.tags import (

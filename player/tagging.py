@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from moodcast.models.loudness import SILENT
+from moodcast.models.audio.loudness import SILENT
 from moodcast.models.mood import Taxonomy
 from moodcast.player.analysis import Analysis, calibrate
 from moodcast.player.library import Library
 from moodcast.player.track import TrackMood
 
 if TYPE_CHECKING:
-    from moodcast.models.loudness import Loudness
+    from moodcast.models.audio.loudness import Loudness
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ _taggers: dict[str, Any] = {}
 
 
 def _init_worker() -> None:
-    from moodcast.models.tagger_session import MusicnnTagger
+    from moodcast.models.audio.tagger_session import MusicnnTagger
 
     for name in ("msd_musicnn", "mtt_musicnn"):
         _taggers[name] = MusicnnTagger(name, threads=1)
@@ -43,7 +43,7 @@ def _init_worker() -> None:
 
 def analyse_file(path: str) -> tuple[dict[str, float], dict[str, float]]:
     """Tag probabilities (prefixed msd:/mtt:) and audio features of one file."""
-    from moodcast.models import audio
+    from moodcast.models.audio import features as audio
 
     if not _taggers:
         _init_worker()
@@ -64,8 +64,8 @@ JobResult = tuple[str, dict[str, float], dict[str, float], str, "Loudness | str"
 def _job(path: str) -> JobResult:
     """Tags and features, and the loudness (or why it cannot be measured): one never
     keeps the other from being stored."""
-    from moodcast.models.audio import AudioError
-    from moodcast.models.loudness import LoudnessError, measure
+    from moodcast.models.audio.features import AudioError
+    from moodcast.models.audio.loudness import LoudnessError, measure
 
     try:
         loudness: Loudness | str = measure(Path(path))

@@ -98,7 +98,7 @@ def child_torch(size: int) -> dict[str, float]:
 def child_ort(models: Path, precision: str) -> dict[str, Any]:
     import numpy as np
 
-    from moodcast.models.captioner import BlipCaptioner
+    from moodcast.models.vision.captioner import BlipCaptioner
 
     stages = {"python and numpy imported": rss_mb()}
     cap = BlipCaptioner(models, precision, threads=THREADS, max_new_tokens=NEW_TOKENS,
@@ -125,8 +125,8 @@ def child_ort(models: Path, precision: str) -> dict[str, Any]:
 
 
 def child_minilm(models: Path) -> dict[str, float]:
-    from moodcast.models.caption_mood import CaptionMood
     from moodcast.models.mood import load_taxonomy
+    from moodcast.models.text.caption_mood import CaptionMood
 
     reader = CaptionMood(models, load_taxonomy("cowen13"), "int8")
     captions = ["a man sitting at a table with a laptop", "two dogs playing on the beach",

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from moodcast.config.settings import LoudnessSettings  # noqa: E402
 from moodcast.edge.events import EventQueue  # noqa: E402
-from moodcast.models.loudness import measure  # noqa: E402
+from moodcast.models.audio.loudness import measure  # noqa: E402
 from moodcast.player.decks import DeckEnded, VlcDeck  # noqa: E402
 from moodcast.player.gain import GAIN_RANGE_DB, track_gain_db  # noqa: E402
 from moodcast.player.track import Track  # noqa: E402

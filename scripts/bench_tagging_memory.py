@@ -22,7 +22,7 @@ _CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
 import numpy as np
-import moodcast.models.tagger_session as ts
+import moodcast.models.audio.tagger_session as ts
 from moodcast.player import tagging
 if sys.argv[2] == "plain":
     made = ts.make_session

@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from moodcast.models.captioner import BlipCaptioner  # noqa: E402
 from moodcast.models.readers import load_photo  # noqa: E402
+from moodcast.models.vision.captioner import BlipCaptioner  # noqa: E402
 
 SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from moodcast.models import caption_eval, caption_training
-from moodcast.models.caption_labels import read_labelled
-from moodcast.models.caption_mood import MoodVocabulary
 from moodcast.models.export.text import export_text_model
 from moodcast.models.mood import load_taxonomy
-from moodcast.models.text_embedder import TextEmbedder, text_manifest
+from moodcast.models.text import caption_eval, caption_training
+from moodcast.models.text.caption_labels import read_labelled
+from moodcast.models.text.caption_mood import MoodVocabulary
+from moodcast.models.text.embedder import TextEmbedder, text_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = caption_training.DATA_DIR / "captions_dev.tsv"
@@ -53,7 +53,7 @@ def run(folder: Path, precision: str, seeds: int) -> tuple[list[str], list[str]]
 def select(folder: Path) -> list[str]:
     """The hyperparameter grid, scored by 10-fold cross-validation on captions_extra.tsv
     alone (the dev captions play no part in the choice)."""
-    from moodcast.models import caption_va
+    from moodcast.models.text import caption_va
 
     extra = read_labelled(EXTRA)
     pleasant = np.array([r.pleasant for r in extra])

@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from moodcast.config.settings import ObjectSettings  # noqa: E402
-from moodcast.models.caption_mood import CaptionMood  # noqa: E402
 from moodcast.models.mood import load_taxonomy  # noqa: E402
 from moodcast.models.readers import load_photo  # noqa: E402
+from moodcast.models.text.caption_mood import CaptionMood  # noqa: E402
 from moodcast.models.vision import fusion_fit  # noqa: E402
 from moodcast.models.vision.classifier import SceneClassifier, packaged_files  # noqa: E402
 from moodcast.models.vision.fusion import FILE, KIND, ClassTable, SceneFusion  # noqa: E402

@@ -18,9 +18,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from moodcast.models.caption_head import read_labelled, softmax, train  # noqa: E402
-from moodcast.models.caption_mood import CaptionMood  # noqa: E402
 from moodcast.models.mood import load_taxonomy  # noqa: E402
+from moodcast.models.text.caption_head import read_labelled, softmax, train  # noqa: E402
+from moodcast.models.text.caption_mood import CaptionMood  # noqa: E402
 
 
 def main() -> None:

@@ -48,10 +48,10 @@ def cmd_models_export(args: argparse.Namespace) -> int:
 
 def cmd_models_evaluate(args: argparse.Namespace) -> int:
     from moodcast.config.settings import load_config
-    from moodcast.models import caption_eval, caption_training
-    from moodcast.models.caption_labels import read_labelled
-    from moodcast.models.caption_mood import CaptionMood
     from moodcast.models.readers import active_taxonomy
+    from moodcast.models.text import caption_eval, caption_training
+    from moodcast.models.text.caption_labels import read_labelled
+    from moodcast.models.text.caption_mood import CaptionMood
 
     taxonomy = active_taxonomy(load_config(args.config))
     rows = read_labelled(args.file)
@@ -82,7 +82,7 @@ def cmd_models_evaluate(args: argparse.Namespace) -> int:
 
 
 def _in_training(rows: list[Any]) -> int:
-    from moodcast.models import caption_training
+    from moodcast.models.text import caption_training
 
     known = {r.caption.casefold() for r in caption_training.training_set(
         caption_training.training_files())}  # fmt: skip

@@ -77,7 +77,7 @@ def export_text_model(
         "files": {f: {"sha256": sha256(out / f)} for f in files},
     }
     (out / "text_manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    from moodcast.models.caption_training import write_va_models
+    from moodcast.models.text.caption_training import write_va_models
 
     write_va_models(out)
 

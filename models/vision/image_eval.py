@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from moodcast.config.errors import MoodcastError
-from moodcast.models.caption_eval import Evaluation, evaluate, report
-from moodcast.models.caption_labels import QUADRANTS, Labelled, labelled_lines
 from moodcast.models.mood import MoodEstimate, Taxonomy
+from moodcast.models.text.caption_eval import Evaluation, evaluate, report
+from moodcast.models.text.caption_labels import QUADRANTS, Labelled, labelled_lines
 
 _FORMAT = ("write 'file<TAB>quadrant[<TAB>people]' with quadrant one of "
            + ", ".join(QUADRANTS) + " and people a whole number")  # fmt: skip

@@ -23,7 +23,7 @@ from moodcast.models.vision.frames import FrameRefusedError, fit_frame
 from moodcast.models.vision.objects import Detections
 
 if TYPE_CHECKING:
-    from moodcast.models.caption_mood import CaptionMood
+    from moodcast.models.text.caption_mood import CaptionMood
     from moodcast.models.vision.fusion import ClassTable, SceneFusion
 
 Frame = NDArray[np.uint8]
@@ -287,7 +287,7 @@ class SceneReader:
             top = max(p_pleasant, 1 - p_pleasant) * max(p_lively, 1 - p_lively)
             return _named(self.taxonomy, 2 * p_pleasant - 1, 2 * p_lively - 1,
                           clamp((top - 0.25) / 0.75, 0.0, 1.0), evidence)  # fmt: skip
-        from moodcast.models.caption_mood import reading
+        from moodcast.models.text.caption_mood import reading
 
         similarity = self._text.vocabulary.similarity(self._text.embed(description))
         told = reading(description, (p_pleasant, p_lively), similarity, self.taxonomy)

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from moodcast.models import audio
+from moodcast.models.audio import features as audio
 
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "musicnn_reference.npz"
 SR = audio.SR

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from moodcast.models import caption_eval
-from moodcast.models.caption_labels import Labelled
-from moodcast.models.caption_mood import CaptionMood
 from moodcast.models.mood import load_taxonomy
+from moodcast.models.text import caption_eval
+from moodcast.models.text.caption_labels import Labelled
+from moodcast.models.text.caption_mood import CaptionMood
 
 ROOT = Path(__file__).resolve().parents[2]
 CAPTIONS = [

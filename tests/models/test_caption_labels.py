@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from moodcast.config.errors import MoodcastError
-from moodcast.models.caption_labels import quadrant_of, read_labelled
+from moodcast.models.text.caption_labels import quadrant_of, read_labelled
 
 
 def test_reads_the_dev_format_with_comments_and_header(tmp_path: Path) -> None:

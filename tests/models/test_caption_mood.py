@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from moodcast.config.errors import MoodcastError
-from moodcast.models.caption_mood import CaptionMood
 from moodcast.models.mood import Mood, Taxonomy, load_taxonomy
+from moodcast.models.text.caption_mood import CaptionMood
 
 
 @pytest.mark.parametrize(
@@ -67,7 +67,7 @@ def test_any_taxonomy_reads_and_a_damaged_model_is_refused(tiny_models: Path, tm
 
 
 def test_the_built_in_text_model_needs_no_export(tmp_path: Path) -> None:
-    from moodcast.models.caption_mood import SHIPPED_TEXT_MODEL
+    from moodcast.models.text.caption_mood import SHIPPED_TEXT_MODEL
 
     reader = CaptionMood(None, load_taxonomy("cowen13"))
     assert reader.dir == SHIPPED_TEXT_MODEL
@@ -105,7 +105,7 @@ def test_odd_text_reads_without_error_and_nothing_reads_with_no_confidence(text:
 
 
 def test_the_top_mood_sits_in_the_reading_quadrant() -> None:
-    from moodcast.models.caption_labels import quadrant_of
+    from moodcast.models.text.caption_labels import quadrant_of
 
     taxonomy = load_taxonomy("cowen13")
     reader = CaptionMood(None, taxonomy)
@@ -153,7 +153,8 @@ def test_the_text_model_takes_the_configured_providers(tiny_models: Path, caplog
 
 def test_reader_settings_reach_the_text_model(tiny_models: Path, monkeypatch) -> None:
     from moodcast.config.settings import load_config
-    from moodcast.models import onnx_runtime, readers, text_embedder
+    from moodcast.models import onnx_runtime, readers
+    from moodcast.models.text import embedder as text_embedder
 
     seen: list[tuple[int, list[str]]] = []
     real = onnx_runtime.make_session

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from moodcast.config.errors import MoodcastError
-from moodcast.models.captioner import BlipCaptioner
+from moodcast.models.vision.captioner import BlipCaptioner
 
 COLOURS = [(250, 20, 20), (20, 250, 20), (20, 20, 250), (240, 240, 240), (10, 10, 10),
            (200, 120, 30)]  # fmt: skip

@@ -15,7 +15,7 @@ def test_caption_sessions_share_one_pool_and_later_sessions_still_open(tiny_mode
         import os
         from moodcast.models.onnx_runtime import session_options, share_threads
         assert session_options(3).intra_op_num_threads == 3   # no shared pool yet
-        from moodcast.models.captioner import BlipCaptioner
+        from moodcast.models.vision.captioner import BlipCaptioner
         cap = BlipCaptioner({str(tiny_models)!r}, "int8", threads=2)
         assert cap.encoder.get_session_options().use_per_session_threads is False
         assert cap.decoder.get_session_options().use_per_session_threads is False
@@ -25,7 +25,7 @@ def test_caption_sessions_share_one_pool_and_later_sessions_still_open(tiny_mode
         threads = len(os.listdir("/proc/self/task"))
         BlipCaptioner({str(tiny_models)!r}, "fp32", threads=2)  # no new worker threads
         assert len(os.listdir("/proc/self/task")) == threads, "a second pool was made"
-        from moodcast.models.tagger_session import MusicnnTagger
+        from moodcast.models.audio.tagger_session import MusicnnTagger
         MusicnnTagger("mtt_musicnn", threads=1)  # a per-session pool would be refused by ORT now
         assert share_threads(4)
         print("ok")

@@ -24,7 +24,7 @@ def test_the_built_in_text_model_is_loaded_once_for_caption_and_scene(tiny_model
 
 
 def test_an_export_with_its_own_text_model_keeps_it(tiny_models: Path) -> None:
-    from moodcast.models.caption_mood import text_model_dir
+    from moodcast.models.text.caption_mood import text_model_dir
 
     config = load_config(None, {"reader.kind": "fused", "reader.models_dir": str(tiny_models)})
     reader, _ = build_reader_or_scene(config, active_taxonomy(config))

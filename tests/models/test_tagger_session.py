@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from moodcast.config.errors import MoodcastError
-from moodcast.models import audio
-from moodcast.models.tagger_session import MODELS_DIR, MusicnnTagger
+from moodcast.models.audio import features as audio
+from moodcast.models.audio.tagger_session import MODELS_DIR, MusicnnTagger
 
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "musicnn_reference.npz"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from moodcast.config.errors import MoodcastError
-from moodcast.models.wordpiece import WordPieceText
+from moodcast.models.text.wordpiece import WordPieceText
 
 
 def _bert_tokenizer_json() -> Path:

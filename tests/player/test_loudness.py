@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 
 from moodcast.config.settings import LoudnessSettings
-from moodcast.models.loudness import LoudnessError, from_replaygain, measure
+from moodcast.models.audio.loudness import LoudnessError, from_replaygain, measure
 from moodcast.models.mood import load_taxonomy
 from moodcast.player.gain import track_gain_db
 from moodcast.player.library import Library

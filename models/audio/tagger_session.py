@@ -14,12 +14,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from moodcast.config.errors import MoodcastError
-from moodcast.models.audio import N_MELS, PATCH_FRAMES
+from moodcast.models.audio.features import N_MELS, PATCH_FRAMES
 from moodcast.models.onnx_runtime import Manifest, checked, make_session
 
 logger = logging.getLogger(__name__)
 
-MODELS_DIR = Path(__file__).parent / "musicnn"
+MODELS_DIR = Path(__file__).parent.parent / "musicnn"
 
 
 PATCHES_PER_RUN = 1  # 3 s patches per session run: bounds the activations' memory

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from moodcast.models import caption_va
-from moodcast.models.caption_labels import Labelled, read_labelled
 from moodcast.models.onnx_runtime import sha256
-from moodcast.models.text_embedder import TextEmbedder, text_manifest
+from moodcast.models.text import caption_va
+from moodcast.models.text.caption_labels import Labelled, read_labelled
+from moodcast.models.text.embedder import TextEmbedder, text_manifest
 
-DATA_DIR = Path(__file__).parent / "text" / "data"
+DATA_DIR = Path(__file__).parent / "data"
 RIDGE = 0.1
 SHARPNESS = 1.0
 

@@ -21,7 +21,7 @@ from moodcast.config.errors import MoodcastError
 from moodcast.models.heap import release_freed_heap
 from moodcast.models.onnx_runtime import Manifest, make_session, share_arena, share_threads
 from moodcast.models.rows import TableRows
-from moodcast.models.wordpiece import WordPieceText
+from moodcast.models.text.wordpiece import WordPieceText
 
 logger = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ from itertools import pairwise
 import numpy as np
 from numpy.typing import NDArray
 
-from moodcast.models.caption_labels import QUADRANTS, Labelled, quadrant_of
-from moodcast.models.caption_mood import MoodVocabulary, has_words, no_reading, reading
-from moodcast.models.caption_training import fit_rows
-from moodcast.models.caption_va import QuadrantModel
 from moodcast.models.mood import MoodEstimate, Taxonomy
+from moodcast.models.text.caption_labels import QUADRANTS, Labelled, quadrant_of
+from moodcast.models.text.caption_mood import MoodVocabulary, has_words, no_reading, reading
+from moodcast.models.text.caption_training import fit_rows
+from moodcast.models.text.caption_va import QuadrantModel
 
 CONFIDENCE_BINS = (0.0, 0.25, 0.5, 0.75, 1.0001)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from moodcast.models.caption_mood import CaptionMood
-from moodcast.models.captioner import BlipCaptioner
 from moodcast.models.mood import MoodEstimate, Taxonomy, clamp
+from moodcast.models.text.caption_mood import CaptionMood
+from moodcast.models.vision.captioner import BlipCaptioner
 from moodcast.models.vision.frames import fit_frame
 from moodcast.models.vision.scene import SceneReader
 

@@ -23,15 +23,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from moodcast.config.errors import MoodcastError
-from moodcast.models.caption_labels import QUADRANTS, quadrant_of
-from moodcast.models.caption_va import QuadrantModel
 from moodcast.models.mood import Mood, MoodEstimate, Taxonomy
 from moodcast.models.onnx_runtime import Manifest
-from moodcast.models.text_embedder import TextEmbedder, text_manifest
+from moodcast.models.text.caption_labels import QUADRANTS, quadrant_of
+from moodcast.models.text.caption_va import QuadrantModel
+from moodcast.models.text.embedder import TextEmbedder, text_manifest
 
 logger = logging.getLogger(__name__)
 
-SHIPPED_TEXT_MODEL = Path(__file__).parent / "text"
+SHIPPED_TEXT_MODEL = Path(__file__).parent
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _WITHIN_T = 0.02  # sharpness of the pick within a quadrant (docs/caption-mood.md)
 
@@ -141,7 +141,7 @@ class CaptionMood:
         estimate = reading(caption, odds, self.vocabulary.similarity(vector), self.taxonomy)
         if self.head is None:
             return estimate
-        from moodcast.models.caption_head import softmax
+        from moodcast.models.text.caption_head import softmax
 
         weights = softmax(vector @ self.head[0] + self.head[1])
         probs = dict(zip(self.taxonomy.names, (weights / weights.sum()).tolist(), strict=True))

@@ -1,0 +1,1 @@
+"""Listening to tracks: decoding, features, loudness and the musicnn tagger."""
