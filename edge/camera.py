@@ -47,6 +47,10 @@ class CameraPendingError(CameraError):
     """No frame yet, but none is overdue: the source is still connecting."""
 
 
+class CameraEndedError(CameraError):
+    """A file or folder played to its end with ``camera.loop: false``: done, not broken."""
+
+
 class FrameSource(Protocol):
     def open(self) -> None: ...
     def read(self) -> Frame: ...
@@ -211,7 +215,8 @@ class VideoFileSource:
         due = int((self._clock() - self._t0) * self._fps)
         if self._frames > 0:
             if due >= self._frames and not self._loop:
-                raise CameraError(f"video file {self._path} has ended (set camera.loop)")
+                raise CameraEndedError(f"video file {self._path} has ended (camera.loop is"
+                                       " false; the last mood holds)")  # fmt: skip
             due %= self._frames
         capture.set(cv2.CAP_PROP_POS_FRAMES, due)  # type: ignore[attr-defined]
         ok, frame = capture.read()  # type: ignore[attr-defined]
@@ -251,7 +256,8 @@ class ImageFolderSource:
         for _ in range(len(files)):
             if self._index >= len(files):
                 if not self._loop:
-                    raise CameraError(f"all images in {self._spec} shown (set camera.loop)")
+                    raise CameraEndedError(f"all images in {self._spec} shown (camera.loop is"
+                                           " false; the last mood holds)")  # fmt: skip
                 self._index = 0
             path = files[self._index]
             self._index += 1

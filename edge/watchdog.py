@@ -11,7 +11,13 @@ import logging
 from collections.abc import Callable
 
 from moodcast.config.settings import CameraSettings
-from moodcast.edge.camera import CameraError, CameraPendingError, Frame, FrameSource
+from moodcast.edge.camera import (
+    CameraEndedError,
+    CameraError,
+    CameraPendingError,
+    Frame,
+    FrameSource,
+)
 from moodcast.models.vision.frames import FrameRefusedError, fit_frame
 
 logger = logging.getLogger(__name__)
@@ -40,6 +46,8 @@ class CameraWatchdog:
 
     def read(self, now: float) -> Frame | None:
         """The newest frame, or None (with status saying why) when there is none."""
+        if self.status == "ended":  # played to its end without loop: never reopened
+            return None
         if self._source is None and not self._open(now):
             return None
         assert self._source is not None
@@ -51,6 +59,10 @@ class CameraWatchdog:
             return None
         except FrameRefusedError as exc:
             self._fail(now, f"frame refused: {exc.problem}")
+            return None
+        except CameraEndedError as exc:
+            self.close()
+            self._set("ended", str(exc))
             return None
         except CameraError as exc:
             self._fail(now, str(exc))

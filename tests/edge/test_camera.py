@@ -92,6 +92,35 @@ def write_images(folder: Path, count: int) -> None:
         cv2.imwrite(str(folder / f"{i}.png"), np.full((48, 64, 3), 40 * i, np.uint8))
 
 
+@pytest.mark.parametrize("kind", ["video", "folder"])
+def test_a_source_played_to_its_end_without_loop_ends_and_is_not_replayed(
+    kind: str, tmp_path: Path, media_video: Path
+) -> None:
+    """Before: with camera.loop false the watchdog took the end for an error, reopened the
+    source and replayed it, flapping between error and ok. Now it ends, once, and stays so."""
+    clock = FakeClock()
+    opened: list[int] = []
+
+    def factory() -> VideoFileSource | ImageFolderSource:
+        opened.append(1)
+        if kind == "video":
+            return VideoFileSource(str(media_video), False, clock)
+        return ImageFolderSource(str(tmp_path / "imgs"), False, clock)
+
+    write_images(tmp_path / "imgs", 2)
+    dog = CameraWatchdog(factory, CameraSettings(retry_interval_s=1), detect_frozen=False)
+    assert dog.read(0.0) is not None and dog.status == "ok"
+    statuses = []
+    for step in range(1, 40):
+        clock.now = 10_000.0 * step  # far past the video's end
+        frame = dog.read(float(step * 5))
+        statuses.append(dog.status)
+        if kind == "folder" and step == 1:
+            assert frame is not None  # the second image still shows
+    assert statuses[-1] == "ended" and "error" not in statuses and "ok" not in statuses[2:]
+    assert len(opened) == 1 and "camera.loop is false" in dog.detail
+
+
 def test_image_folder_cycles_in_name_order(tmp_path: Path) -> None:
     write_images(tmp_path / "imgs", 3)
     source = ImageFolderSource(str(tmp_path / "imgs" / "*.png"), True, FakeClock())
