@@ -25,6 +25,12 @@ class StateKeeper:
         self.state = _allowed(store.load(default), taxonomy)
         self.unsaved = ""  # why the state is not on disk, '' when it is
         self._next_try = 0.0
+        if store.from_spare:  # the disk missed the last change before the restart
+            self.unsaved = f"restored from the copy in memory ({store.spare}); not on disk yet"
+            health.report(ProblemKind.STATE_UNSAVED,
+                          f"runtime state restored from the copy in memory: {store.path} did not"
+                          " take the last change before the restart; written as soon as it"
+                          " does")  # fmt: skip
 
     def change(self, **changes: Any) -> bool:
         """Apply and save a change; True when something changed."""
@@ -44,11 +50,15 @@ class StateKeeper:
             self.store.save(self.state)
         except OSError as exc:
             self._next_try = self._mono() + self._retry_s
+            spare = self.store.save_spare(self.state)
+            kept = (f"kept in memory ({self.store.spare}) over a restart" if not spare
+                    else f"not even in memory ({spare}): lost at a restart")  # fmt: skip
             if not self.unsaved:
                 self._health.report(ProblemKind.STATE_UNSAVED,
                                     f"cannot save runtime state to {self.store.path}: {exc};"
-                                    f" tried again every {self._retry_s:.0f} s")  # fmt: skip
-            self.unsaved = f"cannot be saved to {self.store.path} ({exc.strerror or exc})"
+                                    f" {kept}; tried again every {self._retry_s:.0f} s",
+                                    )  # fmt: skip
+            self.unsaved = f"cannot be saved to {self.store.path} ({exc.strerror or exc}); {kept}"
             return
         if self.unsaved:
             logger.info("runtime state saved to %s again", self.store.path)

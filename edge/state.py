@@ -1,16 +1,21 @@
 """Runtime state changed by commands (volume, pause, override, auto): not config.
 
 Persisted atomically (write a temporary file, fsync, rename) so that a hard kill leaves
-either the old or the new state on disk, never half of one.
+either the old or the new state on disk, never half of one. When the disk will not take it
+(full, read-only), a spare copy goes to memory (a tmpfs: systemd's RuntimeDirectory, else
+/dev/shm): a restart before the disk heals starts from the newer of the two, not from what
+the disk last held.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
 import os
 import tempfile
+import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -39,31 +44,59 @@ class RuntimeState:
         return replace(self, **changes)
 
 
+def default_spare(path: Path) -> Path:
+    """Where the spare copy of the state file at ``path`` lives: memory, not the disk."""
+    folder = os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
+    if not folder or not os.path.isdir(folder):
+        folder = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+    name = hashlib.sha256(str(path).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return Path(folder) / f"moodcast-state-{name}.json"
+
+
 class StateStore:
     """Loads and saves :class:`RuntimeState`; a damaged file falls back to defaults, loudly."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, spare: Path | None = None) -> None:
         self.path = Path(path).expanduser()
+        self.spare = spare if spare is not None else default_spare(self.path)
+        self.from_spare = False  # the last load took the spare copy: the disk had not got it
 
     def load(self, default: RuntimeState) -> RuntimeState:
-        """The saved state, each value checked: one that cannot be right (out of range, not
-        finite, the wrong type) is dropped with a warning and the default used in its place;
-        a file that is not a state at all falls back to the defaults. Never raises."""
-        try:
-            raw = json.loads(read_regular(self.path, _MAX_STATE_BYTES, "state").decode("utf-8"))
-        except FileNotFoundError:
-            return default
-        except (OSError, ValueError) as exc:
-            logger.error("runtime state %s unreadable (%s): starting from defaults", self.path, exc)
-            return default
-        if not isinstance(raw, dict):
-            logger.error("runtime state %s holds no state: starting from defaults", self.path)
+        """The saved state (the spare copy when it is newer), each value checked: one that
+        cannot be right (out of range, not finite, the wrong type) is dropped with a warning
+        and the default used in its place; a file that is not a state at all falls back to
+        the defaults. Never raises."""
+        raw = self._read(self.path)
+        spare = self._read(self.spare, quiet=True) if self.spare != self.path else None
+        self.from_spare = spare is not None and _saved_at(spare) > _saved_at(raw or {})
+        if self.from_spare:
+            logger.warning("runtime state taken from the spare copy %s: it is newer than %s"
+                           " (the disk did not take the last change)", self.spare,
+                           self.path)  # fmt: skip
+            raw = spare
+        if raw is None:
             return default
         values = {name: self._value(raw, name, check, getattr(default, name))
                   for name, check in _CHECKS.items()}  # fmt: skip
         if values["override_mood"] is None:
             values["override_until"] = None
         return RuntimeState(**values)
+
+    def _read(self, path: Path, quiet: bool = False) -> dict[str, Any] | None:
+        try:
+            raw = json.loads(read_regular(path, _MAX_STATE_BYTES, "state").decode("utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            if not quiet:
+                logger.error("runtime state %s unreadable (%s): starting from defaults", path,
+                             exc)  # fmt: skip
+            return None
+        if not isinstance(raw, dict):
+            if not quiet:
+                logger.error("runtime state %s holds no state: starting from defaults", path)
+            return None
+        return raw
 
     def _value(self, raw: dict[str, Any], name: str, check: Any, default: Any) -> Any:
         if name not in raw:
@@ -76,17 +109,36 @@ class StateStore:
             return default
 
     def save(self, state: RuntimeState) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".state-", suffix=".json")
+        """Onto the disk; once there, the spare copy is no longer needed."""
+        _write(self.path, state)
+        self.spare.unlink(missing_ok=True)
+
+    def save_spare(self, state: RuntimeState) -> str:
+        """Into memory while the disk will not take it; '' when done, else why not."""
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(asdict(state), handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except OSError:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            _write(self.spare, state)
+        except OSError as exc:
+            return str(exc.strerror or exc)
+        return ""
+
+
+def _saved_at(raw: dict[str, Any]) -> float:
+    value = raw.get("saved_at")
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else 0.0
+
+
+def _write(path: Path, state: RuntimeState) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".state-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump({**asdict(state), "saved_at": time.time()}, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _volume(value: Any) -> int:

@@ -133,3 +133,63 @@ def test_special_files_are_refused_with_the_reason_never_waited_on(tmp_path: Pat
     big.write_text("# x\n" * 400_000)
     with pytest.raises(MoodcastError, match="over the 1024 KiB"):
         load_config(big)
+
+
+@pytest.mark.reliability
+def test_a_change_the_full_disk_refused_survives_a_restart_and_is_written_later(
+    tmp_path: Path,
+) -> None:
+    """A real 3 MB tmpfs filled to the brim holds the state file. Before: the volume set
+    meanwhile was lost at a restart and the state said storage ok. Now a spare copy in memory
+    carries it over the restart, the state says so, and the disk gets it once it has room."""
+    from moodcast.edge.health import Health
+    from moodcast.edge.keeper import StateKeeper
+    from moodcast.edge.problems import ProblemKind
+    from moodcast.models.mood import load_taxonomy
+
+    disk, run = tmp_path / "disk", tmp_path / "run"
+    disk.mkdir()
+    run.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()}): needs root")
+    try:
+        taxonomy, events = load_taxonomy("cowen13"), []
+
+        class Events:
+            def publish_event(self, name: str, data: dict[str, str]) -> None:
+                events.append(data)
+
+        def keeper() -> tuple[StateKeeper, Health]:
+            health = Health(Events(), lambda: 0.0, mono=lambda: 0.0)
+            store = StateStore(disk / "state.json", spare=run / "state.json")
+            return StateKeeper(store, RuntimeState(volume=60), taxonomy, health,
+                               lambda: 0.0, 10.0), health  # fmt: skip
+
+        first, _ = keeper()
+        first.change(volume=40)  # on disk
+        filler = disk / "filler"
+        with open(filler, "wb", buffering=0) as handle:
+            try:
+                while True:
+                    handle.write(b"\0" * 4096)
+            except OSError:
+                pass
+        first.change(volume=33, override_mood="calm", override_until=1e12)
+        assert "kept in memory" in first.unsaved
+        assert '"volume": 40' in (disk / "state.json").read_text()  # the disk's copy is old
+        second, health = keeper()  # a restart while the disk is still full
+        assert (second.state.volume, second.state.override_mood) == (33, "calm")
+        assert second.unsaved and ProblemKind.STATE_UNSAVED in {p.kind for p in health.standing()}
+        second.retry(0.0)
+        assert second.unsaved  # still full: still said
+        filler.unlink()
+        second.retry(100.0)  # the next try, after the retry interval
+        assert second.unsaved == "" and not health.standing()
+        assert not (run / "state.json").exists()
+        third, _ = keeper()
+        assert (third.state.volume, third.state.override_mood) == (33, "calm")
+        assert not third.unsaved
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
