@@ -453,8 +453,11 @@ def library_map(path: Path) -> list[dict[str, Any]]:
 class WebServer:
     """uvicorn on its own thread, started and stopped by the daemon."""
 
-    def __init__(self, app: WebApp) -> None:
+    def __init__(self, app: WebApp, guard: dict[str, float] | None = None) -> None:
+        """``guard``: the connection caps and header deadline (edge/web/guard.py) if not the
+        defaults."""
         self.app = app
+        self._guard = guard or {}
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.problem = ""
@@ -463,11 +466,14 @@ class WebServer:
         """Serve; a port in use or an address not here becomes :attr:`problem`, not a crash."""
         import uvicorn
 
+        from moodcast.edge.web.guard import guarded_protocol
+
         s = self.app.settings
         config = uvicorn.Config(
             self.app.asgi, host=s.host, port=s.port, log_level="warning", access_log=False,
             lifespan="off", timeout_graceful_shutdown=1, limit_concurrency=64,
             h11_max_incomplete_event_size=16 * 1024, timeout_keep_alive=5,
+            http=guarded_protocol(**self._guard),  # type: ignore[arg-type]
         )  # fmt: skip
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, name="web", daemon=True)

@@ -308,3 +308,49 @@ def test_a_page_with_a_password_answers_to_its_own_names() -> None:
         assert app.host_allowed(good), good
     for bad in ["evil.example", "music.shop.example.evil", f"{own}.evil"]:
         assert not app.host_allowed(bad), bad
+
+
+def _idle(port: int, source: str, partial: bytes = b"") -> socket.socket:
+    s = socket.create_connection(("127.0.0.1", port), source_address=(source, 0))
+    if partial:
+        s.sendall(partial)  # a request head that never ends (slowloris)
+    return s
+
+
+def _closed_by_server(s: socket.socket, within: float) -> bool:
+    s.settimeout(within)
+    try:
+        return s.recv(1024) == b""
+    except ConnectionResetError:  # closed with the unread request head still in it
+        return True
+    except TimeoutError:
+        return False
+
+
+@pytest.mark.reliability
+def test_idle_and_slow_header_connections_cannot_hold_the_page() -> None:
+    """Before: seventy idle or slow-header connections, no login needed, made every page
+    request answer 503 for as long as they were held (and ~1,100 used up the daemon's file
+    descriptors). Now one address holds at most a few, all of them at most a bounded number,
+    and a connection that sends no whole request head is closed after the header deadline."""
+    web = Web()
+    web.server = WebServer(web.app, {"per_client": 8, "total": 40, "header_timeout_s": 1.5})
+    web.server.start()
+    try:
+        port = web.settings.port
+        one = [_idle(port, "127.0.0.2") for _ in range(12)]  # one client, twelve sockets
+        refused = sum(_closed_by_server(s, 0.5) for s in one[8:])
+        assert refused == 4  # the ninth and later from one address: closed at once
+        many = [_idle(port, f"127.0.1.{i}", b"GET / HTTP/1.1\r\nHost: 127") for i in range(70)]
+        try:  # while they are held the page may be full: refused at once, never a hang
+            code = httpx.get(f"{web.url}/api/state", timeout=5).status_code
+        except httpx.TransportError:  # closed at once: the page was full
+            code = 0
+        assert code in (0, 200, 503)
+        assert all(_closed_by_server(s, 4.0) for s in [*one[:8], *many])  # the deadline
+        codes = [httpx.get(f"{web.url}/api/state", timeout=5).status_code for _ in range(5)]
+        assert codes == [200] * 5  # and the page answers again
+        for s in [*one, *many]:
+            s.close()
+    finally:
+        web.server.stop()
