@@ -119,16 +119,15 @@ def _web(config: MoodcastConfig) -> list[Finding]:
                         f"the page on {w.host} would be open to the network without a password:"
                         " set web.password_hash ('moodcast web hash-password') or"
                         " web.token_file")]  # fmt: skip
-    if w.password_hash is not None and not w.password_hash.get_secret_value().startswith(
-        "pbkdf2_sha256$"
-    ):
-        return [
-            Finding(
-                "error",
-                "web.password_hash",
-                "not a hash from 'moodcast web hash-password' (pbkdf2_sha256$…)",
-            )
-        ]
+    stored = w.password_hash.get_secret_value() if w.password_hash is not None else None
+    if stored is not None and not stored.startswith(("scrypt$", "pbkdf2_sha256$")):
+        return [Finding("error", "web.password_hash",
+                        "not a hash from 'moodcast web hash-password' (scrypt$…)")]  # fmt: skip
+    if stored is not None and stored.startswith("pbkdf2_sha256$"):
+        return [Finding("warning", "web.password_hash",
+                        "a PBKDF2 hash of an earlier version: it still works, but replace it"
+                        " with the output of 'moodcast web hash-password' (scrypt, as OWASP"
+                        " advises)")]  # fmt: skip
     return []
 
 

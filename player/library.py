@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from moodcast.config.errors import MoodcastError
+from moodcast.player.tags import unaccent
 from moodcast.player.track import Track, TrackMood, TrackStoreError
 
 logger = logging.getLogger(__name__)
@@ -84,6 +85,13 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE tracks ADD COLUMN loudness_error TEXT NOT NULL DEFAULT '';
     ALTER TABLE tracks ADD COLUMN explicit INTEGER NOT NULL DEFAULT 0;
     """,
+    # Match keys ignore accents now (Beyoncé = Beyonce): keys made before are folded the same
+    # way; a community tag whose folded key already exists is a duplicate and goes.
+    """
+    UPDATE tracks SET match_key = moodcast_unaccent(match_key);
+    UPDATE OR IGNORE community_tags SET match_key = moodcast_unaccent(match_key);
+    DELETE FROM community_tags WHERE match_key != moodcast_unaccent(match_key);
+    """,
 )
 
 
@@ -104,6 +112,7 @@ class Library:
         try:
             self._db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
+            self._db.create_function("moodcast_unaccent", 1, unaccent, deterministic=True)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA synchronous=NORMAL")

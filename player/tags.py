@@ -75,8 +75,16 @@ def match_key(artist: str, title: str) -> str:
     return f"{_fold(artist)}\t{_fold(title)}"
 
 
+def unaccent(text: str) -> str:
+    """The text without its accents: é → e, ö → o, ñ → n (letters of other scripts kept)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed
+                                                if not unicodedata.combining(c)))  # fmt: skip
+
+
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
+    """Case, accents (Beyoncé is Beyonce), '&' and a leading 'the' do not tell songs apart."""
+    text = unaccent(unicodedata.normalize("NFKC", text).casefold())
     text = text.replace("&", " and ")
     text = re.sub(r"^the\s+", "", text.strip())
     return re.sub(r"[\W_]+", " ", text).strip()

@@ -14,29 +14,55 @@ import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
 
-ITERATIONS = 200_000  # PBKDF2-SHA256; ~0.1 s here, under a second on a Pi 4
-_SCHEME = "pbkdf2_sha256"
+# scrypt from the standard library (no native dependency), at one of OWASP's Password Storage
+# Cheat Sheet settings: N=2^14, r=8, p=5 (16 MiB a check: light on a 2 GB Pi). PBKDF2 hashes
+# from earlier versions are still accepted; `config check` says to replace them.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 5
+_SCRYPT = "scrypt"
+_PBKDF2 = "pbkdf2_sha256"
+_MAX_MEMORY = 256 << 20  # refuse parameters that would take more than this
 
 
-def hash_password(password: str, salt: bytes | None = None, iterations: int = ITERATIONS) -> str:
-    """``pbkdf2_sha256$ITERATIONS$SALT$HASH`` (base64), for web.password_hash."""
+def hash_password(password: str, salt: bytes | None = None, n: int = SCRYPT_N) -> str:
+    """``scrypt$N$R$P$SALT$HASH`` (base64), for web.password_hash."""
     salt = salt or secrets.token_bytes(16)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    digest = _scrypt(password, salt, n, SCRYPT_R, SCRYPT_P)
     b64 = base64.b64encode
-    return f"{_SCHEME}${iterations}${b64(salt).decode()}${b64(digest).decode()}"
+    return (f"{_SCRYPT}${n}${SCRYPT_R}${SCRYPT_P}${b64(salt).decode()}"
+            f"${b64(digest).decode()}")  # fmt: skip
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=32,
+                          maxmem=_MAX_MEMORY + (1 << 20))  # fmt: skip
+
+
+def is_legacy(stored: str) -> bool:
+    """A PBKDF2 hash of an earlier version: still accepted, worth replacing."""
+    return stored.startswith(_PBKDF2 + "$")
 
 
 def check_password(password: str, stored: str) -> bool:
-    """Whether ``password`` matches a hash from :func:`hash_password` (constant time)."""
+    """Whether ``password`` matches a hash from :func:`hash_password`, or a PBKDF2 hash of an
+    earlier version (constant time); a damaged hash never matches and never raises."""
     try:
-        scheme, iterations, salt, digest = stored.split("$")
-        if scheme != _SCHEME or not 1 <= int(iterations) <= 10_000_000:
+        scheme, *fields = stored.split("$")
+        if scheme == _SCRYPT and len(fields) == 5:
+            n, r, p = (int(x) for x in fields[:3])
+            if not (2 <= n <= 2**20 and n & (n - 1) == 0 and 1 <= r <= 32 and 1 <= p <= 16
+                    and 128 * n * r <= _MAX_MEMORY):  # fmt: skip
+                return False
+            salt, expected = (base64.b64decode(x, validate=True) for x in fields[3:])
+            actual = _scrypt(password, salt, n, r, p)
+        elif scheme == _PBKDF2 and len(fields) == 3:
+            iterations = int(fields[0])
+            if not 1 <= iterations <= 10_000_000:
+                return False
+            salt, expected = (base64.b64decode(x, validate=True) for x in fields[1:])
+            actual = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+        else:
             return False
-        expected = base64.b64decode(digest, validate=True)
-        actual = hashlib.pbkdf2_hmac(
-            "sha256", password.encode(), base64.b64decode(salt, validate=True), int(iterations)
-        )
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, MemoryError):
         return False
     return hmac.compare_digest(actual, expected)
 

@@ -112,3 +112,17 @@ def test_a_rule_naming_an_unknown_mood_or_folder_is_said(tmp_path: Path) -> None
     )
     check = _cli("config", "check", str(path))
     assert check.returncode == 0 and "is not a folder" in check.stdout
+
+
+def test_an_earlier_pbkdf2_password_hash_works_and_is_said_to_be_replaced(tmp_path: Path) -> None:
+    from moodcast.edge.web.auth import hash_password
+
+    path = tmp_path / "c.yaml"
+    path.write_text('web:\n  password_hash: "pbkdf2_sha256$1000$MDEyMzQ1Njc4OWFiY2RlZg==$x"\n')
+    warnings = config_warnings(load_config(path), path)
+    assert any("web.password_hash (line 2): a PBKDF2 hash" in w for w in warnings)
+    path.write_text(f'web:\n  password_hash: "{hash_password("pw", n=1024)}"\n')
+    assert not config_warnings(load_config(path), path)
+    path.write_text('web:\n  password_hash: "md5$abc"\n')
+    with pytest.raises(MoodcastError, match="not a hash from 'moodcast web hash-password'"):
+        load_config(path)

@@ -25,7 +25,7 @@ MOODS = ["calm", "joyful", "sad"]
 
 class Web:
     def __init__(self, password: str | None = None, clock: Any = time.monotonic) -> None:
-        hashed = hash_password(password, iterations=1000) if password else None
+        hashed = hash_password(password, n=1024) if password else None
         self.settings = WebSettings(port=free_port(), password_hash=hashed)
         self.board, self.events = StateBoard(), EventQueue()
         gate = CommandGate(CommandTable(MOODS, 60.0))
@@ -298,7 +298,7 @@ def test_logout_ends_the_session_on_the_server() -> None:
 def test_a_page_with_a_password_answers_to_its_own_names() -> None:
     """Off loopback the page is reached by its address, host name or mDNS name (README), or a
     configured name; another name is refused."""
-    hashed = hash_password("pw", iterations=1000)
+    hashed = hash_password("pw", n=1024)
     settings = WebSettings(host="0.0.0.0", port=free_port(), password_hash=hashed,
                            allowed_hosts=["music.shop.example"])  # fmt: skip
     app = WebApp(settings, StateBoard(), CommandGate(CommandTable(MOODS, 60.0)), EventQueue(),

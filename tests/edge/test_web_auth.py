@@ -8,22 +8,47 @@ from moodcast.edge.web.auth import (
     check_password,
     check_token,
     hash_password,
+    is_legacy,
 )
 
 
 def test_a_hash_accepts_its_password_only() -> None:
-    stored = hash_password("correct horse", iterations=1000)
-    assert stored.startswith("pbkdf2_sha256$1000$")
+    stored = hash_password("correct horse")
+    assert stored.startswith("scrypt$16384$8$5$")  # OWASP's scrypt setting, 16 MiB
     assert check_password("correct horse", stored)
     assert not check_password("correct hors", stored)
-    assert hash_password("correct horse", iterations=1000) != stored  # salted
+    assert hash_password("correct horse") != stored  # salted
+    assert not is_legacy(stored)
+
+
+def _pbkdf2(password: str, iterations: int = 1000) -> str:
+    """A hash as earlier versions wrote it (pbkdf2_sha256$ITERATIONS$SALT$HASH)."""
+    import base64
+    import hashlib
+
+    salt = b"0123456789abcdef"
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    return (f"pbkdf2_sha256${iterations}${base64.b64encode(salt).decode()}"
+            f"${base64.b64encode(digest).decode()}")  # fmt: skip
+
+
+def test_an_earlier_pbkdf2_hash_is_still_accepted_and_said_to_be_old() -> None:
+    old = _pbkdf2("pw-123456")
+    assert check_password("pw-123456", old) and not check_password("pw-12345", old)
+    assert is_legacy(old)
 
 
 def test_damaged_hashes_never_match_and_never_raise() -> None:
-    good = hash_password("pw-123456", iterations=1000)
+    good = _pbkdf2("pw-123456")
     damaged = [good.replace("$1000$", "$0$"), good.replace("$1000$", "$99999999999$"),
                good[:-8] + "!!!!!!!!"]  # fmt: skip
-    for bad in ["", "pbkdf2_sha256$", "md5$1$x$y", "a$b$c$d", *damaged]:
+    fresh = hash_password("pw-123456", n=1024)
+    scrypt_damaged = [fresh.replace("$1024$", "$1000$"),  # not a power of two
+                      fresh.replace("$1024$", f"${2**24}$"),  # gigabytes of memory
+                      fresh.replace("$8$5$", "$8$99$"), fresh[:-8] + "!!!!!!!!",
+                      fresh.replace("$1024$", "$x$")]  # fmt: skip
+    assert check_password("pw-123456", fresh)
+    for bad in ["", "pbkdf2_sha256$", "md5$1$x$y", "a$b$c$d", "scrypt$", *damaged, *scrypt_damaged]:
         assert not check_password("pw-123456", bad)
 
 

@@ -66,3 +66,13 @@ def test_unknown_columns_name_the_expected_formats(tmp_path: Path) -> None:
     other.write_text("a,b\n1,2\n")
     with Library(":memory:") as lib, pytest.raises(MoodcastError, match="music_name"):
         import_tags(lib, [other], TAXONOMY)
+
+
+def test_names_match_whatever_their_accents() -> None:
+    from moodcast.player.tags import match_key
+
+    assert match_key("Beyoncé", "Déjà Vu") == match_key("Beyonce", "Deja vu")
+    assert match_key("Sigur Rós", "Hoppípolla") == match_key("SIGUR ROS", "Hoppipolla")
+    assert match_key("Motörhead", "Ace of Spades") == match_key("Motorhead", "Ace Of Spades")
+    assert match_key("Ólafur Arnalds", "x") != match_key("Olafur Arnald", "x")
+    assert match_key("坂本龍一", "戦場のメリークリスマス") != match_key("", "")  # kept, not dropped

@@ -106,3 +106,21 @@ def test_one_writer_at_a_time_a_second_thread_waits_for_the_first(tmp_path: Path
             t.join(timeout=10)
         assert order == ["first done", "second done"]
         assert {t.path: t.status for t in lib.tracks()} == {"/a.ogg": "failed", "/b.ogg": "ok"}
+
+
+def test_match_keys_made_before_accents_were_ignored_are_folded_once(tmp_path) -> None:
+    """A library from before: its keys kept accents. Opened now, they are folded like new
+    ones, so 'Beyoncé' in the file and 'Beyonce' in a crawl meet; a duplicate tag goes."""
+    path = tmp_path / "lib.db"
+    Library(path).close()
+    db = sqlite3.connect(path)
+    db.executemany("INSERT INTO community_tags VALUES (?, ?, ?)",
+                   [("beyoncé\tdéjà vu", "happy", "lastfm.csv"),
+                    ("beyonce\tdeja vu", "happy", "lastfm.csv"),
+                    ("sigur rós\thoppípolla", "dreamy", "lastfm.csv")])  # fmt: skip
+    db.execute("DELETE FROM schema_migrations WHERE version = ?", (len(MIGRATIONS),))
+    db.commit()
+    db.close()
+    with Library(path) as lib:
+        keys = dict(lib.community_tags())
+    assert keys == {"beyonce\tdeja vu": ["happy"], "sigur ros\thoppipolla": ["dreamy"]}
