@@ -97,17 +97,18 @@ def patches(rep: NDArray[np.float32]) -> NDArray[np.float32]:
 
 def load_excerpts(path: Path, seconds: float = 30.0, count: int = 2) -> Audio:
     """Mono 16 kHz float32 audio of up to ``count`` excerpts from the body of the track."""
-    import soundfile as sf
     import soxr
 
+    from moodcast.models.audio.decode import AudioDecodeError, decode_errors, open_audio
+
     try:
-        info = sf.info(str(path))
-    except (RuntimeError, sf.LibsndfileError) as exc:
+        info = open_audio(path)
+    except AudioDecodeError as exc:
         raise AudioError(f"cannot decode audio ({exc})") from exc
     total = info.frames
-    if total <= 0 or info.samplerate <= 0:
+    if total <= 0 or info.rate <= 0:
         raise AudioError("audio has no samples")
-    span = int(seconds * info.samplerate)
+    span = int(seconds * info.rate)
     if total <= span * count:
         starts = [0]
         span = total
@@ -116,11 +117,13 @@ def load_excerpts(path: Path, seconds: float = 30.0, count: int = 2) -> Audio:
     parts = []
     try:
         for start in starts:
-            data, sr = sf.read(str(path), start=max(0, start), frames=span, dtype="float32",
-                               always_2d=True)  # fmt: skip
-            parts.append(soxr.resample(data.mean(axis=1), sr, SR, quality="HQ"))
-    except (RuntimeError, sf.LibsndfileError) as exc:
+            data = info.read(max(0, start), span)
+            if len(data):
+                parts.append(soxr.resample(data.mean(axis=1), info.rate, SR, quality="HQ"))
+    except decode_errors() as exc:
         raise AudioError(f"audio is damaged ({exc})") from exc
+    if not parts:
+        raise AudioError("audio has no samples")
     audio = np.concatenate(parts).astype(np.float32)
     if audio.size < SR:
         raise AudioError("audio is shorter than one second")

@@ -75,16 +75,22 @@ def integrated(quarters: NDArray[np.float64], weights: NDArray[np.float64]) -> f
 
 def measure(path: Path, block_s: float = 1.0) -> Loudness:
     """Integrated loudness and true peak of a whole file; :class:`LoudnessError` if none."""
-    import soundfile as sf
     import soxr
     from scipy.signal import sosfilt
 
+    from moodcast.models.audio.decode import (
+        AudioDecodeError,
+        SoundFileAudio,
+        decode_errors,
+        open_audio,
+    )
+
     try:
-        info = sf.info(str(path))
-    except (RuntimeError, sf.LibsndfileError) as exc:
+        info = open_audio(path)
+    except AudioDecodeError as exc:
         raise LoudnessError(f"cannot decode audio ({exc})") from exc
-    rate, channels = int(info.samplerate), int(info.channels)
-    if rate <= 0 or channels <= 0 or info.frames <= 0:
+    rate, channels = info.rate, info.channels
+    if rate <= 0 or channels <= 0 or (info.frames <= 0 and isinstance(info, SoundFileAudio)):
         raise LoudnessError("audio has no samples")
     sos = k_weighting(rate)
     state = np.zeros((len(sos), 2, channels))
@@ -93,8 +99,7 @@ def measure(path: Path, block_s: float = 1.0) -> Loudness:
     carry = np.zeros((0, channels))
     peak = 0.0
     try:
-        for block in sf.blocks(str(path), blocksize=int(rate * block_s), dtype="float32",
-                               always_2d=True):  # fmt: skip
+        for block in info.blocks(int(rate * block_s)):
             weighted, state = sosfilt(sos, block.astype(np.float64), axis=0, zi=state)
             carry = np.concatenate([carry, weighted])
             whole = len(carry) // quarter * quarter
@@ -103,7 +108,7 @@ def measure(path: Path, block_s: float = 1.0) -> Loudness:
                 carry = carry[whole:]
             up = soxr.resample(block, rate, rate * 4, quality="HQ")
             peak = max(peak, float(np.abs(up).max(initial=0.0)), float(np.abs(block).max()))
-    except (RuntimeError, sf.LibsndfileError) as exc:
+    except decode_errors() as exc:
         raise LoudnessError(f"audio is damaged ({exc})") from exc
     if not squares:
         raise LoudnessError(f"shorter than one {MIN_SECONDS:.1f} s gating block")

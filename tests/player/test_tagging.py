@@ -131,3 +131,27 @@ def test_battle_themes_rank_above_calm_pieces_in_arousal(wesnoth: Path, tmp_path
     assert mean_energetic - mean_calm > 0.5
     assert set(ranked[:3]) <= energetic
     assert set(ranked[-3:]).isdisjoint(energetic)
+
+
+def test_aac_and_alac_files_are_tagged_by_listening_and_measured(tmp_path: Path) -> None:
+    """Before: .m4a was scanned and played but never heard (libsndfile has no MP4 decoder):
+    no mood from the audio, the default gain. Now FFmpeg decodes it for both."""
+    import importlib.util
+
+    from tests.conftest import require
+    from tests.models.test_decode import _signal, encode
+
+    require(importlib.util.find_spec("av") is not None, "PyAV (the tagging extra)")
+    music = tmp_path / "music"
+    music.mkdir()
+    encode(music / "aac.m4a", "aac", _signal())
+    encode(music / "alac.m4a", "alac", _signal())
+    with Library(tmp_path / "lib.db") as lib:
+        scan(lib, [music], TAXONOMY)
+        report = tag_library(lib, TAXONOMY)
+        tracks = {Path(t.path).name: t for t in lib.tracks()}
+    assert report.analysed == 2 and not report.failed and report.measured == 2
+    for name in ("aac.m4a", "alac.m4a"):
+        track = tracks[name]
+        assert track.mood is not None and track.mood.source == "analysed"
+        assert track.loudness_lufs is not None and -30 < track.loudness_lufs < -10
