@@ -185,3 +185,40 @@ def test_tracks_10_lu_apart_play_within_1_lu_on_the_recorded_output(
     print(f"\nrecorded: raw {played_raw}, normalised {played}")
     assert spread_raw >= 10 and spread <= 1.0
     assert all(abs(v - settings.target_lufs) <= 1.0 for v in played.values())
+
+
+def _reference_true_peak(signal: np.ndarray, rate: int) -> float:
+    """libebur128's own true peak (pyebur128), an independent meter, in dBTP."""
+    import pyebur128
+
+    state = pyebur128.R128State(signal.shape[1], rate, pyebur128.MeasurementMode.MODE_TRUE_PEAK)
+    state.add_frames(np.ascontiguousarray(signal, dtype=np.float64).ravel(), len(signal))
+    peak = max(pyebur128.get_true_peak(state, c) for c in range(signal.shape[1]))
+    return float(20 * np.log10(peak))
+
+
+@pytest.mark.parametrize(
+    ("samples", "at_s"),
+    [
+        (
+            (0.9, 0.9),
+            1.0,
+        ),  # an intersample peak between the last sample of one block and the first of the next
+        ((0.9, 0.9), 2.0),
+        ((0.5, -0.9, 0.9, -0.9, 0.9, -0.5), 1.0),  # a burst near Nyquist cut by the boundary
+        ((0.5, -0.9, 0.9, -0.9, 0.9, -0.5), 1.4),  # the same inside a block
+    ],
+)
+def test_the_true_peak_is_measured_across_block_boundaries(tmp_path, samples, at_s) -> None:
+    """The meter reads 1 s blocks. Before, each block was oversampled on its own: a peak
+    between two blocks was missed (-0.92 dBTP read where libebur128 reads +1.03) and a burst
+    cut by the boundary rang as if the signal ended there. Checked against libebur128."""
+    rate = 48000
+    signal = np.zeros((rate * 4, 2), np.float32)
+    signal[:, 1] = 0.05 * np.sin(2 * np.pi * 440 * np.arange(len(signal)) / rate)
+    start = int(at_s * rate) - len(samples) // 2
+    signal[start : start + len(samples), 0] = samples
+    path = tmp_path / "peak.wav"
+    sf.write(path, signal, rate, subtype="FLOAT")
+    measured = measure(path).true_peak_dbtp
+    assert abs(measured - _reference_true_peak(signal, rate)) < 0.3
