@@ -27,6 +27,7 @@ from moodcast.edge.mood_follower import MoodFollower
 from moodcast.edge.problems import ProblemKind
 from moodcast.edge.remote_commands import (
     Announce,
+    Ban,
     Command,
     Rescan,
     SetAuto,
@@ -294,6 +295,21 @@ class Conductor:
     def _skip(self, _: Skip) -> None:
         self.play_next(fade=self.timings.skip_fade_s)
 
+    def _ban(self, command: Ban) -> None:
+        """ "Not this track": skipped now if it plays, never picked again (kept in the library
+        over restarts and rescans; 'moodcast library bans' lists and takes them back)."""
+        playing = self.player.now_playing
+        track_id = command.track_id or (playing.id if playing is not None else None)
+        if track_id is None:
+            self.error("nothing is playing to ban: give the track's id", ProblemKind.COMMAND)
+            return
+        banned = self.repertoire.ban(track_id)
+        if banned is None:
+            return
+        self.publisher.publish_event("banned", _track_info(banned))
+        if playing is not None and playing.id == track_id:
+            self.play_next(fade=self.timings.skip_fade_s)
+
     def _pause(self, command: SetPaused) -> None:
         self._set_state(paused=command.paused)
         if command.paused:
@@ -339,6 +355,7 @@ _COMMANDS: dict[type, Any] = {
     SetAuto: Conductor._auto,
     Announce: Conductor.announce,
     Rescan: lambda _conductor, _command: None,  # the daemon owns the rescan worker
+    Ban: Conductor._ban,
 }
 
 

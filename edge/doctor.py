@@ -53,7 +53,7 @@ def check_library(config: MoodcastConfig) -> str:
         raise MoodcastError(f"library {path} does not exist", "run 'moodcast scan DIR'")
     with Library(path) as library:
         tracks = library.tracks()
-    playable = [t for t in tracks if t.status == "ok"]
+    playable = [t for t in tracks if t.playable]
     if not playable:
         raise MoodcastError(f"library {path} has no playable tracks", "run 'moodcast scan DIR'")
     with_mood = sum(1 for t in playable if t.mood is not None)

@@ -24,6 +24,7 @@ class ProblemKind(str, Enum):
     RESCAN = "rescan"
     RULES = "rules"
     ANNOUNCEMENT = "announcement"
+    COMMAND = "command"  # a command that was understood but cannot be carried out
     WEB = "web"
     DUPLICATE_DEVICE = "duplicate_device"
     READER = "reader"

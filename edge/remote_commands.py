@@ -53,6 +53,13 @@ class Rescan:
 
 
 @dataclass(frozen=True)
+class Ban:
+    """ "Not this track": never play it again (None: the track playing now)."""
+
+    track_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Announce:
     """One of: a configured announcement by name, a file of the announcement folder, a text
     to speak. Only a bare file name is taken: nothing outside the folder can be named."""
@@ -62,7 +69,7 @@ class Announce:
     text: str = ""
 
 
-Command = Skip | SetPaused | SetVolume | SetOverride | SetAuto | Rescan | Announce
+Command = Skip | SetPaused | SetVolume | SetOverride | SetAuto | Rescan | Announce | Ban
 
 MAX_ANNOUNCE_TEXT = 300
 
@@ -179,6 +186,16 @@ def _override(moods: Iterable[str], default_minutes: float) -> Callable[[bytes],
     return parse
 
 
+def _ban(payload: bytes) -> Command:
+    text = _text(payload).strip()
+    if not text:
+        return Ban()
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) < 2**62:
+        raise CommandError(f"cmd/ban takes nothing (the track playing now) or a track id"
+                           f" (a whole number), not {text[:40]!r}")  # fmt: skip
+    return Ban(int(text))
+
+
 def _empty(command: Command) -> Callable[[bytes], Command]:
     def parse(payload: bytes) -> Command:
         _text(payload)
@@ -199,6 +216,7 @@ class CommandTable:
             "mood": _override(moods, default_override_minutes),
             "auto": lambda p: SetAuto(_flag(p, default=None)),
             "rescan": _empty(Rescan()),
+            "ban": _ban,
             "announce": _announce,
         }
 

@@ -88,6 +88,24 @@ class Repertoire:
         self.health.dirty = True
         return True
 
+    def ban(self, track_id: int) -> Track | None:
+        """The track's file out of rotation for good; None (and the reason said) when it
+        cannot be: no such track, or the library cannot be written."""
+        try:
+            track = self.library.ban(track_id)
+        except TrackStoreError as exc:
+            self.health.report(ProblemKind.COMMAND, f"cannot ban track {track_id}: the library"
+                               f" cannot be written ({exc}); try again")  # fmt: skip
+            return None
+        if track is None:
+            self.health.report(ProblemKind.COMMAND, f"cannot ban track {track_id}: there is no"
+                               " such track (see 'moodcast library list')")  # fmt: skip
+            return None
+        logger.info("banned %s", track.path)
+        self.health.clear(ProblemKind.COMMAND)
+        self.reload()
+        return track
+
     def failed(self, track: Track, reason: str) -> str:
         """A track that did not play: flagged with the reason (and looked for again when its
         file is gone), the library read again; the reason as said."""

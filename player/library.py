@@ -92,6 +92,16 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE OR IGNORE community_tags SET match_key = moodcast_unaccent(match_key);
     DELETE FROM community_tags WHERE match_key != moodcast_unaccent(match_key);
     """,
+    # "Not this track": by file path, so a ban outlives rescans and the track's row.
+    """
+    CREATE TABLE bans (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        artist TEXT NOT NULL DEFAULT '',
+        title TEXT NOT NULL DEFAULT '',
+        banned_at REAL NOT NULL
+    );
+    """,
 )
 
 
@@ -248,6 +258,32 @@ class Library:
         except sqlite3.Error as exc:
             raise LibraryError(str(exc)) from exc
 
+    def ban(self, track_id: int) -> Track | None:
+        """The :class:`TrackStore` ban: the track's file never plays again."""
+        try:
+            row = self._db.execute("SELECT * FROM tracks WHERE id = ?", (track_id,)).fetchone()
+            if row is None:
+                return None
+            with self.transaction():
+                values = (row["path"], row["artist"], row["title"], time.time())
+                self._db.execute("INSERT OR IGNORE INTO bans (path, artist, title, banned_at)"
+                                 " VALUES (?, ?, ?, ?)", values)  # fmt: skip
+            return _track(row, None, banned=True)
+        except sqlite3.Error as exc:
+            raise LibraryError(str(exc)) from exc
+
+    def bans(self) -> list[tuple[int, str, str, str, float]]:
+        """(ban id, path, artist, title, when) of every banned file, newest first."""
+        rows = self._db.execute("SELECT * FROM bans ORDER BY banned_at DESC, id DESC")
+        return [(int(r["id"]), from_db(r["path"]), r["artist"], r["title"], float(r["banned_at"]))
+                for r in rows]  # fmt: skip
+
+    def unban(self, ban_id: int) -> bool:
+        """Take a ban back; False when there is no such ban."""
+        with self.transaction():
+            done = self._db.execute("DELETE FROM bans WHERE id = ?", (ban_id,))
+        return done.rowcount > 0
+
     def _tracks(self, playable_only: bool) -> list[Track]:
         moods: dict[int, list[TrackMood]] = {}
         for r in self._db.execute("SELECT * FROM track_moods"):
@@ -262,9 +298,12 @@ class Library:
                     tags=tuple(json.loads(r["tags"])),
                 )
             )
-        where = " WHERE status = 'ok'" if playable_only else ""
-        rows = self._db.execute(f"SELECT * FROM tracks{where} ORDER BY path")
-        return [_track(r, _winning(moods.get(r["id"], []))) for r in rows]
+        where = " WHERE t.status = 'ok' AND b.path IS NULL" if playable_only else ""
+        rows = self._db.execute(
+            "SELECT t.*, b.path IS NOT NULL AS banned FROM tracks t"
+            f" LEFT JOIN bans b ON b.path = t.path{where} ORDER BY t.path"
+        )
+        return [_track(r, _winning(moods.get(r["id"], [])), bool(r["banned"])) for r in rows]
 
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM tracks").fetchone()[0])
@@ -374,7 +413,7 @@ def from_db(value: str | bytes) -> str:
     return os.fsdecode(value) if isinstance(value, bytes) else str(value)
 
 
-def _track(row: sqlite3.Row, mood: TrackMood | None) -> Track:
+def _track(row: sqlite3.Row, mood: TrackMood | None, banned: bool = False) -> Track:
     return Track(
         id=row["id"],
         path=from_db(row["path"]),
@@ -389,6 +428,7 @@ def _track(row: sqlite3.Row, mood: TrackMood | None) -> Track:
         loudness_lufs=row["loudness_lufs"],
         true_peak_dbtp=row["true_peak_dbtp"],
         explicit=bool(row["explicit"]),
+        banned=banned,
     )
 
 

@@ -60,6 +60,6 @@ class PendingFlags:
         for track in tracks:
             held = self._held.get(track.id)
             now = track if held is None else replace(track, status=held[0], error=held[1])
-            if not playable_only or now.status == "ok":
+            if not playable_only or now.playable:
                 out.append(now)
         return out

@@ -41,6 +41,11 @@ class Track:
     loudness_lufs: float | None = None  # integrated, EBU R128; None: not measured (yet)
     true_peak_dbtp: float | None = None
     explicit: bool = False
+    banned: bool = False  # "Not this track": never played
+
+    @property
+    def playable(self) -> bool:
+        return self.status == "ok" and not self.banned
 
     def to_dict(self) -> dict[str, Any]:
         m = self.mood
@@ -77,4 +82,9 @@ class TrackStore(Protocol):
 
     def flag_many(self, flags: dict[int, tuple[str, str]]) -> None:
         """Set (status, reason) of several tracks at once; raises :class:`TrackStoreError`."""
+        ...
+
+    def ban(self, track_id: int) -> Track | None:
+        """Never play this track again (kept over rescans); the track, None if there is no
+        such track; raises :class:`TrackStoreError`."""
         ...

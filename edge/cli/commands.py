@@ -67,7 +67,9 @@ def cmd_library_list(args: argparse.Namespace) -> int:
         position = (
             f"v={d['valence']:+.2f} a={d['arousal']:+.2f}" if d["valence"] is not None else "-"
         )
-        flag = f" [{t.status}: {t.error}]" if t.status != "ok" else ""
+        flag = (
+            f" [{t.status}: {t.error}]" if t.status != "ok" else (" [banned]" if t.banned else "")
+        )
         print(
             f"{d['mood'] or '-':<11} {position:<15} {d['source']:<8} "
             f"{t.artist or '?'} — {t.title or Path(t.path).name}{flag}"
@@ -196,6 +198,35 @@ def cmd_tag(args: argparse.Namespace) -> int:
         print(f"wrote the mood into {report.written} files, {len(report.write_failed)} failed")
         for path, why in report.write_failed:
             print(f"  not written: {path}: {why}")
+    return 0
+
+
+def cmd_library_bans(args: argparse.Namespace) -> int:
+    """List the banned tracks, or take one ban back."""
+    import datetime as dt
+
+    from moodcast.config.text import safe_text
+
+    config = _config(args)
+    with _library(args, config) as library:
+        if args.undo is not None:
+            if not library.unban(args.undo):
+                raise MoodcastError(f"there is no ban {args.undo}", "see 'moodcast library bans'")
+            print(f"ban {args.undo} taken back: the track plays again (after the next rescan"
+                  " or restart of a running daemon)")  # fmt: skip
+            return 0
+        bans = library.bans()
+    if args.json:
+        print_json([{"ban": n, "path": safe_text(path), "artist": safe_text(artist),
+                     "title": safe_text(title), "banned_at": when}
+                    for n, path, artist, title, when in bans])  # fmt: skip
+        return 0
+    for n, path, artist, title, when in bans:
+        stamp = dt.datetime.fromtimestamp(when).strftime("%Y-%m-%d %H:%M")
+        print(
+            f"{n:>4}  {stamp}  {safe_text(artist) or '?'} — {safe_text(title) or safe_text(path)}"
+        )
+    print(f"{len(bans)} banned; 'moodcast library bans --undo N' takes one back")
     return 0
 
 

@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     _library_arg(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=_lazy("moodcast.edge.cli.commands", "cmd_library_stats"))
+    p = _command(lib, "bans", help="the tracks banned with 'Not this track'; --undo takes one back")
+    _library_arg(p)
+    p.add_argument("--undo", type=_positive_int, metavar="N", help="take back ban N (as listed)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=_lazy("moodcast.edge.cli.commands", "cmd_library_bans"))
 
     p = _command(sub, "tag", help="tag tracks by listening (musicnn in ONNX Runtime)")
     _library_arg(p)

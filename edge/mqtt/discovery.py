@@ -91,6 +91,7 @@ def discovery_payload(
         "paused": _switch("Paused", cmd("pause"), "paused"),
         "auto": _switch("Follow the camera", cmd("auto"), "auto"),
         "skip": {"p": "button", "name": "Skip", "command_topic": cmd("skip")},
+        "ban": {"p": "button", "name": "Not this track", "command_topic": cmd("ban")},
         "rescan": {"p": "button", "name": "Rescan library", "command_topic": cmd("rescan")},
     }
     for name in announcements:  # a button per configured announcement

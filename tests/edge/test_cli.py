@@ -162,3 +162,20 @@ def test_library_list_json_is_json_whatever_the_file_names(tmp_path: Path, make_
     assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout.decode("utf-8"))  # strict UTF-8
     assert rows[0]["path"].endswith("caf\ufffd.ogg")
+
+
+def test_library_bans_lists_and_takes_back(tagged_library: Path) -> None:
+    from moodcast.player.library import Library
+
+    with Library(tagged_library) as lib:
+        track = lib.tracks()[0]
+        lib.ban(track.id)
+    listed = json.loads(moodcast("library", "bans", "--library", tagged_library, "--json").stdout)
+    assert [(b["ban"], b["path"]) for b in listed] == [(1, track.path)]
+    text = moodcast("library", "list", "--library", tagged_library).stdout
+    assert "[banned]" in text
+    missing = moodcast("library", "bans", "--library", tagged_library, "--undo", "9")
+    assert missing.returncode == 2 and "there is no ban 9" in missing.stderr
+    assert moodcast("library", "bans", "--library", tagged_library, "--undo", "1").returncode == 0
+    after = json.loads(moodcast("library", "bans", "--library", tagged_library, "--json").stdout)
+    assert after == []

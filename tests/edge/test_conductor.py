@@ -183,3 +183,31 @@ def test_the_state_is_the_documented_schema_and_problems_clear_by_kind(rig, tmp_
     c.tick()
     assert "state_unsaved" not in [p["kind"] for p in c.snapshot()["problems"]]
     assert c.snapshot()["volume"] == 33
+
+
+def test_not_this_track_skips_it_now_and_it_never_plays_again(rig) -> None:
+    from moodcast.edge.problems import ProblemKind
+    from moodcast.edge.remote_commands import Ban, Skip
+
+    c, clock, _, recorder = rig
+    clock.t = 61
+    c.tick()
+    banned = c.player.now_playing
+    assert banned is not None
+    c.on_command(Ban())  # the track playing now
+    assert c.player.now_playing is not None and c.player.now_playing.id != banned.id
+    assert ("banned", {"id": banned.id}) == (
+        recorder.events[-2][0],
+        {"id": recorder.events[-2][1]["id"]},
+    )
+    for _ in range(30):  # every pick after: never the banned one
+        c.on_command(Skip())
+        assert c.player.now_playing is not None and c.player.now_playing.id != banned.id
+    assert banned.id not in {t.id for t in c.selector.tracks}
+    c.on_command(Ban(10_000))  # no such track: said, nothing else changes
+    assert any(p.kind is ProblemKind.COMMAND and "no such track" in p.text
+               for p in c.health.standing())  # fmt: skip
+    other = next(t for t in c.selector.tracks)
+    c.on_command(Ban(other.id))  # by id, while another plays: it goes too, the music stays
+    assert other.id not in {t.id for t in c.selector.tracks}
+    assert not any(p.kind is ProblemKind.COMMAND for p in c.health.standing())

@@ -94,3 +94,13 @@ def test_any_payload_is_a_command_or_a_clear_rejection(verb: str, payload: bytes
         assert 0 <= command.volume <= 100
     if isinstance(command, SetOverride) and command.mood is not None:
         assert command.mood in {"calm", "sad", "joyful"} and 0 < command.minutes <= 10080
+
+
+def test_ban_takes_nothing_or_a_track_id() -> None:
+    from moodcast.edge.remote_commands import Ban, CommandError, CommandTable
+
+    table = CommandTable(["calm"], 60.0)
+    assert table.parse("ban", b"") == Ban() and table.parse("ban", b" 12 ") == Ban(12)
+    for bad in (b"abc", b"-1", b"0", b"\xd9\xa3", b"1e3", b"99999999999999999999999"):
+        with pytest.raises(CommandError, match="cmd/ban takes nothing"):
+            table.parse("ban", bad)

@@ -132,6 +132,7 @@ function connect() {
 }
 
 $("skip").onclick = () => send("skip");
+$("ban").onclick = () => send("ban");
 $("pause").onclick = () => send(last && last.state.paused ? "resume" : "pause", "ON");
 $("rescan").onclick = () => send("rescan");
 $("volume").oninput = () => { $("volume-out").textContent = $("volume").value; };
