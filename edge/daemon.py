@@ -213,7 +213,7 @@ class EventLoop:
             CommandRejected: self._on_rejected,
             RetainedCommand: lambda e: self._ignore_retained(e.verb),
             BrokerStatus: self._on_broker,
-            HomeAssistantOnline: lambda _e: self._announce(),
+            HomeAssistantOnline: lambda _e: self._on_home_assistant(),
             RescanDue: lambda _e: self._start_rescan(),
             AnnounceDue: lambda e: c.announce(Announce(name=e.name), scheduled=True),
             RescanDone: lambda e: c.on_rescan_done(e.summary, e.error),
@@ -227,6 +227,8 @@ class EventLoop:
         self._others_seen: set[str] = set()
         self._last_announce_at = 0.0
         self._last_summary_at = 0.0
+        self._discovery_at = -float("inf")  # when discovery and state were last sent
+        self._discovery_due = False  # a birth came within discovery_min_s of the last answer
 
     # -- scheduler thread ------------------------------------------------------------------
 
@@ -320,10 +322,20 @@ class EventLoop:
             link.on_disconnected()
             c.set_broker(event.detail)
 
+    def _on_home_assistant(self) -> None:
+        """A birth message is answered with discovery and state, at most once per
+        ``discovery_min_s``; births within it are answered once when it is over (the queue
+        only coalesces births that wait in it: spaced ones each drew ~30 retained messages)."""
+        if self.clocks.mono() - self._discovery_at >= self.timings.discovery_min_s:
+            self._announce()
+        else:
+            self._discovery_due = True
+
     def _announce(self) -> None:
         c, link = self.parts.conductor, self.parts.mqtt
         if link is None or not link.connected:
             return
+        self._discovery_at, self._discovery_due = self.clocks.mono(), False
         if self.config.mqtt.discovery:
             link.publish_discovery(
                 discovery_payload(
@@ -372,6 +384,8 @@ class EventLoop:
         if c.dirty and now - self._last_state_at >= t.state_min_interval_s:
             self._last_state_at = now
             c.publish_state()
+        if self._discovery_due and now - self._discovery_at >= t.discovery_min_s:
+            self._announce()
         link = self.parts.mqtt
         if link is not None and link.connected and now - self._last_announce_at >= t.announce_s:
             self._last_announce_at = now

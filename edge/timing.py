@@ -23,6 +23,7 @@ class Timings:
     state_min_interval_s: float = 0.5  # the state is sent at most this often
     summary_s: float = 10.0  # dropped bad commands are summed up in the log this often
     announce_s: float = 20.0  # how often the instance token is repeated (duplicate ids)
+    discovery_min_s: float = 10.0  # Home Assistant's births answered at most this often
     trim_interval_s: float = 60.0  # models/heap.py: the resident-memory creep (reliability.md)
     retry_s: float = 10.0  # held library writes and an unsaved state are tried again
     skip_fade_s: float = 1.0

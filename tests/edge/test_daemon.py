@@ -617,3 +617,27 @@ def test_a_corrupt_library_at_start_is_set_aside_and_rebuilt(setup, tmp_path: Pa
         thread.join(timeout=15)
     (aside,) = db.parent.glob("lib.db.damaged-*")
     assert aside.read_bytes().startswith(b"this is not SQLite")
+
+
+@pytest.mark.reliability
+def test_home_assistant_births_spaced_out_are_answered_at_most_once_a_window(setup) -> None:
+    """Forty birth messages 50 ms apart (each drained before the next, so the queue cannot
+    coalesce them): before, each drew the whole discovery again. Now the first is answered at
+    once, the rest once the window is over, and the last birth still gets its answer."""
+    config, mq, _ = setup
+    daemon, thread = start(config, Timings(discovery_min_s=1.0))
+    topic = "homeassistant/device/shop1/config"
+    try:
+        mq.wait(lambda: mq.last(topic) is not None)
+        time.sleep(1.2)
+        before = len([m for m in mq.messages if m[0] == topic])
+        for _ in range(40):
+            mq.send("homeassistant/status", "online")
+            time.sleep(0.05)
+        sent_at = time.monotonic()
+        mq.wait(lambda: time.monotonic() - sent_at > 2.5, timeout=10)
+        answers = len([m for m in mq.messages if m[0] == topic]) - before
+    finally:
+        daemon.stop()
+        thread.join(timeout=15)
+    assert 2 <= answers <= 5  # ~2 s of births in 1 s windows: at once, then per window
