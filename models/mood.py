@@ -131,14 +131,17 @@ class Taxonomy:
         """Like :meth:`probabilities`, but only moods whose anchor lies in the point's quadrant
         can be named (all of them where the quadrant has none): a reading of pleasant and calm
         is never called *sad* because a sad anchor happens to be nearest."""
-        probs = self.probabilities(valence, arousal)
+        return self.in_quadrant(self.probabilities(valence, arousal), valence, arousal)
+
+    def in_quadrant(self, probs: Mapping[str, float], valence: float,
+                    arousal: float) -> dict[str, float]:  # fmt: skip
+        """``probs`` kept to the moods whose anchor lies in the point's quadrant, renormalised
+        (unchanged where the quadrant has no mood, or none of its moods has any weight)."""
         side = (valence >= 0, arousal >= 0)
         inside = {m.name for m in self.moods if (m.valence >= 0, m.arousal >= 0) == side}
-        if not inside:
-            return probs
         kept = {n: (p if n in inside else 0.0) for n, p in probs.items()}
         total = sum(kept.values())
-        return {n: p / total for n, p in kept.items()}
+        return {n: p / total for n, p in kept.items()} if total > 0 else dict(probs)
 
     def estimate_from_tags(
         self, tags: Iterable[str], confidence: float, source: str

@@ -30,6 +30,11 @@ FIX = "reinstall moodcast, or fit the fusion again: scripts/fit_scene_fusion.py"
 AXES = ("valence", "arousal")
 
 
+def top_quadrant(p_pleasant: Any, p_lively: Any) -> Any:
+    """The likeliest quadrant's probability for the two sides' odds (scalars or arrays)."""
+    return np.maximum(p_pleasant, 1 - p_pleasant) * np.maximum(p_lively, 1 - p_lively)
+
+
 def fusion_dir() -> Path:
     """The folder of the fusion shipped inside the package."""
     return Path(__file__).resolve().parent
@@ -89,7 +94,7 @@ class SceneFusion:
 
     def confidence(self, p_pleasant: float, p_lively: float) -> float:
         """How often a reading with these odds has had the right quadrant (0 to 1)."""
-        top = max(p_pleasant, 1 - p_pleasant) * max(p_lively, 1 - p_lively)
+        top = top_quadrant(p_pleasant, p_lively)
         return float(np.interp(top, self.confidence_at, self.confidence_is))
 
     def to_json(self) -> dict[str, Any]:

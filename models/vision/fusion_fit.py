@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from moodcast.models.vision import fusion
 from moodcast.models.vision.fusion import Axis, ClassTable, SceneFusion, fit_axis
 
 RIDGES = (0.3, 1.0, 3.0, 10.0, 30.0)
@@ -140,7 +141,7 @@ def isotonic(
 
 def top_quadrant(logits: NDArray[np.float64]) -> NDArray[np.float64]:
     p = 1.0 / (1.0 + np.exp(-logits))
-    return np.asarray(np.maximum(p[:, 0], 1 - p[:, 0]) * np.maximum(p[:, 1], 1 - p[:, 1]))
+    return np.asarray(fusion.top_quadrant(p[:, 0], p[:, 1]))
 
 
 def right_quadrant(logits: NDArray[np.float64], quadrants: Sequence[str]) -> NDArray[np.float64]:

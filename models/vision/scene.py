@@ -186,16 +186,16 @@ class SceneReader:
         previous = None if previous is None else _fit_or_none(previous)
         cues = self.measure(frame, previous)
         evidence: dict[str, Any] = {k: round(v, 4) for k, v in cues.items()}
+        darkness, haze = _darkness(cues), _haze(cues)
+        evidence.update(darkness=round(darkness, 4), haze=round(haze, 4))
+        if self._fusion is not None:
+            return self._fused(frame, cues, darkness, haze, evidence, self._fusion)
         b, s = cues["brightness"], cues["saturation"]
         w = self._weights
         valence = _rescale(0.69 * b + 0.22 * s, _PLEASURE_RANGE) * 0.8
         arousal = _rescale(-0.31 * b + 0.60 * s, _AROUSAL_RANGE) * 0.7
         valence += w.warmth_valence * cues["warmth"]
         arousal += w.warmth_arousal * cues["warmth"] + w.activity_arousal * cues["activity"]
-        darkness, haze = _darkness(cues), _haze(cues)
-        evidence.update(darkness=round(darkness, 4), haze=round(haze, 4))
-        if self._fusion is not None:
-            return self._fused(frame, cues, darkness, haze, evidence, self._fusion)
         arousal += w.darkness_arousal * darkness + w.haze_arousal * haze
         valence += w.haze_valence * haze
         seen = self._detect(frame, evidence)
@@ -219,13 +219,14 @@ class SceneReader:
         frame = fit_frame(frame)
         cues = self.measure(frame, None if previous is None else _fit_or_none(previous))
         evidence: dict[str, Any] = {}
-        darkness, haze = _darkness(cues), _haze(cues)
-        return self._cues(frame, cues, darkness, haze, evidence, classes)
+        return self._cues(frame, cues, _darkness(cues), _haze(cues), evidence, classes)[0]
 
     def _cues(self, frame: Frame, cues: dict[str, float], darkness: float, haze: float,
               evidence: dict[str, Any],
-              classes: ClassTable | None) -> dict[str, float]:  # fmt: skip
+              classes: ClassTable | None) -> tuple[dict[str, float], list[str]]:  # fmt: skip
+        """The fusion's cues, and the classifier's likeliest class names (at least 10 %)."""
         nan = float("nan")
+        words: list[str] = []
         out = {k: cues[k] for k in ("brightness", "saturation", "warmth", "contrast",
                                     "sharpness", "colourfulness")}  # fmt: skip
         out.update(darkness=darkness, haze=haze, people=nan, vehicles=nan, seen_pleasant=nan,
@@ -254,52 +255,45 @@ class SceneReader:
                 top = np.argsort(-probs)[:3]
                 if labels:
                     evidence["classes"] = ", ".join(f"{labels[i]} {probs[i]:.2f}" for i in top)
-        return out
+                    words = [labels[i] for i in top if round(float(probs[i]), 2) >= 0.1]
+        return out, words
 
     def _fused(self, frame: Frame, cues: dict[str, float], darkness: float, haze: float,
                evidence: dict[str, Any], fusion: SceneFusion) -> MoodEstimate:  # fmt: skip
         """The reading from the fitted fusion: each axis's side from its probability, motion
         on top (motion adds arousal; a still frame is not taken as calm for lack of it)."""
-        found = self._cues(frame, cues, darkness, haze, evidence, fusion.classes)
+        found, words = self._cues(frame, cues, darkness, haze, evidence, fusion.classes)
         p_pleasant, p_lively = fusion.odds(found)
         p_lively = min(1.0, p_lively + 0.5 * self._weights.activity_arousal * cues["activity"])
         evidence.update(reader="scene", fusion="fitted", p_pleasant=round(p_pleasant, 3),
                         p_lively=round(p_lively, 3))  # fmt: skip
-        estimate = self._fused_estimate(p_pleasant, p_lively, evidence)
-        estimate = replace(estimate, confidence=fusion.confidence(p_pleasant, p_lively))
-        sides = {"valence": abs(2 * p_pleasant - 1), "arousal": abs(2 * p_lively - 1)}
-        nearest = min(sides, key=lambda axis: sides[axis])
-        if sides[nearest] < AXIS_NOISE:  # a coin toss on that axis: said, and not confident
-            estimate = replace(estimate, evidence={**estimate.evidence, "near_axis": nearest})
+        near = _near_axis(2 * p_pleasant - 1, 2 * p_lively - 1)
+        if near:  # a coin toss on that axis: said (the confidence already says it is one)
+            evidence["near_axis"] = near
+        estimate = replace(self._fused_estimate(p_pleasant, p_lively, words, evidence),
+                           confidence=fusion.confidence(p_pleasant, p_lively))  # fmt: skip
         if cues["contrast"] < 0.03 or cues["brightness"] < 0.04 or cues["brightness"] > 0.97:
             # A black, flat or washed-out frame says little about the room.
             estimate = replace(estimate, confidence=estimate.confidence * 0.3)
         return estimate
 
-    def _fused_estimate(self, p_pleasant: float, p_lively: float,
+    def _fused_estimate(self, p_pleasant: float, p_lively: float, words: list[str],
                         evidence: dict[str, Any]) -> MoodEstimate:  # fmt: skip
-        """Position, confidence and named moods from the two odds; the mood of the quadrant
-        is the one nearest in meaning to what was seen and what kind of scene it is, where the
-        text model can say (a beach: calm; flowers: beautiful), else the nearest anchor."""
-        description = ", ".join(x for x in (evidence.get("seen", ""), _class_words(evidence))
-                                if x)  # fmt: skip
+        """Position and named moods from the two odds (the caller sets the confidence); the
+        mood of the quadrant is the one nearest in meaning to what was seen and what kind of
+        scene it is, where the text model can say (a beach: calm; flowers: beautiful), else
+        the nearest anchor."""
+        description = ", ".join(x for x in (evidence.get("seen", ""), _class_words(words)) if x)
         if self._text is None or not description:
-            top = max(p_pleasant, 1 - p_pleasant) * max(p_lively, 1 - p_lively)
-            return _named(self.taxonomy, 2 * p_pleasant - 1, 2 * p_lively - 1,
-                          clamp((top - 0.25) / 0.75, 0.0, 1.0), evidence)  # fmt: skip
+            valence, arousal = 2 * p_pleasant - 1, 2 * p_lively - 1
+            probs = self.taxonomy.probabilities_in_quadrant(valence, arousal)
+            return MoodEstimate(valence, arousal, probs, 0.0, evidence)
         from moodcast.models.text.caption_mood import reading
 
         similarity = self._text.vocabulary.similarity(self._text.embed(description))
         told = reading(description, (p_pleasant, p_lively), similarity, self.taxonomy)
         evidence["described"] = description
-        inside = {
-            m.name
-            for m in self.taxonomy.moods
-            if (m.valence >= 0, m.arousal >= 0) == (told.valence >= 0, told.arousal >= 0)
-        }
-        kept = {n: (p if n in inside else 0.0) for n, p in told.probabilities.items()}
-        total = sum(kept.values())
-        probs = {n: p / total for n, p in kept.items()} if total > 0 else told.probabilities
+        probs = self.taxonomy.in_quadrant(told.probabilities, told.valence, told.arousal)
         return replace(told, probabilities=probs, evidence=evidence)
 
     def _detect(self, frame: Frame, evidence: dict[str, Any]) -> Detections | None:
@@ -361,14 +355,19 @@ def _colourfulness(bgr: Frame) -> float:
     return min(1.5, (spread + 0.3 * centre) / 110.0)
 
 
-def _class_words(evidence: dict[str, Any]) -> str:
-    """The classifier's likeliest classes (at least 10 %) as words: 'a seashore and a sandbar'."""
-    words = [part.rsplit(" ", 1)[0] for part in str(evidence.get("classes", "")).split(", ")
-             if part and float(part.rsplit(" ", 1)[1]) >= 0.1]  # fmt: skip
+def _class_words(words: list[str]) -> str:
+    """Class names as a phrase the text model reads: 'a seashore and a sandbar'."""
     return " and ".join(f"{'an' if w[:1].lower() in 'aeiou' else 'a'} {w}" for w in words)
 
 
 AXIS_NOISE = 0.15  # a reading closer than this to an axis may lie on either side of it
+
+
+def _near_axis(valence: float, arousal: float) -> str | None:
+    """The axis a reading lies within noise of ('valence' or 'arousal'), None if neither."""
+    if min(abs(valence), abs(arousal)) >= AXIS_NOISE:
+        return None
+    return "valence" if abs(valence) <= abs(arousal) else "arousal"
 
 
 def _named(taxonomy: Taxonomy, valence: float, arousal: float, confidence: float,
@@ -376,10 +375,9 @@ def _named(taxonomy: Taxonomy, valence: float, arousal: float, confidence: float
     """The estimate with a mood named inside its own quadrant, and a confidence that drops
     where the reading is within noise of an axis (and says which), instead of a confident
     word for what is a coin toss."""
-    margin = min(abs(valence), abs(arousal))
-    if margin < AXIS_NOISE:
-        evidence = {**evidence, "near_axis": "valence" if abs(valence) <= abs(arousal)
-                    else "arousal"}  # fmt: skip
-        confidence *= 0.3 + 0.7 * margin / AXIS_NOISE
+    near = _near_axis(valence, arousal)
+    if near:
+        evidence = {**evidence, "near_axis": near}
+        confidence *= 0.3 + 0.7 * min(abs(valence), abs(arousal)) / AXIS_NOISE
     probs = taxonomy.probabilities_in_quadrant(valence, arousal)
     return MoodEstimate(valence, arousal, probs, confidence, evidence)
