@@ -130,8 +130,7 @@ def main() -> None:
         "ridge": ridge, "cues": group, "balance": args.balance,
         "text_phrase": "a {class name}",
     }  # fmt: skip
-    logits = fusion_fit.out_of_fold(cues, quadrants, names, GROUPS[group], ridge, classes,
-                                    args.k, args.balance)  # fmt: skip
+    logits = results[group].logits  # the chosen fit's out-of-fold logits, not fitted again
     pleasant, lively = fusion_fit.sides(quadrants)
     factors = (fusion_fit.temperature(logits[:, 0], pleasant),
                fusion_fit.temperature(logits[:, 1], lively))  # fmt: skip

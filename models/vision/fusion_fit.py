@@ -170,6 +170,7 @@ class CrossValidation:
     valence: float
     arousal: float
     per_fold: tuple[float, ...]
+    logits: NDArray[np.float64]  # each row's out-of-fold (pleasant, lively) logits
 
     def to_dict(self) -> dict[str, Any]:
         return {"ridge": self.ridge, "quadrant": round(self.quadrant, 4),
@@ -181,22 +182,13 @@ def cross_validate(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str]
                    names: Sequence[str], features: Sequence[str], ridge: float, classes: ClassTable,
                    k: int = 5, balance: float = BALANCE) -> CrossValidation:  # fmt: skip
     """k-fold figures: each fold read by a fusion fitted on the other folds."""
-    fold = folds(quadrants, names, k)
-    right_v, right_a, right_q, per_fold = [], [], [], []
-    for f in range(k):
-        train = [i for i in range(len(rows)) if fold[i] != f]
-        test = [i for i in range(len(rows)) if fold[i] == f]
-        model = fit([rows[i] for i in train], [quadrants[i] for i in train], features, ridge,
-                    classes, {}, balance)  # fmt: skip
-        hits = []
-        for i in test:
-            p_v, p_a = model.odds(rows[i])
-            v_ok = (p_v >= 0.5) == quadrants[i].startswith("HV")
-            a_ok = (p_a >= 0.5) == quadrants[i].endswith("HA")
-            right_v.append(v_ok)
-            right_a.append(a_ok)
-            hits.append(v_ok and a_ok)
-        right_q += hits
-        per_fold.append(float(np.mean(hits)) if hits else float("nan"))
-    return CrossValidation(ridge, float(np.mean(right_q)), float(np.mean(right_v)),
-                           float(np.mean(right_a)), tuple(per_fold))  # fmt: skip
+    logits = out_of_fold(rows, quadrants, names, features, ridge, classes, k, balance)
+    pleasant, lively = sides(quadrants)
+    right_v = (logits[:, 0] >= 0) == (pleasant > 0.5)
+    right_a = (logits[:, 1] >= 0) == (lively > 0.5)
+    right_q = right_v & right_a
+    fold = np.array(folds(quadrants, names, k))
+    per_fold = tuple(float(right_q[fold == f].mean()) if np.any(fold == f) else float("nan")
+                     for f in range(k))  # fmt: skip
+    return CrossValidation(ridge, float(right_q.mean()), float(right_v.mean()),
+                           float(right_a.mean()), per_fold, logits)  # fmt: skip
