@@ -9,7 +9,7 @@ file's own rate.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,7 +29,9 @@ class AudioFile(Protocol):
     frames: int  # an estimate for compressed streams without an exact count
 
     def blocks(self, size: int) -> Iterator[Block]: ...
-    def read(self, start: int, frames: int) -> Block: ...
+    def read_spans(self, spans: Sequence[tuple[int, int]]) -> list[Block]:
+        """The frames of each (start, count) span, in order."""
+        ...
 
 
 class SoundFileAudio:
@@ -49,10 +51,10 @@ class SoundFileAudio:
     def blocks(self, size: int) -> Iterator[Block]:
         yield from self._sf.blocks(self._path, blocksize=size, dtype="float32", always_2d=True)
 
-    def read(self, start: int, frames: int) -> Block:
-        data, _ = self._sf.read(self._path, start=start, frames=frames, dtype="float32",
-                                always_2d=True)  # fmt: skip
-        return np.asarray(data, dtype=np.float32)
+    def read_spans(self, spans: Sequence[tuple[int, int]]) -> list[Block]:
+        return [np.asarray(self._sf.read(self._path, start=start, frames=count, dtype="float32",
+                                         always_2d=True)[0], dtype=np.float32)
+                for start, count in spans]  # fmt: skip
 
 
 class FFmpegAudio:
@@ -95,18 +97,21 @@ class FFmpegAudio:
         if len(pending):
             yield pending
 
-    def read(self, start: int, frames: int) -> Block:
-        """Decoded from the start (compressed streams seek to key frames only; a track's
-        excerpts are read once per analysis)."""
-        parts, seen = [], 0
+    def read_spans(self, spans: Sequence[tuple[int, int]]) -> list[Block]:
+        """All spans in one pass decoded from the start (compressed streams seek to key frames
+        only), stopping at the end of the last."""
+        parts: list[list[Block]] = [[] for _ in spans]
+        end, seen = max((start + count for start, count in spans), default=0), 0
         for part in self._decoded():
-            lo, hi = max(start - seen, 0), min(start + frames - seen, len(part))
-            if hi > lo:
-                parts.append(part[lo:hi])
+            for kept, (start, count) in zip(parts, spans, strict=True):
+                lo, hi = max(start - seen, 0), min(start + count - seen, len(part))
+                if hi > lo:
+                    kept.append(part[lo:hi])
             seen += len(part)
-            if seen >= start + frames:
+            if seen >= end:
                 break
-        return np.concatenate(parts) if parts else np.zeros((0, self.channels), np.float32)
+        empty = np.zeros((0, self.channels), np.float32)
+        return [np.concatenate(kept) if kept else empty for kept in parts]
 
 
 def _packed(frame: Any, channels: int) -> Block:

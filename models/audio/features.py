@@ -116,8 +116,7 @@ def load_excerpts(path: Path, seconds: float = 30.0, count: int = 2) -> Audio:
         starts = [int(total * f) - span // 2 for f in np.linspace(0.3, 0.7, count)]
     parts = []
     try:
-        for start in starts:
-            data = info.read(max(0, start), span)
+        for data in info.read_spans([(max(0, start), span) for start in starts]):
             if len(data):
                 parts.append(soxr.resample(data.mean(axis=1), info.rate, SR, quality="HQ"))
     except decode_errors() as exc:
