@@ -15,13 +15,17 @@ import yaml
 from moodcast.config.settings import PUBLIC_PLACE_FORBID, MoodcastConfig
 
 
-def taxonomy_names(preset_or_path: str) -> tuple[str, ...] | str:
-    """The mood names of a preset or taxonomy file, or why they cannot be read."""
+def taxonomy_file(preset_or_path: str) -> Path:
+    """The file of a shipped preset (``cowen13``, ``moodsic5``: no suffix) or the path given."""
     from moodcast.config import resource
 
     path = Path(preset_or_path)
-    if not path.suffix:
-        path = resource(f"taxonomies/{preset_or_path}.yaml")
+    return resource(f"taxonomies/{preset_or_path}.yaml") if not path.suffix else path
+
+
+def taxonomy_names(preset_or_path: str) -> tuple[str, ...] | str:
+    """The mood names of a preset or taxonomy file, or why they cannot be read."""
+    path = taxonomy_file(preset_or_path)
     if not path.is_file():
         return f"taxonomy {preset_or_path!r} not found: use cowen13, moodsic5 or a taxonomy file"
     try:

@@ -10,7 +10,6 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -164,11 +163,9 @@ class Taxonomy:
 
 def load_taxonomy(preset_or_path: str) -> Taxonomy:
     """Load a shipped preset by name (``cowen13``, ``moodsic5``) or a taxonomy YAML file."""
-    from moodcast.config import resource
+    from moodcast.config.moods import taxonomy_file
 
-    path = Path(preset_or_path)
-    if not path.suffix:
-        path = resource(f"taxonomies/{preset_or_path}.yaml")
+    path = taxonomy_file(preset_or_path)
     if not path.is_file():
         raise MoodcastError(
             f"taxonomy {preset_or_path!r} not found",
