@@ -120,6 +120,11 @@ def _fusion_parts(
         logger.warning("the scene classifier is unavailable, reading without it: %s", exc)
         detail = f"fitted fusion ({cues}) without the classifier: {exc}"
         return fusion, None, detail, detail
+    if classifier.labels_sha256 != fusion.classes.labels_sha256:  # the table stored, now checked
+        detail = (f"fitted fusion ({cues}) without the classifier: its class names are not the"
+                  " ones the fusion's class table was read for (fit the fusion again)")  # fmt: skip
+        logger.warning("%s", detail)
+        return fusion, None, detail, detail
     return fusion, classifier, f"fitted fusion ({cues}) with EfficientNet-Lite3 (LiteRT)", ""
 
 

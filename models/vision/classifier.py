@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from moodcast.config.errors import MoodcastError
-from moodcast.models.onnx_runtime import checked
+from moodcast.models.onnx_runtime import checked, sha256
 from moodcast.models.vision.objects import package_folder
 
 logger = logging.getLogger(__name__)
@@ -70,6 +70,7 @@ class SceneClassifier:
             raise MoodcastError(f"{model} cannot be loaded: {exc}",
                                 f"reinstall it ({INSTALL})") from exc  # fmt: skip
         self.labels = read_labels(labels)
+        self.labels_sha256 = sha256(labels)  # a fusion's class table is read for these names
         entry, out = self._net.get_input_details()[0], self._net.get_output_details()[0]
         self._input, self._output = entry["index"], out["index"]
         self._in_scale, self._in_zero = entry["quantization"]

@@ -6,6 +6,7 @@ import hashlib
 import importlib.util
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -209,3 +210,17 @@ def test_motion_adds_arousal_and_a_still_frame_is_not_calm_for_lack_of_it(photos
     assert same.evidence["p_lively"] == still.evidence["p_lively"]
     assert float(moved.evidence["p_lively"]) > float(still.evidence["p_lively"]) + 0.1
     assert float(moved.evidence["activity"]) > 0.1 and same.evidence["activity"] == 0
+
+
+def test_a_class_table_read_for_other_class_names_is_not_used(monkeypatch) -> None:
+    require(importlib.util.find_spec("ai_edge_litert") is not None,
+            "ai-edge-litert (the objects extra)")  # fmt: skip
+    shipped = load_fusion()
+    other = replace(shipped, classes=replace(shipped.classes, labels_sha256="0" * 64))
+    monkeypatch.setattr(fusion_module, "load_fusion", lambda: other)
+    config = load_config(None, {"reader.objects.enabled": "false"})
+    _, classifier, detail, problem = readers._fusion_parts(config)
+    assert classifier is None and "class names are not the ones" in detail and problem == detail
+    monkeypatch.setattr(fusion_module, "load_fusion", lambda: shipped)
+    _, classifier, detail, problem = readers._fusion_parts(config)
+    assert classifier is not None and problem == ""
