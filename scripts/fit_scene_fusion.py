@@ -16,6 +16,7 @@ photographs (tests/data/photos/heldout.tsv) are never read here: measure on them
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import sys
@@ -30,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from moodcast.config.settings import ObjectSettings  # noqa: E402
 from moodcast.models.mood import load_taxonomy  # noqa: E402
 from moodcast.models.readers import load_photo  # noqa: E402
+from moodcast.models.text.caption_labels import quadrant_of  # noqa: E402
 from moodcast.models.text.caption_mood import CaptionMood  # noqa: E402
 from moodcast.models.vision import fusion_fit  # noqa: E402
 from moodcast.models.vision.classifier import SceneClassifier, packaged_files  # noqa: E402
@@ -58,25 +60,27 @@ def sha256(path: Path) -> str:
 
 
 def read_cues(args: argparse.Namespace) -> tuple[list[dict[str, float]], list[str], list[str],
-                                                 ClassTable, int]:  # fmt: skip
-    """The cues of every labelled photograph, their quadrants and names, and the class table."""
+                                                 ClassTable, list[str]]:  # fmt: skip
+    """The cues of every labelled photograph, their quadrants and names, the class table, and
+    what the reader described on each."""
     taxonomy = load_taxonomy("cowen13")
     text = CaptionMood(None, taxonomy)
     classifier = SceneClassifier()
     _, labels_path = packaged_files()
     classes = class_table(text, classifier.labels, sha256(labels_path))
     rows = read_image_labels(args.labels, args.folder)
-    cues = []
+    cues: list[dict[str, float]] = []
+    described: list[str] = []
     for row in rows:
         reader = SceneReader(taxonomy, ObjectDetector(ObjectSettings()), text=text,
                              classifier=classifier)  # fmt: skip
-        cues.append(reader.observe(load_photo(row.file), classes=classes))
+        cues.append(reader.observe(load_photo(row.file), classes=classes, described=described))
     quadrants = [r.quadrant for r in rows]
     names = [str(r.file.relative_to(args.folder)) for r in rows]
     if args.dump:
         args.dump.write_text(json.dumps({"names": names, "quadrants": quadrants, "cues": cues,
                                          "people": [r.people for r in rows]}))  # fmt: skip
-    return cues, quadrants, names, classes, len(rows)
+    return cues, quadrants, names, classes, described
 
 
 def choose(
@@ -119,7 +123,8 @@ def main() -> None:
     parser.add_argument("--dump", type=Path, help="also write the cues read, as JSON")
     parser.add_argument("--check", action="store_true", help="fit and print, write nothing")
     args = parser.parse_args()
-    cues, quadrants, names, classes, n = read_cues(args)
+    cues, quadrants, names, classes, described = read_cues(args)
+    n = len(cues)
     print(f"{n} photographs from {args.labels}; {args.k}-fold cross-validation")
     group, results = choose(cues, quadrants, names, classes, args)
     ridge = results[group].ridge
@@ -138,9 +143,29 @@ def main() -> None:
     fusion = fusion_fit.fit(cues, quadrants, GROUPS[group], ridge, classes, training,
                             args.balance)  # fmt: skip
     fusion = fusion_fit.calibrated(fusion, factors, logits, quadrants)
+    fusion = named_spread(fusion, cues, described)
     report(fusion, factors, logits, quadrants)
     if not args.check:
         write(fusion, args.out)
+
+
+def named_spread(fusion: SceneFusion, cues: list[dict[str, float]],
+                 described: list[str]) -> SceneFusion:  # fmt: skip
+    """The fusion with its training photographs' descriptions and the centring that names
+    their moods most evenly (fusion_fit.centring)."""
+    taxonomy = load_taxonomy("cowen13")
+    text = CaptionMood(None, taxonomy)
+    homes = [quadrant_of(m.valence, m.arousal) for m in taxonomy.moods]
+    rows, read_as = [], []
+    for found, description in zip(cues, described, strict=True):
+        if description:
+            rows.append(text.vocabulary.similarity(text.embed(description)))
+            p_pleasant, p_lively = fusion.odds(found)
+            read_as.append(quadrant_of(p_pleasant - 0.5, p_lively - 0.5))
+    weight = fusion_fit.centring(np.array(rows), homes, read_as)
+    print(f"named moods: centring {weight} (of each mood's mean similarity)")
+    kept = tuple(sorted(set(described) - {""}))
+    return dataclasses.replace(fusion, described=kept, centring=weight)
 
 
 def report(fusion: SceneFusion, factors: tuple[float, float], logits: Any,

@@ -80,6 +80,11 @@ class SceneFusion:
     # (isotonic): what the reader's confidence says.
     confidence_at: NDArray[np.float64] = field(default_factory=lambda: np.array([0.25, 1.0]))
     confidence_is: NDArray[np.float64] = field(default_factory=lambda: np.array([0.0, 1.0]))
+    # What the reader described on its training photographs ("two dogs, a wood rabbit"): the
+    # scene reader centres each mood's similarity on them, so a mood whose words lie near
+    # every description (a hub: "beautiful") does not name most scenes for that alone.
+    described: tuple[str, ...] = ()
+    centring: float = 0.0  # how much of that mean similarity is subtracted (fitted, 0 to 1)
 
     def standardise(self, cues: Mapping[str, float]) -> NDArray[np.float64]:
         """Each cue as z-score; an absent or non-finite cue is 0 (its training mean)."""
@@ -109,6 +114,8 @@ class SceneFusion:
                         "pleasant": [round(x, 5) for x in self.classes.pleasant.tolist()],
                         "lively": [round(x, 5) for x in self.classes.lively.tolist()]},
             "confidence": {"at": self.confidence_at.tolist(), "is": self.confidence_is.tolist()},
+            "described": list(self.described),
+            "centring": self.centring,
             "training": dict(self.training),
         }  # fmt: skip
 
@@ -141,8 +148,15 @@ def from_json(data: Mapping[str, Any]) -> SceneFusion:
     if (at.ndim != 1 or at.shape != says.shape or len(at) < 2 or np.any(np.diff(at) < 0)
             or not np.all(np.isfinite(at)) or np.any(~((says >= 0) & (says <= 1)))):  # fmt: skip
         raise ValueError("confidence must be rising 'at' knots with 'is' values in [0, 1]")
+    described = data.get("described", [])
+    if not isinstance(described, list) or not all(isinstance(d, str) for d in described):
+        raise ValueError("described must be a list of texts")
+    centring = float(data.get("centring", 0.0))
+    if not 0.0 <= centring <= 1.0:
+        raise ValueError("centring must lie in [0, 1]")
     return SceneFusion(features, _vector(data["mean"], n, "mean"), scale, axes[0], axes[1],
-                       table, dict(data.get("training", {})), at, says)  # fmt: skip
+                       table, dict(data.get("training", {})), at, says,
+                       tuple(described), centring)  # fmt: skip
 
 
 def load_fusion(folder: Path | None = None) -> SceneFusion:

@@ -192,3 +192,28 @@ def cross_validate(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str]
                      for f in range(k))  # fmt: skip
     return CrossValidation(ridge, float(right_q.mean()), float(right_v.mean()),
                            float(right_a.mean()), per_fold, logits)  # fmt: skip
+
+
+CENTRINGS = tuple(round(0.1 * i, 1) for i in range(11))
+
+
+def centring(similarity: NDArray[np.float64], homes: Sequence[str],
+             read_as: Sequence[str]) -> float:  # fmt: skip
+    """How much of each mood's mean similarity to subtract before naming (0 to 1): the
+    weight at which the training photographs' named moods are spread most evenly (the
+    largest share smallest; the least centring on a tie). ``similarity``: one row per
+    described photograph, one column per mood; ``homes``: each mood's quadrant;
+    ``read_as``: each photograph's read quadrant."""
+    centre = similarity.mean(axis=0)
+    best, best_share = 0.0, 2.0
+    for weight in CENTRINGS:
+        shifted = similarity - weight * centre
+        named = []
+        for row, quadrant in zip(shifted, read_as, strict=True):
+            members = [i for i, home in enumerate(homes) if home == quadrant]
+            if members:
+                named.append(max(members, key=lambda i: row[i]))
+        share = np.bincount(named).max() / len(named) if named else 0.0
+        if share < best_share - 1e-9:
+            best, best_share = weight, share
+    return best

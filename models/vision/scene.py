@@ -136,6 +136,7 @@ class SceneReader:
         self._classifier = classifier
         self._fusion = fusion
         self._last_people: int | None = None
+        self._centre: NDArray[np.float64] | None = None  # see _mood_centre
         self.counter_detail = ""  # which counter is in use and why (for doctor and the state)
         self.models_detail = ""  # which cues and fusion are in use and why
 
@@ -213,13 +214,18 @@ class SceneReader:
         return estimate
 
     def observe(self, frame: Frame, previous: Frame | None = None,
-                classes: ClassTable | None = None) -> dict[str, float]:  # fmt: skip
+                classes: ClassTable | None = None,
+                described: list[str] | None = None) -> dict[str, float]:  # fmt: skip
         """The cues the fitted fusion reads, by name (what ``scripts/fit_scene_fusion.py``
-        fits on); a cue whose part is missing is NaN."""
+        fits on); a cue whose part is missing is NaN. What was described (objects and
+        classes, as a phrase; '' for nothing) is appended to ``described`` when given."""
         frame = fit_frame(frame)
         cues = self.measure(frame, None if previous is None else _fit_or_none(previous))
         evidence: dict[str, Any] = {}
-        return self._cues(frame, cues, _darkness(cues), _haze(cues), evidence, classes)[0]
+        found, words = self._cues(frame, cues, _darkness(cues), _haze(cues), evidence, classes)
+        if described is not None:
+            described.append(_description(evidence, words))
+        return found
 
     def _cues(self, frame: Frame, cues: dict[str, float], darkness: float, haze: float,
               evidence: dict[str, Any],
@@ -283,7 +289,7 @@ class SceneReader:
         mood of the quadrant is the one nearest in meaning to what was seen and what kind of
         scene it is, where the text model can say (a beach: calm; flowers: beautiful), else
         the nearest anchor."""
-        description = ", ".join(x for x in (evidence.get("seen", ""), _class_words(words)) if x)
+        description = _description(evidence, words)
         if self._text is None or not description:
             valence, arousal = 2 * p_pleasant - 1, 2 * p_lively - 1
             probs = self.taxonomy.probabilities_in_quadrant(valence, arousal)
@@ -291,10 +297,22 @@ class SceneReader:
         from moodcast.models.text.caption_mood import reading
 
         similarity = self._text.vocabulary.similarity(self._text.embed(description))
+        if self._fusion is not None:
+            similarity = similarity - self._fusion.centring * self._mood_centre(self._text)
         told = reading(description, (p_pleasant, p_lively), similarity, self.taxonomy)
         evidence["described"] = description
         probs = self.taxonomy.in_quadrant(told.probabilities, told.valence, told.arousal)
         return replace(told, probabilities=probs, evidence=evidence)
+
+    def _mood_centre(self, text: CaptionMood) -> NDArray[np.float64]:
+        """Each mood's mean similarity to the descriptions of the fusion's training photographs
+        (zeros without them), computed once: subtracting it names a scene by the moods its
+        description is nearer to than descriptions usually are, not by the nearest hub."""
+        if self._centre is None:
+            described = [d for d in (self._fusion.described if self._fusion else ()) if d]
+            sims = [text.vocabulary.similarity(v) for v in text.embed.many(described)]
+            self._centre = np.mean(sims, axis=0) if sims else np.zeros(len(self.taxonomy.moods))
+        return self._centre
 
     def _detect(self, frame: Frame, evidence: dict[str, Any]) -> Detections | None:
         if self._people is None:
@@ -353,6 +371,11 @@ def _colourfulness(bgr: Frame) -> float:
     spread = float(np.hypot(rg.std(), yb.std()))
     centre = float(np.hypot(rg.mean(), yb.mean()))
     return min(1.5, (spread + 0.3 * centre) / 110.0)
+
+
+def _description(evidence: dict[str, Any], words: list[str]) -> str:
+    """What was seen and what kind of scene it is, as one phrase for the text model."""
+    return ", ".join(x for x in (evidence.get("seen", ""), _class_words(words)) if x)
 
 
 def _class_words(words: list[str]) -> str:

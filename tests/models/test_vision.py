@@ -111,6 +111,11 @@ def test_a_fitted_fusion_round_trips_and_a_missing_cue_drops_out() -> None:
     again = from_json(json.loads(json.dumps(model.to_json())))
     cue = {"brightness": 0.9, "people": 5.0, "noise": 0.0}
     assert again.odds(cue) == pytest.approx(model.odds(cue))
+    described = replace(model, described=("two dogs", "a seashore"), centring=0.7)
+    assert from_json(json.loads(json.dumps(described.to_json()))).described == (
+        "two dogs",
+        "a seashore",
+    )
     assert model.odds(cue)[0] > 0.8 and model.odds(cue)[1] > 0.8
     at_mean = {**cue, "people": float(model.mean[1])}
     assert model.odds({**cue, "people": float("nan")}) == pytest.approx(model.odds(at_mean))
@@ -120,12 +125,34 @@ def test_a_fitted_fusion_round_trips_and_a_missing_cue_drops_out() -> None:
     assert cv.quadrant > 0.85 and len(cv.per_fold) == 5
 
 
+def test_centring_spreads_the_names_a_hub_mood_would_take() -> None:
+    # Mood 0 lies near every description (a hub); moods 1 and 2 each near about half of them.
+    rng = np.random.default_rng(3)
+    near_one = rng.uniform(size=60) > 0.5
+    similarity = np.column_stack(
+        [
+            np.full(60, 0.40) + rng.uniform(0, 0.01, 60),
+            np.where(near_one, 0.38, 0.20),
+            np.where(near_one, 0.20, 0.38),
+        ]
+    )
+    homes, read_as = ["HV-LA"] * 3, ["HV-LA"] * 60
+    assert int(np.argmax(similarity, axis=1).max()) == 0  # uncentred, the hub names them all
+    weight = fusion_fit.centring(similarity, homes, read_as)
+    named = np.argmax(similarity - weight * similarity.mean(axis=0), axis=1)
+    assert 0 < weight <= 1 and np.bincount(named, minlength=3).max() <= 40
+    # Moods of other quadrants are never named; nothing to spread asks for no centring.
+    assert fusion_fit.centring(similarity[:, 1:], ["HV-LA", "LV-HA"], read_as) == 0.0
+
+
 @pytest.mark.parametrize(("change", "message"), [
     (lambda d: d.update(kind="other"), "kind"),
     (lambda d: d["valence"].update(weights=[1.0]), "valence.weights"),
     (lambda d: d.update(scale=[0.0] * len(d["features"])), "scale must be positive"),
     (lambda d: d["classes"].update(pleasant=[0.5] * 10), "classes.pleasant"),
     (lambda d: d["arousal"].update(weights=[float("nan")] * len(d["features"])), "finite"),
+    (lambda d: d.update(described="a dog"), "described must be a list"),
+    (lambda d: d.update(centring=1.5), "centring must lie"),
 ])  # fmt: skip
 def test_a_bad_fusion_file_is_refused_by_what_is_wrong(tmp_path: Path, change, message) -> None:
     data = json.loads((fusion_module.fusion_dir() / fusion_module.FILE).read_text())
