@@ -29,7 +29,7 @@ def validate(config: MoodcastConfig) -> list[Finding]:
     config that passes ``config check`` is one the daemon starts with."""
     from moodcast.config.moods import mood_name_errors
 
-    found = [*_override(config), *_schedule(config), *_camera(config), *_mqtt(config),
+    found = [*_override(config), *_volumes(config), *_schedule(config), *_camera(config), *_mqtt(config),
              *_web(config), *_rules(config), *_announcements(config),
              *(Finding("error", key, text) for key, text in mood_name_errors(config))]  # fmt: skip
     return sorted(found, key=lambda f: f.level != "error")
@@ -43,6 +43,25 @@ def _override(config: MoodcastConfig) -> list[Finding]:
                         f" ({MAX_OVERRIDE_MINUTES}, a week): every override without 'minutes'"
                         " would be refused")]  # fmt: skip
     return []
+
+
+def _volumes(config: MoodcastConfig) -> list[Finding]:
+    """A volume the config itself sets above ``player.max_volume`` would be cut at once."""
+    cap = config.player.max_volume
+    named = [("player.volume", config.player.volume),
+             ("player.startup_volume", config.player.startup_volume),
+             *((f"schedule.dayparts.{i}.volume", d.volume)
+               for i, d in enumerate(config.schedule.dayparts))]  # fmt: skip
+    return [
+        Finding(
+            "error",
+            key,
+            f"volume {value} is above player.max_volume ({cap}):"
+            f" lower it, or raise player.max_volume",
+        )  # fmt: skip
+        for key, value in named
+        if value is not None and value > cap
+    ]
 
 
 def _schedule(config: MoodcastConfig) -> list[Finding]:

@@ -209,10 +209,22 @@ class PlayerSettings(Strict):
     audio_output: str = Field(
         "default", description="default, dummy, alsa[:DEVICE], pulse[:SINK] or file:PATH.wav"
     )
-    volume: int = Field(70, ge=0, le=100, description="start volume")
+    volume: int = Field(70, ge=0, le=100, description="volume of a first start")
+    startup_volume: int | None = Field(
+        None,
+        ge=0,
+        le=100,
+        description="volume at every start (none: the volume before the restart)",
+    )
+    max_volume: int = Field(
+        100, ge=0, le=100, description="no command, daypart or page sets the volume above this"
+    )
     crossfade_s: float = Field(4.0, ge=0, le=30, description="overlap between tracks")
     fade_s: float = Field(3.0, ge=0, le=60, description="fade at opening, closing and pause")
     loudness: LoudnessSettings = LoudnessSettings()
+    playlog_days: int = Field(
+        400, ge=1, le=3650, description="days the play log is kept (licensing reports)"
+    )
 
     @field_validator("audio_output")
     @classmethod

@@ -24,6 +24,7 @@ from moodcast.edge.health import Health
 from moodcast.edge.hours import current_daypart, is_open
 from moodcast.edge.keeper import StateKeeper
 from moodcast.edge.mood_follower import MoodFollower
+from moodcast.edge.playlog import PlayLog
 from moodcast.edge.problems import ProblemKind
 from moodcast.edge.remote_commands import (
     Announce,
@@ -101,10 +102,16 @@ class Conductor:
         self.health = Health(publisher, self.clocks.wall, reader_detail, self.clocks.mono)
         self.keeper = StateKeeper(store, RuntimeState(volume=config.player.volume), taxonomy,
                                   self.health, self.clocks.mono, self.timings.retry_s)  # fmt: skip
+        start = config.player.startup_volume
+        start = self.state.volume if start is None else start
+        self._set_state(volume=min(start, config.player.max_volume))
         self.mood = MoodFollower(config, taxonomy, self.clocks)
         self.history = PlayHistory(config.selection)
         self.repertoire = Repertoire(config, taxonomy, library, self.health, self.clocks,
                                      self.timings)  # fmt: skip
+        self.playlog = PlayLog(library, self.clocks.wall, self.clocks.mono,
+                               config.player.playlog_days, self.timings.retry_s)  # fmt: skip
+        self._playlog_said = ""
         self._queued: tuple[Pick, TrackSelector] | None = None  # and the selector it is from
         self.is_open: bool | None = None
         self.daypart: Daypart | None = None
@@ -200,6 +207,9 @@ class Conductor:
             return
         self.history.add(pick.track)
         self.player.play(pick.track, self.clocks.mono(), fade)
+        self.playlog.started(
+            pick.track, pick.reason, pick.track.mood.mood if pick.track.mood else ""
+        )
         self.next_pick = self.pick()
         self.publisher.publish_event("track_started", _track_info(pick.track, pick.reason))
         self.dirty = True
@@ -262,6 +272,7 @@ class Conductor:
             self._set_state(override_mood=None, override_until=None)
             self.next_pick = None
         self.player.tick(mono)
+        self._follow_playlog()
         if self.announcer.busy:
             current = self.announcer.current
             problem = self.announcer.tick(mono)
@@ -275,6 +286,18 @@ class Conductor:
             and remaining <= self.player.crossfade_for(self.player.now_playing)
         ):
             self.play_next(fade=None if self.player.now_playing else self.config.player.fade_s)
+
+    def _follow_playlog(self) -> None:
+        current = self.announcer.current
+        self.playlog.follow(self.player.now_playing, self.state.paused, current,
+                            current.label if current is not None else "")  # fmt: skip
+        problem = self.playlog.problem
+        if problem != self._playlog_said:
+            self._playlog_said = problem
+            if problem:
+                self.health.report(ProblemKind.PLAY_LOG, problem)
+            else:
+                self.health.clear(ProblemKind.PLAY_LOG)
 
     def _on_opening(self, open_now: bool, first: bool) -> None:
         self.is_open = open_now
@@ -290,6 +313,7 @@ class Conductor:
         handler = _COMMANDS.get(type(command))
         if handler is not None:
             handler(self, command)
+            self._follow_playlog()  # a pause or stop counted from now, not the next tick
         self.dirty = True
 
     def _skip(self, _: Skip) -> None:
@@ -318,8 +342,16 @@ class Conductor:
             self.player.resume(self.clocks.mono())
 
     def _volume(self, command: SetVolume) -> None:
-        self._set_state(volume=command.volume)
-        self.player.set_volume(command.volume)
+        volume = command.volume
+        cap = self.config.player.max_volume
+        if volume > cap:
+            self.error(f"volume {volume} asked for; {cap} is the most this device plays at"
+                       " (player.max_volume)", ProblemKind.COMMAND)  # fmt: skip
+            volume = cap
+        else:
+            self.health.clear(ProblemKind.COMMAND)
+        self._set_state(volume=volume)
+        self.player.set_volume(volume)
 
     def _override(self, command: SetOverride) -> None:
         until = self.clocks.wall() + command.minutes * 60 if command.mood else None

@@ -138,6 +138,7 @@ class Daemon:
         conductor = Conductor(config, taxonomy, library, player, publisher, store, self.clocks,
                               reader_detail=reader_problem, announcer=announcer,
                               timings=self.timings)  # fmt: skip
+        stack.callback(conductor.playlog.close)  # before the library closes
         conductor.load_library(library.tracks())  # the one read of the library at start
         if set_aside:
             conductor.error(set_aside, ProblemKind.LIBRARY_REBUILT)
@@ -168,7 +169,7 @@ class Daemon:
 
     def _start_web(self, stack: ExitStack, parts: Parts) -> None:
         """The page; one that cannot listen (port in use) is an error in the state."""
-        from moodcast.edge.web.app import WebApp, WebServer, library_map
+        from moodcast.edge.web.app import WebApp, WebServer, library_map, recent_plays
 
         assert parts.board is not None
         path = self.config.library.path
@@ -176,7 +177,9 @@ class Daemon:
             names = [a.name for a in self.config.announcements.items]
             app = WebApp(self.config.web, parts.board, parts.commands, self.events,
                          lambda: library_map(path), parts.conductor.taxonomy.names,
-                         announcements=names)  # fmt: skip
+                         announcements=names,
+                         plays=lambda limit: recent_plays(path, limit),
+                         max_volume=self.config.player.max_volume)  # fmt: skip
         except MoodcastError as exc:
             parts.conductor.error(f"the page is off: {exc}", ProblemKind.WEB)
             return
@@ -343,6 +346,7 @@ class EventLoop:
                     link.settings.device_id,
                     c.taxonomy.names,
                     [a.name for a in self.config.announcements.items],
+                    self.config.player.max_volume,
                 )
             )
         c.publish_state()

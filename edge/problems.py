@@ -18,6 +18,7 @@ class ProblemKind(str, Enum):
     LIBRARY_EMPTY = "library_empty"
     LIBRARY_UNREADABLE = "library_unreadable"
     LIBRARY_UNWRITABLE = "library_unwritable"
+    PLAY_LOG = "play_log"  # plays the library would not take: kept in memory, tried again
     LIBRARY_REBUILT = "library_rebuilt"  # damaged at start: set aside, rebuilt by a rescan
     STATE_UNSAVED = "state_unsaved"
     TRACK_FAILED = "track_failed"

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from moodcast.config.errors import MoodcastError
+from moodcast.config.text import safe_text
 from moodcast.player.tags import unaccent
-from moodcast.player.track import Track, TrackMood, TrackStoreError
+from moodcast.player.track import Play, Track, TrackMood, TrackStoreError
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +102,26 @@ MIGRATIONS: tuple[str, ...] = (
         title TEXT NOT NULL DEFAULT '',
         banned_at REAL NOT NULL
     );
+    """,
+    # The play log (what licensing bodies ask for), and the tags it needs from each file.
+    """
+    ALTER TABLE tracks ADD COLUMN isrc TEXT NOT NULL DEFAULT '';
+    ALTER TABLE tracks ADD COLUMN label TEXT NOT NULL DEFAULT '';
+    CREATE TABLE plays (
+        id INTEGER PRIMARY KEY,
+        started_at REAL NOT NULL,
+        seconds REAL,
+        kind TEXT NOT NULL CHECK (kind IN ('track', 'announcement')),
+        title TEXT NOT NULL DEFAULT '',
+        artist TEXT NOT NULL DEFAULT '',
+        album TEXT NOT NULL DEFAULT '',
+        isrc TEXT NOT NULL DEFAULT '',
+        label TEXT NOT NULL DEFAULT '',
+        path TEXT NOT NULL DEFAULT '',
+        mood TEXT NOT NULL DEFAULT '',
+        why TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX plays_started_at ON plays(started_at);
     """,
 )
 
@@ -272,6 +293,51 @@ class Library:
         except sqlite3.Error as exc:
             raise LibraryError(str(exc)) from exc
 
+    def add_play(self, play: Play) -> int:
+        """The :class:`TrackStore` play log write."""
+        text = [safe_text(t) for t in (play.title, play.artist, play.album, play.isrc,
+                                       play.label)]  # a name that is not UTF-8: U+FFFD  # fmt: skip
+        values = (play.started_at, play.seconds, play.kind, *text, to_db(play.path),
+                  safe_text(play.mood), safe_text(play.why))  # fmt: skip
+        try:
+            with self.transaction():
+                row = self._db.execute(
+                    "INSERT INTO plays (started_at, seconds, kind, title, artist, album, isrc,"
+                    " label, path, mood, why) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " RETURNING id", values).fetchone()  # fmt: skip
+            return int(row[0])
+        except sqlite3.Error as exc:
+            raise LibraryError(str(exc)) from exc
+
+    def set_play_seconds(self, play_id: int, seconds: float) -> None:
+        try:
+            with self.transaction():
+                self._db.execute("UPDATE plays SET seconds = ? WHERE id = ?",
+                                 (round(seconds, 2), play_id))  # fmt: skip
+        except sqlite3.Error as exc:
+            raise LibraryError(str(exc)) from exc
+
+    def prune_plays(self, before: float) -> int:
+        try:
+            with self.transaction():
+                return self._db.execute(
+                    "DELETE FROM plays WHERE started_at < ?", (before,)
+                ).rowcount
+        except sqlite3.Error as exc:
+            raise LibraryError(str(exc)) from exc
+
+    def plays(self, start: float, end: float, limit: int | None = None) -> list[Play]:
+        """Plays started in [start, end) (Unix times), oldest first; the newest ``limit``
+        of them when given."""
+        query = "SELECT * FROM plays WHERE started_at >= ? AND started_at < ?"
+        if limit is not None:
+            query = f"SELECT * FROM ({query} ORDER BY started_at DESC, id DESC LIMIT {int(limit)})"
+        rows = self._db.execute(query + " ORDER BY started_at, id", (start, end))
+        return [Play(started_at=r["started_at"], kind=r["kind"], title=r["title"],
+                     artist=r["artist"], album=r["album"], isrc=r["isrc"], label=r["label"],
+                     path=from_db(r["path"]), mood=r["mood"], why=r["why"], seconds=r["seconds"],
+                     id=r["id"]) for r in rows]  # fmt: skip
+
     def bans(self) -> list[tuple[int, str, str, str, float]]:
         """(ban id, path, artist, title, when) of every banned file, newest first."""
         rows = self._db.execute("SELECT * FROM bans ORDER BY banned_at DESC, id DESC")
@@ -429,6 +495,8 @@ def _track(row: sqlite3.Row, mood: TrackMood | None, banned: bool = False) -> Tr
         true_peak_dbtp=row["true_peak_dbtp"],
         explicit=bool(row["explicit"]),
         banned=banned,
+        isrc=row["isrc"],
+        label=row["label"],
     )
 
 

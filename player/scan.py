@@ -188,6 +188,8 @@ def _scan_file(
         status="ok",
         error="",
         explicit=int(info.explicit),
+        isrc=info.isrc,
+        label=info.label,
         loudness_lufs=None,  # a new or changed file is measured again
         true_peak_dbtp=None,
         loudness_source="",

@@ -48,6 +48,8 @@ class FileInfo:
     mood_words: tuple[str, ...]
     replaygain: tuple[str, str | None] | None = None  # (track gain, track peak) as tagged
     explicit: bool = False  # the file says its lyrics are explicit
+    isrc: str = ""  # the recording's ISRC, for the play log (licensing bodies ask for it)
+    label: str = ""  # the record label (or publisher) as tagged
 
 
 class UnreadableAudioError(Exception):
@@ -165,6 +167,8 @@ def read_file_info(path: Path) -> FileInfo:
         mood_words=split_mood_words(moods),
         replaygain=_replaygain(raw_tags),
         explicit=_explicit(raw_tags),
+        isrc=_isrc(raw_tags),
+        label=(_first(raw_tags, *_LABEL) or [""])[0].strip()[:200],
     )
 
 
@@ -174,6 +178,27 @@ _RG_GAIN = ("REPLAYGAIN_TRACK_GAIN", "replaygain_track_gain", "TXXX:REPLAYGAIN_T
 _RG_PEAK = tuple(k.replace("GAIN", "PEAK").replace("gain", "peak") for k in _RG_GAIN)
 _ADVISORY = ("ITUNESADVISORY", "itunesadvisory", "TXXX:ITUNESADVISORY", "EXPLICIT", "explicit",
              "----:com.apple.iTunes:ITUNESADVISORY", "TXXX:EXPLICIT")  # fmt: skip
+
+
+_ISRC = ("isrc", "TSRC", "TXXX:ISRC", "----:com.apple.iTunes:ISRC")
+_LABEL = ("label", "organization", "publisher", "TPUB", "TXXX:LABEL",
+          "----:com.apple.iTunes:LABEL", "----:com.apple.iTunes:publisher")  # fmt: skip
+
+
+def _isrc(raw: Any) -> str:
+    """The first well-formed ISRC tagged (CC-XXX-YY-NNNNN, hyphens optional), upper case;
+    '' for none or a malformed one (a log for licensing bodies should not carry junk)."""
+    for value in _first(raw, *_ISRC):
+        code = value.replace("-", "").replace(" ", "").upper()
+        if (
+            len(code) == 12
+            and code.isascii()
+            and code[:2].isalpha()
+            and code[2:5].isalnum()
+            and code[5:].isdigit()
+        ):
+            return code
+    return ""
 
 
 def _replaygain(raw: Any) -> tuple[str, str | None] | None:

@@ -42,6 +42,8 @@ class Track:
     true_peak_dbtp: float | None = None
     explicit: bool = False
     banned: bool = False  # "Not this track": never played
+    isrc: str = ""  # as tagged, for the play log
+    label: str = ""
 
     @property
     def playable(self) -> bool:
@@ -66,6 +68,40 @@ class Track:
         }
 
 
+@dataclass(frozen=True)
+class Play:
+    """One line of the play log: what was heard, when, for how long, and why (licensing
+    bodies ask for the first three; the shop asks for the last)."""
+
+    started_at: float  # Unix time
+    kind: str  # "track" or "announcement"
+    title: str
+    artist: str = ""
+    album: str = ""
+    isrc: str = ""
+    label: str = ""
+    path: str = ""
+    mood: str = ""
+    why: str = ""
+    seconds: float | None = None  # None while it plays (or when power went mid-play)
+    id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "started_at": self.started_at,
+            "seconds": None if self.seconds is None else round(self.seconds, 1),
+            "kind": self.kind,
+            "title": self.title,
+            "artist": self.artist,
+            "album": self.album,
+            "isrc": self.isrc,
+            "label": self.label,
+            "file": self.path,
+            "mood": self.mood,
+            "why": self.why,
+        }
+
+
 class TrackStoreError(Exception):
     """The store could not be read or written (locked, corrupt, disk full): the caller keeps
     playing from what it has, and says so."""
@@ -82,6 +118,18 @@ class TrackStore(Protocol):
 
     def flag_many(self, flags: dict[int, tuple[str, str]]) -> None:
         """Set (status, reason) of several tracks at once; raises :class:`TrackStoreError`."""
+        ...
+
+    def add_play(self, play: Play) -> int:
+        """Log a play; its id (for :meth:`set_play_seconds`); raises :class:`TrackStoreError`."""
+        ...
+
+    def set_play_seconds(self, play_id: int, seconds: float) -> None:
+        """How long a logged play was heard; raises :class:`TrackStoreError`."""
+        ...
+
+    def prune_plays(self, before: float) -> int:
+        """Drop plays started before ``before`` (Unix time); how many went."""
         ...
 
     def ban(self, track_id: int) -> Track | None:

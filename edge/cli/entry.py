@@ -77,6 +77,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=_lazy("moodcast.edge.cli.commands", "cmd_library_bans"))
 
+    log = _command(sub, "playlog", help="what was played, when, for how long").add_subparsers(
+        dest="playlog_command", required=True, parser_class=_Parser
+    )
+    p = _command(log, "export", help="the play log as CSV (or JSON), local dates inclusive")
+    _library_arg(p)
+    p.add_argument("--from", dest="start", type=_day, metavar="DATE", help="YYYY-MM-DD")
+    p.add_argument("--to", dest="end", type=_day, metavar="DATE", help="YYYY-MM-DD (default today)")
+    p.add_argument("--format", choices=["csv", "json"], default="csv")
+    p.set_defaults(handler=_lazy("moodcast.edge.cli.playlog", "cmd_playlog_export"))
+
     p = _command(sub, "tag", help="tag tracks by listening (musicnn in ONNX Runtime)")
     _library_arg(p)
     p.add_argument("--workers", type=_positive_int, default=1, help="parallel processes")
@@ -173,6 +183,12 @@ def _daemon_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device-id", help="MQTT device id")
     p.add_argument("--audio-output", help="default, dummy, alsa:DEV, pulse:SINK, file:PATH.wav")
     p.add_argument("--interval", type=float, help="seconds between camera reads")
+
+
+def _day(text: str) -> Any:
+    from moodcast.edge.cli.playlog import day
+
+    return day(text)
 
 
 def _positive_int(text: str) -> int:

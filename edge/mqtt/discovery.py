@@ -19,7 +19,11 @@ def moodcast_version() -> str:
 
 
 def discovery_payload(
-    base: str, device_id: str, moods: Sequence[str], announcements: Sequence[str] = ()
+    base: str,
+    device_id: str,
+    moods: Sequence[str],
+    announcements: Sequence[str] = (),
+    max_volume: int = 100,
 ) -> dict[str, Any]:
     uid = f"moodcast_{device_id}"
 
@@ -84,7 +88,7 @@ def discovery_payload(
             "name": "Volume",
             "command_topic": cmd("volume"),
             "min": 0,
-            "max": 100,
+            "max": max_volume,
             "step": 1,
             "value_template": "{{ value_json.volume }}",
         },

@@ -47,6 +47,7 @@ _HEADERS = {
 }
 
 LibraryMap = Callable[[], list[dict[str, Any]]]
+RecentPlays = Callable[[int], list[dict[str, Any]]]
 
 
 @functools.lru_cache(maxsize=16)
@@ -61,10 +62,12 @@ class WebApp:
     def __init__(self, settings: WebSettings, board: StateBoard, gate: CommandGate,
                  events: EventQueue, library_map: LibraryMap, moods: Sequence[str],
                  clock: Callable[[], float] = time.monotonic,
-                 announcements: Sequence[str] = ()) -> None:  # fmt: skip
+                 announcements: Sequence[str] = (),
+                 plays: RecentPlays | None = None, max_volume: int = 100) -> None:  # fmt: skip
         self.settings, self.board, self.gate, self.events = settings, board, gate, events
         self.moods, self.announcements = list(moods), list(announcements)
         self.library_map, self.clock = library_map, clock
+        self.plays, self.max_volume = plays, max_volume
         self.sessions = Sessions(settings.session_minutes)
         self.requests = RequestBudget(burst=60, per_second=20)
         self.logins = RequestBudget(burst=5, per_second=1 / 12)  # 5 a minute after 5 tries
@@ -96,6 +99,7 @@ class WebApp:
             Route("/api/state", self.api_state, methods=["GET"]),
             Route("/api/events", self.api_events, methods=["GET"]),
             Route("/api/library", self.api_library, methods=["GET"]),
+            Route("/api/plays", self.api_plays, methods=["GET"]),
             Route("/api/cmd/{verb}", self.api_command, methods=["POST"]),
         ]
         return Starlette(
@@ -145,6 +149,7 @@ class WebApp:
         name = "library.html" if request.url.path == "/library" else "index.html"
         body = _asset(name).replace("{{csrf}}", html.escape(session.csrf))
         body = body.replace("{{logout}}", "" if self._open_session else "1")
+        body = body.replace("{{max_volume}}", str(int(self.max_volume)))
         return HTMLResponse(body, headers=_HEADERS)
 
     async def login_page(self, request: Any) -> Any:
@@ -215,6 +220,22 @@ class WebApp:
                 return _error(str(exc), 503)
             self._library_cache = (self.clock(), cached)
         return _json({"tracks": cached})
+
+    async def api_plays(self, request: Any) -> Any:
+        """The newest plays of the play log (``?limit=N``, 1 to 500, default 20)."""
+        if self.session(request) is None:
+            return _error("log in first", 401)
+        raw = request.query_params.get("limit", "20")
+        if not raw.isdigit() or not 1 <= int(raw) <= 500:
+            return _error("limit must be a whole number from 1 to 500", 400)
+        if self.plays is None:
+            return _json({"plays": []})
+        from starlette.concurrency import run_in_threadpool
+
+        try:
+            return _json({"plays": await run_in_threadpool(self.plays, int(raw))})
+        except MoodcastError as exc:
+            return _error(str(exc), 503)
 
     async def api_command(self, request: Any) -> Any:
         from moodcast.edge.command_gate import CommandAccepted
@@ -448,6 +469,20 @@ def library_map(path: Path) -> list[dict[str, Any]]:
              "source": t.mood.source if t.mood else None}
             for t in library.tracks(playable_only=True)
         ]  # fmt: skip
+
+
+def recent_plays(path: Path, limit: int) -> list[dict[str, Any]]:
+    """The newest ``limit`` plays, newest first, read on a connection of its own."""
+    import sqlite3
+
+    from moodcast.player.library import Library
+
+    try:
+        with Library(path) as library:
+            plays = library.plays(0.0, float("inf"), limit=limit)
+    except sqlite3.Error as exc:
+        raise MoodcastError(f"the play log cannot be read now ({exc})", "try again") from exc
+    return [safe_value(p.to_dict()) for p in reversed(plays)]
 
 
 class WebServer:

@@ -211,3 +211,32 @@ def test_not_this_track_skips_it_now_and_it_never_plays_again(rig) -> None:
     c.on_command(Ban(other.id))  # by id, while another plays: it goes too, the music stays
     assert other.id not in {t.id for t in c.selector.tracks}
     assert not any(p.kind is ProblemKind.COMMAND for p in c.health.standing())
+
+
+def test_the_volume_never_exceeds_the_cap_and_a_startup_volume_wins_over_the_last(
+    tmp_path: Path,
+) -> None:
+    from moodcast.config.errors import MoodcastError
+    from moodcast.edge.problems import ProblemKind
+
+    def conductor(**player: object) -> Conductor:
+        config = load_config(None, {f"player.{k}": v for k, v in player.items()})
+        events = EventQueue()
+        decks = [FakeDeck(i, "dummy", events) for i in (0, 1)]
+        p = Player(decks, 2.0, 2.0, config.player.volume)
+        return Conductor(config, TAXONOMY, Library(":memory:"), p, Recorder(),
+                         StateStore(tmp_path / "s.json"),
+                         announcer=Announcer(config.announcements, FakeDeck(2, "dummy", events),
+                                             p))  # fmt: skip
+
+    c = conductor(max_volume=80)
+    c.on_command(SetVolume(95))
+    assert c.state.volume == 80
+    assert any(p.kind is ProblemKind.COMMAND and "95" in p.text for p in c.health.standing())
+    c.on_command(SetVolume(60))
+    assert c.state.volume == 60 and not c.health.standing()
+    assert conductor(max_volume=80).state.volume == 60  # the last volume, kept over a restart
+    assert conductor(max_volume=80, startup_volume=35).state.volume == 35
+    assert conductor(max_volume=30, volume=30).state.volume == 30  # the cap lowered since
+    with pytest.raises(MoodcastError, match="player.startup_volume.*above player.max_volume"):
+        load_config(None, {"player.startup_volume": 90, "player.max_volume": 80})

@@ -83,6 +83,7 @@ def test_the_page_shows_the_mood_and_the_track_and_steers_the_daemon(
     tmp_path: Path,
 ) -> None:
     from moodcast.config.settings import AnnouncementSettings
+    from moodcast.player.library import Library
 
     config, mq, _ = setup
     make_tone(tmp_path / "announcements" / "hello.ogg", seconds=2.0, freq=880)
@@ -116,6 +117,16 @@ def test_the_page_shows_the_mood_and_the_track_and_steers_the_daemon(
         before = len(_starts(mq))
         page.click("#skip")
         mq.wait(lambda: len(_starts(mq)) > before)
+
+        # "Not this track": the one playing goes at once and the daemon holds the ban.
+        banned = mq.state(BASE)["now_playing"]["id"]
+        page.click("#ban")
+        mq.wait(lambda: (mq.state(BASE).get("now_playing") or {}).get("id") not in {banned, None})
+        with Library(config.library.path) as library:
+            assert [path for _, path, *_ in library.bans()]
+        # The play log lists what was heard, the banned track among it.
+        until(page, "document.querySelectorAll('#plays li').length >= 3", 20)
+        assert "–" in page.inner_text("#plays li >> nth=0")
 
         page.locator("#volume").fill("25")
         mq.wait(lambda: mq.state(BASE).get("volume") == 25)

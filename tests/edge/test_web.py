@@ -6,6 +6,7 @@ import json
 import socket
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -354,3 +355,34 @@ def test_idle_and_slow_header_connections_cannot_hold_the_page() -> None:
             s.close()
     finally:
         web.server.stop()
+
+
+def test_the_play_log_is_read_from_the_library_file_newest_first(tmp_path: Path) -> None:
+    from moodcast.edge.web.app import recent_plays
+    from moodcast.player.library import Library
+    from moodcast.player.track import Play
+
+    db = tmp_path / "lib.db"
+    with Library(db) as lib:
+        for n in range(30):
+            lib.add_play(Play(1_800_000_000.0 + n, "track", f"t{n}\udcff", seconds=1.0))
+    w = Web()
+    w.app.plays = lambda limit: recent_plays(db, limit)
+    w.server.start()
+    try:
+        with w.client() as c:
+            plays = c.get("/api/plays", params={"limit": "5"}).json()["plays"]
+            assert [p["title"] for p in plays] == [f"t{n}\ufffd" for n in (29, 28, 27, 26, 25)]
+            assert len(c.get("/api/plays").json()["plays"]) == 20
+            for bad in ("0", "501", "x", "-1"):
+                r = c.get("/api/plays", params={"limit": bad})
+                assert r.status_code == 400 and "limit" in r.json()["error"]
+    finally:
+        w.server.stop()
+    locked = Web(password="pw")
+    locked.server.start()
+    try:
+        with locked.client() as c:
+            assert c.get("/api/plays").status_code == 401
+    finally:
+        locked.server.stop()

@@ -115,6 +115,27 @@ function render(view) {
     const li = document.createElement("li"); li.textContent = `${new Date(e.at * 1000).toLocaleTimeString()} ${e.error}`; return li; }));
   drawPlane(view);
   tickProgress();
+  const now = s.now_playing;
+  loadPlays(`${now ? now.id : ""}|${s.announcing || ""}|${s.paused}`);
+}
+
+let playsFor = null;
+async function loadPlays(key) {
+  // The log changes when a track starts: read it again then (and on first view), not per frame.
+  if (key === playsFor) return;
+  playsFor = key;
+  try {
+    const r = await fetch("/api/plays?limit=15", {credentials: "same-origin"});
+    if (!r.ok) return;
+    const {plays} = await r.json();
+    $("plays").replaceChildren(...plays.map((p) => {
+      const li = document.createElement("li");
+      const when = new Date(p.started_at * 1000).toLocaleTimeString();
+      const heard = p.seconds == null ? "playing" : clock(p.seconds);
+      li.textContent = p.kind === "announcement" ? `${when} announcement: ${p.title} (${heard})`
+        : `${when} ${p.artist || "?"} – ${p.title} (${heard}${p.mood ? ", " + p.mood : ""})`;
+      return li; }));
+  } catch (e) { /* the live view says when the device does not answer */ }
 }
 
 function tickProgress() {
