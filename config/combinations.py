@@ -29,8 +29,8 @@ def validate(config: MoodcastConfig) -> list[Finding]:
     config that passes ``config check`` is one the daemon starts with."""
     from moodcast.config.moods import mood_name_errors
 
-    found = [*_override(config), *_volumes(config), *_schedule(config), *_camera(config), *_mqtt(config),
-             *_web(config), *_rules(config), *_announcements(config),
+    found = [*_override(config), *_volumes(config), *_schedule(config), *_camera(config),
+             *_mqtt(config), *_web(config), *_rules(config), *_announcements(config),
              *(Finding("error", key, text) for key, text in mood_name_errors(config))]  # fmt: skip
     return sorted(found, key=lambda f: f.level != "error")
 
@@ -58,7 +58,7 @@ def _volumes(config: MoodcastConfig) -> list[Finding]:
             key,
             f"volume {value} is above player.max_volume ({cap}):"
             f" lower it, or raise player.max_volume",
-        )  # fmt: skip
+        )
         for key, value in named
         if value is not None and value > cap
     ]

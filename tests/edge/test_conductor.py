@@ -238,5 +238,5 @@ def test_the_volume_never_exceeds_the_cap_and_a_startup_volume_wins_over_the_las
     assert conductor(max_volume=80).state.volume == 60  # the last volume, kept over a restart
     assert conductor(max_volume=80, startup_volume=35).state.volume == 35
     assert conductor(max_volume=30, volume=30).state.volume == 30  # the cap lowered since
-    with pytest.raises(MoodcastError, match="player.startup_volume.*above player.max_volume"):
+    with pytest.raises(MoodcastError, match=r"player\.startup_volume.*above player\.max_volume"):
         load_config(None, {"player.startup_volume": 90, "player.max_volume": 80})

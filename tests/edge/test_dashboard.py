@@ -83,7 +83,6 @@ def test_the_page_shows_the_mood_and_the_track_and_steers_the_daemon(
     tmp_path: Path,
 ) -> None:
     from moodcast.config.settings import AnnouncementSettings
-    from moodcast.player.library import Library
 
     config, mq, _ = setup
     make_tone(tmp_path / "announcements" / "hello.ogg", seconds=2.0, freq=880)
@@ -118,15 +117,7 @@ def test_the_page_shows_the_mood_and_the_track_and_steers_the_daemon(
         page.click("#skip")
         mq.wait(lambda: len(_starts(mq)) > before)
 
-        # "Not this track": the one playing goes at once and the daemon holds the ban.
-        banned = mq.state(BASE)["now_playing"]["id"]
-        page.click("#ban")
-        mq.wait(lambda: (mq.state(BASE).get("now_playing") or {}).get("id") not in {banned, None})
-        with Library(config.library.path) as library:
-            assert [path for _, path, *_ in library.bans()]
-        # The play log lists what was heard, the banned track among it.
-        until(page, "document.querySelectorAll('#plays li').length >= 3", 20)
-        assert "–" in page.inner_text("#plays li >> nth=0")
+        _ban_and_read_the_log(page, mq, config.library.path)
 
         page.locator("#volume").fill("25")
         mq.wait(lambda: mq.state(BASE).get("volume") == 25)
@@ -152,6 +143,20 @@ def test_the_page_shows_the_mood_and_the_track_and_steers_the_daemon(
         daemon.stop()
         thread.join(timeout=15)
     assert not thread.is_alive()
+
+
+def _ban_and_read_the_log(page: Any, mq: Any, library_path: Path) -> None:
+    """ "Not this track": the one playing goes at once and the library holds the ban; the
+    play log on the page lists what was heard."""
+    from moodcast.player.library import Library
+
+    banned = mq.state(BASE)["now_playing"]["id"]
+    page.click("#ban")
+    mq.wait(lambda: (mq.state(BASE).get("now_playing") or {}).get("id") not in {banned, None})
+    with Library(library_path) as library:
+        assert [path for _, path, *_ in library.bans()]
+    until(page, "document.querySelectorAll('#plays li').length >= 3", 20)
+    assert "–" in page.inner_text("#plays li >> nth=0")
 
 
 def config_moods(daemon: Any) -> set[str]:
