@@ -222,6 +222,9 @@ class PlayerSettings(Strict):
     crossfade_s: float = Field(4.0, ge=0, le=30, description="overlap between tracks")
     fade_s: float = Field(3.0, ge=0, le=60, description="fade at opening, closing and pause")
     loudness: LoudnessSettings = LoudnessSettings()
+    stop_fade_s: float = Field(
+        1.5, ge=0, le=2, description="fade out this fast when the daemon stops (power going)"
+    )
     playlog_days: int = Field(
         400, ge=1, le=3650, description="days the play log is kept (licensing reports)"
     )
@@ -353,6 +356,83 @@ def default_state_file() -> Path:
     return base / "moodcast" / "state.json"
 
 
+# What kind of drive it is (edge/car/drive.py reads them; vehicle.respond is keyed by them).
+SITUATIONS = ("parked", "stop_and_go", "night_drive", "cruising", "driving")
+
+
+class RoadVolumeSettings(Strict):
+    """Volume that follows the road, as head units do (against road and wind noise)."""
+
+    enabled: bool = Field(True, description="raise the volume with speed")
+    db_per_10kmh: float = Field(0.6, ge=0, le=3, description="lift per 10 km/h above from_kmh")
+    from_kmh: float = Field(20.0, ge=0, le=200, description="no lift below this speed")
+    max_db: float = Field(6.0, ge=0, le=20, description="the most the lift adds")
+    rate_db_s: float = Field(1.0, gt=0, le=20, description="how fast the lift follows (dB/s)")
+
+
+class DriveResponse(Strict):
+    """What one driving situation does to the mood that plays: a pull towards a point of the
+    plane (like mood.pull) and limits on arousal (a night drive never drifts into drowsy)."""
+
+    valence: float = Field(0.0, ge=-1, le=1, description="the point music is drawn towards")
+    arousal: float = Field(0.0, ge=-1, le=1, description="the point music is drawn towards")
+    strength: float = Field(0.0, ge=0, le=1, description="0: no pull, 1: the point")
+    arousal_min: float | None = Field(None, ge=-1, le=1, description="never calmer than this")
+    arousal_max: float | None = Field(None, ge=-1, le=1, description="never livelier")
+
+
+class VehicleSettings(Strict):
+    """The car's own signals; each optional (off when unset) and watched like the camera."""
+
+    obd: str | None = Field(
+        None, description="ELM327 adapter: 'auto' or its device (/dev/ttyUSB0, /dev/rfcomm0)"
+    )
+    obd_poll_s: float = Field(1.0, ge=0.2, le=30, description="how often the car is asked")
+    gpsd: str | None = Field(None, description="gpsd as host:port, e.g. 127.0.0.1:2947")
+    stale_s: float = Field(5.0, ge=1, le=120, description="a signal older than this is stale")
+    parked_after_s: float = Field(
+        120.0, ge=5, le=3600, description="standing this long counts as parked"
+    )
+    engine_off_fade_s: float = Field(
+        2.0, ge=0, le=10, description="fade out this fast when the engine stops (OBD)"
+    )
+    road_volume: RoadVolumeSettings = RoadVolumeSettings()
+    respond: dict[str, DriveResponse] = Field(
+        default_factory=dict, description="per driving situation: " + ", ".join(SITUATIONS)
+    )
+
+    @field_validator("obd")
+    @classmethod
+    def _adapter(cls, value: str | None) -> str | None:
+        if value is not None and value != "auto" and not value.startswith("/"):
+            raise ValueError("give 'auto' or the adapter's device path, e.g. /dev/ttyUSB0")
+        return value
+
+    @field_validator("gpsd")
+    @classmethod
+    def _port(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not re.fullmatch(r"[A-Za-z0-9_.\-]+", host):
+            raise ValueError("give gpsd as host:port, e.g. 127.0.0.1:2947")
+        if not 1 <= int(port) <= 65535:
+            raise ValueError("the port must be 1 to 65535, e.g. 127.0.0.1:2947")
+        return value
+
+    @field_validator("respond")
+    @classmethod
+    def _situations(cls, value: dict[str, DriveResponse]) -> dict[str, DriveResponse]:
+        unknown = sorted(set(value) - set(SITUATIONS))
+        if unknown:
+            raise ValueError(f"unknown situation {', '.join(unknown)}: use {', '.join(SITUATIONS)}")
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        return self.obd is not None or self.gpsd is not None
+
+
 class MoodcastConfig(Strict):
     library: LibrarySettings = LibrarySettings()
     mood: MoodSettings = MoodSettings()
@@ -366,6 +446,7 @@ class MoodcastConfig(Strict):
     web: WebSettings = WebSettings()
     rules: RulesSettings = RulesSettings()
     announcements: AnnouncementSettings = AnnouncementSettings()
+    vehicle: VehicleSettings = VehicleSettings()
     state_file: Path = Field(
         default_factory=default_state_file, description="runtime state kept over restarts"
     )

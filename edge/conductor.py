@@ -14,6 +14,8 @@ import numpy as np
 
 from moodcast.config.settings import Daypart, MoodcastConfig
 from moodcast.edge.announcer import Announcer
+from moodcast.edge.car.drive import road_lift_db
+from moodcast.edge.car.vehicle import Vehicle
 from moodcast.edge.device_state import (
     DeviceState,
     safe_value,
@@ -42,6 +44,7 @@ from moodcast.edge.state import RuntimeState, StateStore
 from moodcast.edge.state_view import device_state, track_view
 from moodcast.edge.timing import Clocks, Timings
 from moodcast.models.mood import MoodEstimate, Taxonomy
+from moodcast.models.response import drive_target
 from moodcast.player.decks import DeckEvent
 from moodcast.player.playback import PlaybackOutcome, Player
 from moodcast.player.selection import Pick, PlayHistory, TrackSelector
@@ -106,6 +109,7 @@ class Conductor:
         start = self.state.volume if start is None else start
         self._set_state(volume=min(start, config.player.max_volume))
         self.mood = MoodFollower(config, taxonomy, self.clocks)
+        self.vehicle = Vehicle(config.vehicle) if config.vehicle.enabled else None
         self.history = PlayHistory(config.selection)
         self.repertoire = Repertoire(config, taxonomy, library, self.health, self.clocks,
                                      self.timings)  # fmt: skip
@@ -173,10 +177,19 @@ class Conductor:
     # -- mood ------------------------------------------------------------------------------
 
     def target(self) -> tuple[MoodEstimate, str]:
-        """The mood music should follow now, and where it comes from."""
-        return self.mood.target(self.state)
+        """The mood music should follow now, and where it comes from (in a car, what the
+        drive calls for is applied to all but an override)."""
+        estimate, source = self.mood.target(self.state)
+        if self.vehicle is not None and source != "override":
+            estimate = drive_target(estimate, self.vehicle.current.name,
+                                    self.config.vehicle.respond, self.taxonomy)  # fmt: skip
+        return estimate, source
 
     def on_mood(self, reading: MoodEstimate, at: float) -> None:
+        if self.vehicle is not None:
+            ev = reading.evidence
+            self.vehicle.on_scene(float(ev.get("darkness", 0.0) or 0.0),
+                                  int(ev.get("vehicles", 0) or 0))  # fmt: skip
         smoothed = self.mood.update(reading, at)
         self.health.readings += 1
         self.dirty = True
@@ -260,14 +273,19 @@ class Conductor:
         self.repertoire.apply_rules(local)
         self.repertoire.bring_back(mono)
         open_now = is_open(self.config.schedule.opening_hours, local)
+        fade_s = None
+        if self.vehicle is not None:
+            self.vehicle.tick(mono, self.clocks.wall())
+            if self.vehicle.engine_off(mono):  # the engine stopped: fade out, as at closing
+                open_now, fade_s = False, self.config.vehicle.engine_off_fade_s
         if open_now != self.is_open:
-            self._on_opening(open_now, first=self.is_open is None)
+            self._on_opening(open_now, first=self.is_open is None, fade_s=fade_s)
         part = current_daypart(self.config.schedule.dayparts, local)
         if part != self.daypart:
             self.daypart = part
             if part is not None:
-                self._set_state(volume=part.volume)
-                self.player.set_volume(part.volume)
+                self._set_state(volume=min(part.volume, self.config.player.max_volume))
+        self.apply_volume()
         if self.state.override_mood and not self._override_active():
             self._set_state(override_mood=None, override_until=None)
             self.next_pick = None
@@ -299,13 +317,24 @@ class Conductor:
             else:
                 self.health.clear(ProblemKind.PLAY_LOG)
 
-    def _on_opening(self, open_now: bool, first: bool) -> None:
+    def _on_opening(self, open_now: bool, first: bool, fade_s: float | None = None) -> None:
         self.is_open = open_now
         self.dirty = True
         if not first:
             self.publisher.publish_event("opening", {"open": open_now})
         if not open_now:
-            self.player.stop(self.clocks.mono(), fade=True)
+            self.player.stop(self.clocks.mono(), fade=True, fade_s=fade_s)
+
+    def apply_volume(self) -> None:
+        """The player at the state's volume and, in a car, lifted against road noise (never
+        past player.max_volume); each set only when it changes."""
+        volume = self.state.volume
+        if volume != self.player.volume:
+            self.player.set_volume(volume)
+        if self.vehicle is not None:
+            lift = road_lift_db(volume, self.vehicle.boost_db, self.config.player.max_volume)
+            if abs(lift - self.player.lift_db) >= 0.05 or (lift == 0 and self.player.lift_db):
+                self.player.lift(lift)
 
     # -- commands --------------------------------------------------------------------------
 
@@ -351,7 +380,7 @@ class Conductor:
         else:
             self.health.clear(ProblemKind.COMMAND)
         self._set_state(volume=volume)
-        self.player.set_volume(volume)
+        self.apply_volume()
 
     def _override(self, command: SetOverride) -> None:
         until = self.clocks.wall() + command.minutes * 60 if command.mood else None

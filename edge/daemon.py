@@ -33,6 +33,8 @@ from moodcast.edge.events import (
     RescanDone,
     RescanDue,
     RetainedCommand,
+    VehicleRead,
+    VehicleStatus,
 )
 from moodcast.edge.mqtt.discovery import discovery_payload
 from moodcast.edge.mqtt.link import MqttLink
@@ -116,7 +118,7 @@ class Daemon:
         player = Player(decks, pc.crossfade_s, pc.fade_s, pc.volume,
                         lambda track: track_gain_db(track, pc.loudness))  # fmt: skip
         stack.callback(player.release)
-        stack.callback(player.stop, 0.0, False)
+        stack.callback(player.fade_out, config.player.stop_fade_s)  # power may be going
         reader, reader_problem = build_reader_or_scene(config, taxonomy)
         if reader_problem:
             logger.error("%s", reader_problem)
@@ -143,7 +145,7 @@ class Daemon:
         if set_aside:
             conductor.error(set_aside, ProblemKind.LIBRARY_REBUILT)
             self.events.put(RescanDue())
-        player.set_volume(conductor.state.volume)
+        conductor.apply_volume()
         return Parts(library, reader, watchdog, conductor, gate, mqtt, board)
 
     def _start(self, stack: ExitStack, loop: EventLoop) -> None:
@@ -155,6 +157,7 @@ class Daemon:
             stack.callback(parts.mqtt.stop)
         if parts.board is not None:
             self._start_web(stack, parts)
+        self._start_vehicle(stack)
         scheduler = JobScheduler(
             self.config.schedule,
             self.config.library.rescan_time,
@@ -166,6 +169,22 @@ class Daemon:
         stack.callback(scheduler.stop)
         stack.callback(loop.join_rescan)
         logger.info("moodcast running: %d playable tracks", len(parts.conductor.selector.tracks))
+
+    def _start_vehicle(self, stack: ExitStack) -> None:
+        """The car's sources, each on a thread of its own that only enqueues."""
+        v = self.config.vehicle
+        if v.gpsd is not None:
+            from moodcast.edge.car.gnss import GpsdClient
+
+            gnss = GpsdClient(v.gpsd, self.events.put)
+            gnss.start()
+            stack.callback(gnss.stop)
+        if v.obd is not None:
+            from moodcast.edge.car.obd_link import ObdPoller
+
+            obd = ObdPoller(v.obd, v.obd_poll_s, self.events.put)
+            obd.start()
+            stack.callback(obd.stop)
 
     def _start_web(self, stack: ExitStack, parts: Parts) -> None:
         """The page; one that cannot listen (port in use) is an error in the state."""
@@ -221,6 +240,8 @@ class EventLoop:
             AnnounceDue: lambda e: c.announce(Announce(name=e.name), scheduled=True),
             RescanDone: lambda e: c.on_rescan_done(e.summary, e.error),
             OtherInstance: lambda e: self._on_other_instance(e.token),
+            VehicleRead: self._on_vehicle,
+            VehicleStatus: self._on_vehicle_status,
         }
         self._previous_frame: Any = None
         self._rescan: threading.Thread | None = None
@@ -270,6 +291,22 @@ class EventLoop:
                 " music plays on: please report this with the log",
                 ProblemKind.INTERNAL,
             )
+
+    def _on_vehicle(self, event: VehicleRead) -> None:
+        vehicle = self.parts.conductor.vehicle
+        if vehicle is not None:
+            dropped = vehicle.on_reading(event.reading)
+            if dropped:
+                logger.info("vehicle: %s reading: %s", event.reading.source, dropped)
+            self.parts.conductor.dirty = True
+
+    def _on_vehicle_status(self, event: VehicleStatus) -> None:
+        vehicle = self.parts.conductor.vehicle
+        if vehicle is not None:
+            if event.problem:
+                logger.warning("vehicle: %s: %s", event.source, event.problem)
+            vehicle.on_status(event.source, event.problem)
+            self.parts.conductor.dirty = True
 
     def _on_rejected(self, event: CommandRejected) -> None:
         logger.warning("rejected command %r: %s", event.verb, event.error)

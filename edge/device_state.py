@@ -109,6 +109,7 @@ class DeviceState:
     storage: StorageView
     problems: tuple[Problem, ...] = field(default=())
     last_error: str | None = None
+    vehicle: dict[str, Any] | None = None  # the car's signals (edge/car/vehicle.VehicleView)
 
 
 def track_dict(view: TrackView | None) -> dict[str, Any] | None:
@@ -178,5 +179,6 @@ def to_wire(state: DeviceState) -> dict[str, Any]:
             {"kind": p.kind.value, "text": p.text, "since": p.since} for p in state.problems
         ],
         "storage": asdict(state.storage),
+        "vehicle": state.vehicle,
     }
     return dict(safe_value(out))

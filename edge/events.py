@@ -14,6 +14,7 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any
 
+from moodcast.edge.car.signals import Reading
 from moodcast.models.mood import MoodEstimate
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,29 @@ class AnnounceDue:
 class RescanDone:
     summary: str
     error: str
+
+
+@dataclass(frozen=True)
+class VehicleRead:
+    """A reading from the car's OBD adapter or gpsd (only the newest of each waits)."""
+
+    reading: Reading
+
+    @property
+    def coalesce_key(self) -> str:
+        return f"vehicle-read-{self.reading.source}"
+
+
+@dataclass(frozen=True)
+class VehicleStatus:
+    """What is wrong with one of the car's sources now ('' when it works again)."""
+
+    source: str
+    problem: str
+
+    @property
+    def coalesce_key(self) -> str:
+        return f"vehicle-status-{self.source}"
 
 
 class EventQueue:

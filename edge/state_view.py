@@ -64,6 +64,8 @@ def device_state(c: Conductor) -> DeviceState:
         storage=StorageView(c.repertoire.pending.problem or "ok",
                             c.keeper.unsaved or "ok"),
         problems=h.standing(), last_error=h.last_error or None,
+        vehicle=(c.vehicle.view(c.clocks.mono(), c.clocks.wall()).to_dict()
+                 if c.vehicle is not None else None),
     )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import (
     PUBLIC_PLACE_FORBID,
     PUBLIC_PLACE_LABELS,
+    DriveResponse,
     MoodSettings,
     PullSettings,
 )
@@ -85,3 +86,34 @@ class ResponsePolicy:
             probabilities = {n: float(n == instead) for n in taxonomy.names}
         evidence = {**reading.evidence, "response": "; ".join(why)}
         return MoodEstimate(valence, arousal, probabilities, reading.confidence, evidence)
+
+
+def drive_target(
+    estimate: MoodEstimate, situation: str, respond: Mapping[str, DriveResponse],
+    taxonomy: Taxonomy,
+) -> MoodEstimate:  # fmt: skip
+    """The mood to play given the driving situation (``vehicle.respond``): pulled towards the
+    situation's point, then held within its arousal limits; the estimate itself when the
+    situation has no response."""
+    rule = respond.get(situation)
+    if rule is None:
+        return estimate
+    valence, arousal, why = estimate.valence, estimate.arousal, []
+    if rule.strength > 0:
+        s = rule.strength
+        valence = clamp((1 - s) * valence + s * rule.valence)
+        arousal = clamp((1 - s) * arousal + s * rule.arousal)
+        why.append(f"pulled {s:.0%} towards ({rule.valence:+.2f}, {rule.arousal:+.2f})")
+    if rule.arousal_min is not None and arousal < rule.arousal_min:
+        arousal = rule.arousal_min
+        why.append(f"arousal held at {rule.arousal_min:+.2f} or more")
+    if rule.arousal_max is not None and arousal > rule.arousal_max:
+        arousal = rule.arousal_max
+        why.append(f"arousal held at {rule.arousal_max:+.2f} or less")
+    if not why:
+        return estimate
+    reason = f"{situation.replace('_', ' ')}: " + "; ".join(why)
+    earlier = estimate.evidence.get("response")
+    evidence = {**estimate.evidence, "response": f"{earlier}; {reason}" if earlier else reason}
+    return MoodEstimate(valence, arousal, taxonomy.probabilities(valence, arousal),
+                        estimate.confidence, evidence)  # fmt: skip

@@ -7,6 +7,7 @@ in :meth:`Player.tick`, so the same code runs on libVLC and on a fake deck in te
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -67,6 +68,7 @@ class Player:
         self._slots = [_Slot(d) for d in decks]
         self._gain_for = gain_for
         self.duck_db = 0.0  # while an announcement plays
+        self.lift_db = 0.0  # against road noise, in a car
         self._active = 0
         self._tokens = 0
         self.crossfade_s = crossfade_s
@@ -101,16 +103,18 @@ class Player:
         slot.ramp = _Ramp(slot.level, 1.0, now, duration) if duration > 0 else None
         self.paused = False
         slot.gain = self._gain_for(track)
-        slot.deck.set_gain(slot.gain + self.duck_db)
+        slot.deck.set_gain(slot.gain + self.duck_db + self.lift_db)
         slot.deck.load_and_play(track.path, slot.token, self._deck_volume(slot))
         logger.info("playing %s", track.path)
 
-    def stop(self, now: float, fade: bool = True) -> None:
+    def stop(self, now: float, fade: bool = True, fade_s: float | None = None) -> None:
+        """Stop every deck, fading out over ``fade_s`` (the configured fade by default)."""
+        seconds = self.fade_s if fade_s is None else fade_s
         for slot in self._slots:
             if slot.track is None:
                 continue
-            if fade and self.fade_s > 0:
-                slot.ramp = _Ramp(slot.level, 0.0, now, self.fade_s, then="stop")
+            if fade and seconds > 0:
+                slot.ramp = _Ramp(slot.level, 0.0, now, seconds, then="stop")
             else:
                 self._stop_slot(slot)
 
@@ -133,9 +137,19 @@ class Player:
     def duck(self, db: float) -> None:
         """Lowers every deck by ``db`` (0: back), on top of each track's own gain."""
         self.duck_db = db
+        self._regain()
+
+    def lift(self, db: float) -> None:
+        """Raises every deck by ``db`` (road noise), on top of each track's own gain; in the
+        gain, not the volume, so that every output hears it (libVLC's file output ignores
+        the volume)."""
+        self.lift_db = db
+        self._regain()
+
+    def _regain(self) -> None:
         for slot in self._slots:
             if slot.track is not None:
-                slot.deck.set_gain(slot.gain + db)
+                slot.deck.set_gain(slot.gain + self.duck_db + self.lift_db)
 
     def set_volume(self, volume: int) -> None:
         self.volume = max(0, min(100, volume))
@@ -205,6 +219,17 @@ class Player:
     def _stop_slot(self, slot: _Slot) -> None:
         slot.deck.stop()
         slot.track, slot.ramp, slot.level = None, None, 0.0
+
+    def fade_out(self, seconds: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
+        """Fade everything out over ``seconds`` and stop, waiting for it (at shutdown, when
+        nothing else ticks the fades: power may be about to go)."""
+        start = clock()
+        self.stop(start, fade=seconds > 0, fade_s=seconds)
+        while any(s.track is not None for s in self._slots) and clock() - start < seconds + 0.5:
+            sleep(0.02)
+            self.tick(clock())
+        self.stop(clock(), fade=False)
 
     def release(self) -> None:
         for slot in self._slots:

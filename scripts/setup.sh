@@ -12,7 +12,7 @@ sudo=""
 runtime_pkgs=(python3 python3-venv python3-pip libvlc5 vlc-plugin-base libvlc-bin mosquitto espeak-ng
   mosquitto-clients)
 dev_pkgs=(sox libsox-fmt-mp3 libsox-fmt-base openssl faketime rabbitmq-server chromium
-  chromium-driver)
+  chromium-driver gpsd gpsd-clients)
 pkgs=("${runtime_pkgs[@]}")
 [ "$dev" = 1 ] && pkgs+=("${dev_pkgs[@]}")
 
@@ -42,6 +42,6 @@ if [ "$dev" = 1 ]; then
 else
   # A plain (not editable) install: the device runs what was installed, and setuptools has
   # nothing to say (it prints a notice for every editable install of a mapped layout).
-  .venv/bin/python -m pip install -q ".[tagging,caption,objects]"
+  .venv/bin/python -m pip install -q ".[tagging,caption,objects,car]"
 fi
 echo "setup: done (.venv/bin/moodcast is ready)"
