@@ -29,9 +29,9 @@ def validate(config: MoodcastConfig) -> list[Finding]:
     config that passes ``config check`` is one the daemon starts with."""
     from moodcast.config.moods import mood_name_errors
 
-    found = [*_override(config), *_volumes(config), *_schedule(config), *_camera(config),
-             *_mqtt(config), *_web(config), *_rules(config), *_announcements(config),
-             *(Finding("error", key, text) for key, text in mood_name_errors(config))]  # fmt: skip
+    found = [*_override(config), *_volumes(config), *_drive(config), *_schedule(config),
+             *_camera(config), *_mqtt(config), *_web(config), *_rules(config),
+             *_announcements(config), *(Finding("error", key, text) for key, text in mood_name_errors(config))]  # fmt: skip
     return sorted(found, key=lambda f: f.level != "error")
 
 
@@ -62,6 +62,21 @@ def _volumes(config: MoodcastConfig) -> list[Finding]:
         for key, value in named
         if value is not None and value > cap
     ]
+
+
+def _drive(config: MoodcastConfig) -> list[Finding]:
+    """A situation's arousal limits that leave no room; car settings with no car to read."""
+    out = []
+    for name, rule in config.vehicle.respond.items():
+        low, high = rule.arousal_min, rule.arousal_max
+        if low is not None and high is not None and low > high:
+            out.append(Finding("error", f"vehicle.respond.{name}",
+                               f"arousal_min {low} is above arousal_max {high}: no mood"
+                               " could play in that situation"))  # fmt: skip
+    if config.vehicle.respond and not config.vehicle.enabled:
+        out.append(Finding("warning", "vehicle.respond", "no car signals to read (set"
+                           " vehicle.obd or vehicle.gpsd): the responses never apply"))  # fmt: skip
+    return out
 
 
 def _schedule(config: MoodcastConfig) -> list[Finding]:

@@ -384,6 +384,7 @@ class EventLoop:
                     c.taxonomy.names,
                     [a.name for a in self.config.announcements.items],
                     self.config.player.max_volume,
+                    self.config.vehicle.enabled,
                 )
             )
         c.publish_state()

@@ -140,12 +140,69 @@ def check_reader(config: MoodcastConfig) -> str:
             f" cues combined by: {models}")  # fmt: skip
 
 
+def check_vehicle(config: MoodcastConfig) -> str:
+    """The car's sources, asked once each as the daemon would: gpsd for a report, the
+    adapter for speed and RPM."""
+    v = config.vehicle
+    if not v.enabled:
+        return "no car signals configured (vehicle.obd, vehicle.gpsd)"
+    said = []
+    if v.gpsd is not None:
+        said.append(_ask_source(_gpsd_source(v.gpsd), "gnss", 8.0))
+    if v.obd is not None:
+        said.append(_ask_source(_obd_source(v.obd, v.obd_poll_s), "obd", 20.0))
+    failed = [s for s in said if s.startswith("FAIL ")]
+    if failed:
+        raise MoodcastError("; ".join(s[5:] for s in said),
+                            "see README 'In the car': adapter, gpsd, receiver")  # fmt: skip
+    return "; ".join(said)
+
+
+def _gpsd_source(address: str) -> Callable[[Callable[[object], None]], object]:
+    from moodcast.edge.car.gnss import GpsdClient
+
+    return lambda put: GpsdClient(address, put)
+
+
+def _obd_source(port: str, poll_s: float) -> Callable[[Callable[[object], None]], object]:
+    from moodcast.edge.car.obd_link import ObdPoller
+
+    return lambda put: ObdPoller(port, poll_s, put)
+
+
+def _ask_source(make: Callable[[Callable[[object], None]], object], name: str,
+                within: float) -> str:  # fmt: skip
+    """The first reading of a source (ok) or its last problem (FAIL) within ``within`` s."""
+    from moodcast.edge.events import VehicleRead, VehicleStatus
+
+    got: queue.Queue[object] = queue.Queue()
+    source = make(got.put)
+    source.start()  # type: ignore[attr-defined]
+    problem, deadline = "no answer", time.monotonic() + within
+    try:
+        while time.monotonic() < deadline:
+            try:
+                event = got.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if isinstance(event, VehicleRead):
+                r = event.reading
+                speed = "no speed" if r.speed_kmh is None else f"{r.speed_kmh:.0f} km/h"
+                return f"{name} ok ({speed})"
+            if isinstance(event, VehicleStatus) and event.problem:
+                problem = event.problem
+    finally:
+        source.stop()  # type: ignore[attr-defined]
+    return f"FAIL {name}: {problem}"
+
+
 CHECKS: dict[str, Check] = {
     "camera": check_camera,
     "library": check_library,
     "player": check_player,
     "broker": check_broker,
     "reader": check_reader,
+    "vehicle": check_vehicle,
 }
 
 

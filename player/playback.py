@@ -7,6 +7,7 @@ in :meth:`Player.tick`, so the same code runs on libVLC and on a fake deck in te
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -59,6 +60,9 @@ class PlaybackOutcome:
     was_active: bool = True  # False for a deck that was fading out
 
 
+FADE_FLOOR_DB = -40.0  # a fade's silent end (the deck stops or pauses there)
+
+
 class Player:
     def __init__(
         self, decks: Sequence[Deck], crossfade_s: float, fade_s: float, volume: int,
@@ -103,8 +107,8 @@ class Player:
         slot.ramp = _Ramp(slot.level, 1.0, now, duration) if duration > 0 else None
         self.paused = False
         slot.gain = self._gain_for(track)
-        slot.deck.set_gain(slot.gain + self.duck_db + self.lift_db)
-        slot.deck.load_and_play(track.path, slot.token, self._deck_volume(slot))
+        slot.deck.set_gain(self._deck_gain(slot))
+        slot.deck.load_and_play(track.path, slot.token, self.volume)
         logger.info("playing %s", track.path)
 
     def stop(self, now: float, fade: bool = True, fade_s: float | None = None) -> None:
@@ -149,13 +153,13 @@ class Player:
     def _regain(self) -> None:
         for slot in self._slots:
             if slot.track is not None:
-                slot.deck.set_gain(slot.gain + self.duck_db + self.lift_db)
+                slot.deck.set_gain(self._deck_gain(slot))
 
     def set_volume(self, volume: int) -> None:
         self.volume = max(0, min(100, volume))
         for slot in self._slots:
             if slot.track is not None:
-                slot.deck.set_volume(self._deck_volume(slot))
+                slot.deck.set_volume(self.volume)
 
     def tick(self, now: float) -> None:
         """Advance fades; call a few times a second."""
@@ -164,7 +168,7 @@ class Player:
             if ramp is None:
                 continue
             slot.level = ramp.level(now)
-            slot.deck.set_volume(self._deck_volume(slot))
+            slot.deck.set_gain(self._deck_gain(slot))
             if ramp.done(now):
                 slot.ramp = None
                 if ramp.then == "stop":
@@ -213,8 +217,12 @@ class Player:
             return PlaybackOutcome(track, True, reason, active)
         return PlaybackOutcome(track, False, "", active)
 
-    def _deck_volume(self, slot: _Slot) -> int:
-        return round(self.volume * slot.level)
+    def _deck_gain(self, slot: _Slot) -> float:
+        """A deck's gain: the track's loudness gain, ducking, road lift, and where its fade
+        is. Fades are in the gain, not the volume, so that every output hears them (libVLC's
+        file output ignores the volume) and the volume stays the one the staff set."""
+        fade = FADE_FLOOR_DB if slot.level <= 0 else max(FADE_FLOOR_DB, 20 * math.log10(slot.level))
+        return slot.gain + self.duck_db + self.lift_db + fade
 
     def _stop_slot(self, slot: _Slot) -> None:
         slot.deck.stop()

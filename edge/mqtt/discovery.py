@@ -24,6 +24,7 @@ def discovery_payload(
     moods: Sequence[str],
     announcements: Sequence[str] = (),
     max_volume: int = 100,
+    vehicle: bool = False,
 ) -> dict[str, Any]:
     uid = f"moodcast_{device_id}"
 
@@ -104,6 +105,21 @@ def discovery_payload(
             "name": f"Announce {name}",
             "command_topic": cmd("announce"),
             "payload_press": name,
+        }
+    if vehicle:  # in a car: its speed and what kind of drive it is
+        components["speed"] = {
+            "p": "sensor",
+            "name": "Speed",
+            "device_class": "speed",
+            "unit_of_measurement": "km/h",
+            "value_template": "{{ (value_json.vehicle or {}).speed_kmh }}",
+            "json_attributes_topic": f"{base}/state",
+            "json_attributes_template": "{{ (value_json.vehicle or {}) | tojson }}",
+        }
+        components["situation"] = {
+            "p": "sensor",
+            "name": "Driving situation",
+            "value_template": "{{ (value_json.vehicle or {}).situation | default('unknown') }}",
         }
     for key, component in components.items():
         component["unique_id"] = f"{uid}_{key}"

@@ -157,6 +157,9 @@ def test_each_situation_moves_the_target_as_configured() -> None:
     ({"vehicle.gpsd": "localhost:99999"}, "port must be 1 to 65535"),
     ({"vehicle.obd": "ttyUSB0"}, "device path"),
     ({"vehicle.respond": {"traffic_jam": {}}}, "unknown situation traffic_jam"),
+    ({"vehicle.gpsd": "h:1", "vehicle.respond": {"parked": {"arousal_min": 0.5,
+                                                            "arousal_max": 0.1}}},
+     "vehicle.respond.parked.*above arousal_max"),
 ])  # fmt: skip
 def test_bad_vehicle_config_is_refused_by_name(overrides, message) -> None:
     from moodcast.config.errors import MoodcastError

@@ -16,7 +16,7 @@ from moodcast.edge.remote_commands import SetOverride, SetVolume
 from moodcast.edge.state import StateStore
 from moodcast.models.mood import MoodEstimate, load_taxonomy
 from moodcast.player.library import Library
-from moodcast.player.playback import Player
+from moodcast.player.playback import FADE_FLOOR_DB, Player
 from moodcast.player.scan import scan
 from tests.fakes import FakeDeck
 
@@ -80,7 +80,7 @@ def test_nothing_plays_before_opening_and_music_fades_in_and_out(rig) -> None:
     clock.t = 61  # 09:00:01
     c.tick()
     assert c.is_open and c.player.now_playing is not None
-    assert decks[0].volumes[0] == 0  # fades in from silence
+    assert decks[0].gains[0] == FADE_FLOOR_DB  # fades in from silence
     clock.t = 61 + 2
     c.tick()
     assert decks[0].volumes[-1] == 40  # the 09:00 daypart's volume

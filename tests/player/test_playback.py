@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 
 from moodcast.edge.events import EventQueue
 from moodcast.player.decks import DeckEnded, DeckFailed
-from moodcast.player.playback import Player
+from moodcast.player.playback import FADE_FLOOR_DB, Player
 from moodcast.player.track import Track
 from tests.fakes import FakeDeck
 
@@ -28,12 +29,14 @@ def setup(tmp_path: Path):
 
 
 def test_fade_in_reaches_the_set_volume(setup) -> None:
+    """Fades are in the deck's gain (every output hears them); the volume stays as set."""
     player, decks, good, _ = setup
     player.play(good[0], now=0.0, fade_in=2.0)
+    assert decks[0].gains[-1] == FADE_FLOOR_DB and decks[0].volumes == [80]
     player.tick(1.0)
-    assert decks[0].volumes[-1] == 40
+    assert decks[0].gains[-1] == pytest.approx(20 * math.log10(0.5))
     player.tick(2.0)
-    assert decks[0].volumes[-1] == 80
+    assert decks[0].gains[-1] == 0.0 and decks[0].volumes == [80]
 
 
 def test_crossfade_overlaps_two_decks(setup) -> None:
@@ -41,9 +44,10 @@ def test_crossfade_overlaps_two_decks(setup) -> None:
     player.play(good[0], 0.0, fade_in=0.0)
     player.play(good[1], 10.0)
     player.tick(12.0)
-    assert decks[0].volumes[-1] == 40 and decks[1].volumes[-1] == 40
+    half = pytest.approx(20 * math.log10(0.5))
+    assert decks[0].gains[-1] == half and decks[1].gains[-1] == half
     player.tick(14.0)
-    assert decks[1].volumes[-1] == 80 and decks[0].playing is None
+    assert decks[1].gains[-1] == 0.0 and decks[0].playing is None
     assert player.now_playing == good[1]
 
 
@@ -59,11 +63,11 @@ def test_pause_fades_then_pauses_and_resume_restores(setup) -> None:
     player.play(good[0], 0.0, fade_in=0.0)
     player.pause(5.0)
     player.tick(6.0)
-    assert decks[0].paused and decks[0].volumes[-1] == 0
+    assert decks[0].paused and decks[0].gains[-1] == FADE_FLOOR_DB
     assert player.remaining_s() is None
     player.resume(7.0)
     player.tick(8.0)
-    assert not decks[0].paused and decks[0].volumes[-1] == 80
+    assert not decks[0].paused and decks[0].gains[-1] == 0.0
 
 
 def test_an_end_is_an_end_and_an_instant_end_is_a_failure(setup, tmp_path: Path) -> None:

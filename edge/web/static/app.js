@@ -110,6 +110,14 @@ function render(view) {
   const rules = s.rules || {};
   text("rules", `${(rules.in_force || []).join(", ") || "none in force"}${rules.note ? " — " + rules.note : ""}`);
   text("announcing", s.announcing ? `${s.announcing}${s.announcements_waiting ? ` (+${s.announcements_waiting} waiting)` : ""}` : "no");
+  const v = s.vehicle;
+  for (const node of document.querySelectorAll(".car")) node.hidden = !v;
+  if (v) {
+    const speed = v.speed_kmh == null ? "no speed" : `${Math.round(v.speed_kmh)} km/h (${v.speed_source})`;
+    const lift = v.road_boost_db > 0.05 ? `, road lift +${v.road_boost_db.toFixed(1)} dB` : "";
+    text("vehicle", `${speed}, ${v.motion}, ${v.situation.replace(/_/g, " ")}${v.daylight ? ", " + v.daylight : ""}${lift}`);
+    text("vehicle-signals", `OBD ${v.obd}; GNSS ${v.gnss}${v.clock !== "ok" ? "; " + v.clock : ""}`);
+  }
   $("last-error").textContent = s.last_error ? `Last error: ${s.last_error}` : "";
   $("errors").replaceChildren(...view.errors.slice(-5).reverse().map((e) => {
     const li = document.createElement("li"); li.textContent = `${new Date(e.at * 1000).toLocaleTimeString()} ${e.error}`; return li; }));
