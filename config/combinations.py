@@ -31,7 +31,8 @@ def validate(config: MoodcastConfig) -> list[Finding]:
 
     found = [*_override(config), *_volumes(config), *_drive(config), *_schedule(config),
              *_camera(config), *_mqtt(config), *_web(config), *_rules(config),
-             *_announcements(config), *(Finding("error", key, text) for key, text in mood_name_errors(config))]  # fmt: skip
+             *_announcements(config),
+             *(Finding("error", key, text) for key, text in mood_name_errors(config))]  # fmt: skip
     return sorted(found, key=lambda f: f.level != "error")
 
 
