@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
@@ -453,7 +453,46 @@ class MoodcastConfig(Strict):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
+M = TypeVar("M", bound=BaseModel)
 MAX_CONFIG_BYTES = 1 << 20  # a real config is a few KiB; more is a mistake, not a config
+
+
+def read_yaml_mapping(path: Path | None) -> tuple[dict[str, Any], str]:
+    """A config file's sections and its text (for line numbers); ({}, '') without a file.
+    Every way a file can be wrong is a MoodcastError that names it."""
+    if path is None:
+        return {}, ""
+    try:
+        text = read_regular(path, MAX_CONFIG_BYTES, "config").decode("utf-8")
+    except OSError as exc:
+        raise MoodcastError(
+            f"config file {path}: {exc.strerror}", "check the --config path"
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise MoodcastError(
+            f"config file {path} is not UTF-8 text (byte {exc.start})",
+            "save it as UTF-8",
+        ) from None
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise MoodcastError(
+            f"config file {path} is not valid YAML: {exc}", "fix the syntax"
+        ) from None
+    if loaded is not None and not isinstance(loaded, dict):
+        raise MoodcastError(
+            f"config file {path} must hold a mapping of sections", "see config/default.yaml"
+        )
+    return loaded or {}, text
+
+
+def validated(model: type[M], raw: dict[str, Any], text: str, where: str) -> M:
+    """``raw`` as ``model``; a ValidationError as one MoodcastError naming keys and lines."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        lines = [_describe(err, text, {}) for err in exc.errors()]
+        raise MoodcastError(f"{where} is invalid: " + "; ".join(lines)) from None
 
 
 def load_config(
@@ -462,31 +501,7 @@ def load_config(
     sources: Mapping[str, str] | None = None,
 ) -> MoodcastConfig:
     """Defaults, then the YAML file (if any), then overrides (dotted keys from CLI flags)."""
-    raw: dict[str, Any] = {}
-    text = ""
-    if path is not None:
-        try:
-            text = read_regular(path, MAX_CONFIG_BYTES, "config").decode("utf-8")
-        except OSError as exc:
-            raise MoodcastError(
-                f"config file {path}: {exc.strerror}", "check the --config path"
-            ) from exc
-        except UnicodeDecodeError as exc:
-            raise MoodcastError(
-                f"config file {path} is not UTF-8 text (byte {exc.start})",
-                "save it as UTF-8",
-            ) from None
-        try:
-            loaded = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise MoodcastError(
-                f"config file {path} is not valid YAML: {exc}", "fix the syntax"
-            ) from None
-        if loaded is not None and not isinstance(loaded, dict):
-            raise MoodcastError(
-                f"config file {path} must hold a mapping of sections", "see config/default.yaml"
-            )
-        raw = loaded or {}
+    raw, text = read_yaml_mapping(path)
     for dotted, value in (overrides or {}).items():
         _set_dotted(raw, dotted, value)
     where = f"config file {path}" if path else "config"

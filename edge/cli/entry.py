@@ -166,6 +166,11 @@ def _add_config_and_model_commands(sub: Any) -> None:
 
 
 def _add_daemon_commands(sub: Any) -> None:
+    p = _command(sub, "fleet", help="watch a chain's devices from a server (page, API, alerts)")
+    p.add_argument("--broker", metavar="HOST[:PORT]", help="the chain's broker (default: config)")
+    p.add_argument("--port", type=_positive_int, help="the page's port (default 8480)")
+    p.set_defaults(handler=_lazy("moodcast.edge.fleet.run", "cmd_fleet"))
+
     p = _command(sub, "run", help="run the daemon: camera → mood → music, MQTT")
     _daemon_flags(p)
     p.add_argument("--duration", type=float, help="stop after this many seconds")

@@ -20,7 +20,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import WebSettings
@@ -172,7 +172,7 @@ class WebApp:
         if not self.logins.take(client, self.clock()):
             return PlainTextResponse("too many login attempts: wait a minute", 429,
                                      headers={**_HEADERS, "Retry-After": "60"})  # fmt: skip
-        password = _form_value(await _body(request), "password")
+        password = form_value(await read_body(request), "password")
         if password is None or not self._secret(password):
             logger.warning("web: wrong password from %s", client)
             return RedirectResponse("/login?failed=1", status_code=303)
@@ -243,8 +243,8 @@ class WebApp:
         if self._changing_allowed(request) is None:
             return _error("refused: log in, and send changes from the page itself", 403)
         verb = request.path_params["verb"]
-        body = await _body(request)
-        value = _form_value(body, "value")
+        body = await read_body(request)
+        value = form_value(body, "value")
         payload = (value if value is not None else "").encode()
         try:
             command = self.gate.parse(verb, payload)
@@ -342,7 +342,8 @@ async def _plain(send: Any, status: int, text: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _body(request: Any) -> bytes:
+async def read_body(request: Any) -> bytes:
+    """The request's body, b'' when it is over MAX_BODY (read no further)."""
     chunks = []
     total = 0
     async for chunk in request.stream():
@@ -353,7 +354,7 @@ async def _body(request: Any) -> bytes:
     return b"".join(chunks)
 
 
-def _form_value(body: bytes, name: str) -> str | None:
+def form_value(body: bytes, name: str) -> str | None:
     """``name`` from an url-encoded form or a JSON object (its value as JSON text when it is
     not a string, so the command table reads it as it reads an MQTT payload)."""
     from urllib.parse import parse_qs
@@ -485,10 +486,18 @@ def recent_plays(path: Path, limit: int) -> list[dict[str, Any]]:
     return [safe_value(p.to_dict()) for p in reversed(plays)]
 
 
-class WebServer:
-    """uvicorn on its own thread, started and stopped by the daemon."""
+class Served(Protocol):
+    """What :class:`WebServer` serves: the device's page, or the fleet's."""
 
-    def __init__(self, app: WebApp, guard: dict[str, float] | None = None) -> None:
+    settings: Any  # host and port
+    asgi: Any
+    stopping: bool
+
+
+class WebServer:
+    """uvicorn on its own thread, started and stopped by the daemon (or the fleet service)."""
+
+    def __init__(self, app: Served, guard: dict[str, float] | None = None) -> None:
         """``guard``: the connection caps and header deadline (edge/web/guard.py) if not the
         defaults."""
         self.app = app

@@ -1,0 +1,197 @@
+"""``moodcast fleet``: one service for a chain's boxes, on a server (not the Pi).
+
+It subscribes to every device's retained state and availability on the chain's broker, keeps
+them in its database, raises an alert for a shop that should be playing but is offline,
+paused, silent or in trouble for ``alerts.after_s`` (never for a closed one), POSTs each
+alert and its clearing to a webhook (retried), and serves a page and ``GET /api/devices``.
+paho's callbacks only enqueue; one thread decides, like the device's daemon.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import re
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+from moodcast.config.fleet import FleetConfig
+from moodcast.config.settings import MqttSettings
+from moodcast.edge.fleet.store import FleetStore
+from moodcast.edge.fleet.watch import Alerting
+
+logger = logging.getLogger(__name__)
+
+MAX_STATE_BYTES = 256 * 1024  # a device's state is a few KiB
+_DEVICE = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+class Webhook:
+    """POSTs alerts as JSON on a thread of its own, retried with a doubling wait."""
+
+    def __init__(self, url: str | None, retries: int,
+                 delivered: Callable[[int], None]) -> None:  # fmt: skip
+        self.url, self.retries, self._delivered = url, retries, delivered
+        self._queue: queue.Queue[tuple[int, dict[str, Any]] | None] = queue.Queue(1000)
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        if self.url is not None:
+            self._thread = threading.Thread(target=self._run, name="webhook", daemon=True)
+            self._thread.start()
+
+    def send(self, alert_id: int, body: dict[str, Any]) -> None:
+        if self.url is not None:
+            try:
+                self._queue.put_nowait((alert_id, body))
+            except queue.Full:
+                logger.error("webhook: 1,000 alerts wait; alert %d not sent", alert_id)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._queue.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            item = self._queue.get()
+            if item is None:
+                return
+            alert_id, body = item
+            wait = 1.0
+            for attempt in range(self.retries + 1):
+                problem = self._post(body)
+                if not problem:
+                    if body.get("state") == "raised":
+                        self._delivered(alert_id)
+                    break
+                logger.warning("webhook %s: %s (try %d of %d)", self.url, problem, attempt + 1,
+                               self.retries + 1)  # fmt: skip
+                if self._stop.wait(wait):
+                    return
+                wait *= 2
+
+    def _post(self, body: dict[str, Any]) -> str:
+        assert self.url is not None
+        request = urllib.request.Request(self.url, data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"},
+                                         method="POST")  # fmt: skip
+        try:
+            with urllib.request.urlopen(
+                request, timeout=10
+            ) as answer:  # http(s): checked in config
+                return "" if 200 <= answer.status < 300 else f"answered {answer.status}"
+        except urllib.error.HTTPError as exc:
+            return f"answered {exc.code}"
+        except (urllib.error.URLError, OSError) as exc:
+            return f"unreachable ({exc})"
+
+
+class FleetService:
+    def __init__(self, config: FleetConfig, store: FleetStore,
+                 clock: Callable[[], float] = time.time) -> None:  # fmt: skip
+        self.config, self.store, self.clock = config, store, clock
+        self.messages: queue.Queue[tuple[str, bytes]] = queue.Queue(10_000)
+        self.dropped = 0
+        self.alerting = Alerting(config.alerts.after_s, raised=store.open_alert_keys())
+        self.webhook = Webhook(config.alerts.webhook, config.alerts.retries, store.delivered)
+        self._stop = threading.Event()
+        self._client: Any = None
+        self.broker = "disconnected"
+
+    def start(self) -> None:
+        from moodcast.edge.mqtt.client import build_client
+
+        b = self.config.broker
+        settings = MqttSettings(host=b.host, port=b.port, username=b.username,
+                                password=b.password, tls=b.tls, ca_file=b.ca_file,
+                                keepalive_s=b.keepalive_s)  # fmt: skip
+        client = build_client(settings, f"moodcast-fleet-{int(self.clock())}")
+        prefix = b.topic_prefix
+        client.on_connect = lambda c, _u, _f, rc, _p: self._on_connect(c, rc, prefix)
+        client.on_disconnect = lambda _c, _u, _f, rc, _p: self._set_broker(f"disconnected ({rc})")
+        client.on_message = lambda _c, _u, msg: self._enqueue(msg.topic, bytes(msg.payload))
+        client.reconnect_delay_set(1, 30)
+        client.connect_async(b.host, b.port, keepalive=b.keepalive_s)
+        client.loop_start()
+        self._client = client
+        self.webhook.start()
+
+    def _on_connect(self, client: Any, rc: Any, prefix: str) -> None:
+        if rc.is_failure:
+            self._set_broker(f"refused: {rc}")
+            return
+        self._set_broker("connected")
+        client.subscribe([(f"{prefix}/+/state", 1), (f"{prefix}/+/availability", 1)])
+
+    def _set_broker(self, status: str) -> None:
+        self.broker = status
+        logger.info("fleet: broker %s", status)
+
+    def _enqueue(self, topic: str, payload: bytes) -> None:
+        try:
+            self.messages.put_nowait((topic, payload))
+        except queue.Full:
+            self.dropped += 1
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._client is not None:
+            self._client.loop_stop()
+            self._client.disconnect()
+        self.webhook.stop()
+
+    def run(self) -> None:
+        """Until :meth:`stop`: messages as they come, the alert rules once a second."""
+        next_check = 0.0
+        while not self._stop.is_set():
+            try:
+                topic, payload = self.messages.get(timeout=0.2)
+            except queue.Empty:
+                pass
+            else:
+                self.handle(topic, payload)
+            if time.monotonic() >= next_check:
+                next_check = time.monotonic() + 1.0
+                self.check()
+
+    def handle(self, topic: str, payload: bytes) -> None:
+        """One device message; anything malformed is logged and dropped."""
+        parts = topic.split("/")
+        if len(parts) < 3 or not _DEVICE.match(parts[-2]):
+            return
+        device, kind, now = parts[-2], parts[-1], self.clock()
+        if kind == "availability":
+            if payload in (b"online", b"offline"):
+                self.store.seen_availability(device, payload == b"online", now)
+            return
+        if kind != "state" or not payload or len(payload) > MAX_STATE_BYTES:
+            return
+        try:
+            state = json.loads(payload)
+        except (ValueError, UnicodeDecodeError):
+            logger.warning("fleet: %s sent a state that is not JSON; ignored", device)
+            return
+        if isinstance(state, dict) and isinstance(state.get("schema"), int):
+            self.store.seen_state(device, state, now)
+
+    def check(self) -> None:
+        """Raise and clear alerts; each one POSTed to the webhook."""
+        now = self.clock()
+        raised, cleared = self.alerting.step(self.store.devices(), now)
+        for device, kind, text in raised:
+            alert_id = self.store.raise_alert(device, kind, text, now)
+            logger.warning("fleet alert: %s", text)
+            self.webhook.send(alert_id, {"state": "raised", "device": device, "kind": kind,
+                                         "text": text, "at": now})  # fmt: skip
+        for device, kind in cleared:
+            self.store.clear_alert(device, kind, now)
+            logger.info("fleet: %s %s cleared", device, kind)
+            self.webhook.send(0, {"state": "cleared", "device": device, "kind": kind, "at": now})

@@ -1,0 +1,125 @@
+"""What the fleet keeps: each device's last state and availability, and the alerts (SQLite).
+
+Written by the fleet service's own thread only; the page reads on connections of its own
+(WAL lets it read while the service writes).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from moodcast.config.errors import MoodcastError
+from moodcast.edge.fleet.watch import Seen
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS devices (
+    device TEXT PRIMARY KEY,
+    online INTEGER NOT NULL DEFAULT 0,
+    since REAL NOT NULL,
+    state TEXT NOT NULL DEFAULT '{}',
+    state_at REAL NOT NULL DEFAULT 0,
+    last_seen REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY,
+    device TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    text TEXT NOT NULL,
+    raised_at REAL NOT NULL,
+    cleared_at REAL,
+    delivered INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS alerts_open ON alerts(device, kind, cleared_at);
+"""
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: int
+    device: str
+    kind: str
+    text: str
+    raised_at: float
+    cleared_at: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class FleetStore:
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise MoodcastError(
+                f"fleet database {self.path} cannot be opened ({exc})",
+                "give 'database' a path to an SQLite file, or a new one",
+            ) from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def seen_state(self, device: str, state: dict[str, Any], now: float) -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT INTO devices (device, online, since, state, state_at, last_seen)"
+                " VALUES (?, 1, ?, ?, ?, ?) ON CONFLICT(device) DO UPDATE SET"
+                " state = excluded.state, state_at = excluded.state_at,"
+                " last_seen = excluded.last_seen",
+                (device, now, json.dumps(state), now, now),
+            )
+
+    def seen_availability(self, device: str, online: bool, now: float) -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT INTO devices (device, online, since, last_seen) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(device) DO UPDATE SET"
+                " since = CASE WHEN online != excluded.online THEN excluded.since ELSE since END,"
+                " online = excluded.online, last_seen = excluded.last_seen",
+                (device, int(online), now, now),
+            )
+
+    def devices(self) -> dict[str, Seen]:
+        rows = self._db.execute("SELECT * FROM devices ORDER BY device").fetchall()
+        return {r["device"]: Seen(r["device"], bool(r["online"]), r["since"],
+                                  json.loads(r["state"]), r["state_at"]) for r in rows}  # fmt: skip
+
+    def last_seen(self) -> dict[str, float]:
+        return {r[0]: r[1] for r in self._db.execute("SELECT device, last_seen FROM devices")}
+
+    def raise_alert(self, device: str, kind: str, text: str, now: float) -> int:
+        with self._lock, self._db:
+            row = self._db.execute(
+                "INSERT INTO alerts (device, kind, text, raised_at) VALUES (?, ?, ?, ?)"
+                " RETURNING id", (device, kind, text, now)).fetchone()  # fmt: skip
+        return int(row[0])
+
+    def clear_alert(self, device: str, kind: str, now: float) -> None:
+        with self._lock, self._db:
+            self._db.execute("UPDATE alerts SET cleared_at = ? WHERE device = ? AND kind = ?"
+                             " AND cleared_at IS NULL", (now, device, kind))  # fmt: skip
+
+    def delivered(self, alert_id: int) -> None:
+        with self._lock, self._db:
+            self._db.execute("UPDATE alerts SET delivered = 1 WHERE id = ?", (alert_id,))
+
+    def alerts(self, open_only: bool = False, limit: int = 200) -> list[Alert]:
+        where = " WHERE cleared_at IS NULL" if open_only else ""
+        rows = self._db.execute(f"SELECT * FROM alerts{where} ORDER BY raised_at DESC, id DESC"
+                                " LIMIT ?", (limit,))  # fmt: skip
+        return [Alert(r["id"], r["device"], r["kind"], r["text"], r["raised_at"],
+                      r["cleared_at"]) for r in rows]  # fmt: skip
+
+    def open_alert_keys(self) -> dict[tuple[str, str], str]:
+        rows = self._db.execute("SELECT device, kind, text FROM alerts WHERE cleared_at IS NULL")
+        return {(r[0], r[1]): r[2] for r in rows}

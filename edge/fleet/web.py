@@ -1,0 +1,178 @@
+"""The fleet's page and API: every device's status, now playing, mood, volume, last seen and
+problems (filterable by group), and the alerts. Read-only for now (no commands), so no
+per-session token is needed; a password and a session cookie as on the device's page; no
+password only on 127.0.0.1; a foreign Host header refused (DNS rebinding); never an image.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from importlib.resources import files
+from typing import Any
+
+from moodcast.config.errors import MoodcastError
+from moodcast.config.fleet import FleetConfig
+from moodcast.config.text import is_loopback, safe_text
+from moodcast.edge.device_state import safe_value
+from moodcast.edge.fleet.store import FleetStore
+from moodcast.edge.fleet.watch import Seen, should_play
+from moodcast.edge.web.auth import RequestBudget, Sessions, check_password
+
+COOKIE = "moodcast_fleet"
+
+
+def device_row(seen: Seen, groups: Mapping[str, list[str]], last_seen: float,
+               now: float) -> dict[str, Any]:  # fmt: skip
+    """One device as the page and ``GET /api/devices`` show it."""
+    s = seen.state
+    playing = s.get("now_playing_text") if s.get("now_playing") else None
+    if not seen.online:
+        status = "offline"
+    elif s.get("paused"):
+        status = "paused"
+    elif playing:
+        status = "playing"
+    else:
+        status = "silent" if s.get("open") else "closed"
+    return dict(safe_value({
+        "device": seen.device, "online": seen.online, "status": status,
+        "should_play": should_play(seen, now), "now_playing": playing,
+        "mood": s.get("mood_label") or s.get("mood"), "volume": s.get("volume"),
+        "last_seen": last_seen, "problems": [p.get("text") for p in s.get("problems") or []
+                                             if isinstance(p, dict)],
+        "groups": ["all", *sorted(g for g, ids in groups.items() if seen.device in ids)],
+        "vehicle": s.get("vehicle"),
+    }))  # fmt: skip
+
+
+class FleetWeb:
+    def __init__(self, config: FleetConfig, store_path: str, broker: Callable[[], str],
+                 clock: Callable[[], float] = time.time) -> None:  # fmt: skip
+        self.config, self.settings = config, config.web
+        self._store_path, self._broker, self.clock = store_path, broker, clock
+        secret = self.settings.password_hash
+        self._secret = secret.get_secret_value() if secret is not None else None
+        if self._secret is None and not is_loopback(self.settings.host):
+            raise MoodcastError(
+                f"the fleet page would listen on {self.settings.host} with no password",
+                "set web.password_hash, or web.host: 127.0.0.1",
+            )
+        self.sessions = Sessions(self.settings.session_minutes)
+        self.logins = RequestBudget(burst=5, per_second=1 / 12)
+        self._hosts = {"127.0.0.1", "localhost", "::1", "[::1]", self.settings.host}
+        self.stopping = False
+        self.asgi = self._build()
+
+    def _build(self) -> Any:
+        from starlette.applications import Starlette
+        from starlette.routing import Route
+
+        return Starlette(routes=[
+            Route("/", self.page, methods=["GET"]),
+            Route("/login", self.login, methods=["POST"]),
+            Route("/logout", self.logout, methods=["POST"]),
+            Route("/api/devices", self.api_devices, methods=["GET"]),
+            Route("/api/alerts", self.api_alerts, methods=["GET"]),
+        ])  # fmt: skip
+
+    def _allowed(self, request: Any) -> bool:
+        header = request.headers.get("host", "")
+        if header.startswith("["):  # [::1]:8480
+            name = header.split("]", 1)[0] + "]"
+        else:
+            name = header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+        return name in self._hosts
+
+    def _logged_in(self, request: Any) -> bool:
+        if self._secret is None:
+            return True
+        return self.sessions.get(request.cookies.get(COOKIE), self.clock()) is not None
+
+    async def page(self, request: Any) -> Any:
+        from starlette.responses import HTMLResponse
+
+        if not self._allowed(request):
+            return HTMLResponse("unknown host", status_code=421)
+        name = "fleet.html" if self._logged_in(request) else "fleet_login.html"
+        body = (files("moodcast.edge.fleet") / "static" / name).read_text(encoding="utf-8")
+        return HTMLResponse(body, headers=_HEADERS)
+
+    async def login(self, request: Any) -> Any:
+        from starlette.responses import RedirectResponse
+
+        client = request.client.host if request.client else "?"
+        if self._secret is None:
+            return RedirectResponse("/", status_code=303)
+        if not self.logins.take(client, self.clock()):
+            return _json({"error": "too many tries: wait a minute"}, 429)
+        from moodcast.edge.web.app import form_value, read_body
+
+        password = (form_value(await read_body(request), "password") or "")[:1024]
+        if not check_password(password, self._secret):
+            return RedirectResponse("/?wrong=1", status_code=303)
+        key, _ = self.sessions.open(self.clock())
+        answer = RedirectResponse("/", status_code=303)
+        answer.set_cookie(COOKIE, key, httponly=True, samesite="strict",
+                          max_age=int(self.settings.session_minutes * 60))  # fmt: skip
+        return answer
+
+    async def logout(self, request: Any) -> Any:
+        from starlette.responses import RedirectResponse
+
+        self.sessions.close(request.cookies.get(COOKIE))
+        answer = RedirectResponse("/", status_code=303)
+        answer.delete_cookie(COOKIE)
+        return answer
+
+    async def api_devices(self, request: Any) -> Any:
+        if not self._allowed(request):
+            return _json({"error": "unknown host"}, 421)
+        if not self._logged_in(request):
+            return _json({"error": "log in first"}, 401)
+        group = request.query_params.get("group", "all")
+        groups = self.config.groups
+        if group != "all" and group not in groups:
+            return _json({"error": f"no group {safe_text(group)[:80]!r}; groups: "
+                                   f"{', '.join(['all', *sorted(groups)])}"}, 404)  # fmt: skip
+        from starlette.concurrency import run_in_threadpool
+
+        rows = await run_in_threadpool(self._rows, group)
+        return _json({"broker": self._broker(), "devices": rows})
+
+    def _rows(self, group: str) -> list[dict[str, Any]]:
+        store = FleetStore(self._store_path)
+        try:
+            seen, last = store.devices(), store.last_seen()
+        finally:
+            store.close()
+        members = None if group == "all" else set(self.config.groups[group])
+        now = self.clock()
+        return [device_row(s, self.config.groups, last[d], now) for d, s in seen.items()
+                if members is None or d in members]  # fmt: skip
+
+    async def api_alerts(self, request: Any) -> Any:
+        if not self._allowed(request):
+            return _json({"error": "unknown host"}, 421)
+        if not self._logged_in(request):
+            return _json({"error": "log in first"}, 401)
+        store = FleetStore(self._store_path)
+        try:
+            alerts = [a.to_dict() for a in store.alerts()]
+        finally:
+            store.close()
+        return _json({"alerts": safe_value(alerts)})
+
+
+_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline';"
+    " style-src 'self' 'unsafe-inline'; img-src 'none'",
+}
+
+
+def _json(data: Any, status: int = 200) -> Any:
+    from starlette.responses import JSONResponse
+
+    return JSONResponse(data, status_code=status, headers=_HEADERS)

@@ -1,0 +1,206 @@
+"""The fleet service on real parts: Mosquitto carrying devices' retained states, SQLite, a real
+HTTP server as the webhook, and the page's API over HTTP."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from moodcast.config.errors import MoodcastError
+from moodcast.config.fleet import load_fleet_config
+from moodcast.edge.fleet.service import FleetService
+from moodcast.edge.fleet.store import FleetStore
+from moodcast.edge.fleet.watch import Alerting, Seen, conditions, should_play
+from moodcast.edge.fleet.web import FleetWeb
+from moodcast.edge.web.app import WebServer
+from moodcast.edge.web.auth import hash_password
+from tests.conftest import free_port
+
+NOW = 1_800_000_000.0
+
+
+def state(open_: bool, playing: bool = True, paused: bool = False,
+          next_change: float | None = NOW + 3600,
+          problems: list[dict[str, Any]] | None = None) -> dict[str, Any]:  # fmt: skip
+    track = {"id": 1, "title": "t", "artist": "a"} if playing else None
+    return {"schema": 1, "open": open_, "paused": paused, "now_playing": track,
+            "now_playing_text": "a – t" if playing else "nothing", "mood": "calm",
+            "volume": 40, "schedule": {"next_change": next_change},
+            "problems": problems or []}  # fmt: skip
+
+
+@pytest.mark.parametrize(("seen", "expected"), [
+    (Seen("a", True, NOW, state(True), NOW), []),
+    (Seen("b", False, NOW - 10, state(True), NOW - 10), ["offline"]),
+    (Seen("c", False, NOW - 10, state(False), NOW - 10), []),  # closed: never news
+    (Seen("d", True, NOW, state(True, playing=False), NOW), ["silent"]),
+    (Seen("e", True, NOW, state(True, paused=True), NOW), ["paused"]),
+    (Seen("f", True, NOW, state(True, problems=[{"text": "camera lost", "since": NOW}]), NOW),
+     ["problem"]),
+    # offline since before its opening time came: it should be playing now
+    (Seen("g", False, NOW - 7200, state(False, next_change=NOW - 60), NOW - 7200), ["offline"]),
+    # offline since before its closing came: not known, not alerted
+    (Seen("h", False, NOW - 7200, state(True, next_change=NOW - 60), NOW - 7200), []),
+    (Seen("i", False, NOW, {}, 0.0), []),  # never said anything
+])  # fmt: skip
+def test_what_needs_a_person(seen: Seen, expected: list[str]) -> None:
+    assert [c.kind for c in conditions(seen, NOW)] == expected
+
+
+def test_an_alert_waits_for_after_s_and_clears_when_it_heals() -> None:
+    alerting = Alerting(after_s=300)
+    down = {"b": Seen("b", False, NOW, state(True), NOW)}
+    assert alerting.step(down, NOW + 10) == ([], [])
+    raised, _ = alerting.step(down, NOW + 301)
+    assert [(d, k) for d, k, _ in raised] == [("b", "offline")]
+    assert alerting.step(down, NOW + 400) == ([], [])  # raised once
+    up = {"b": Seen("b", True, NOW + 500, state(True), NOW + 500)}
+    assert alerting.step(up, NOW + 500) == ([], [("b", "offline")])
+    assert should_play(up["b"], NOW + 500) is True
+
+
+class Hook(BaseHTTPRequestHandler):
+    """A webhook receiver that fails its first ``fail`` POSTs with 500."""
+
+    received: ClassVar[list[dict[str, Any]]] = []
+    fail: ClassVar[int] = 0
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if Hook.fail > 0:
+            Hook.fail -= 1
+            self.send_response(500)
+        else:
+            Hook.received.append(json.loads(body))
+            self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+def wait(check: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"not within {timeout} s")
+
+
+def test_the_fleet_watches_devices_alerts_a_silent_open_shop_and_serves_them(
+    broker, tmp_path: Path
+) -> None:
+    hook = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    Hook.received, Hook.fail = [], 2  # the webhook fails twice first: retried
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    port = free_port()
+    config = load_fleet_config(None, {
+        "broker.port": broker.port, "database": str(tmp_path / "fleet.db"),
+        "web.port": port, "alerts.after_s": 0.5,
+        "alerts.webhook": f"http://127.0.0.1:{hook.server_address[1]}/alerts",
+        "groups": {"north": ["shop1", "shop2"], "south": ["shop3"]},
+    })  # fmt: skip
+    now = time.time()
+    devices = mqtt.Client(CallbackAPIVersion.VERSION2)
+    devices.connect("127.0.0.1", broker.port)
+    devices.loop_start()
+
+    def say(device: str, body: dict[str, Any] | str, topic: str = "state") -> None:
+        payload = body if isinstance(body, str) else json.dumps(body)
+        devices.publish(f"moodcast/{device}/{topic}", payload, qos=1,
+                        retain=True).wait_for_publish(5)  # fmt: skip
+
+    say("shop1", state(True, next_change=now + 3600))
+    say("shop1", "online", "availability")
+    say("shop2", state(True, next_change=now + 3600))  # open, then gone: the one to alert
+    say("shop2", "offline", "availability")
+    say("shop3", state(False, next_change=now + 3600))  # closed and off: nothing
+    say("shop3", "offline", "availability")
+    say("bad/name", "online", "availability")
+    say("shop4", "{not json")
+    store = FleetStore(config.database)
+    service = FleetService(config, store)
+    web = FleetWeb(config, config.database, lambda: service.broker)
+    server = WebServer(web)
+    server.start()
+    service.start()
+    worker = threading.Thread(target=service.run, daemon=True)
+    worker.start()
+    try:
+        wait(lambda: any(a["state"] == "raised" for a in Hook.received))
+        assert [(a["device"], a["kind"]) for a in Hook.received] == [("shop2", "offline")]
+        _check_the_api(port)
+        say("shop2", "online", "availability")  # it heals
+        wait(lambda: any(a["state"] == "cleared" for a in Hook.received))
+        assert store.alerts()[0].cleared_at is not None
+    finally:
+        service.stop()
+        worker.join(timeout=5)
+        server.stop()
+        store.close()
+        devices.loop_stop()
+        devices.disconnect()
+        hook.shutdown()
+
+
+def _check_the_api(port: int) -> None:
+    """Every device with its status, a group's, the alerts; a foreign Host refused."""
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+        rows = {d["device"]: d for d in client.get("/api/devices").json()["devices"]}
+        assert set(rows) == {"shop1", "shop2", "shop3"}
+        assert rows["shop1"]["status"] == "playing" and rows["shop1"]["now_playing"] == "a – t"
+        assert rows["shop2"]["status"] == "offline" and rows["shop2"]["should_play"] is True
+        assert rows["shop3"]["should_play"] is False
+        south = client.get("/api/devices", params={"group": "south"}).json()["devices"]
+        assert [d["device"] for d in south] == ["shop3"]
+        assert client.get("/api/devices", params={"group": "west"}).status_code == 404
+        alerts = client.get("/api/alerts").json()["alerts"]
+        assert [(a["device"], a["cleared_at"]) for a in alerts] == [("shop2", None)]
+        assert client.get("/api/devices", headers={"Host": "evil.example"}).status_code == 421
+        page = client.get("/")
+        assert page.status_code == 200 and "moodcast fleet" in page.text
+
+
+def test_the_fleet_page_needs_its_password(tmp_path: Path) -> None:
+    port = free_port()
+    config = load_fleet_config(None, {
+        "database": str(tmp_path / "f.db"), "web.port": port,
+        "web.password_hash": hash_password("pw", n=1024)})  # fmt: skip
+    FleetStore(config.database).close()
+    server = WebServer(FleetWeb(config, config.database, lambda: "off"))
+    server.start()
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+            assert client.get("/api/devices").status_code == 401
+            assert "Password" in client.get("/").text
+            client.post("/login", data={"password": "wrong"})
+            assert client.get("/api/devices").status_code == 401
+            client.post("/login", data={"password": "pw"})
+            assert client.get("/api/devices").json()["devices"] == []
+            client.post("/logout")
+            assert client.get("/api/devices").status_code == 401
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"alerts.webhook": "ftp://x"}, "http:// or https://"),
+    ({"database": "postgresql://fleet@db/fleet"}, "PostgreSQL is not supported yet"),
+    ({"web.host": "0.0.0.0"}, "no password"),
+    ({"alerts.after_s": -1}, "alerts.after_s"),
+])  # fmt: skip
+def test_bad_fleet_config_is_refused_by_name(tmp_path: Path, overrides, message) -> None:
+    with pytest.raises(MoodcastError, match=message):
+        config = load_fleet_config(None, {"database": str(tmp_path / "f.db"), **overrides})
+        FleetWeb(config, config.database, lambda: "off")
