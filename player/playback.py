@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -229,14 +230,20 @@ class Player:
         slot.track, slot.ramp, slot.level = None, None, 0.0
 
     def fade_out(self, seconds: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
+                 sleep: Callable[[float], object] | None = None) -> None:  # fmt: skip
         """Fade everything out over ``seconds`` and stop, waiting for it (at shutdown, when
-        nothing else ticks the fades: power may be about to go)."""
+        nothing else ticks the fades: power may be about to go). An Event's wait, not
+        time.sleep: under a stepped wall clock (libfaketime, NTP) time.sleep can fail, and
+        a shutdown must not."""
+        pause = sleep or threading.Event().wait
         start = clock()
         self.stop(start, fade=seconds > 0, fade_s=seconds)
-        while any(s.track is not None for s in self._slots) and clock() - start < seconds + 0.5:
-            sleep(0.02)
-            self.tick(clock())
+        try:
+            while any(s.track is not None for s in self._slots) and clock() - start < seconds + 0.5:
+                pause(0.02)
+                self.tick(clock())
+        except OSError as exc:  # never keep the music from stopping
+            logger.warning("fade-out cut short: %s", exc)
         self.stop(clock(), fade=False)
 
     def release(self) -> None:

@@ -204,3 +204,45 @@ def test_bad_fleet_config_is_refused_by_name(tmp_path: Path, overrides, message)
     with pytest.raises(MoodcastError, match=message):
         config = load_fleet_config(None, {"database": str(tmp_path / "f.db"), **overrides})
         FleetWeb(config, config.database, lambda: "off")
+
+
+def test_the_fleet_page_in_a_real_browser(tmp_path: Path) -> None:
+    """Chromium shows every device, marks the open shop that plays nothing, filters a group."""
+    import os
+
+    from tests.conftest import require
+    from tests.edge.test_dashboard import CHROMIUM, until
+
+    require(CHROMIUM.is_file(), "chromium (apt install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    config = load_fleet_config(None, {"database": str(tmp_path / "f.db"), "web.port": port,
+                                      "groups": {"north": ["shop1", "shop2"]}})  # fmt: skip
+    store = FleetStore(config.database)
+    now = time.time()
+    store.seen_state("shop1", state(True, next_change=now + 3600), now)
+    store.seen_availability("shop1", True, now)
+    store.seen_state("shop2", state(True, playing=False, next_change=now + 3600), now)
+    store.seen_availability("shop2", True, now)
+    store.seen_state("shop3", state(False, playing=False, next_change=now + 3600), now)
+    store.raise_alert("shop2", "silent", "shop2 plays nothing during opening hours", now)
+    store.close()
+    server = WebServer(FleetWeb(config, config.database, lambda: "connected"))
+    server.start()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1100, "height": 600})
+            page.goto(f"http://127.0.0.1:{port}/")
+            until(page, "document.querySelectorAll('#devices tr').length === 3")
+            assert page.locator("#devices tr:nth-child(2) td.bad").inner_text() == "silent"
+            assert "plays nothing" in page.inner_text("#alerts")
+            page.select_option("#group", "north")
+            until(page, "document.querySelectorAll('#devices tr').length === 2")
+            out = os.environ.get("MOODCAST_SCREENSHOTS")
+            if out:
+                page.screenshot(path=str(Path(out) / "fleet.png"), full_page=True)
+            browser.close()
+    finally:
+        server.stop()
