@@ -80,9 +80,24 @@ def _drive(config: MoodcastConfig) -> list[Finding]:
     return out
 
 
+def _special_days(config: MoodcastConfig) -> list[Finding]:
+    """Two special days that share a date: which one holds would depend on their order."""
+    days = config.schedule.special_days
+    out = []
+    for i, a in enumerate(days):
+        for j in range(i + 1, len(days)):
+            b = days[j]
+            if a.first <= b.last and b.first <= a.last:
+                shared = max(a.first, b.first)
+                out.append(Finding("error", f"schedule.special_days.{j}",
+                                   f"overlaps schedule.special_days.{i} (both hold on"
+                                   f" {shared}): give each date one rule"))  # fmt: skip
+    return out
+
+
 def _schedule(config: MoodcastConfig) -> list[Finding]:
     s = config.schedule
-    out = []
+    out = [*_special_days(config)]
     for i, window in enumerate(s.opening_hours):
         if window.open == window.close:
             out.append(

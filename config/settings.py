@@ -7,6 +7,7 @@ that name the dotted path, the YAML line and what is allowed.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import os
 import re
@@ -23,6 +24,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from moodcast.config.clock import DAYS, HHMM_PATTERN, parse_hhmm
@@ -178,10 +180,53 @@ class Daypart(Strict):
     volume: int = Field(ge=0, le=100, description="volume from then on")
 
 
+class SpecialDay(Strict):
+    """A date or date range whose hours differ from the week's: closed (a holiday), or open
+    other hours (Christmas Eve until 14:00)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    date: dt.date | None = Field(None, description="one day (YYYY-MM-DD)")
+    from_: dt.date | None = Field(None, alias="from", description="first day of a range")
+    to: dt.date | None = Field(None, description="last day of a range (default: from)")
+    closed: bool = Field(False, description="no music on these days")
+    open: str | None = Field(None, pattern=_HHMM, description="music fades in (HH:MM)")
+    close: str | None = Field(None, pattern=_HHMM, description="music fades out (HH:MM)")
+    name: str = Field("", max_length=80, description="shown in the state: 'Christmas'")
+
+    @model_validator(mode="after")
+    def _one_meaning(self) -> SpecialDay:
+        if (self.date is None) == (self.from_ is None):
+            raise ValueError("give either date, or from (and to) for a range")
+        if self.date is not None and self.to is not None:
+            raise ValueError("'to' goes with 'from', not with 'date'")
+        if self.to is not None and self.from_ is not None and self.to < self.from_:
+            raise ValueError(f"'to' {self.to} is before 'from' {self.from_}")
+        if self.closed and (self.open or self.close):
+            raise ValueError("a closed day has no opening hours: drop open/close, or closed")
+        if not self.closed and (self.open is None or self.close is None):
+            raise ValueError("give closed: true, or both open and close")
+        return self
+
+    @property
+    def first(self) -> dt.date:
+        return self.date or self.from_ or dt.date.min
+
+    @property
+    def last(self) -> dt.date:
+        return self.date or self.to or self.first
+
+    def holds(self, day: dt.date) -> bool:
+        return self.first <= day <= self.last
+
+
 class ScheduleSettings(Strict):
     capture_interval_s: float = Field(10.0, ge=0.2, le=3600, description="seconds between reads")
     opening_hours: list[OpeningWindow] = Field(
         default_factory=list, description="windows when music plays; empty means always"
+    )
+    special_days: list[SpecialDay] = Field(
+        default_factory=list, description="closures and other hours on dates or date ranges"
     )
     dayparts: list[Daypart] = Field(default_factory=list, description="volume by time of day")
 
@@ -479,11 +524,27 @@ def read_yaml_mapping(path: Path | None) -> tuple[dict[str, Any], str]:
         raise MoodcastError(
             f"config file {path} is not valid YAML: {exc}", "fix the syntax"
         ) from None
+    except (ValueError, OverflowError) as exc:  # a date YAML reads but the calendar has not
+        raise MoodcastError(
+            f"config file {path}{_bad_date(text)}: {exc}",
+            "write dates as YYYY-MM-DD, days that exist",
+        ) from None
     if loaded is not None and not isinstance(loaded, dict):
         raise MoodcastError(
             f"config file {path} must hold a mapping of sections", "see config/default.yaml"
         )
     return loaded or {}, text
+
+
+def _bad_date(text: str) -> str:
+    """' line N' of the first YYYY-MM-DD in ``text`` that is no day, else ''."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        for found in re.findall(r"\b\d{4}-\d{1,2}-\d{1,2}\b", line.split("#", 1)[0]):
+            try:
+                dt.date.fromisoformat("-".join(p.zfill(2) for p in found.split("-")))
+            except ValueError:
+                return f" line {number} ({found})"
+    return ""
 
 
 def validated(model: type[M], raw: dict[str, Any], text: str, where: str) -> M:

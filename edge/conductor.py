@@ -272,7 +272,8 @@ class Conductor:
         self.keeper.retry(mono)
         self.repertoire.apply_rules(local)
         self.repertoire.bring_back(mono)
-        open_now = is_open(self.config.schedule.opening_hours, local)
+        schedule = self.config.schedule
+        open_now = is_open(schedule.opening_hours, local, schedule.special_days)
         fade_s = None
         if self.vehicle is not None:
             self.vehicle.tick(mono, self.clocks.wall())

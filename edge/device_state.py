@@ -56,6 +56,7 @@ class Position:
 class ScheduleView:
     next_change: float | None  # epoch seconds of the next opening or closing
     daypart_volume: int | None
+    special_day: str | None = None  # today's closure or other hours, in words
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from moodcast.config.settings import SpecialDay
 from moodcast.edge.device_state import (
     DeviceState,
     Point,
@@ -18,7 +19,7 @@ from moodcast.edge.device_state import (
     Target,
     TrackView,
 )
-from moodcast.edge.hours import next_change
+from moodcast.edge.hours import next_change, special_day
 from moodcast.models.mood import MoodEstimate
 from moodcast.player.track import Track
 
@@ -34,7 +35,9 @@ def device_state(c: Conductor) -> DeviceState:
     mood = c.mood.smoothed.mood if camera and c.mood.smoothed else estimate.mood
     top = sorted(reading.probabilities.items(), key=lambda kv: -kv[1])[:3]
     h, current, rules = c.health, c.announcer.current, c.repertoire.rules
-    change = next_change(c.config.schedule.opening_hours, c.clocks.local())
+    schedule = c.config.schedule
+    change = next_change(schedule.opening_hours, c.clocks.local(), schedule.special_days)
+    today = special_day(schedule.special_days, c.clocks.local())
     position = c.player.position_s()
     return DeviceState(
         mood=mood, mood_label=c.mood.labels.get(mood, mood), mood_source=source,
@@ -55,7 +58,8 @@ def device_state(c: Conductor) -> DeviceState:
         override=c.state.override_active(c.clocks.wall()),
         override_until=c.state.override_until, open=bool(c.is_open),
         schedule=ScheduleView(change.timestamp() if change else None,
-                              c.daypart.volume if c.daypart else None),
+                              c.daypart.volume if c.daypart else None,
+                              _special_text(today)),
         announcing=current.label if current else None,
         announcements_waiting=len(c.announcer.queue),
         rules=RulesView(rules.in_force, rules.note or None, len(rules.tracks)),
@@ -67,6 +71,14 @@ def device_state(c: Conductor) -> DeviceState:
         vehicle=(c.vehicle.view(c.clocks.mono(), c.clocks.wall()).to_dict()
                  if c.vehicle is not None else None),
     )  # fmt: skip
+
+
+def _special_text(day: SpecialDay | None) -> str | None:
+    """Today's special day in words ('Christmas: closed', 'other hours 10:00–14:00')."""
+    if day is None:
+        return None
+    what = "closed" if day.closed else f"open {day.open}–{day.close}"
+    return f"{day.name}: {what}" if day.name else what
 
 
 def _caption(c: Conductor) -> str | None:

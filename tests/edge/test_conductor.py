@@ -240,3 +240,25 @@ def test_the_volume_never_exceeds_the_cap_and_a_startup_volume_wins_over_the_las
     assert conductor(max_volume=30, volume=30).state.volume == 30  # the cap lowered since
     with pytest.raises(MoodcastError, match=r"player\.startup_volume.*above player\.max_volume"):
         load_config(None, {"player.startup_volume": 90, "player.max_volume": 80})
+
+
+def test_a_closure_day_keeps_the_music_off_and_the_state_says_so(tmp_path: Path) -> None:
+    config = load_config(None, {
+        "schedule.opening_hours": [{"days": ["mon"], "open": "09:00", "close": "18:00"}],
+        "schedule.special_days": [{"date": "2026-11-23", "closed": True, "name": "Holiday"}],
+    })  # fmt: skip
+    events = EventQueue()
+    player = Player([FakeDeck(0, "dummy", events), FakeDeck(1, "dummy", events)], 2.0, 2.0, 70)
+    clock = Clock()
+    clocks = Clocks(mono=clock.mono, wall=clock.wall, local=clock.local)
+    c = Conductor(config, TAXONOMY, Library(":memory:"), player, Recorder(),
+                  StateStore(tmp_path / "s.json"), clocks,
+                  announcer=Announcer(config.announcements, FakeDeck(2, "dummy", events),
+                                      player))  # fmt: skip
+    clock.t = 3600  # Monday 09:59: a Monday, but the holiday
+    c.tick()
+    assert c.is_open is False and c.player.now_playing is None
+    schedule = c.device_state().schedule
+    assert schedule.special_day == "Holiday: closed"
+    # the next change: the next Monday's 09:00 (the week's hours again)
+    assert schedule.next_change == datetime(2026, 11, 30, 9, 0).timestamp()

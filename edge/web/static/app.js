@@ -102,7 +102,8 @@ function render(view) {
   $("override-info").textContent = s.override ? `override: ${s.override} until ${new Date(s.override_until * 1000).toLocaleTimeString()}` : "following the camera";
   const sch = s.schedule || {};
   text("open", s.open ? "playing hours" : "closed");
-  text("next-change", sch.next_change ? new Date(sch.next_change * 1000).toLocaleString() : "none (always open)");
+  text("next-change", (sch.next_change ? new Date(sch.next_change * 1000).toLocaleString() : "none (always open)")
+    + (sch.special_day ? ` — today: ${sch.special_day}` : ""));
   text("daypart", sch.daypart_volume);
   text("camera", `${s.camera}${s.camera_detail ? ": " + s.camera_detail : ""}`);
   text("broker", s.broker); text("reader", `${s.reader}${s.reader_detail ? ": " + s.reader_detail : ""}`);
