@@ -189,6 +189,10 @@ def test_power_cut_mid_write_never_corrupts_the_state_or_the_library(
                                     env={**os.environ, "HOME": str(tmp_path)})  # fmt: skip
             try:
                 mq.wait(partial(_online, mq, proc), 60)
+                first = 11 + round_
+                mq.send("moodcast/car1/cmd/volume", str(first))  # heard: it takes commands
+                sent.append(first)
+                mq.wait(lambda v=first: mq.state("moodcast/car1").get("volume") == v, 30)
                 for n in range(40 + 15 * round_):  # a stream of state writes, then the cut
                     volume = 10 + (n * 7 + round_) % 80
                     mq.send("moodcast/car1/cmd/volume", str(volume))
