@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from moodcast.config.settings import load_config  # noqa: E402
-from moodcast.edge.car.drive import road_boost_db  # noqa: E402
+from moodcast.edge.car.drive import road_boost_db, road_lift_db  # noqa: E402
 from moodcast.edge.car.gnss import GpsdClient  # noqa: E402
 from moodcast.edge.daemon import Daemon  # noqa: E402
 from moodcast.edge.events import VehicleRead  # noqa: E402
@@ -44,11 +44,15 @@ def drive() -> list[float]:
     return [0.0] * 20 + ramp(0, 120, 4) + ramp(120, 30, 4) + ramp(30, 110, 4) + [0.0] * 5
 
 
+VOLUME = 50  # +6 dB of headroom below player.max_volume (100): the lift is never capped
+
+
 def latencies(readings: list[tuple[float, float]], sets: list[float]) -> list[float]:
     """From each reading that raised the lift's target to the first set after it (ms)."""
     out, target = [], 0.0
     for at, kmh in readings:
-        new = road_boost_db(kmh, ROAD["db_per_10kmh"], ROAD["from_kmh"], ROAD["max_db"])
+        boost = road_boost_db(kmh, ROAD["db_per_10kmh"], ROAD["from_kmh"], ROAD["max_db"])
+        new = road_lift_db(VOLUME, boost, 100)
         if new > target + 0.05:
             later = [t for t in sets if t >= at]
             if later:
@@ -71,7 +75,7 @@ def daemon_run(folder: Path, address: str) -> list[float]:
         "library.path": str(folder / "lib.db"), "camera.source": str(folder / "none"),
         "mqtt.enabled": False, "web.enabled": False, "player.audio_output": "dummy",
         "state_file": str(folder / "state.json"), "vehicle.gpsd": address,
-        "vehicle.road_volume": ROAD,
+        "vehicle.road_volume": ROAD, "player.volume": VOLUME,
     })  # fmt: skip
     daemon = Daemon(config)
     put = daemon.events.put

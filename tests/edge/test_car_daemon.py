@@ -162,6 +162,10 @@ def _online(mq: Listener, proc: subprocess.Popen[bytes]) -> bool:
     return mq.last("moodcast/car1/availability") == b"online" and proc.poll() is None
 
 
+def _volume_is(mq: Listener, volume: int) -> bool:
+    return bool(mq.state("moodcast/car1").get("volume") == volume)
+
+
 def test_power_cut_mid_write_never_corrupts_the_state_or_the_library(
     tmp_path: Path, make_tone, photos: Path, broker, vlc_available
 ) -> None:
@@ -192,7 +196,7 @@ def test_power_cut_mid_write_never_corrupts_the_state_or_the_library(
                 first = 11 + round_
                 mq.send("moodcast/car1/cmd/volume", str(first))  # heard: it takes commands
                 sent.append(first)
-                mq.wait(lambda v=first: mq.state("moodcast/car1").get("volume") == v, 30)
+                mq.wait(partial(_volume_is, mq, first), 30)
                 for n in range(40 + 15 * round_):  # a stream of state writes, then the cut
                     volume = 10 + (n * 7 + round_) % 80
                     mq.send("moodcast/car1/cmd/volume", str(volume))
