@@ -81,6 +81,7 @@ def test_the_volume_follows_the_road_and_the_state_says_the_drive(car, tmp_path:
             daemon.stop()
             thread.join(timeout=15)
     assert fast["speed_source"] == "gnss" and fast["motion"] == "driving"
+    assert not {"lat", "lon", "position"} & set(fast)  # where the car is never leaves it
     assert fast["obd"] == "off" and fast["situation"] in {"driving", "cruising", "night_drive"}
     assert {"speed", "situation"} <= set(discovery["cmps"])
     assert discovery["cmps"]["speed"]["unit_of_measurement"] == "km/h"
