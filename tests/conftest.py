@@ -123,6 +123,18 @@ def write_tags(path: Path, **tags: str) -> None:
     audio.save()
 
 
+def wait_until(check: Callable[[], bool], timeout: float = 20.0, what: object = "") -> None:
+    """Poll ``check`` until it holds; an AssertionError saying ``what`` after ``timeout``."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"not within {timeout} s{': ' if what else ''}{what}")
+
+
 def free_port() -> int:
     import socket
 

@@ -13,13 +13,13 @@ import datetime as dt
 import json
 import logging
 import socket
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from moodcast.edge.car.signals import Reading
-from moodcast.edge.events import VehicleRead, VehicleStatus
+from moodcast.edge.car.source import SourceThread
+from moodcast.edge.events import VehicleRead
 
 logger = logging.getLogger(__name__)
 
@@ -59,29 +59,15 @@ def _utc(value: Any) -> float | None:
         return None
 
 
-class GpsdClient:
+class GpsdClient(SourceThread):
+    source = "gnss"
+
     def __init__(self, address: str, put: Callable[[object], None],
                  mono: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+        super().__init__(put, mono)
         host, port = address.rsplit(":", 1)
         self.host, self.port = host, int(port)
-        self._put, self._mono = put, mono
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._said = ""
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="gpsd", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def _status(self, problem: str) -> None:
-        if problem != self._said:
-            self._said = problem
-            self._put(VehicleStatus("gnss", problem))
 
     def _run(self) -> None:
         wait = 1.0

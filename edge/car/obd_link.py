@@ -12,13 +12,13 @@ up to 30 s, until it is stopped.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from moodcast.edge.car.signals import Reading
-from moodcast.edge.events import VehicleRead, VehicleStatus
+from moodcast.edge.car.source import SourceThread
+from moodcast.edge.events import VehicleRead
 
 logger = logging.getLogger(__name__)
 
@@ -56,29 +56,14 @@ def _magnitude(response: Any, unit: str) -> float | None:
         return None
 
 
-class ObdPoller:
+class ObdPoller(SourceThread):
+    source = "obd"
+
     def __init__(self, port: str, poll_s: float, put: Callable[[object], None],
                  mono: Callable[[], float] = time.monotonic,
                  connect: Callable[[str, float], Any] = _connect) -> None:  # fmt: skip
-        self.port, self.poll_s = port, poll_s
-        self._put, self._mono, self._connect = put, mono, connect
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._said: str | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="obd", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _status(self, problem: str) -> None:
-        if problem != self._said:
-            self._said = problem
-            self._put(VehicleStatus("obd", problem))
+        super().__init__(put, mono, join_s=10.0)
+        self.port, self.poll_s, self._connect = port, poll_s, connect
 
     def _run(self) -> None:
         wait = 2.0

@@ -17,7 +17,7 @@ from moodcast.edge.car.signals import Reading
 from moodcast.edge.car.sun import daylight
 from moodcast.edge.car.vehicle import Vehicle
 from moodcast.edge.events import EventQueue, VehicleRead, VehicleStatus
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_until
 from tests.edge.car_parts import elm327, gpsfake, nmea_drive, obd_answer, ramp
 
 
@@ -43,12 +43,7 @@ class Collector:
                     if isinstance(e, VehicleStatus) and e.source == source]  # fmt: skip
 
     def wait(self, check: Callable[[], bool], timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if check():
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"not within {timeout} s; events: {self.events[-6:]}")
+        wait_until(check, timeout, f"events: {self.events[-6:]}")
 
 
 def test_a_drive_through_gpsd_speeds_up_stops_at_lights_and_parks(tmp_path: Path) -> None:

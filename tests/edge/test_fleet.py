@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -24,7 +23,7 @@ from moodcast.edge.fleet.watch import Alerting, Seen, conditions, should_play
 from moodcast.edge.fleet.web import FleetWeb
 from moodcast.edge.web.app import WebServer
 from moodcast.edge.web.auth import hash_password
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_until
 
 NOW = 1_800_000_000.0
 
@@ -89,15 +88,6 @@ class Hook(BaseHTTPRequestHandler):
         pass
 
 
-def wait(check: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"not within {timeout} s")
-
-
 def test_the_fleet_watches_devices_alerts_a_silent_open_shop_and_serves_them(
     broker, tmp_path: Path
 ) -> None:
@@ -138,11 +128,11 @@ def test_the_fleet_watches_devices_alerts_a_silent_open_shop_and_serves_them(
     worker = threading.Thread(target=service.run, daemon=True)
     worker.start()
     try:
-        wait(lambda: any(a["state"] == "raised" for a in Hook.received))
+        wait_until(lambda: any(a["state"] == "raised" for a in Hook.received))
         assert [(a["device"], a["kind"]) for a in Hook.received] == [("shop2", "offline")]
         _check_the_api(port)
         say("shop2", "online", "availability")  # it heals
-        wait(lambda: any(a["state"] == "cleared" for a in Hook.received))
+        wait_until(lambda: any(a["state"] == "cleared" for a in Hook.received))
         assert store.alerts()[0].cleared_at is not None
     finally:
         service.stop()
