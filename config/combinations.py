@@ -253,4 +253,10 @@ def _announcements(config: MoodcastConfig) -> list[Finding]:
         elif item.file is not None and not (folder / item.file).is_file():
             out.append(Finding("warning", f"{key}.file",
                                f"{a.folder}/{item.file} is not there (now)"))  # fmt: skip
+    if a.chime is not None and a.folder is None:
+        out.append(Finding("error", "announcements.chime", "a chime needs announcements.folder"))
+    elif a.chime is not None and not (folder / a.chime).is_file():
+        out.append(Finding("warning", "announcements.chime",
+                           f"{a.folder}/{a.chime} is not there (now): announcements play"
+                           " without it"))  # fmt: skip
     return out

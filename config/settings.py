@@ -340,6 +340,11 @@ class Announcement(Strict):
     text: str | None = Field(None, max_length=300, description="spoken by espeak-ng")
     at: list[str] = Field(default_factory=list, description="times of day it plays (HH:MM)")
     days: Days = Field(default_factory=lambda: list(DAYS), description="mon..sun")
+    when: Literal["duck", "between_tracks", "urgent"] = Field(
+        "duck",
+        description="over the ducked music, after the track playing, or at once"
+        " with the music paused",
+    )
 
     @field_validator("at")
     @classmethod
@@ -366,6 +371,10 @@ class AnnouncementSettings(Strict):
     duck_db: float = Field(-15.0, ge=-40, le=0, description="the music's gain meanwhile")
     max_seconds: float = Field(120.0, gt=0, le=900, description="longer ones are cut off")
     voice: str = Field("en", max_length=40, description="espeak-ng voice for texts")
+    chime: str | None = Field(None, description="a file in folder played before each one")
+    max_wait_s: float = Field(
+        300.0, gt=0, le=3600, description="between_tracks: the longest wait for a track's end"
+    )
     items: list[Announcement] = Field(default_factory=list, description="named announcements")
 
 

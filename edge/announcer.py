@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from moodcast.config.settings import AnnouncementSettings
@@ -33,6 +33,8 @@ class Pending:
     label: str
     path: Path | None = None  # a file to play
     text: str = ""  # or a text to speak
+    when: str = "duck"  # duck, between_tracks or urgent (announcements.items[].when)
+    queued_at: float = 0.0
 
 
 Synthesize = Callable[[str, str, Path], str]  # (text, voice, wav) -> '' or the problem
@@ -62,9 +64,13 @@ class Announcer:
         self.current: Pending | None = None
         self._token, self._started_at = 0, 0.0
         self._spoken: Path | None = None  # where texts are spoken to, made on first use
+        self._main: Path | None = None  # the announcement itself, while its chime plays
+        self.mode = ""  # how the current one plays: duck, between_tracks or urgent
 
-    def request(self, command: Announce, open_now: bool, scheduled: bool = False) -> str:
-        """Queues an announcement; '' when queued, else why not (for the state and MQTT)."""
+    def request(self, command: Announce, open_now: bool, scheduled: bool = False,
+                now: float = 0.0) -> str:  # fmt: skip
+        """Queues an announcement (an urgent one first); '' when queued, else why not (for
+        the state and MQTT)."""
         if not open_now:
             if scheduled:
                 logger.info("announcement %s skipped: closed", command.name)
@@ -75,7 +81,11 @@ class Announcer:
             return pending
         if len(self.queue) >= QUEUE_MAX:
             return f"{QUEUE_MAX} announcements are already waiting: {pending.label} dropped"
-        self.queue.append(pending)
+        pending = replace(pending, when=command.when or pending.when, queued_at=now)
+        if pending.when == "urgent":
+            self.queue.appendleft(pending)
+        else:
+            self.queue.append(pending)
         return ""
 
     def _resolve(self, command: Announce) -> Pending | str:
@@ -86,8 +96,9 @@ class Announcer:
                 known = ", ".join(i.name for i in s.items) or "none configured"
                 return f"no announcement named {command.name!r} (announcements.items: {known})"
             if item.text:
-                return Pending(item.name, text=item.text)
-            return self._file(item.file or "", item.name)
+                return Pending(item.name, text=item.text, when=item.when)
+            found = self._file(item.file or "", item.name)
+            return replace(found, when=item.when) if isinstance(found, Pending) else found
         if command.file:
             return self._file(command.file, command.file)
         return Pending("text", text=command.text)
@@ -110,15 +121,25 @@ class Announcer:
     def busy(self) -> bool:
         return self.current is not None or bool(self.queue)
 
-    def tick(self, now: float) -> str:
-        """Starts the next one when idle; ends one that overran. What went wrong, or ''."""
+    @property
+    def holding(self) -> bool:
+        """Whether the next track must wait: one plays between tracks, or interrupts."""
+        return self.current is not None and self.mode in {"between_tracks", "urgent"}
+
+    def tick(self, now: float, track_ending: bool = True) -> str:
+        """Starts the next one when idle (one that waits for the track's end, once it ends
+        or has waited ``max_wait_s``); ends one that overran. What went wrong, or ''."""
         if self.current is not None:
             if now - self._started_at > self.settings.max_seconds:
                 self.deck.stop()
                 return self._finish(f"announcement {self.current.label} cut off after"
-                                    f" {self.settings.max_seconds:.0f} s")  # fmt: skip
+                                    f" {self.settings.max_seconds:.0f} s", now)  # fmt: skip
             return ""
         if not self.queue:
+            return ""
+        head = self.queue[0]
+        waited = now - head.queued_at >= self.settings.max_wait_s
+        if head.when == "between_tracks" and not track_ending and not waited:
             return ""
         pending = self.queue.popleft()
         path = pending.path
@@ -130,29 +151,58 @@ class Announcer:
                 return f"announcement {pending.label}: {problem}"
             path = self._spoken
         self.current, self._started_at = pending, now
+        self.mode = (
+            "duck" if pending.when == "between_tracks" and not track_ending else pending.when
+        )
+        if self.mode == "urgent":
+            self.player.pause(now)  # at once: the music stops for it, and comes back after
+        else:
+            self.player.duck(self.settings.duck_db)
+        chime = self._chime()
+        self._main = path if chime is not None else None
+        self._play(chime or path)
+        logger.info("announcement %s (%s)%s", pending.label, self.mode,
+                    " after its chime" if chime else "")  # fmt: skip
+        return ""
+
+    def _chime(self) -> Path | None:
+        s = self.settings
+        if s.chime is None or s.folder is None:
+            return None
+        path = s.folder.expanduser() / s.chime
+        if not path.is_file():
+            logger.warning("announcement chime %s is missing: played without it", path)
+            return None
+        return path
+
+    def _play(self, path: Path) -> None:
         self._token += 1
-        self.player.duck(self.settings.duck_db)
         self.deck.set_gain(0.0)
         self.deck.load_and_play(str(path), self._token, 100)
-        logger.info("announcement %s: music ducked by %.0f dB", pending.label,
-                    -self.settings.duck_db)  # fmt: skip
-        return ""
 
     def on_deck_event(self, event: DeckEvent, now: float) -> str:
         if self.current is None or event.token != self._token:
             return ""
         if isinstance(event, DeckStarted):
             return ""
+        if self._main is not None:  # the chime is over (or could not play): the announcement
+            main, self._main = self._main, None
+            self._play(main)
+            return ""
         if isinstance(event, DeckFailed):
-            return self._finish(f"announcement {self.current.label} failed: {event.reason}")
+            return self._finish(f"announcement {self.current.label} failed: {event.reason}", now)
         assert isinstance(event, DeckEnded)
         if now - self._started_at < _INSTANT_END_S and self.deck.length_ms() <= 0:
-            return self._finish(f"announcement {self.current.label} is not audio libVLC can play")
-        return self._finish("")
+            return self._finish(f"announcement {self.current.label} is not audio libVLC can play",
+                                now)  # fmt: skip
+        return self._finish("", now)
 
-    def _finish(self, problem: str) -> str:
+    def _finish(self, problem: str, now: float = 0.0) -> str:
         label = self.current.label if self.current else "?"
         self.current = None
+        if self.mode == "urgent":
+            self.player.resume(now)
+        self.mode = ""
         self.player.duck(0.0)
         logger.info("announcement %s over: music back%s", label, f" ({problem})" if problem else "")
         return problem

@@ -213,7 +213,7 @@ class Conductor:
 
     def play_next(self, fade: float | None) -> None:
         """Start the queued (or a fresh) pick; whatever plays crossfades out."""
-        if self.is_open is False or self.state.paused:
+        if self.is_open is False or self.state.paused or self.announcer.holding:
             return
         pick = self.next_pick or self.pick()
         if pick is None:
@@ -236,7 +236,8 @@ class Conductor:
             self.on_playback(outcome)
 
     def announce(self, command: Announce, scheduled: bool = False) -> None:
-        self._announced(self.announcer.request(command, bool(self.is_open), scheduled))
+        self._announced(self.announcer.request(command, bool(self.is_open), scheduled,
+                                               self.clocks.mono()))  # fmt: skip
 
     def _announced(self, problem: str) -> None:
         """After an announcement's request, deck event or tick: its problem said."""
@@ -292,18 +293,19 @@ class Conductor:
             self.next_pick = None
         self.player.tick(mono)
         self._follow_playlog()
-        if self.announcer.busy:
-            current = self.announcer.current
-            problem = self.announcer.tick(mono)
-            if problem or current is not self.announcer.current:
-                self._announced(problem)
-        if not self.is_open or self.state.paused:
-            return
         remaining = self.player.remaining_s()
-        if self.player.now_playing is None or (
+        ending = self.player.now_playing is None or (
             remaining is not None
             and remaining <= self.player.crossfade_for(self.player.now_playing)
-        ):
+        )
+        if self.announcer.busy:
+            current = self.announcer.current
+            problem = self.announcer.tick(mono, track_ending=ending)
+            if problem or current is not self.announcer.current:
+                self._announced(problem)
+        if not self.is_open or self.state.paused or self.announcer.holding:
+            return  # (an announcement between tracks or an urgent one: the next track waits)
+        if ending:
             self.play_next(fade=None if self.player.now_playing else self.config.player.fade_s)
 
     def _follow_playlog(self) -> None:

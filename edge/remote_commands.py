@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from moodcast.config.combinations import MAX_OVERRIDE_MINUTES
 from moodcast.config.text import safe_text, spoken_text
@@ -67,6 +68,7 @@ class Announce:
     name: str = ""
     file: str = ""
     text: str = ""
+    when: str = ""  # "", "duck", "between_tracks" or "urgent" ('': the item's or "duck")
 
 
 Command = Skip | SetPaused | SetVolume | SetOverride | SetAuto | Rescan | Announce | Ban
@@ -126,11 +128,28 @@ def _volume(payload: bytes) -> Command:
     return SetVolume(round(value))
 
 
+WHEN = ("duck", "between_tracks", "urgent")
+
+
 def _announce(payload: bytes) -> Command:
     value = _json_or_text(_text(payload))
     if isinstance(value, str) and value.strip():
         return Announce(name=_plain_name(value.strip(), "announcement name"))
+    when = ""
+    if isinstance(value, dict) and "when" in value:
+        value = dict(value)
+        when = value.pop("when")
+        if when not in WHEN:
+            raise CommandError("when must be duck, between_tracks or urgent")
     if isinstance(value, dict) and len(value) == 1:
+        command = _announce_what(value)
+        return replace(command, when=when) if when else command
+    raise CommandError('expected an announcement name, {"file": NAME} or {"text": TEXT}'
+                       ' (and optionally "when": duck, between_tracks or urgent)')  # fmt: skip
+
+
+def _announce_what(value: dict[str, Any]) -> Announce:
+    if len(value) == 1:
         ((key, item),) = value.items()
         if key == "name" and isinstance(item, str) and item.strip():
             return Announce(name=_plain_name(item.strip(), "announcement name"))
@@ -140,7 +159,8 @@ def _announce(payload: bytes) -> Command:
             if len(item) > MAX_ANNOUNCE_TEXT:
                 raise CommandError(f"text over {MAX_ANNOUNCE_TEXT} characters")
             return Announce(text=spoken_text(item))
-    raise CommandError('expected an announcement name, {"file": NAME} or {"text": TEXT}')
+    raise CommandError('expected an announcement name, {"file": NAME} or {"text": TEXT}'
+                       ' (and optionally "when": duck, between_tracks or urgent)')  # fmt: skip
 
 
 def _plain_name(value: str, what: str) -> str:

@@ -189,3 +189,88 @@ def test_a_config_text_is_cleaned_or_refused_before_the_daemon_starts(text: str)
         AnnouncementSettings.model_validate({"items": [{"name": "b", "text": "\x00\x01"}]})
     with pytest.raises(ValueError, match="valid string"):  # a lone surrogate: refused at once
         AnnouncementSettings.model_validate({"items": [{"name": "c", "text": "\ud800 x"}]})
+
+
+def _timed_announcer(tmp_path: Path, **settings: object):
+    from moodcast.edge.announcer import Announcer
+    from moodcast.edge.events import EventQueue
+    from moodcast.player.playback import Player
+    from moodcast.player.track import Track
+    from tests.fakes import FakeDeck
+
+    events = EventQueue()
+    music = [FakeDeck(0, "dummy", events), FakeDeck(1, "dummy", events)]
+    deck = FakeDeck(2, "dummy", events)
+    for name in ("a.ogg", "chime.ogg", "song.ogg"):
+        (tmp_path / name).write_bytes(b"x" * 4096)
+    items = [{"name": "a", "file": "a.ogg"},
+             {"name": "late", "file": "a.ogg", "when": "between_tracks"}]  # fmt: skip
+    config = AnnouncementSettings.model_validate(
+        {"folder": str(tmp_path), "max_seconds": 30, "items": items, **settings}
+    )
+    player = Player(music, 1.0, 1.0, 70)
+    song = Track(1, str(tmp_path / "song.ogg"), "x", "song", "", 60.0, "ok", "", None)
+    player.play(song, 0.0, fade_in=0.0)
+    return Announcer(config, deck, player, synthesize=lambda *_: ""), player, deck
+
+
+def test_a_chime_plays_first_then_the_announcement(tmp_path: Path) -> None:
+    from moodcast.edge.remote_commands import Announce
+    from moodcast.player.decks import DeckEnded
+
+    announcer, player, deck = _timed_announcer(tmp_path, chime="chime.ogg")
+    announcer.request(Announce(name="a"), open_now=True)
+    announcer.tick(0.0)
+    assert deck.playing and deck.playing.endswith("chime.ogg") and player.duck_db == -15.0
+    assert announcer.on_deck_event(DeckEnded(2, deck.token), 2.0) == ""
+    assert deck.playing.endswith("a.ogg") and announcer.current is not None
+    assert announcer.on_deck_event(DeckEnded(2, deck.token), 5.0) == ""
+    assert announcer.current is None and player.duck_db == 0.0
+
+
+def test_between_tracks_waits_for_the_end_and_urgent_interrupts_at_once(tmp_path: Path) -> None:
+    from moodcast.edge.remote_commands import Announce
+    from moodcast.player.decks import DeckEnded
+
+    announcer, player, deck = _timed_announcer(tmp_path, max_wait_s=100)
+    announcer.request(Announce(name="late"), open_now=True, now=0.0)
+    assert announcer.tick(10.0, track_ending=False) == "" and announcer.current is None
+    announcer.tick(20.0, track_ending=True)  # the track ends: it plays, the next one waits
+    assert (
+        announcer.current is not None and announcer.holding and announcer.mode == "between_tracks"
+    )
+    announcer.on_deck_event(DeckEnded(2, deck.token), 25.0)
+    assert not announcer.holding
+    # Waited too long for a track's end: it plays over the ducked music instead.
+    announcer.request(Announce(name="late"), open_now=True, now=30.0)
+    announcer.tick(131.0, track_ending=False)
+    assert announcer.mode == "duck" and not announcer.holding
+    announcer.on_deck_event(DeckEnded(2, deck.token), 140.0)
+    # Urgent: ahead of the queue, the music paused (not ducked), and back after.
+    announcer.request(Announce(name="a"), open_now=True, now=150.0)
+    announcer.request(Announce(text="Fire alarm test", when="urgent"), open_now=True, now=150.0)
+    announcer.tick(150.0, track_ending=False)
+    assert announcer.current is not None and announcer.current.label == "text"
+    assert player.paused and announcer.holding and player.duck_db == 0.0
+    announcer.on_deck_event(DeckEnded(2, deck.token), 155.0)
+    assert not player.paused and [p.label for p in announcer.queue] == ["a"]
+
+
+@pytest.mark.parametrize(("payload", "expected"), [
+    (b'{"name": "a", "when": "urgent"}', ("a", "", "urgent")),
+    (b'{"text": "Closing soon", "when": "between_tracks"}', ("", "Closing soon", "between_tracks")),
+    (b'{"name": "a"}', ("a", "", "")),
+])  # fmt: skip
+def test_an_announce_command_may_say_when(payload: bytes, expected: tuple[str, str, str]) -> None:
+    from moodcast.edge.remote_commands import CommandTable
+
+    command = CommandTable(["calm"], 60.0).parse("announce", payload)
+    assert (command.name, command.text, command.when) == expected
+
+
+@pytest.mark.parametrize("payload", [b'{"name": "a", "when": "later"}', b'{"when": "urgent"}'])
+def test_a_bad_when_is_refused_with_the_choices(payload: bytes) -> None:
+    from moodcast.edge.remote_commands import CommandError, CommandTable
+
+    with pytest.raises(CommandError, match="duck, between_tracks or urgent"):
+        CommandTable(["calm"], 60.0).parse("announce", payload)
