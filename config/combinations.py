@@ -164,6 +164,10 @@ def _mqtt(config: MoodcastConfig) -> list[Finding]:
 
 def _web(config: MoodcastConfig) -> list[Finding]:
     w = config.web
+    if w.staff_password_hash is not None and w.password_hash is None and w.token_file is None:
+        return [Finding("error", "web.staff_password_hash",
+                        "staff need an owner: set web.password_hash too (without it anyone"
+                        " on the page has every right)")]  # fmt: skip
     if w.enabled and not w.loopback and w.password_hash is None and w.token_file is None:
         return [Finding("error", "web.host",
                         f"the page on {w.host} would be open to the network without a password:"

@@ -388,6 +388,9 @@ class WebSettings(Strict):
     token_file: Path | None = Field(
         None, description="a file whose first line is the password (instead of a hash)"
     )
+    staff_password_hash: SecretStr | None = Field(
+        None, description="staff's password: skip, ban, pause and volume, nothing else"
+    )
     session_minutes: float = Field(720, gt=0, le=43200, description="a login lasts this long")
     allowed_hosts: list[str] = Field(
         default_factory=list,

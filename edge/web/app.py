@@ -56,6 +56,9 @@ def _asset(name: str) -> str:
     return (files("moodcast.edge.web") / "static" / name).read_text(encoding="utf-8")
 
 
+STAFF_VERBS = frozenset({"skip", "ban", "pause", "resume", "volume"})
+
+
 class WebApp:
     """The routes, the login rules and the budgets; :meth:`asgi` is the ASGI application."""
 
@@ -131,6 +134,17 @@ class WebApp:
             return self._open_session
         return self.sessions.get(request.cookies.get(COOKIE), self.clock())
 
+    def _role_of(self, password: str | None) -> str | None:
+        """owner or staff for a right password, None for a wrong one."""
+        if password is None or self._secret is None:
+            return None
+        if self._secret(password):
+            return "owner"
+        staff = self.settings.staff_password_hash
+        if staff is not None and check_password(password, staff.get_secret_value()):
+            return "staff"
+        return None
+
     def _changing_allowed(self, request: Any) -> Session | None:
         """The session, when this change comes from the page itself (token and origin)."""
         session = self.session(request)
@@ -148,6 +162,7 @@ class WebApp:
             return RedirectResponse("/login", status_code=303)
         name = "library.html" if request.url.path == "/library" else "index.html"
         body = _asset(name).replace("{{csrf}}", html.escape(session.csrf))
+        body = body.replace("{{role}}", session.role)
         body = body.replace("{{logout}}", "" if self._open_session else "1")
         body = body.replace("{{max_volume}}", str(int(self.max_volume)))
         return HTMLResponse(body, headers=_HEADERS)
@@ -173,10 +188,11 @@ class WebApp:
             return PlainTextResponse("too many login attempts: wait a minute", 429,
                                      headers={**_HEADERS, "Retry-After": "60"})  # fmt: skip
         password = form_value(await read_body(request), "password")
-        if password is None or not self._secret(password):
+        role = self._role_of(password)
+        if role is None:
             logger.warning("web: wrong password from %s", client)
             return RedirectResponse("/login?failed=1", status_code=303)
-        key, _ = self.sessions.open(self.clock())
+        key, _ = self.sessions.open(self.clock(), role)
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(COOKIE, key, max_age=int(self.settings.session_minutes * 60),
                             httponly=True, samesite="strict", path="/")  # fmt: skip
@@ -240,9 +256,13 @@ class WebApp:
     async def api_command(self, request: Any) -> Any:
         from moodcast.edge.command_gate import CommandAccepted
 
-        if self._changing_allowed(request) is None:
+        session = self._changing_allowed(request)
+        if session is None:
             return _error("refused: log in, and send changes from the page itself", 403)
         verb = request.path_params["verb"]
+        if session.role == "staff" and verb not in STAFF_VERBS:
+            return _error(f"staff may skip, ban, pause and set the volume: log in as the owner"
+                          f" to {verb.replace('_', ' ')[:40]}", 403)  # fmt: skip
         body = await read_body(request)
         value = form_value(body, "value")
         payload = (value if value is not None else "").encode()

@@ -75,6 +75,7 @@ def check_token(password: str, token: str) -> bool:
 class Session:
     csrf: str  # sent by the page in a header with every change; a cross-site form cannot
     expires: float
+    role: str = "owner"  # or "staff": skip, ban, pause and volume only (web.staff_password_hash)
 
 
 class Sessions:
@@ -85,12 +86,12 @@ class Sessions:
         self._limit = limit
         self._sessions: OrderedDict[str, Session] = OrderedDict()
 
-    def open(self, now: float) -> tuple[str, Session]:
+    def open(self, now: float, role: str = "owner") -> tuple[str, Session]:
         self._expire(now)
         while len(self._sessions) >= self._limit:  # the oldest login goes first
             self._sessions.popitem(last=False)
         key = secrets.token_urlsafe(32)
-        session = Session(secrets.token_urlsafe(24), now + self._seconds)
+        session = Session(secrets.token_urlsafe(24), now + self._seconds, role)
         self._sessions[key] = session
         return key, session
 

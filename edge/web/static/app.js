@@ -173,5 +173,10 @@ $("set-override").onclick = () => {
 };
 $("auto").onchange = () => send("auto", $("auto").checked ? "ON" : "OFF");
 if (document.querySelector('meta[name="logout"]').content) $("logout").hidden = false;
+if (document.querySelector('meta[name="role"]').content === "staff") {
+  // The owner's controls are not the staff's (the daemon refuses them too).
+  for (const node of document.querySelectorAll(".owner")) node.hidden = true;
+  $("role-note").hidden = false;
+}
 setInterval(tickProgress, 1000);
 connect();
