@@ -14,7 +14,6 @@ import numpy as np
 
 from moodcast.config.settings import Daypart, MoodcastConfig
 from moodcast.edge.announcer import Announcer
-from moodcast.edge.car.drive import road_lift_db
 from moodcast.edge.car.vehicle import Vehicle
 from moodcast.edge.device_state import (
     DeviceState,
@@ -43,6 +42,7 @@ from moodcast.edge.repertoire import Repertoire
 from moodcast.edge.state import RuntimeState, StateStore
 from moodcast.edge.state_view import device_state, track_view
 from moodcast.edge.timing import Clocks, Timings
+from moodcast.edge.volume import VolumeControl
 from moodcast.models.mood import MoodEstimate, Taxonomy
 from moodcast.models.response import drive_target
 from moodcast.player.decks import DeckEvent
@@ -105,11 +105,11 @@ class Conductor:
         self.health = Health(publisher, self.clocks.wall, reader_detail, self.clocks.mono)
         self.keeper = StateKeeper(store, RuntimeState(volume=config.player.volume), taxonomy,
                                   self.health, self.clocks.mono, self.timings.retry_s)  # fmt: skip
-        start = config.player.startup_volume
-        start = self.state.volume if start is None else start
-        self._set_state(volume=min(start, config.player.max_volume))
         self.mood = MoodFollower(config, taxonomy, self.clocks)
         self.vehicle = Vehicle(config.vehicle) if config.vehicle.enabled else None
+        self.volume = VolumeControl(config.player, self.keeper, player, self.health,
+                                    self.vehicle)  # fmt: skip
+        self.volume.start()
         self.history = PlayHistory(config.selection)
         self.repertoire = Repertoire(config, taxonomy, library, self.health, self.clocks,
                                      self.timings)  # fmt: skip
@@ -286,8 +286,8 @@ class Conductor:
         if part != self.daypart:
             self.daypart = part
             if part is not None:
-                self._set_state(volume=min(part.volume, self.config.player.max_volume))
-        self.apply_volume()
+                self.volume.daypart(part.volume)
+        self.volume.apply()
         if self.state.override_mood and not self._override_active():
             self._set_state(override_mood=None, override_until=None)
             self.next_pick = None
@@ -328,17 +328,6 @@ class Conductor:
         if not open_now:
             self.player.stop(self.clocks.mono(), fade=True, fade_s=fade_s)
 
-    def apply_volume(self) -> None:
-        """The player at the state's volume and, in a car, lifted against road noise (never
-        past player.max_volume); each set only when it changes."""
-        volume = self.state.volume
-        if volume != self.player.volume:
-            self.player.set_volume(volume)
-        if self.vehicle is not None:
-            lift = road_lift_db(volume, self.vehicle.boost_db, self.config.player.max_volume)
-            if abs(lift - self.player.lift_db) >= 0.05 or (lift == 0 and self.player.lift_db):
-                self.player.lift(lift)
-
     # -- commands --------------------------------------------------------------------------
 
     def on_command(self, command: Command) -> None:
@@ -374,16 +363,7 @@ class Conductor:
             self.player.resume(self.clocks.mono())
 
     def _volume(self, command: SetVolume) -> None:
-        volume = command.volume
-        cap = self.config.player.max_volume
-        if volume > cap:
-            self.error(f"volume {volume} asked for; {cap} is the most this device plays at"
-                       " (player.max_volume)", ProblemKind.COMMAND)  # fmt: skip
-            volume = cap
-        else:
-            self.health.clear(ProblemKind.COMMAND)
-        self._set_state(volume=volume)
-        self.apply_volume()
+        self.volume.command(command.volume)
 
     def _override(self, command: SetOverride) -> None:
         until = self.clocks.wall() + command.minutes * 60 if command.mood else None

@@ -145,7 +145,7 @@ class Daemon:
         if set_aside:
             conductor.error(set_aside, ProblemKind.LIBRARY_REBUILT)
             self.events.put(RescanDue())
-        conductor.apply_volume()
+        conductor.volume.apply()
         return Parts(library, reader, watchdog, conductor, gate, mqtt, board)
 
     def _start(self, stack: ExitStack, loop: EventLoop) -> None:
