@@ -179,3 +179,19 @@ def test_events_of_each_source_coalesce_but_never_mix() -> None:
     first, second = queue.get(0.1), queue.get(0.1)
     assert (first.reading.source, first.reading.speed_kmh) == ("gnss", 30.0)
     assert second.reading.source == "obd" and queue.get(0.01) is None
+
+
+def test_a_car_without_the_speed_pid_is_said_and_rpm_still_read() -> None:
+    got = Collector()
+    with elm327() as ecu:
+        ecu.answer["ELM_PIDS_A"] = obd_answer("41 00", "BE 37 A8 13")  # 0x0D (speed) cleared
+        poller = ObdPoller(ecu.get_pty(), 0.3, got.put)
+        poller.start()
+        try:
+            got.wait(lambda: "the car answers no speed PID: speed from GNSS only"
+                     in got.problems("obd"))  # fmt: skip
+            got.wait(lambda: bool(got.readings("obd")))
+            reading = got.readings("obd")[-1]
+            assert reading.speed_kmh is None and reading.engine_running is True
+        finally:
+            poller.stop()
