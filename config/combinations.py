@@ -8,10 +8,11 @@ by ``config check`` and ``doctor`` and logged when the daemon starts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from moodcast.config.settings import MoodcastConfig
+from moodcast.config.settings import MoodcastConfig, Rule
 
 MAX_OVERRIDE_MINUTES = 7 * 24 * 60  # the mood command's own limit (a week)
 
@@ -238,7 +239,15 @@ def _overlapping_pairs(config: MoodcastConfig) -> list[tuple[int, int]]:
         at = monday + timedelta(minutes=15 * step)
         active = [i for i, r in enumerate(rules) if in_window(r.days, r.start, r.end, at)]
         pairs.update((a, b) for n, a in enumerate(active) for b in active[n + 1 :])
-    return sorted(pairs)
+    return sorted((a, b) for a, b in pairs if _dates_meet(rules[a], rules[b]))
+
+
+def _dates_meet(a: Rule, b: Rule) -> bool:
+    """Whether two rules' date ranges share a day (a rule without dates holds on every one),
+    or touch (a window past midnight reaches into the next day)."""
+    start = max(d for d in (a.from_, b.from_, date.min) if d is not None)
+    end = min(d for d in (a.to, b.to, date.max) if d is not None)
+    return start <= end or (start - end).days <= 1
 
 
 def _announcements(config: MoodcastConfig) -> list[Finding]:

@@ -314,7 +314,11 @@ class TrackMatch(Strict):
 
 
 class Rule(Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
     name: str = Field(min_length=1, max_length=60, description="shown in the state")
+    from_: dt.date | None = Field(None, alias="from", description="in force from this date")
+    to: dt.date | None = Field(None, description="until this date (included)")
     days: Days = Field(default_factory=lambda: list(DAYS), description="mon..sun")
     start: str | None = Field(None, pattern=_HHMM, description="in force from (HH:MM)")
     end: str | None = Field(None, pattern=_HHMM, description="until (HH:MM); none: all day")
@@ -324,6 +328,16 @@ class Rule(Strict):
     valence_max: float = Field(1.0, ge=-1, le=1)
     arousal_min: float = Field(-1.0, ge=-1, le=1)
     arousal_max: float = Field(1.0, ge=-1, le=1)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Rule:
+        if self.from_ is not None and self.to is not None and self.to < self.from_:
+            raise ValueError(f"'to' {self.to} is before 'from' {self.from_}")
+        return self
+
+    def on(self, day: dt.date) -> bool:
+        """Whether the rule's date range (if any) holds on ``day``."""
+        return (self.from_ is None or self.from_ <= day) and (self.to is None or day <= self.to)
 
 
 class RulesSettings(Strict):

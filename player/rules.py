@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from moodcast.config.clock import in_window
+from moodcast.config.clock import in_window, parse_hhmm
 from moodcast.config.settings import Rule, RulesSettings, TrackMatch
 from moodcast.player.track import Track
 
@@ -35,7 +35,11 @@ def in_force(rules: Sequence[Rule], now: datetime) -> list[Rule]:
 
 
 def _holds(rule: Rule, now: datetime) -> bool:
-    return in_window(rule.days, rule.start, rule.end, now)
+    """Its dates (if any), its days and its hours; a window past midnight belongs to the day
+    it started on, for the dates too."""
+    started = now if rule.start is None or rule.end is None or rule.start <= rule.end or (
+        now.time() >= parse_hhmm(rule.start)) else now - timedelta(days=1)  # fmt: skip
+    return rule.on(started.date()) and in_window(rule.days, rule.start, rule.end, now)
 
 
 def genres_of(track: Track) -> set[str]:

@@ -153,3 +153,29 @@ def test_the_closest_come_first_and_the_state_names_the_rules() -> None:
     rule = settings.rules[0]
     assert distance(LIB[0], [rule]) == pytest.approx(0.3)
     assert [r.name for r in in_force(settings.rules, MON_9)] == ["very calm", "no rock"]
+
+
+def test_a_rule_may_hold_for_a_date_range_and_past_midnight_at_its_end() -> None:
+    december = Rule.model_validate({"name": "december", "from": "2026-12-01", "to": "2026-12-31"})
+    nye = Rule.model_validate({"name": "new year's eve", "from": "2026-12-31", "to": "2026-12-31",
+                               "start": "22:00", "end": "02:00"})  # fmt: skip
+    table = [(datetime(2026, 11, 30, 23, 59), []), (datetime(2026, 12, 1, 0, 0), ["december"]),
+             (datetime(2026, 12, 31, 23, 0), ["december", "new year's eve"]),
+             (datetime(2027, 1, 1, 1, 0), ["new year's eve"]),  # its window, past midnight
+             (datetime(2027, 1, 1, 12, 0), [])]  # fmt: skip
+    for now, names in table:
+        assert [r.name for r in in_force([december, nye], now)] == names, now
+
+
+def test_rules_in_different_months_never_contradict_each_other() -> None:
+    from moodcast.config.errors import MoodcastError
+    from moodcast.config.settings import load_config
+
+    calm = {"name": "calm december", "from": "2026-12-01", "to": "2026-12-31", "arousal_max": -0.5}
+    lively = {"name": "lively june", "from": "2026-06-01", "to": "2026-06-30", "arousal_min": 0.5}
+    load_config(None, {"rules.rules": [calm, lively]})  # apart in time: no contradiction
+    clash = {**lively, "name": "lively xmas", "from": "2026-12-20", "to": "2026-12-26"}
+    with pytest.raises(MoodcastError, match="calm december"):
+        load_config(None, {"rules.rules": [calm, clash]})
+    with pytest.raises(MoodcastError, match="'to' 2026-05-01 is before 'from' 2026-06-01"):
+        load_config(None, {"rules.rules": [{**lively, "to": "2026-05-01"}]})
