@@ -243,7 +243,12 @@ class SmoothingSettings(Strict):
 
 class LoudnessSettings(Strict):
     enabled: bool = Field(True, description="play every track at the same loudness")
-    target_lufs: float = Field(-18.0, ge=-40, le=-5, description="EBU R128 integrated loudness")
+    target_lufs: float = Field(
+        -23.0,
+        ge=-40,
+        le=-5,
+        description="EBU R128 integrated loudness (its reference level; raise the amplifier)",
+    )
     max_true_peak_dbtp: float = Field(-1.0, ge=-10, le=0, description="never louder than this")
     default_gain_db: float = Field(
         -6.0, ge=-30, le=6, description="gain for a track whose loudness is not known"

@@ -41,6 +41,11 @@ DeckEvent = DeckStarted | DeckEnded | DeckFailed
 
 
 EQ_OFFSET_DB = 12.04  # libVLC's equalizer: output level = preamp - 12.04 dB (measured)
+# libVLC's --gain (the audio output's own amplification, which every output applies, the file
+# one too): x2, +6.02 dB, so that with the preamp's -20..+20 dB a deck spans -26..+14 dB and
+# a quiet recording (-35 LUFS) reaches the reference level (docs/loudness.md).
+MAKEUP = 2.0
+MAKEUP_DB = 6.0206
 
 
 class EventSink(Protocol):
@@ -65,7 +70,7 @@ class Deck(Protocol):
 def vlc_options(audio_output: str, deck: int) -> list[str]:
     """libVLC options for an output spec from the config (see PlayerSettings.audio_output)."""
     kind, _, arg = audio_output.partition(":")
-    options = ["--no-video", "--quiet", "--no-metadata-network-access"]
+    options = ["--no-video", "--quiet", "--no-metadata-network-access", f"--gain={MAKEUP}"]
     if kind == "dummy":
         options.append("--aout=dummy")
     elif kind == "file":
@@ -101,6 +106,7 @@ class VlcDeck:
                 "use default, dummy, alsa[:DEVICE], pulse or file:PATH.wav",
             )
         self._player = self._instance.media_player_new()
+        self.set_gain(0.0)  # never without the equalizer: the make-up gain alone is +6 dB
         self._events = events
         self._token = 0
         self._pulse_sink = (
@@ -146,8 +152,9 @@ class VlcDeck:
         """The track's loudness gain, in dB, apart from the user's volume: the preamp of
         libVLC's equalizer (all bands flat), a software gain that every output takes, the
         file output too (libVLC's volume is ignored by that one). Measured here: the output
-        is preamp - 12.04 dB, exactly, so the preamp's -20..+20 dB give -32..+8 dB."""
-        preamp = max(-20.0, min(20.0, db + EQ_OFFSET_DB))
+        is preamp - 12.04 dB, exactly; with the instance's make-up gain (+6.02 dB) the
+        preamp's -20..+20 dB give -26..+14 dB."""
+        preamp = max(-20.0, min(20.0, db + EQ_OFFSET_DB - MAKEUP_DB))
         eq = self._vlc.libvlc_audio_equalizer_new()
         self._vlc.libvlc_audio_equalizer_set_preamp(eq, preamp)
         self._player.set_equalizer(eq)

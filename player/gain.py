@@ -8,7 +8,7 @@ from __future__ import annotations
 from moodcast.config.settings import LoudnessSettings
 from moodcast.player.track import Track
 
-GAIN_RANGE_DB = (-32.0, 8.0)  # what a deck can apply (libVLC's equalizer preamp)
+GAIN_RANGE_DB = (-26.0, 14.0)  # what a deck can apply (equalizer preamp and make-up gain)
 
 
 def track_gain_db(track: Track, settings: LoudnessSettings) -> float:

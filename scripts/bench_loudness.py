@@ -29,8 +29,9 @@ from moodcast.player.track import Track  # noqa: E402
 
 MEDIA = ROOT / ".cache" / "media" / "music"
 # As released; 8 dB quieter (an acoustic recording); 4 dB hotter through sox's limiter (a
-# loud master); 12 dB quieter (below what the deck can lift: +8 dB at most).
-VARIANTS: list[list[str]] = [[], ["gain", "-8"], ["gain", "-l", "4"], ["gain", "-12"]]
+# loud master); 12 and 16 dB quieter (a quiet classical or ambient recording).
+VARIANTS: list[list[str]] = [[], ["gain", "-8"], ["gain", "-l", "4"], ["gain", "-12"],
+                             ["gain", "-16"]]  # fmt: skip
 
 
 def record(path: Path, gain: float | None, out: Path) -> float:

@@ -92,9 +92,10 @@ def _track(lufs: float | None, peak: float | None = None) -> Track:
 @pytest.mark.parametrize(
     ("lufs", "peak", "settings", "gain"),
     [
-        (-8.0, -0.5, LoudnessSettings(), -10.0),  # loud master: down to -18
-        (-28.0, -20.0, LoudnessSettings(), 8.0),  # quiet: up, at most +8 dB (the deck's range)
-        (-24.0, -3.0, LoudnessSettings(), 2.0),  # up 6 dB would clip: held at -1 dBTP
+        (-8.0, -0.5, LoudnessSettings(), -15.0),  # loud master: down to -23
+        (-35.0, -22.0, LoudnessSettings(), 12.0),  # a quiet recording: up 12 dB
+        (-40.0, -28.0, LoudnessSettings(), 14.0),  # quieter still: +14 dB (the deck's range)
+        (-30.0, -3.0, LoudnessSettings(), 2.0),  # up 7 dB would clip: held at -1 dBTP
         (None, None, LoudnessSettings(), -6.0),  # not measured: the default gain
         (-8.0, -0.5, LoudnessSettings(enabled=False), 0.0),
         (-8.0, None, LoudnessSettings(target_lufs=-14), -6.0),
@@ -222,3 +223,35 @@ def test_the_true_peak_is_measured_across_block_boundaries(tmp_path, samples, at
     sf.write(path, signal, rate, subtype="FLOAT")
     measured = measure(path).true_peak_dbtp
     assert abs(measured - _reference_true_peak(signal, rate)) < 0.3
+
+
+def _master(path: Path, lufs: float) -> Path:
+    """Music-like test audio at ``lufs``: pink noise (a quiet recording's peaks some 10 dB
+    over its loudness) or, for a loud master, pink noise driven into clipping (true peaks over
+    full scale once encoded, as the loudest masters have)."""
+    if lufs > -12:
+        subprocess.run(["sox", "-n", "-r", "44100", "-c", "2", str(path), "synth", "6",
+                        "pinknoise", "gain", str(lufs + 11.0)], check=True,
+                       capture_output=True)  # fmt: skip
+        return path
+    return noise(path, 6, lufs + 10.9)
+
+
+def test_the_whole_range_real_libraries_have_plays_at_the_target_under_the_ceiling(
+    tmp_path: Path, vlc_available
+) -> None:
+    """-35 to -5 LUFS, each played through a real deck with its gain: within 1 LU of the
+    target as recorded, and never above the true-peak ceiling."""
+    settings = LoudnessSettings()
+    for wanted in (-35.0, -23.0, -5.0):
+        path = _master(tmp_path / f"{wanted:+.0f}.ogg", wanted)
+        m = measure(path)
+        assert abs(m.integrated_lufs - wanted) < 1.0, (wanted, m)  # the range is covered
+        gain = track_gain_db(_track(m.integrated_lufs, m.true_peak_dbtp), settings)
+        out = tmp_path / f"played{wanted:+.0f}.wav"
+        played = record(path, gain, out)
+        peak = measure(out).true_peak_dbtp
+        print(f"\n{m.integrated_lufs:.2f} LUFS, peak {m.true_peak_dbtp:.2f}: gain {gain:+.2f},"
+              f" played {played:.2f} LUFS, peak {peak:.2f} dBTP")  # fmt: skip
+        assert abs(played - settings.target_lufs) <= 1.0
+        assert peak <= settings.max_true_peak_dbtp + 0.3  # meters differ by a few tenths
