@@ -77,15 +77,22 @@ class FFmpegAudio:
         self.frames = int(seconds * self.rate)
 
     def _decoded(self) -> Iterator[Block]:
-        with self._av.open(self._path) as container:
-            stream = container.streams.audio[0]
-            layout = stream.codec_context.layout
-            resampler = self._av.AudioResampler(format="flt", layout=layout, rate=self.rate)
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
+        """Decoded blocks; a stream FFmpeg cannot decode (damaged, or encrypted: an iTunes
+        FairPlay file, sample entry 'drms') is an AudioDecodeError that says so."""
+        try:
+            with self._av.open(self._path) as container:
+                stream = container.streams.audio[0]
+                protected = _protected(stream)
+                layout = stream.codec_context.layout
+                resampler = self._av.AudioResampler(format="flt", layout=layout, rate=self.rate)
+                for frame in container.decode(stream):
+                    for out in resampler.resample(frame):
+                        yield _packed(out, self.channels)
+                for out in resampler.resample(None):
                     yield _packed(out, self.channels)
-            for out in resampler.resample(None):
-                yield _packed(out, self.channels)
+        except self._av.FFmpegError as exc:
+            why = "protected by DRM (an iTunes FairPlay file)" if protected else "damaged"
+            raise AudioDecodeError(f"FFmpeg cannot decode its audio ({why}: {exc})") from exc
 
     def blocks(self, size: int) -> Iterator[Block]:
         pending = np.zeros((0, self.channels), np.float32)
@@ -112,6 +119,12 @@ class FFmpegAudio:
                 break
         empty = np.zeros((0, self.channels), np.float32)
         return [np.concatenate(kept) if kept else empty for kept in parts]
+
+
+def _protected(stream: Any) -> bool:
+    """Whether the stream says it is encrypted (FairPlay's 'drms', 'enca' of CENC)."""
+    tag = str(getattr(stream.codec_context, "codec_tag", "") or "")
+    return tag.strip().lower() in {"drms", "enca", "p608"}
 
 
 def _packed(frame: Any, channels: int) -> Block:

@@ -87,3 +87,20 @@ def test_a_file_neither_decoder_can_open_says_so(tmp_path: Path) -> None:
 
     with pytest.raises(LoudnessError, match="cannot decode audio"):
         measure(bad)
+
+
+def test_a_drm_protected_m4a_is_refused_with_the_reason(tmp_path: Path) -> None:
+    """An iTunes FairPlay file: its sample entry says 'drms' where a plain one says 'mp4a'."""
+    require(importlib.util.find_spec("av") is not None, "PyAV (the tagging extra)")
+    plain = encode(tmp_path / "plain.m4a", "aac", _signal(2.0))
+    data = plain.read_bytes()
+    assert data.count(b"mp4a") >= 1
+    at = data.index(b"mdat")
+    size = int.from_bytes(data[at - 4 : at], "big")  # the box's size, its header included
+    body = slice(at + 4, at - 4 + size)
+    scrambled = bytes(b ^ 0x5A for b in data[body])  # the frames encrypted, as FairPlay's are
+    protected = tmp_path / "protected.m4p"
+    protected.write_bytes((data[: body.start] + scrambled + data[body.stop :])
+                          .replace(b"mp4a", b"drms"))  # fmt: skip
+    with pytest.raises(AudioDecodeError, match=r"cannot decode its audio \(protected by DRM"):
+        open_audio(protected).read_spans([(0, RATE)])
