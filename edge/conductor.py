@@ -261,6 +261,9 @@ class Conductor:
             self.error(f"{outcome.track.path}: {reason}; flagged and skipped")
             self.reload_library()
         if outcome.was_active and self.player.now_playing is None:
+            if self.announcer.busy and self.announcer.current is None:
+                # between tracks now: one waiting for a track's end plays (the next waits)
+                self._announced(self.announcer.tick(self.clocks.mono(), track_ending=True))
             self.play_next(fade=0.0 if outcome.failed else None)
         self.dirty = True
 

@@ -274,3 +274,54 @@ def test_a_bad_when_is_refused_with_the_choices(payload: bytes) -> None:
 
     with pytest.raises(CommandError, match="duck, between_tracks or urgent"):
         CommandTable(["calm"], 60.0).parse("announce", payload)
+
+
+def test_between_tracks_with_a_chime_on_the_real_daemon(tmp_path: Path, make_tone, broker,
+                                                        vlc_available) -> None:  # fmt: skip
+    """libVLC and Mosquitto: the announcement waits for the playing track's end, no track
+    plays while it does, it is recorded on its own deck, and the music comes back after."""
+    music = tmp_path / "music"
+    for i in range(3):
+        make_tone(music / f"{i}.ogg", seconds=5, freq=300 + 50 * i, title=f"t{i}", mood="Calm")
+    with Library(tmp_path / "lib.db") as lib:
+        scan(lib, [music], load_taxonomy("cowen13"))
+    folder = tmp_path / "announcements"
+    make_tone(folder / "chime.ogg", seconds=1.0, freq=1200)
+    make_tone(folder / "sale.ogg", seconds=2.0, freq=660)
+    config = load_config(None, {
+        "library.path": str(tmp_path / "lib.db"), "camera.source": str(tmp_path / "nocam"),
+        "mqtt.port": broker.port, "mqtt.device_id": "ann", "web.enabled": False,
+        "player.audio_output": f"file:{tmp_path / 'out.wav'}", "player.crossfade_s": 0.5,
+        "player.fade_s": 0.0, "state_file": str(tmp_path / "state.json"),
+        "announcements.folder": str(folder), "announcements.chime": "chime.ogg",
+        "announcements.items": [{"name": "sale", "file": "sale.ogg", "when": "between_tracks"}],
+    })  # fmt: skip
+    mq = Listener(broker.port, [f"{BASE}/#"])
+    daemon = Daemon(config)
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+    seen: list[tuple[str | None, str | None]] = []
+    try:
+        mq.wait(lambda: (mq.state(BASE).get("now_playing") or {}).get("title") is not None, 20)
+        first = mq.state(BASE)["now_playing"]["title"]
+        mq.send(f"{BASE}/cmd/announce", "sale")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            state = mq.state(BASE)
+            playing = (state.get("now_playing") or {}).get("title")
+            seen.append((state.get("announcing"), playing))
+            if seen[-1][0] is None and len([s for s in seen if s[0] == "sale"]) > 3:
+                break
+            time.sleep(0.05)
+        mq.wait(lambda: (mq.state(BASE).get("now_playing") or {}).get("title") is not None, 20)
+    finally:
+        daemon.stop()
+        thread.join(timeout=15)
+        mq.close()
+    during = [playing for announcing, playing in seen if announcing == "sale"]
+    assert during and all(p is None for p in during[2:]), seen  # the next track waited
+    assert (None, first) in seen  # the first track played on after the command came
+    # libVLC's file output starts a new recording per file: the last one, the announcement
+    # after its chime, holds its 2 s (the chime's order is tested with fake decks above).
+    spoken = _levels(tmp_path / "out.deck2.wav")
+    assert (spoken > spoken.max() - 20).sum() * 0.1 >= 1.8
