@@ -470,7 +470,17 @@ class VehicleSettings(Strict):
         120.0, ge=5, le=3600, description="standing this long counts as parked"
     )
     engine_off_fade_s: float = Field(
-        2.0, ge=0, le=10, description="fade out this fast when the engine stops (OBD)"
+        2.0,
+        ge=0,
+        le=10,
+        description="fade out this fast when the engine stops (OBD) or the"
+        " power line says the power is going",
+    )
+    power_line: Path | None = Field(
+        None, description="a GPIO line's value file (/sys/class/gpio/gpio17/value): power going"
+    )
+    power_failing_value: Literal["0", "1"] = Field(
+        "0", description="what the line reads when the power is about to go"
     )
     road_volume: RoadVolumeSettings = RoadVolumeSettings()
     respond: dict[str, DriveResponse] = Field(
@@ -506,7 +516,7 @@ class VehicleSettings(Strict):
 
     @property
     def enabled(self) -> bool:
-        return self.obd is not None or self.gpsd is not None
+        return self.obd is not None or self.gpsd is not None or self.power_line is not None
 
 
 class MoodcastConfig(Strict):

@@ -281,7 +281,8 @@ class Conductor:
         fade_s = None
         if self.vehicle is not None:
             self.vehicle.tick(mono, self.clocks.wall())
-            if self.vehicle.engine_off(mono):  # the engine stopped: fade out, as at closing
+            if self.vehicle.engine_off(mono) or self.vehicle.power_failing:
+                # the engine stopped, or the power is going: fade out, as at closing
                 open_now, fade_s = False, self.config.vehicle.engine_off_fade_s
         if open_now != self.is_open:
             self._on_opening(open_now, first=self.is_open is None, fade_s=fade_s)

@@ -30,6 +30,7 @@ from moodcast.edge.events import (
     HomeAssistantOnline,
     MoodRead,
     OtherInstance,
+    PowerSignal,
     RescanDone,
     RescanDue,
     RetainedCommand,
@@ -179,6 +180,12 @@ class Daemon:
             gnss = GpsdClient(v.gpsd, self.events.put)
             gnss.start()
             stack.callback(gnss.stop)
+        if v.power_line is not None:
+            from moodcast.edge.car.power import PowerLine
+
+            line = PowerLine(v.power_line, v.power_failing_value, self.events.put)
+            line.start()
+            stack.callback(line.stop)
         if v.obd is not None:
             from moodcast.edge.car.obd_link import ObdPoller
 
@@ -242,6 +249,7 @@ class EventLoop:
             OtherInstance: lambda e: self._on_other_instance(e.token),
             VehicleRead: self._on_vehicle,
             VehicleStatus: self._on_vehicle_status,
+            PowerSignal: self._on_power,
         }
         self._previous_frame: Any = None
         self._rescan: threading.Thread | None = None
@@ -306,6 +314,16 @@ class EventLoop:
             if event.problem:
                 logger.warning("vehicle: %s: %s", event.source, event.problem)
             vehicle.on_status(event.source, event.problem)
+            self.parts.conductor.dirty = True
+
+    def _on_power(self, event: PowerSignal) -> None:
+        vehicle = self.parts.conductor.vehicle
+        if vehicle is not None:
+            if event.failing:
+                logger.warning("power line: the power is about to go; fading out")
+            elif event.detail:
+                logger.warning("%s", event.detail)
+            vehicle.on_power(event.failing, event.detail)
             self.parts.conductor.dirty = True
 
     def _on_rejected(self, event: CommandRejected) -> None:

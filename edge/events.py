@@ -103,6 +103,16 @@ class VehicleStatus:
         return f"vehicle-status-{self.source}"
 
 
+@dataclass(frozen=True)
+class PowerSignal:
+    """The power line's state: failing (power about to go), or what keeps it from being read."""
+
+    coalesce_key = "power"
+
+    failing: bool
+    detail: str
+
+
 class EventQueue:
     """A bounded queue that never blocks a foreign thread, where no burst of one kind crowds
     out the others.

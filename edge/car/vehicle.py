@@ -33,6 +33,7 @@ class VehicleView:
     road_boost_db: float
     obd: str  # ok, off, or what is wrong
     gnss: str
+    power: str  # ok, failing (about to go), off, or what keeps the line from being read
     clock: str  # ok, or what is wrong with the system clock
 
     def to_dict(self) -> dict[str, Any]:
@@ -50,6 +51,7 @@ class Vehicle:
         self._ticked_at: float | None = None
         self.current = Situation("driving", "no signal yet")
         self.camera_darkness, self.camera_vehicles = 0.0, 0
+        self.power_failing, self.power_detail = False, ""
 
     def on_reading(self, reading: Reading) -> str:
         """Take a reading; what was dropped from it ('' for nothing)."""
@@ -57,6 +59,10 @@ class Vehicle:
 
     def on_status(self, source: str, problem: str) -> None:
         self.signals.set_problem(source, problem)
+
+    def on_power(self, failing: bool, detail: str) -> None:
+        """The power line: failing means fade out now (as at an engine stop)."""
+        self.power_failing, self.power_detail = failing, detail
 
     def on_scene(self, darkness: float, vehicles: int) -> None:
         """What the camera saw last: how dark it is, how many vehicles are around."""
@@ -106,5 +112,7 @@ class Vehicle:
             situation_why=self.current.why, road_boost_db=self.boost_db,
             obd=self.signals.status("obd", now, s.obd is not None),
             gnss=self.signals.status("gnss", now, s.gpsd is not None),
+            power=("off" if s.power_line is None else "failing" if self.power_failing
+                   else self.power_detail or "ok"),
             clock=self.clock(now, wall),
         )  # fmt: skip

@@ -215,3 +215,29 @@ def test_power_cut_mid_write_never_corrupts_the_state_or_the_library(
         assert plays >= 4  # every start logged what it played, over every cut
     finally:
         mq.close()
+
+
+def test_a_power_line_saying_the_power_goes_fades_the_music_out(car, tmp_path: Path) -> None:
+    """The GPIO line's value file (here a plain file standing in for sysfs): 0 means the
+    power is about to go; the music fades out as at an engine stop, and comes back at 1.
+    A line that cannot be read is said, and never taken as the power going."""
+    overrides, mq = car
+    line = tmp_path / "gpio17-value"
+    line.write_text("1\n")
+    config = load_config(None, {**overrides, "vehicle.power_line": str(line)})
+    daemon, thread = start(config)
+    try:
+        mq.wait(lambda: (mq.state(BASE).get("vehicle") or {}).get("power") == "ok", 30)
+        mq.wait(lambda: (mq.state(BASE).get("now_playing") or {}).get("title") == "long")
+        line.write_text("0\n")
+        mq.wait(lambda: mq.state(BASE)["vehicle"]["power"] == "failing", 10)
+        mq.wait(lambda: mq.state(BASE).get("now_playing") is None, 10)
+        assert mq.state(BASE)["open"] is False
+        line.write_text("1\n")
+        mq.wait(lambda: (mq.state(BASE).get("now_playing") or {}).get("title") == "long", 20)
+        line.unlink()
+        mq.wait(lambda: "cannot be read" in mq.state(BASE)["vehicle"]["power"], 10)
+        assert (mq.state(BASE).get("now_playing") or {}).get("title") == "long"
+    finally:
+        daemon.stop()
+        thread.join(timeout=15)
