@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from moodcast.config.settings import SITUATIONS
-from moodcast.edge.car.signals import MOVING_KMH
+from moodcast.edge.car.signals import HISTORY_S, MOVING_KMH
 
 __all__ = ["SITUATIONS", "Situation", "road_boost_db", "road_lift_db", "situation", "slew"]
 
@@ -31,7 +31,7 @@ class Situation:
 
 def situation(speeds: Iterable[tuple[float, float]], now: float, motion: str, daylight: str,
               darkness: float = 0.0, vehicles: int = 0,
-              window_s: float = 180.0) -> Situation:  # fmt: skip
+              window_s: float = HISTORY_S) -> Situation:  # fmt: skip
     """What kind of drive this is, from (time, km/h) pairs of the last ``window_s``."""
     if motion == "parked":
         return Situation("parked", "the engine is off or the car has stood a while")

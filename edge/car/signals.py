@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 MAX_ACCELERATION_MS2 = 12.0
 MAX_SPEED_KMH = 300.0
 MOVING_KMH = 5.0  # below this the car is taken as standing
+HISTORY_S = 180.0  # speeds kept: what the driving situation is read from
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Signals:
 
     stale_s: float = 5.0
     parked_after_s: float = 120.0  # standing this long (engine unknown) counts as parked
+    history_s: float = HISTORY_S
     _sources: dict[str, _Source] = field(
         default_factory=lambda: {"obd": _Source(), "gnss": _Source()}
     )
@@ -88,6 +90,8 @@ class Signals:
         # Three readings in a row that disagree with the last believed one: that one was wrong.
         source.speed, source.speed_at, source.in_a_row = speed, reading.at, 0
         self.speeds.append((reading.at, speed))
+        while reading.at - self.speeds[0][0] > self.history_s:  # read at every tick: kept short
+            self.speeds.popleft()
         return ""
 
     def _place(self, reading: Reading) -> str:

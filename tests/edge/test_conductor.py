@@ -131,18 +131,25 @@ def test_caption_stays_off_the_network_when_configured(rig) -> None:
     assert c.snapshot()["caption"] is None
 
 
+def _conductor(config: Any, tmp_path: Path, clock: Clock | None = None) -> Conductor:
+    """A conductor on fake decks and an empty library, with the fake clock when given."""
+    events = EventQueue()
+    player = Player([FakeDeck(0, "dummy", events), FakeDeck(1, "dummy", events)], 2.0, 2.0,
+                    config.player.volume)  # fmt: skip
+    clocks = Clocks(mono=clock.mono, wall=clock.wall, local=clock.local) if clock else None
+    return Conductor(config, TAXONOMY, Library(":memory:"), player, Recorder(),
+                     StateStore(tmp_path / "s.json"), clocks,
+                     announcer=Announcer(config.announcements, FakeDeck(2, "dummy", events),
+                                         player))  # fmt: skip
+
+
 def test_state_shows_the_reading_and_the_target_it_calls_for(tmp_path: Path, caplog) -> None:
     """mood.respond: a sad reading plays beautiful music; the state carries both, the mood
     change is logged with what it rests on, and the label is what a shop owner reads."""
-    config = load_config(None, {"mood.respond": {"sad": "beautiful"}, "smoothing.min_dwell_s": 0})
-    events = EventQueue()
-    player = Player([FakeDeck(0, "dummy", events), FakeDeck(1, "dummy", events)], 2.0, 2.0, 70)
+    config = load_config(None, {"mood.respond": {"sad": "beautiful"}, "smoothing.min_dwell_s": 0,
+                                "player.volume": 70})  # fmt: skip
     clock = Clock()
-    clocks = Clocks(mono=clock.mono, wall=clock.wall, local=clock.local)
-    c = Conductor(config, TAXONOMY, Library(":memory:"), player, Recorder(),
-                  StateStore(tmp_path / "s.json"), clocks,
-                  announcer=Announcer(config.announcements, FakeDeck(2, "dummy", EventQueue()),
-                                      player))  # fmt: skip
+    c = _conductor(config, tmp_path, clock)
     sad, anxious = TAXONOMY.get("sad"), TAXONOMY.get("anxious")
     with caplog.at_level("INFO", logger="moodcast.edge.mood_follower"):
         c.on_mood(MoodEstimate(sad.valence, sad.arousal, TAXONOMY.probabilities(
@@ -220,14 +227,8 @@ def test_the_volume_never_exceeds_the_cap_and_a_startup_volume_wins_over_the_las
     from moodcast.edge.problems import ProblemKind
 
     def conductor(**player: object) -> Conductor:
-        config = load_config(None, {f"player.{k}": v for k, v in player.items()})
-        events = EventQueue()
-        decks = [FakeDeck(i, "dummy", events) for i in (0, 1)]
-        p = Player(decks, 2.0, 2.0, config.player.volume)
-        return Conductor(config, TAXONOMY, Library(":memory:"), p, Recorder(),
-                         StateStore(tmp_path / "s.json"),
-                         announcer=Announcer(config.announcements, FakeDeck(2, "dummy", events),
-                                             p))  # fmt: skip
+        return _conductor(load_config(None, {f"player.{k}": v for k, v in player.items()}),
+                          tmp_path)  # fmt: skip
 
     c = conductor(max_volume=80)
     c.on_command(SetVolume(95))
@@ -247,14 +248,8 @@ def test_a_closure_day_keeps_the_music_off_and_the_state_says_so(tmp_path: Path)
         "schedule.opening_hours": [{"days": ["mon"], "open": "09:00", "close": "18:00"}],
         "schedule.special_days": [{"date": "2026-11-23", "closed": True, "name": "Holiday"}],
     })  # fmt: skip
-    events = EventQueue()
-    player = Player([FakeDeck(0, "dummy", events), FakeDeck(1, "dummy", events)], 2.0, 2.0, 70)
     clock = Clock()
-    clocks = Clocks(mono=clock.mono, wall=clock.wall, local=clock.local)
-    c = Conductor(config, TAXONOMY, Library(":memory:"), player, Recorder(),
-                  StateStore(tmp_path / "s.json"), clocks,
-                  announcer=Announcer(config.announcements, FakeDeck(2, "dummy", events),
-                                      player))  # fmt: skip
+    c = _conductor(config, tmp_path, clock)
     clock.t = 3600  # Monday 09:59: a Monday, but the holiday
     c.tick()
     assert c.is_open is False and c.player.now_playing is None
