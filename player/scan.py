@@ -11,7 +11,7 @@ from pathlib import Path
 from moodcast.config.errors import MoodcastError
 from moodcast.models.audio.loudness import from_replaygain
 from moodcast.models.mood import Taxonomy
-from moodcast.player.library import Library
+from moodcast.player.library import FileRow, Library
 from moodcast.player.tags import (
     AUDIO_EXTENSIONS,
     GENRE_HINTS,
@@ -107,6 +107,7 @@ def _check_root(root: Path) -> Path:
     return root.resolve()
 
 
+SCAN_SOURCES = ("file", "imported", "genre")  # the mood sources a file's tags decide
 MIN_TRACK_S = 1.0  # shorter files are flagged at the scan, once, instead of played
 
 
@@ -121,8 +122,7 @@ def scan(
     files = [p for root in resolved for p in audio_files(root)]
     stamps = library.file_stamps()
     under_roots = {path for path in stamps if any(Path(path).is_relative_to(r) for r in resolved)}
-    for flagged in library.failed_paths():  # read again: it may have been gone, or mended
-        stamps.pop(flagged, None)
+    reread = library.failed_paths()  # read again: it may have been gone, or mended
     if not files and not under_roots:
         names = ", ".join(str(r) for r in resolved)
         raise MoodcastError(
@@ -131,12 +131,16 @@ def scan(
         )
     report = ScanReport(seen=len(files))
     community = dict(library.community_tags())
+    moods = _MoodMemo(taxonomy)
     for first in range(0, len(files), _BATCH):  # a transaction per batch: a kill loses one
-        with library.transaction():
-            for index, path in enumerate(files[first : first + _BATCH], start=first + 1):
-                _scan_file(library, path, stamps, taxonomy, community, report)
-                if progress:
-                    progress(index, len(files), path.name)
+        rows: list[FileRow] = []
+        for index, path in enumerate(files[first : first + _BATCH], start=first + 1):
+            row = _scan_file(path, stamps, reread, moods, community, report)
+            if row is not None:
+                rows.append(row)
+            if progress:
+                progress(index, len(files), path.name)
+        library.write_files(rows)
     gone = sorted(under_roots - {str(p) for p in files})
     library.remove_paths(gone)
     report.removed = len(gone)
@@ -144,21 +148,22 @@ def scan(
 
 
 def _scan_file(
-    library: Library,
     path: Path,
     stamps: dict[str, tuple[int, float]],
-    taxonomy: Taxonomy,
+    reread: set[str],
+    moods: _MoodMemo,
     community: dict[str, list[str]],
     report: ScanReport,
-) -> None:
+) -> FileRow | None:
+    """What to write for one file; None when it is unchanged or cannot be read at all."""
     try:
         stat = path.stat()
     except OSError as exc:
         report.unreadable.append((str(path), exc.strerror or str(exc)))
-        return
-    if stamps.get(str(path)) == (stat.st_size, stat.st_mtime):
+        return None
+    if stamps.get(str(path)) == (stat.st_size, stat.st_mtime) and str(path) not in reread:
         report.unchanged += 1
-        return
+        return None
     report.added_or_changed += 1
     try:
         info = read_file_info(path)
@@ -170,46 +175,58 @@ def _scan_file(
     except UnreadableAudioError as exc:
         logger.warning("skipping %s: %s", path, exc)
         report.unreadable.append((str(path), str(exc)))
-        library.upsert_track(
-            str(path), stat.st_size, stat.st_mtime, status="unreadable", error=str(exc)
-        )
-        return
+        return FileRow(str(path), stat.st_size, stat.st_mtime,
+                       {"status": "unreadable", "error": str(exc)})  # fmt: skip
     key = match_key(info.artist, info.title)
-    track_id = library.upsert_track(
-        str(path),
-        stat.st_size,
-        stat.st_mtime,
-        artist=info.artist,
-        title=info.title,
-        album=info.album,
-        genre=info.genre,
-        duration=info.duration,
-        match_key=key,
-        status="ok",
-        error="",
-        explicit=int(info.explicit),
-        isrc=info.isrc,
-        label=info.label,
-        loudness_lufs=None,  # a new or changed file is measured again
-        true_peak_dbtp=None,
-        loudness_source="",
-        loudness_error="",
-    )
     tagged = from_replaygain(*info.replaygain) if info.replaygain else None
-    if tagged is not None:
-        library.set_loudness(track_id, tagged.integrated_lufs, tagged.true_peak_dbtp,
-                             "replaygain", "")  # fmt: skip
+    fields = {
+        "artist": info.artist,
+        "title": info.title,
+        "album": info.album,
+        "genre": info.genre,
+        "duration": info.duration,
+        "match_key": key,
+        "status": "ok",
+        "error": "",
+        "explicit": int(info.explicit),
+        "isrc": info.isrc,
+        "label": info.label,
+        # a new or changed file is measured again, unless it says its ReplayGain
+        "loudness_lufs": tagged.integrated_lufs if tagged else None,
+        "true_peak_dbtp": tagged.true_peak_dbtp if tagged else None,
+        "loudness_source": "replaygain" if tagged else "",
+        "loudness_error": "",
+    }
     hints = [GENRE_HINTS[g] for g in _genre_words(info.genre) if g in GENRE_HINTS]
-    for source, words in (
-        ("file", info.mood_words),
-        ("imported", community.get(key, [])),
-        ("genre", hints),
-    ):
-        mood = mood_from_words(taxonomy, words, source, 0.5 if source == "genre" else 0.9)
-        if mood is None:
-            library.clear_mood(track_id, source)
-        else:
-            library.set_mood(track_id, mood)
+    found = (
+        moods.get(tuple(info.mood_words), "file"),
+        moods.get(tuple(community.get(key, [])), "imported"),
+        moods.get(tuple(hints), "genre"),
+    )
+    known = str(path) in stamps  # a new track has no mood rows to replace
+    return FileRow(str(path), stat.st_size, stat.st_mtime, fields,
+                   tuple(m for m in found if m is not None),
+                   SCAN_SOURCES if known else ())  # fmt: skip
+
+
+class _MoodMemo:
+    """Mood words mapped once per scan: a library repeats a few hundred tag sets over
+    thousands of files, and the mapping was a tenth of the scan's time."""
+
+    LIMIT = 4096
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self._taxonomy = taxonomy
+        self._known: dict[tuple[tuple[str, ...], str], TrackMood | None] = {}
+
+    def get(self, words: tuple[str, ...], source: str) -> TrackMood | None:
+        key = (words, source)
+        if key not in self._known:
+            if len(self._known) >= self.LIMIT:  # a library of unique tag sets: bounded memory
+                self._known.clear()
+            confidence = 0.5 if source == "genre" else 0.9
+            self._known[key] = mood_from_words(self._taxonomy, words, source, confidence)
+        return self._known[key]
 
 
 def _genre_words(genre: str) -> list[str]:

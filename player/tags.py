@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -101,8 +103,10 @@ def split_mood_words(values: list[str]) -> tuple[str, ...]:
 
 def _first(tags: Any, *keys: str) -> list[str]:
     """The values of the first of ``keys`` present (any case), as text."""
-    for key in keys:
-        value = tags.get(key.lower()) if tags else None
+    if not tags:
+        return []
+    for key in _folded(keys):
+        value = tags.get(key)
         if value:
             if hasattr(value, "genres"):  # ID3 TCON: "(17)" is Rock, as mutagen's easy view reads
                 return [str(g) for g in value.genres]
@@ -111,6 +115,12 @@ def _first(tags: Any, *keys: str) -> list[str]:
             items = value if isinstance(value, list) else [value]
             return [_text(v) for v in items]
     return []
+
+
+@functools.cache
+def _folded(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """Tag names lower-cased once, each once ("mood" and "MOOD" are one name)."""
+    return tuple(dict.fromkeys(k.lower() for k in keys))
 
 
 def _by_name(tags: Any) -> dict[str, Any]:
@@ -145,10 +155,8 @@ def read_file_info(path: Path) -> FileInfo:
     """Tags and duration of one audio file, via mutagen: the file is opened once (the scan's
     cost is this call), its tags read by their names in each container (Vorbis comments, ID3
     frames, MP4 atoms)."""
-    import mutagen
-
     try:
-        audio = mutagen.File(path)
+        audio = _open(path)
     except Exception as exc:  # mutagen raises many types for damaged files
         raise UnreadableAudioError(f"{type(exc).__name__}: {exc}") from exc
     if audio is None:
@@ -170,6 +178,56 @@ def read_file_info(path: Path) -> FileInfo:
         isrc=_isrc(raw_tags),
         label=(_first(raw_tags, *_LABEL) or [""])[0].strip()[:200],
     )
+
+
+def _open(path: Path) -> Any:
+    """The file read by the formats its name says first: mutagen's own guess scores all 24
+    formats against every file, a fifth of the scan. A file whose name lies (an MP3 called
+    .ogg) is then read by the full guess, from the same open file."""
+    import mutagen
+
+    with path.open("rb") as handle:
+        likely = _kinds(path.suffix.lower())
+        try:
+            audio = mutagen.File(handle, options=likely) if likely else None
+        except Exception:  # not what its name says: the full guess decides
+            audio = None
+        if audio is None:
+            handle.seek(0)
+            audio = mutagen.File(handle, options=[k for k in _all_kinds() if k not in likely])
+    return audio
+
+
+@functools.cache
+def _all_kinds() -> list[Any]:
+    """Every format mutagen's own guess (``mutagen.File`` without options) tries, in its
+    order: what a file whose name lies is read by, less the formats its name said."""
+    kinds: list[Any] = []
+    for name in ("mp3.MP3", "trueaudio.TrueAudio", "oggtheora.OggTheora", "oggspeex.OggSpeex",
+                 "oggvorbis.OggVorbis", "oggflac.OggFLAC", "flac.FLAC", "aiff.AIFF",
+                 "apev2.APEv2File", "mp4.MP4", "id3.ID3FileType", "wavpack.WavPack",
+                 "musepack.Musepack", "monkeysaudio.MonkeysAudio", "optimfrog.OptimFROG",
+                 "asf.ASF", "oggopus.OggOpus", "aac.AAC", "ac3.AC3", "smf.SMF", "tak.TAK",
+                 "dsf.DSF", "dsdiff.DSDIFF", "wave.WAVE"):  # fmt: skip
+        module, kind = name.split(".")
+        kinds.append(getattr(importlib.import_module(f"mutagen.{module}"), kind))
+    return kinds
+
+
+@functools.cache
+def _kinds(suffix: str) -> list[Any]:
+    from mutagen.flac import FLAC
+    from mutagen.mp3 import MP3
+    from mutagen.mp4 import MP4
+    from mutagen.oggflac import OggFLAC
+    from mutagen.oggopus import OggOpus
+    from mutagen.oggvorbis import OggVorbis
+    from mutagen.wave import WAVE
+
+    ogg = [OggVorbis, OggOpus, OggFLAC]
+    by_suffix: dict[str, list[Any]] = {".mp3": [MP3], ".ogg": ogg, ".oga": ogg, ".opus": [OggOpus],
+                                       ".flac": [FLAC], ".wav": [WAVE], ".m4a": [MP4]}  # fmt: skip
+    return by_suffix.get(suffix, [])
 
 
 _RG_GAIN = ("REPLAYGAIN_TRACK_GAIN", "replaygain_track_gain", "TXXX:REPLAYGAIN_TRACK_GAIN",

@@ -124,3 +124,37 @@ def test_the_scan_opens_each_file_once(music: Path, monkeypatch) -> None:
     assert set(tracks) == {"Sunny", "Rain", "Still", "Untagged", "Riff"}  # tags read in one open
     assert tracks["Sunny"].artist == "Ann" and tracks["Riff"].genre == "Heavy Metal"
     assert tracks["Sunny"].mood is not None and tracks["Sunny"].mood.source == "file"
+
+
+def test_a_file_whose_name_lies_is_still_read(tmp_path: Path, make_tone) -> None:
+    """Files are read by the formats their names say first; an MP3 called .ogg, a FLAC called
+    .mp3 and an Ogg Vorbis file called .opus are read by mutagen's full guess instead."""
+    made = tmp_path / "made"
+    make_tone(made / "x.mp3", artist="Ann", title="Really MP3", mood="Happy")
+    make_tone(made / "y.flac", artist="Bob", title="Really FLAC", mood="Sad")
+    make_tone(made / "z.ogg", artist="Cy", title="Really Vorbis", mood="Calm")
+    music = tmp_path / "music"
+    music.mkdir()
+    for source, lie in (("x.mp3", "x.ogg"), ("y.flac", "y.mp3"), ("z.ogg", "z.opus")):
+        (made / source).rename(music / lie)
+    with Library(":memory:") as lib:
+        report = scan(lib, [music], TAXONOMY)
+        tracks = by_title(lib)
+    assert report.unreadable == []
+    assert tracks["Really MP3"]["mood"] == "joyful" and tracks["Really MP3"]["duration"] > 0
+    assert tracks["Really FLAC"]["mood"] == "sad" and tracks["Really Vorbis"]["mood"] == "calm"
+
+
+def test_a_rescan_drops_a_mood_tag_that_was_removed(music: Path) -> None:
+    """Moods of a changed file are replaced: a tag removed from the file leaves no mood."""
+    import mutagen
+
+    with Library(":memory:") as lib:
+        scan(lib, [music], TAXONOMY)
+        audio = mutagen.File(music / "b.ogg")
+        del audio["MOOD"]
+        audio.save()
+        os.utime(music / "b.ogg", (1, 1))
+        scan(lib, [music], TAXONOMY)
+        tracks = by_title(lib)
+    assert tracks["Rain"]["source"] == "none"
