@@ -24,6 +24,7 @@ from moodcast.edge.device_state import (
 from moodcast.edge.health import Health
 from moodcast.edge.hours import current_daypart, is_open
 from moodcast.edge.keeper import StateKeeper
+from moodcast.edge.library_feed import LibraryFeed
 from moodcast.edge.mood_follower import MoodFollower
 from moodcast.edge.playlog import PlayLog
 from moodcast.edge.problems import ProblemKind
@@ -94,8 +95,10 @@ class Conductor:
         *,
         announcer: Announcer,
         timings: Timings | None = None,
+        feed: LibraryFeed | None = None,
     ) -> None:
-        """``reader_detail``: why the configured reader is not in use, when it is not."""
+        """``reader_detail``: why the configured reader is not in use, when it is not;
+        ``feed``: how the library is read again (at once when not given)."""
         self.config, self.taxonomy = config, taxonomy
         self.player, self.publisher = player, publisher
         self.announcer = announcer
@@ -112,7 +115,7 @@ class Conductor:
         self.volume.start()
         self.history = PlayHistory(config.selection)
         self.repertoire = Repertoire(config, taxonomy, library, self.health, self.clocks,
-                                     self.timings)  # fmt: skip
+                                     self.timings, feed)  # fmt: skip
         self.playlog = PlayLog(library, self.clocks.wall, self.clocks.mono,
                                config.player.playlog_days, self.timings.retry_s)  # fmt: skip
         self._playlog_said = ""
@@ -259,7 +262,6 @@ class Conductor:
         if outcome.failed:
             reason = self.repertoire.failed(outcome.track, outcome.reason)
             self.error(f"{outcome.track.path}: {reason}; flagged and skipped")
-            self.reload_library()
         if outcome.was_active and self.player.now_playing is None:
             if self.announcer.busy and self.announcer.current is None:
                 # between tracks now: one waiting for a track's end plays (the next waits)
@@ -273,6 +275,7 @@ class Conductor:
         mono, local = self.clocks.mono(), self.clocks.local()
         self.health.flush()
         self.repertoire.retry_writes(mono)
+        self.repertoire.take()  # a read of the library the feed finished
         self.keeper.retry(mono)
         self.repertoire.apply_rules(local)
         self.repertoire.bring_back(mono)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,6 +37,7 @@ from moodcast.edge.events import (
     VehicleRead,
     VehicleStatus,
 )
+from moodcast.edge.library_feed import BackgroundFeed, DirectFeed, LibraryFeed
 from moodcast.edge.mqtt.discovery import discovery_payload
 from moodcast.edge.mqtt.link import MqttLink
 from moodcast.edge.problems import ProblemKind
@@ -55,6 +56,11 @@ from moodcast.player.playback import Player
 from moodcast.player.scan import scan
 
 logger = logging.getLogger(__name__)
+
+START_SAMPLE = 500  # tracks read at start to play from while the whole library is read
+# How long the decision thread's writes wait for another program's lock on the library before
+# they are kept in memory and tried again (the play log, flags): the music never waits on it.
+DECISION_BUSY_S = 0.25
 
 DeckFactory = Callable[[int, str, EventSink], Deck]
 
@@ -112,7 +118,7 @@ class Daemon:
         config = self.config
         taxonomy = active_taxonomy(config)
         stamp = datetime.fromtimestamp(self.clocks.wall()).strftime("%Y%m%d-%H%M%S")
-        opened, set_aside = open_or_set_aside(config.library.path, stamp)
+        opened, set_aside = open_or_set_aside(config.library.path, stamp, DECISION_BUSY_S)
         library = stack.enter_context(opened)
         decks = [self._deck_factory(i, config.player.audio_output, self.events) for i in (0, 1)]
         pc = config.player
@@ -138,16 +144,30 @@ class Daemon:
         deck = self._deck_factory(ANNOUNCE_DECK, config.player.audio_output, self.events)
         announcer = Announcer(config.announcements, deck, player)
         stack.callback(announcer.release)
+        feed = self._library_feed(stack, library)
         conductor = Conductor(config, taxonomy, library, player, publisher, store, self.clocks,
                               reader_detail=reader_problem, announcer=announcer,
-                              timings=self.timings)  # fmt: skip
+                              timings=self.timings, feed=feed)  # fmt: skip
         stack.callback(conductor.playlog.close)  # before the library closes
-        conductor.load_library(library.tracks())  # the one read of the library at start
+        # A sample to start playing at once; the whole library is read on the feed's thread.
+        conductor.load_library(library.sample(START_SAMPLE))
+        conductor.reload_library()
         if set_aside:
             conductor.error(set_aside, ProblemKind.LIBRARY_REBUILT)
             self.events.put(RescanDue())
         conductor.volume.apply()
         return Parts(library, reader, watchdog, conductor, gate, mqtt, board)
+
+    @staticmethod
+    def _library_feed(stack: ExitStack, library: Library) -> LibraryFeed:
+        """Reads of the library on a thread and a connection of their own (a database in
+        memory has no second connection: read at once)."""
+        if library.path == ":memory:":
+            return DirectFeed(library)
+        feed = BackgroundFeed(lambda: Library(library.path))
+        feed.start()
+        stack.callback(feed.stop)
+        return feed
 
     def _start(self, stack: ExitStack, loop: EventLoop) -> None:
         """Start what talks to the outside: the broker link, then the scheduled jobs."""
@@ -169,7 +189,8 @@ class Daemon:
         scheduler.start()
         stack.callback(scheduler.stop)
         stack.callback(loop.join_rescan)
-        logger.info("moodcast running: %d playable tracks", len(parts.conductor.selector.tracks))
+        logger.info("moodcast running: %d playable tracks so far (the library is read on its"
+                    " own thread)", len(parts.conductor.selector.tracks))  # fmt: skip
 
     def _start_vehicle(self, stack: ExitStack) -> None:
         """The car's sources, each on a thread of its own that only enqueues."""
@@ -419,11 +440,15 @@ class EventLoop:
         self._rescan.start()
 
     def _rescan_worker(self) -> None:
-        """The rescan thread: writes through the daemon's own library (one writer, taking
-        turns with the daemon's thread per batch) and reports back through the queue."""
+        """The rescan thread: writes through a connection of its own, which may wait for
+        another program's lock as long as SQLite's 30 s (the decision thread's never does),
+        and reports back through the queue."""
         try:
             taxonomy = active_taxonomy(self.config)
-            report = scan(self.parts.library, self.config.library.music_dirs, taxonomy)
+            path = self.parts.library.path
+            own = nullcontext(self.parts.library) if path == ":memory:" else Library(path)
+            with own as library:
+                report = scan(library, self.config.library.music_dirs, taxonomy)
             summary = (
                 f"{report.seen} files, {report.added_or_changed} new or changed, "
                 f"{report.removed} removed"

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from moodcast.config.settings import MoodcastConfig
 from moodcast.edge.health import Health
+from moodcast.edge.library_feed import DirectFeed, LibraryFeed
 from moodcast.edge.problems import ProblemKind
 from moodcast.edge.timing import Clocks, Timings
 from moodcast.models.mood import Taxonomy
@@ -29,8 +30,11 @@ class Repertoire:
     """The playable tracks under the rules in force, kept in step with the library."""
 
     def __init__(self, config: MoodcastConfig, taxonomy: Taxonomy, library: TrackStore,
-                 health: Health, clocks: Clocks, timings: Timings) -> None:  # fmt: skip
+                 health: Health, clocks: Clocks, timings: Timings,
+                 feed: LibraryFeed | None = None) -> None:  # fmt: skip
         self.config, self.taxonomy, self.library = config, taxonomy, library
+        self.feed = feed or DirectFeed(library)
+        self._dropped: dict[int, int] = {}  # track id -> the read that will show it flagged
         self.health, self.clocks, self.timings = health, clocks, timings
         self.playable: list[Track] = []
         self.rules = RuleOutcome([], ())
@@ -39,21 +43,37 @@ class Repertoire:
         self.absent = AbsentFiles()  # files gone at play time, looked for again
 
     def load(self, tracks: list[Track]) -> None:
-        """The library's tracks as the daemon loaded them at start (one read, not two)."""
+        """Tracks read by the daemon itself at start (a sample to begin with, when the
+        whole library is read by the feed)."""
         self.absent.add_all((t.id, t.path) for t in tracks
                             if t.status == "failed" and GONE in t.error)  # fmt: skip
         self._set_playable(self.pending.apply(tracks, playable_only=True))
 
     def reload(self) -> None:
-        try:
-            tracks = self.pending.apply(self.library.tracks(), playable_only=True)
-        except TrackStoreError as exc:  # keep playing what is loaded
+        """Ask the feed for the library again; what it reads is taken by :meth:`take`."""
+        self.feed.request()
+        self.take()
+
+    def take(self) -> bool:
+        """A read the feed finished, put in use; True when there was one."""
+        loaded = self.feed.take()
+        if loaded is None:
+            return False
+        if loaded.tracks is None:  # keep playing what is loaded
             self.health.report(ProblemKind.LIBRARY_UNREADABLE,
-                               f"library {self.library.path} cannot be read ({exc}); playing on"
-                               " from the tracks already loaded")  # fmt: skip
-            return
+                               f"library {self.library.path} cannot be read ({loaded.error});"
+                               " playing on from the tracks already loaded")  # fmt: skip
+            return True
         self.health.clear(ProblemKind.LIBRARY_UNREADABLE)
-        self._set_playable(tracks)
+        self._dropped = {i: n for i, n in self._dropped.items() if n > loaded.asked}
+        self.load([t for t in loaded.tracks if t.id not in self._dropped])
+        return True
+
+    def drop(self, track_id: int) -> None:
+        """Out of the selection now; the library, read again, says the rest."""
+        self.selector.drop(track_id)
+        self._dropped[track_id] = self.feed.request()
+        self.take()
 
     def _set_playable(self, tracks: list[Track]) -> None:
         self.playable = tracks
@@ -103,7 +123,7 @@ class Repertoire:
             return None
         logger.info("banned %s", track.path)
         self.health.clear(ProblemKind.COMMAND)
-        self.reload()
+        self.drop(track_id)
         return track
 
     def failed(self, track: Track, reason: str) -> str:
@@ -113,6 +133,7 @@ class Repertoire:
             reason = f"{reason}; {GONE}"
             self.absent.add(track.id, track.path)
         self.flag(track.id, "failed", reason)
+        self.drop(track.id)
         return reason
 
     def bring_back(self, now: float) -> None:

@@ -641,3 +641,54 @@ def test_home_assistant_births_spaced_out_are_answered_at_most_once_a_window(set
         daemon.stop()
         thread.join(timeout=15)
     assert 2 <= answers <= 5  # ~2 s of births in 1 s windows: at once, then per window
+
+
+def _kinds(state: dict[str, Any]) -> set[str]:
+    return {p["kind"] for p in state.get("problems", [])}
+
+
+@pytest.mark.reliability
+def test_a_library_another_program_holds_locked_never_holds_up_the_music(
+    setup, tmp_path: Path
+) -> None:
+    """Before, a library held write-locked for 60 s froze the daemon for ~44 s (25 s of dead
+    air, commands applied 45 s late): each play-log write waited SQLite's 30 s. Now the
+    decision thread's writes wait a quarter second, are kept in memory and written later;
+    reads of the library run on a thread of their own."""
+    config, mq, _ = setup
+    daemon, thread = start(config, Timings(retry_s=1.0))
+    holder = None
+    try:
+        mq.wait(lambda: (mq.state(BASE).get("now_playing") or {}).get("title") is not None)
+        holder = subprocess.Popen(
+            [sys.executable, "-c", "import sqlite3, sys, time\n"
+             "db = sqlite3.connect(sys.argv[1]); db.execute('BEGIN IMMEDIATE')\n"
+             "print('held', flush=True); time.sleep(120)", config.library.path],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        titles = [mq.state(BASE)["now_playing"]["title"]]
+
+        def starts() -> int:
+            return len([m for m in mq.messages if m[0] == f"{BASE}/event/track_started"])
+
+        for volume in (31, 32):
+            started = starts()
+            mq.send(f"{BASE}/cmd/skip", "")
+            mq.send(f"{BASE}/cmd/volume", str(volume))
+            mq.wait(lambda n=started: starts() > n)
+            mq.wait(lambda v=volume: mq.state(BASE).get("volume") == v)
+            titles.append(mq.state(BASE)["now_playing"]["title"])
+        mq.wait(lambda: "play_log" in _kinds(mq.state(BASE)))
+        assert holder.poll() is None  # all of it while the lock was still held
+        holder.kill()
+        holder.wait()
+        mq.wait(lambda: "play_log" not in _kinds(mq.state(BASE)))
+    finally:
+        if holder is not None and holder.poll() is None:
+            holder.kill()
+        daemon.stop()
+        thread.join(timeout=15)
+    with Library(config.library.path) as lib:
+        logged = [p.title for p in lib.plays(0, float("inf"))]
+    assert titles[0] in logged and titles[1] in logged  # the plays kept in memory were written
