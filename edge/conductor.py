@@ -119,6 +119,7 @@ class Conductor:
         self.playlog = PlayLog(library, self.clocks.wall, self.clocks.mono,
                                config.player.playlog_days, self.timings.retry_s)  # fmt: skip
         self._playlog_said = ""
+        self._held_until = 0.0  # no track starts before (a failure that was not the track's)
         self._queued: tuple[Pick, TrackSelector] | None = None  # and the selector it is from
         self.is_open: bool | None = None
         self.daypart: Daypart | None = None
@@ -261,6 +262,10 @@ class Conductor:
     def on_playback(self, outcome: PlaybackOutcome) -> None:
         if outcome.failed:
             reason = self.repertoire.failed(outcome.track, outcome.reason)
+            if not reason:  # not the track's fault (out of descriptors): wait, then again
+                self._held_until = self.clocks.mono() + self.timings.retry_s
+                self.dirty = True
+                return
             self.error(f"{outcome.track.path}: {reason}; flagged and skipped")
         if outcome.was_active and self.player.now_playing is None:
             if self.announcer.busy and self.announcer.current is None:
@@ -312,7 +317,7 @@ class Conductor:
                 self._announced(problem)
         if not self.is_open or self.state.paused or self.announcer.holding:
             return  # (an announcement between tracks or an urgent one: the next track waits)
-        if ending:
+        if ending and mono >= self._held_until and self.repertoire.ready_to_play():
             self.play_next(fade=None if self.player.now_playing else self.config.player.fade_s)
 
     def _follow_playlog(self) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import MoodcastConfig
 from moodcast.config.text import is_loopback
+from moodcast.edge import fds
 from moodcast.edge.announcer import ANNOUNCE_DECK, Announcer
 from moodcast.edge.camera import describe, make_source
 from moodcast.edge.command_gate import CommandAccepted, CommandGate, CommandRejected
@@ -92,6 +93,7 @@ class Daemon:
         self.timings = timings or Timings()
         self._deck_factory = deck_factory
         self._stop = threading.Event()
+        self._fd_limit = 1024  # set at start (fds.raise_soft_limit)
 
     def stop(self) -> None:
         self._stop.set()
@@ -116,6 +118,7 @@ class Daemon:
     def _build(self, stack: ExitStack) -> Parts:
         """Every part, in dependency order; each one's stop is pushed as it is made."""
         config = self.config
+        self._fd_limit = fds.raise_soft_limit()  # the page's share is sized from it
         taxonomy = active_taxonomy(config)
         stamp = datetime.fromtimestamp(self.clocks.wall()).strftime("%Y%m%d-%H%M%S")
         opened, set_aside = open_or_set_aside(config.library.path, stamp, DECISION_BUSY_S)
@@ -230,7 +233,7 @@ class Daemon:
         except MoodcastError as exc:
             parts.conductor.error(f"the page is off: {exc}", ProblemKind.WEB)
             return
-        server = WebServer(app)
+        server = WebServer(app, {"total": fds.page_share(self._fd_limit)})
         server.start()
         stack.callback(server.stop)
         if server.problem:

@@ -9,9 +9,11 @@ and the files that went away (looked for again, played again when back). Problem
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from moodcast.config.settings import MoodcastConfig
+from moodcast.edge import fds
 from moodcast.edge.health import Health
 from moodcast.edge.library_feed import DirectFeed, LibraryFeed
 from moodcast.edge.problems import ProblemKind
@@ -35,6 +37,7 @@ class Repertoire:
         self.config, self.taxonomy, self.library = config, taxonomy, library
         self.feed = feed or DirectFeed(library)
         self._dropped: dict[int, int] = {}  # track id -> the read that will show it flagged
+        self.shortage: Callable[[], str] = fds.shortage  # why files may not open now
         self.health, self.clocks, self.timings = health, clocks, timings
         self.playable: list[Track] = []
         self.rules = RuleOutcome([], ())
@@ -67,6 +70,16 @@ class Repertoire:
         self.health.clear(ProblemKind.LIBRARY_UNREADABLE)
         self._dropped = {i: n for i, n in self._dropped.items() if n > loaded.asked}
         self.load([t for t in loaded.tracks if t.id not in self._dropped])
+        return True
+
+    def ready_to_play(self) -> bool:
+        """False while the process is short of descriptors (said, and cleared when not)."""
+        if self.health.problems.get(ProblemKind.DESCRIPTORS) is None:
+            return True
+        short = self.shortage()
+        if short:
+            return False
+        self.health.clear(ProblemKind.DESCRIPTORS)
         return True
 
     def drop(self, track_id: int) -> None:
@@ -128,7 +141,12 @@ class Repertoire:
 
     def failed(self, track: Track, reason: str) -> str:
         """A track that did not play: flagged with the reason (and looked for again when its
-        file is gone), the library read again; the reason as said."""
+        file is gone), the library read again; the reason as said, or '' when the process is
+        out of file descriptors (not the track's fault: nothing is flagged)."""
+        short = self.shortage()
+        if short:
+            self.health.report(ProblemKind.DESCRIPTORS, short)
+            return ""
         if is_gone(track.path):
             reason = f"{reason}; {GONE}"
             self.absent.add(track.id, track.path)

@@ -12,6 +12,7 @@ from moodcast.config.settings import load_config
 from moodcast.edge.announcer import Announcer
 from moodcast.edge.conductor import Clocks, Conductor
 from moodcast.edge.events import EventQueue
+from moodcast.edge.problems import ProblemKind
 from moodcast.edge.remote_commands import SetOverride, SetVolume
 from moodcast.edge.state import StateStore
 from moodcast.models.mood import MoodEstimate, load_taxonomy
@@ -257,3 +258,47 @@ def test_a_closure_day_keeps_the_music_off_and_the_state_says_so(tmp_path: Path)
     assert schedule.special_day == "Holiday: closed"
     # the next change: the next Monday's 09:00 (the week's hours again)
     assert schedule.next_change == datetime(2026, 11, 30, 9, 0).timestamp()
+
+
+def test_a_track_failing_while_descriptors_are_short_is_not_flagged(rig) -> None:
+    """Out of file descriptors (the page's sockets used them up, before), every track failed
+    and was flagged: kept out of rotation after the attack. Now nothing is flagged, the state
+    says what is short, and playing is tried again once descriptors are back."""
+    from moodcast.player.decks import DeckFailed
+
+    c, clock, decks, _ = rig
+    clock.t = 61
+    c.tick()
+    first = c.player.now_playing
+    assert first is not None
+    short = ["out of file descriptors (1020 open, limit 1024)"]
+    c.repertoire.shortage = lambda: short[0]
+    deck = next(d for d in decks if d.playing)
+    c.on_deck_event(DeckFailed(deck.index, deck.token, "libVLC could not play the file"))
+    assert c.health.problems.get(ProblemKind.DESCRIPTORS) is not None
+    assert c.health.problems.get(ProblemKind.TRACK_FAILED) is None
+    assert first.id in {t.id for t in c.selector.tracks}
+    assert all(t.status == "ok" for t in c.repertoire.library.tracks())
+    clock.t += c.timings.retry_s + 1
+    c.tick()
+    assert c.player.now_playing is None  # still short: nothing is started
+    short[0] = ""
+    c.tick()
+    assert c.player.now_playing is not None
+    assert c.health.problems.get(ProblemKind.DESCRIPTORS) is None
+
+
+def test_a_track_that_fails_with_descriptors_to_spare_is_flagged(rig) -> None:
+    from moodcast.player.decks import DeckFailed
+
+    c, clock, decks, _ = rig
+    clock.t = 61
+    c.tick()
+    first = c.player.now_playing
+    assert first is not None
+    c.repertoire.shortage = lambda: ""
+    deck = next(d for d in decks if d.playing)
+    c.on_deck_event(DeckFailed(deck.index, deck.token, "libVLC could not play the file"))
+    assert c.health.problems.get(ProblemKind.TRACK_FAILED) is not None
+    assert {t.id: t.status for t in c.repertoire.library.tracks()}[first.id] == "failed"
+    assert c.player.now_playing is not None and c.player.now_playing.id != first.id
