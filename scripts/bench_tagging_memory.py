@@ -89,9 +89,13 @@ def _hwm_mb(pid: int) -> int | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tracks", type=int, default=8)
-    parser.add_argument("--whole-run", type=Path, metavar="LIBRARY",
-                        help="instead: peaks of the real command's workers on this library,"
-                             " with glibc's defaults and with a fixed 1 MiB mmap threshold")
+    parser.add_argument(
+        "--whole-run",
+        type=Path,
+        metavar="LIBRARY",
+        help="instead: peaks of the real command's workers on this library,"
+        " with glibc's defaults and with a fixed 1 MiB mmap threshold",
+    )
     args = parser.parse_args()
     if args.whole_run:
         fixed = {"MALLOC_MMAP_THRESHOLD_": "1048576"}
