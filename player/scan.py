@@ -61,6 +61,12 @@ def audio_files(root: Path) -> Iterator[Path]:
 
     Links are followed, but no folder is walked twice (a link back up would loop forever) and
     no file is yielded twice (two links to one file, a folder linked from two places)."""
+    return (path for path, _ in _audio_files(root))
+
+
+def _audio_files(root: Path) -> Iterator[tuple[Path, os.stat_result]]:
+    """:func:`audio_files` with each file's stat (taken once: the scan compares it with the
+    library's stamp)."""
 
     def on_error(exc: OSError) -> None:
         logger.warning("cannot read %s: %s", exc.filename, exc.strerror)
@@ -68,29 +74,28 @@ def audio_files(root: Path) -> Iterator[Path]:
     folders: set[tuple[int, int]] = set()
     seen: set[tuple[int, int]] = set()
     for folder, dirs, files in os.walk(root, onerror=on_error, followlinks=True):
-        here = _identity(Path(folder))
-        if here is None or here in folders:
+        here = _stat(Path(folder))
+        if here is None or (here.st_dev, here.st_ino) in folders:
             dirs.clear()  # walked already: a link loop or a second link to the same folder
             continue
-        folders.add(here)
+        folders.add((here.st_dev, here.st_ino))
         dirs.sort()
         for name in sorted(files):
             path = Path(folder, name)
             if path.suffix.lower() not in AUDIO_EXTENSIONS:
                 continue
-            key = _identity(path)
-            if key is not None and key not in seen:
-                seen.add(key)
-                yield path
+            stat = _stat(path)  # None: gone, or a dangling link
+            if stat is not None and (stat.st_dev, stat.st_ino) not in seen:
+                seen.add((stat.st_dev, stat.st_ino))
+                yield path, stat
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
-    """(device, inode) of what a path leads to, or None when it cannot be read."""
+def _stat(path: Path) -> os.stat_result | None:
+    """What a path leads to, or None when it cannot be read."""
     try:
-        st = path.stat()
+        return path.stat()
     except OSError:
         return None
-    return st.st_dev, st.st_ino
 
 
 def _check_root(root: Path) -> Path:
@@ -119,7 +124,8 @@ def scan(
 ) -> ScanReport:
     """Bring the library in line with the folders: add new/changed files, drop removed ones."""
     resolved = [_check_root(Path(r).expanduser()) for r in roots]
-    files = [p for root in resolved for p in audio_files(root)]
+    found = [f for root in resolved for f in _audio_files(root)]
+    files = [path for path, _ in found]
     stamps = library.file_stamps()
     under_roots = {path for path in stamps if any(Path(path).is_relative_to(r) for r in resolved)}
     reread = library.failed_paths()  # read again: it may have been gone, or mended
@@ -134,8 +140,8 @@ def scan(
     moods = _MoodMemo(taxonomy)
     for first in range(0, len(files), _BATCH):  # a transaction per batch: a kill loses one
         rows: list[FileRow] = []
-        for index, path in enumerate(files[first : first + _BATCH], start=first + 1):
-            row = _scan_file(path, stamps, reread, moods, community, report)
+        for index, (path, stat) in enumerate(found[first : first + _BATCH], start=first + 1):
+            row = _scan_file(path, stat, stamps, reread, moods, community, report)
             if row is not None:
                 rows.append(row)
             if progress:
@@ -149,18 +155,14 @@ def scan(
 
 def _scan_file(
     path: Path,
+    stat: os.stat_result,
     stamps: dict[str, tuple[int, float]],
     reread: set[str],
     moods: _MoodMemo,
     community: dict[str, list[str]],
     report: ScanReport,
 ) -> FileRow | None:
-    """What to write for one file; None when it is unchanged or cannot be read at all."""
-    try:
-        stat = path.stat()
-    except OSError as exc:
-        report.unreadable.append((str(path), exc.strerror or str(exc)))
-        return None
+    """What to write for one file (``stat`` as the walk found it); None when unchanged."""
     if stamps.get(str(path)) == (stat.st_size, stat.st_mtime) and str(path) not in reread:
         report.unchanged += 1
         return None
