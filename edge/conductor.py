@@ -15,33 +15,25 @@ import numpy as np
 from moodcast.config.settings import Daypart, MoodcastConfig
 from moodcast.edge.announcer import Announcer
 from moodcast.edge.car.vehicle import Vehicle
+from moodcast.edge.command_handlers import HANDLERS, track_info
 from moodcast.edge.device_state import (
     DeviceState,
-    safe_value,
     to_wire,
-    track_dict,
 )
 from moodcast.edge.health import Health
-from moodcast.edge.hours import current_daypart, is_open
 from moodcast.edge.keeper import StateKeeper
 from moodcast.edge.library_feed import LibraryFeed
 from moodcast.edge.mood_follower import MoodFollower
+from moodcast.edge.opening import Opening
 from moodcast.edge.playlog import PlayLog
 from moodcast.edge.problems import ProblemKind
 from moodcast.edge.remote_commands import (
     Announce,
-    Ban,
     Command,
-    Rescan,
-    SetAuto,
-    SetOverride,
-    SetPaused,
-    SetVolume,
-    Skip,
 )
 from moodcast.edge.repertoire import Repertoire
 from moodcast.edge.state import RuntimeState, StateStore
-from moodcast.edge.state_view import device_state, track_view
+from moodcast.edge.state_view import device_state
 from moodcast.edge.timing import Clocks, Timings
 from moodcast.edge.volume import VolumeControl
 from moodcast.models.mood import MoodEstimate, Taxonomy
@@ -121,8 +113,15 @@ class Conductor:
         self._playlog_said = ""
         self._held_until = 0.0  # no track starts before (a failure that was not the track's)
         self._queued: tuple[Pick, TrackSelector] | None = None  # and the selector it is from
-        self.is_open: bool | None = None
-        self.daypart: Daypart | None = None
+        self.opening = Opening(config, self.vehicle)
+
+    @property
+    def is_open(self) -> bool | None:
+        return self.opening.is_open
+
+    @property
+    def daypart(self) -> Daypart | None:
+        return self.opening.daypart
 
     @property
     def state(self) -> RuntimeState:
@@ -228,7 +227,7 @@ class Conductor:
             pick.track, pick.reason, pick.track.mood.mood if pick.track.mood else ""
         )
         self.next_pick = self.pick()
-        self.publisher.publish_event("track_started", _track_info(pick.track, pick.reason))
+        self.publisher.publish_event("track_started", track_info(pick.track, pick.reason))
         self.dirty = True
 
     def on_deck_event(self, event: DeckEvent) -> None:
@@ -284,24 +283,15 @@ class Conductor:
         self.keeper.retry(mono)
         self.repertoire.apply_rules(local)
         self.repertoire.bring_back(mono)
-        schedule = self.config.schedule
-        open_now = is_open(schedule.opening_hours, local, schedule.special_days)
-        fade_s = None
-        if self.vehicle is not None:
-            self.vehicle.tick(mono, self.clocks.wall())
-            if self.vehicle.engine_off(mono) or self.vehicle.power_failing:
-                # the engine stopped, or the power is going: fade out, as at closing
-                open_now, fade_s = False, self.config.vehicle.engine_off_fade_s
-        if open_now != self.is_open:
-            self._on_opening(open_now, first=self.is_open is None, fade_s=fade_s)
-        part = current_daypart(self.config.schedule.dayparts, local)
-        if part != self.daypart:
-            self.daypart = part
-            if part is not None:
-                self.volume.daypart(part.volume)
+        change = self.opening.tick(mono, self.clocks.wall(), local)
+        if change is not None:
+            self._on_opening(change.open, change.first, change.fade_s)
+        part = self.opening.new_daypart(local)
+        if part is not None:
+            self.volume.daypart(part.volume)
         self.volume.apply()
         if self.state.override_mood and not self._override_active():
-            self._set_state(override_mood=None, override_until=None)
+            self.set_state(override_mood=None, override_until=None)
             self.next_pick = None
         self.player.tick(mono)
         self._follow_playlog()
@@ -333,7 +323,6 @@ class Conductor:
                 self.health.clear(ProblemKind.PLAY_LOG)
 
     def _on_opening(self, open_now: bool, first: bool, fade_s: float | None = None) -> None:
-        self.is_open = open_now
         self.dirty = True
         if not first:
             self.publisher.publish_event("opening", {"open": open_now})
@@ -343,52 +332,14 @@ class Conductor:
     # -- commands --------------------------------------------------------------------------
 
     def on_command(self, command: Command) -> None:
-        handler = _COMMANDS.get(type(command))
+        handler = HANDLERS.get(type(command))
         if handler is not None:
             handler(self, command)
             self._follow_playlog()  # a pause or stop counted from now, not the next tick
         self.dirty = True
 
-    def _skip(self, _: Skip) -> None:
-        self.play_next(fade=self.timings.skip_fade_s)
-
-    def _ban(self, command: Ban) -> None:
-        """ "Not this track": skipped now if it plays, never picked again (kept in the library
-        over restarts and rescans; 'moodcast library bans' lists and takes them back)."""
-        playing = self.player.now_playing
-        track_id = command.track_id or (playing.id if playing is not None else None)
-        if track_id is None:
-            self.error("nothing is playing to ban: give the track's id", ProblemKind.COMMAND)
-            return
-        banned = self.repertoire.ban(track_id)
-        if banned is None:
-            return
-        self.publisher.publish_event("banned", _track_info(banned))
-        if playing is not None and playing.id == track_id:
-            self.play_next(fade=self.timings.skip_fade_s)
-
-    def _pause(self, command: SetPaused) -> None:
-        self._set_state(paused=command.paused)
-        if command.paused:
-            self.player.pause(self.clocks.mono())
-        else:
-            self.player.resume(self.clocks.mono())
-
-    def _volume(self, command: SetVolume) -> None:
-        self.volume.command(command.volume)
-
-    def _override(self, command: SetOverride) -> None:
-        until = self.clocks.wall() + command.minutes * 60 if command.mood else None
-        self._set_state(override_mood=command.mood, override_until=until)
-        self.next_pick = None
-        if self.player.now_playing is not None:
-            self.play_next(fade=None)
-
-    def _auto(self, command: SetAuto) -> None:
-        self.mood.fixed = None if command.auto else self.target()[0]
-        self._set_state(auto=command.auto)
-
-    def _set_state(self, **changes: Any) -> None:
+    def set_state(self, **changes: Any) -> None:
+        """Runtime state a command or the clock changed (kept by the keeper, saved)."""
         if self.keeper.change(**changes):
             self.dirty = True
 
@@ -401,20 +352,3 @@ class Conductor:
     def snapshot(self) -> dict[str, Any]:
         """The state as every consumer reads it (docs/state.md)."""
         return to_wire(self.device_state())
-
-
-_COMMANDS: dict[type, Any] = {
-    Skip: Conductor._skip,
-    SetPaused: Conductor._pause,
-    SetVolume: Conductor._volume,
-    SetOverride: Conductor._override,
-    SetAuto: Conductor._auto,
-    Announce: Conductor.announce,
-    Rescan: lambda _conductor, _command: None,  # the daemon owns the rescan worker
-    Ban: Conductor._ban,
-}
-
-
-def _track_info(track: Track, why: str = "") -> dict[str, Any]:
-    """A track as events carry it: the same form, and the same safe text, as the state's."""
-    return dict(safe_value(track_dict(track_view(track, why))))
