@@ -21,6 +21,16 @@ def spoken_text(text: str) -> str:
     return " ".join(cleaned.split())
 
 
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> str:
+    """Text for a CSV cell that a spreadsheet opens: made safe, and a leading character that
+    would start a formula ('=cmd|…') quoted with an apostrophe."""
+    text = "" if value is None else safe_text(str(value))
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
 def is_loopback(host: str) -> bool:
     """Whether a host is this machine's loopback: 'localhost' or a loopback address (127.0.0.0/8,
     ::1); '127.example.com' is a name like any other."""

@@ -31,6 +31,7 @@ from moodcast.edge.events import (
     HomeAssistantOnline,
     MoodRead,
     OtherInstance,
+    PlaysAcked,
     PowerSignal,
     RescanDone,
     RescanDue,
@@ -41,6 +42,7 @@ from moodcast.edge.events import (
 from moodcast.edge.library_feed import BackgroundFeed, DirectFeed, LibraryFeed
 from moodcast.edge.mqtt.discovery import discovery_payload
 from moodcast.edge.mqtt.link import MqttLink
+from moodcast.edge.play_sync import PlaySync
 from moodcast.edge.problems import ProblemKind
 from moodcast.edge.remote_commands import Announce, Command, CommandTable, Rescan
 from moodcast.edge.schedule import JobScheduler
@@ -77,6 +79,7 @@ class Parts:
     commands: CommandGate
     mqtt: MqttLink | None
     board: StateBoard | None  # what the page shows, when it is on
+    plays: PlaySync | None = None  # the play log sent to a fleet, when there is a broker
 
 
 class Daemon:
@@ -159,7 +162,10 @@ class Daemon:
             conductor.error(set_aside, ProblemKind.LIBRARY_REBUILT)
             self.events.put(RescanDue())
         conductor.volume.apply()
-        return Parts(library, reader, watchdog, conductor, gate, mqtt, board)
+        plays = None
+        if mqtt is not None:
+            plays = PlaySync(library, mqtt.publish_plays, self.clocks.wall)
+        return Parts(library, reader, watchdog, conductor, gate, mqtt, board, plays)
 
     @staticmethod
     def _library_feed(stack: ExitStack, library: Library) -> LibraryFeed:
@@ -274,6 +280,7 @@ class EventLoop:
             VehicleRead: self._on_vehicle,
             VehicleStatus: self._on_vehicle_status,
             PowerSignal: self._on_power,
+            PlaysAcked: self._on_plays_acked,
         }
         self._previous_frame: Any = None
         self._rescan: threading.Thread | None = None
@@ -402,7 +409,13 @@ class EventLoop:
             if link.connected or c.health.broker != event.detail:
                 logger.warning("MQTT not connected: %s", event.detail)
             link.on_disconnected()
+            if self.parts.plays is not None:
+                self.parts.plays.on_disconnected()
             c.set_broker(event.detail)
+
+    def _on_plays_acked(self, event: PlaysAcked) -> None:
+        if self.parts.plays is not None:
+            self.parts.plays.on_ack(event.last_id)
 
     def _on_home_assistant(self) -> None:
         """A birth message is answered with discovery and state, at most once per
@@ -468,6 +481,12 @@ class EventLoop:
         c = self.parts.conductor
         c.tick()
         now = self.clocks.mono()
+        if (
+            self.parts.plays is not None
+            and self.parts.mqtt is not None
+            and self.parts.mqtt.connected
+        ):
+            self.parts.plays.tick(now)
         t = self.timings
         if c.dirty and now - self._last_state_at >= t.state_min_interval_s:
             self._last_state_at = now

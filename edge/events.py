@@ -51,6 +51,15 @@ class BrokerStatus:
 
 
 @dataclass(frozen=True)
+class PlaysAcked:
+    """The fleet holds the box's plays up to ``last_id`` (its retained acknowledgement)."""
+
+    coalesce_key = "plays-acked"
+
+    last_id: int
+
+
+@dataclass(frozen=True)
 class HomeAssistantOnline:
     coalesce_key = "home-assistant-online"
 

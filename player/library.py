@@ -386,10 +386,18 @@ class Library:
         if limit is not None:
             query = f"SELECT * FROM ({query} ORDER BY started_at DESC, id DESC LIMIT {int(limit)})"
         rows = self._db.execute(query + " ORDER BY started_at, id", (start, end))
-        return [Play(started_at=r["started_at"], kind=r["kind"], title=r["title"],
-                     artist=r["artist"], album=r["album"], isrc=r["isrc"], label=r["label"],
-                     path=from_db(r["path"]), mood=r["mood"], why=r["why"], seconds=r["seconds"],
-                     id=r["id"]) for r in rows]  # fmt: skip
+        return [_play(r) for r in rows]
+
+    def plays_after(self, after_id: int, settled_before: float, limit: int) -> list[Play]:
+        """Plays with an id above ``after_id``, oldest first, that are over: their seconds
+        known, or started before ``settled_before`` (the power went mid-play)."""
+        try:
+            rows = self._db.execute(
+                "SELECT * FROM plays WHERE id > ? AND (seconds IS NOT NULL OR started_at < ?)"
+                " ORDER BY id LIMIT ?", (after_id, settled_before, limit))  # fmt: skip
+            return [_play(r) for r in rows]
+        except sqlite3.Error as exc:
+            raise LibraryError(str(exc)) from exc
 
     def bans(self) -> list[tuple[int, str, str, str, float]]:
         """(ban id, path, artist, title, when) of every banned file, newest first."""
@@ -532,6 +540,12 @@ class Library:
 def _mood_row(track_id: int, mood: TrackMood, when: float) -> tuple[Any, ...]:
     return (track_id, mood.source, mood.taxonomy, mood.mood, mood.valence, mood.arousal,
             json.dumps(mood.probabilities), json.dumps(list(mood.tags)), when)  # fmt: skip
+
+
+def _play(r: sqlite3.Row) -> Play:
+    return Play(started_at=r["started_at"], kind=r["kind"], title=r["title"], artist=r["artist"],
+                album=r["album"], isrc=r["isrc"], label=r["label"], path=from_db(r["path"]),
+                mood=r["mood"], why=r["why"], seconds=r["seconds"], id=r["id"])  # fmt: skip
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:

@@ -16,14 +16,13 @@ from collections.abc import Sequence
 
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import load_config
-from moodcast.config.text import safe_text
+from moodcast.config.text import spreadsheet_cell
 from moodcast.edge.cli.console import print_json
 from moodcast.player.library import Library
 from moodcast.player.track import Play
 
 COLUMNS = ("started", "seconds", "kind", "title", "artist", "album", "isrc", "label", "file",
            "mood", "why")  # fmt: skip
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def day(text: str) -> dt.date:
@@ -48,11 +47,6 @@ def span(start: dt.date | None, end: dt.date | None, today: dt.date) -> tuple[fl
     return low, high
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else safe_text(str(value))
-    return "'" + text if text.startswith(_FORMULA) else text
-
-
 def row(play: Play) -> dict[str, object]:
     """One play as the export's columns (start in local time with its offset)."""
     data = play.to_dict()
@@ -66,7 +60,7 @@ def to_csv(plays: Sequence[Play]) -> str:
     writer.writerow(COLUMNS)
     for play in plays:
         values = row(play)
-        writer.writerow([values["seconds"] if c == "seconds" else _cell(values[c])
+        writer.writerow([values["seconds"] if c == "seconds" else spreadsheet_cell(values[c])
                          for c in COLUMNS])  # fmt: skip
     return out.getvalue()
 

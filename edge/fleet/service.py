@@ -22,12 +22,14 @@ from typing import Any
 
 from moodcast.config.fleet import FleetConfig
 from moodcast.config.settings import MqttSettings
+from moodcast.config.text import safe_text
 from moodcast.edge.fleet.store import FleetStore
 from moodcast.edge.fleet.watch import Alerting
 
 logger = logging.getLogger(__name__)
 
 MAX_STATE_BYTES = 256 * 1024  # a device's state is a few KiB
+MAX_PLAYS_BYTES = 1024 * 1024  # a batch of 100 plays is ~40 KiB
 _DEVICE = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 
@@ -105,6 +107,7 @@ class FleetService:
         self._stop = threading.Event()
         self._client: Any = None
         self.broker = "disconnected"
+        self._acked: set[str] = set()  # devices told where their play log stands
 
     def start(self) -> None:
         from moodcast.edge.mqtt.client import build_client
@@ -129,7 +132,9 @@ class FleetService:
             self._set_broker(f"refused: {rc}")
             return
         self._set_broker("connected")
-        client.subscribe([(f"{prefix}/+/state", 1), (f"{prefix}/+/availability", 1)])
+        client.subscribe([(f"{prefix}/+/state", 1), (f"{prefix}/+/availability", 1),
+                          (f"{prefix}/+/plays", 1)])  # fmt: skip
+        self._acked.clear()  # each device told its mark again (retained) in this session
 
     def _set_broker(self, status: str) -> None:
         self.broker = status
@@ -168,6 +173,11 @@ class FleetService:
         if len(parts) < 3 or not _DEVICE.match(parts[-2]):
             return
         device, kind, now = parts[-2], parts[-1], self.clock()
+        if device not in self._acked:
+            self._ack_plays(device, self.store.last_play(device))
+        if kind == "plays":
+            self._on_plays(device, payload, now)
+            return
         if kind == "availability":
             if payload in (b"online", b"offline"):
                 self.store.seen_availability(device, payload == b"online", now)
@@ -182,6 +192,22 @@ class FleetService:
         if isinstance(state, dict) and isinstance(state.get("schema"), int):
             self.store.seen_state(device, state, now)
 
+    def _on_plays(self, device: str, payload: bytes, now: float) -> None:
+        """A batch of a device's play log: kept, then acknowledged (retained), so that the
+        device sends on from there, now or after it was offline."""
+        plays = parse_plays(payload)
+        if plays is None:
+            logger.warning("fleet: %s sent plays that are not a play batch; ignored", device)
+            return
+        self._ack_plays(device, self.store.add_plays(device, plays, now))
+
+    def _ack_plays(self, device: str, last_id: int) -> None:
+        if self._client is None:
+            return
+        prefix = self.config.broker.topic_prefix
+        self._client.publish(f"{prefix}/{device}/plays/ack", str(last_id), qos=1, retain=True)
+        self._acked.add(device)
+
     def check(self) -> None:
         """Raise and clear alerts; each one POSTed to the webhook."""
         now = self.clock()
@@ -195,3 +221,32 @@ class FleetService:
             self.store.clear_alert(device, kind, now)
             logger.info("fleet: %s %s cleared", device, kind)
             self.webhook.send(0, {"state": "cleared", "device": device, "kind": kind, "at": now})
+
+
+_PLAY_TEXT = ("kind", "title", "artist", "album", "isrc", "label", "mood")
+
+
+def parse_plays(payload: bytes) -> list[dict[str, Any]] | None:
+    """A device's play batch, each play checked and its text made safe; None for anything
+    that is not one (too big, not JSON, a play without an id or a start)."""
+    if len(payload) > MAX_PLAYS_BYTES:
+        return None
+    try:
+        body = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    plays = body.get("plays") if isinstance(body, dict) else None
+    if not isinstance(plays, list):
+        return None
+    out: list[dict[str, Any]] = []
+    for play in plays:
+        if not isinstance(play, dict):
+            return None
+        pid, started, seconds = play.get("id"), play.get("started_at"), play.get("seconds")
+        if not isinstance(pid, int) or pid <= 0 or not isinstance(started, int | float):
+            return None
+        if seconds is not None and not isinstance(seconds, int | float):
+            return None
+        text = {k: safe_text(str(play.get(k) or ""))[:300] for k in _PLAY_TEXT}
+        out.append({"id": pid, "started_at": float(started), "seconds": seconds, **text})
+    return out

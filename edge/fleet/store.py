@@ -35,7 +35,26 @@ CREATE TABLE IF NOT EXISTS alerts (
     delivered INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS alerts_open ON alerts(device, kind, cleared_at);
+CREATE TABLE IF NOT EXISTS plays (
+    device TEXT NOT NULL,
+    play_id INTEGER NOT NULL,
+    started_at REAL NOT NULL,
+    seconds REAL,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    artist TEXT NOT NULL,
+    album TEXT NOT NULL,
+    isrc TEXT NOT NULL,
+    label TEXT NOT NULL,
+    mood TEXT NOT NULL,
+    received_at REAL NOT NULL,
+    PRIMARY KEY (device, play_id)
+);
+CREATE INDEX IF NOT EXISTS plays_started ON plays(started_at);
 """
+
+PLAY_COLUMNS = ("started_at", "seconds", "kind", "title", "artist", "album", "isrc", "label",
+                "mood")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -119,6 +138,27 @@ class FleetStore:
                                 " LIMIT ?", (limit,))  # fmt: skip
         return [Alert(r["id"], r["device"], r["kind"], r["text"], r["raised_at"],
                       r["cleared_at"]) for r in rows]  # fmt: skip
+
+    def add_plays(self, device: str, plays: list[dict[str, Any]], now: float) -> int:
+        """Plays a device sent (checked by the caller), each kept once however often it
+        comes; the highest play id now held for the device."""
+        with self._lock, self._db:
+            self._db.executemany(
+                f"INSERT OR IGNORE INTO plays (device, play_id, {', '.join(PLAY_COLUMNS)},"
+                f" received_at) VALUES (?, ?, {', '.join('?' * len(PLAY_COLUMNS))}, ?)",
+                [(device, p["id"], *(p[c] for c in PLAY_COLUMNS), now) for p in plays],
+            )
+        return self.last_play(device)
+
+    def last_play(self, device: str) -> int:
+        row = self._db.execute("SELECT max(play_id) FROM plays WHERE device = ?", (device,))
+        return int(row.fetchone()[0] or 0)
+
+    def plays(self, start: float, end: float, devices: set[str] | None) -> list[dict[str, Any]]:
+        """Plays started in [start, end) of every device (or of ``devices``), oldest first."""
+        rows = self._db.execute("SELECT * FROM plays WHERE started_at >= ? AND started_at < ?"
+                                " ORDER BY started_at, device, play_id", (start, end))  # fmt: skip
+        return [dict(r) for r in rows if devices is None or r["device"] in devices]
 
     def open_alert_keys(self) -> dict[tuple[str, str], str]:
         rows = self._db.execute("SELECT device, kind, text FROM alerts WHERE cleared_at IS NULL")

@@ -6,6 +6,9 @@ password only on 127.0.0.1; a foreign Host header refused (DNS rebinding); never
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 import time
 from collections.abc import Callable, Mapping
 from importlib.resources import files
@@ -13,7 +16,7 @@ from typing import Any
 
 from moodcast.config.errors import MoodcastError
 from moodcast.config.fleet import FleetConfig
-from moodcast.config.text import is_loopback, safe_text
+from moodcast.config.text import is_loopback, safe_text, spreadsheet_cell
 from moodcast.edge.device_state import safe_value
 from moodcast.edge.fleet.store import FleetStore
 from moodcast.edge.fleet.watch import Seen, should_play
@@ -74,6 +77,7 @@ class FleetWeb:
             Route("/logout", self.logout, methods=["POST"]),
             Route("/api/devices", self.api_devices, methods=["GET"]),
             Route("/api/alerts", self.api_alerts, methods=["GET"]),
+            Route("/api/plays.csv", self.api_plays_csv, methods=["GET"]),
         ])  # fmt: skip
 
     def _allowed(self, request: Any) -> bool:
@@ -162,6 +166,72 @@ class FleetWeb:
         finally:
             store.close()
         return _json({"alerts": safe_value(alerts)})
+
+    async def api_plays_csv(self, request: Any) -> Any:
+        """The play report across devices: ?from=YYYY-MM-DD&to=YYYY-MM-DD (local days,
+        both kept; without them the last 31 days) and ?group=."""
+        from starlette.concurrency import run_in_threadpool
+        from starlette.responses import Response
+
+        if not self._allowed(request):
+            return _json({"error": "unknown host"}, 421)
+        if not self._logged_in(request):
+            return _json({"error": "log in first"}, 401)
+        q = request.query_params
+        group = q.get("group", "all")
+        if group != "all" and group not in self.config.groups:
+            return _json({"error": f"no group {safe_text(group)[:80]!r}"}, 404)
+        try:
+            start, end = report_span(q.get("from"), q.get("to"), dt.date.today())
+        except ValueError as exc:
+            return _json({"error": str(exc)}, 400)
+        members = None if group == "all" else set(self.config.groups[group])
+        body = await run_in_threadpool(self._plays_csv, start, end, members)
+        headers = {**_HEADERS, "Content-Disposition": 'attachment; filename="plays.csv"'}
+        return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+
+    def _plays_csv(self, start: float, end: float, members: set[str] | None) -> str:
+        store = FleetStore(self._store_path)
+        try:
+            plays = store.plays(start, end, members)
+        finally:
+            store.close()
+        return plays_csv(plays)
+
+
+REPORT_COLUMNS = ("device", "started", "seconds", "kind", "title", "artist", "album", "isrc",
+                  "label", "mood")  # fmt: skip
+
+
+def report_span(start: str | None, end: str | None, today: dt.date) -> tuple[float, float]:
+    """[from 00:00, the day after 'to') in local time as Unix times; a ValueError in words
+    for a date that is not one (31 February) or a range that runs backwards."""
+
+    def day(text: str) -> dt.date:
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{safe_text(text)[:40]!r} is not a date: give YYYY-MM-DD") from None
+
+    last = day(end) if end else today
+    first = day(start) if start else last - dt.timedelta(days=30)
+    if first > last:
+        raise ValueError(f"from {first} is after to {last}: give 'from' before 'to'")
+    low = dt.datetime.combine(first, dt.time()).astimezone().timestamp()
+    high = dt.datetime.combine(last + dt.timedelta(days=1), dt.time()).astimezone().timestamp()
+    return low, high
+
+
+def plays_csv(plays: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(REPORT_COLUMNS)
+    for p in plays:
+        started = dt.datetime.fromtimestamp(p["started_at"]).astimezone()
+        values = {**p, "started": started.isoformat(timespec="seconds")}
+        writer.writerow([values["seconds"] if c == "seconds" else spreadsheet_cell(values[c])
+                         for c in REPORT_COLUMNS])  # fmt: skip
+    return out.getvalue()
 
 
 _HEADERS = {

@@ -22,6 +22,7 @@ from moodcast.edge.events import (
     EventQueue,
     HomeAssistantOnline,
     OtherInstance,
+    PlaysAcked,
 )
 from moodcast.edge.mqtt.client import build_client
 from moodcast.player.tags import shown
@@ -97,6 +98,10 @@ class MqttLink:
             token = bytes(message.payload).decode("utf-8", "replace")[:40]
             if token and token != self.instance:
                 self._events.put(OtherInstance(token))
+        elif topic == f"{self.base}/plays/ack":
+            text = bytes(message.payload)[:20].decode("ascii", "replace").strip()
+            if text.isdigit():  # anything else is not the fleet's: ignored
+                self._events.put(PlaysAcked(int(text)))
         elif topic == self.ha_status_topic and bytes(message.payload) == b"online":
             self._events.put(HomeAssistantOnline())
 
@@ -110,7 +115,8 @@ class MqttLink:
         self.connected = True
         self.announce_instance()  # before subscribing: the retained token we get back is ours
         self._client.subscribe([(f"{self.base}/cmd/+", 1), (self.ha_status_topic, 0),
-                                (self.instance_topic, 1)])  # fmt: skip
+                                (self.instance_topic, 1),
+                                (f"{self.base}/plays/ack", 1)])  # fmt: skip
         self._client.publish(f"{self.base}/availability", "online", qos=1, retain=True)
 
     def publish_state(self, state: dict[str, Any]) -> None:
@@ -118,6 +124,10 @@ class MqttLink:
 
     def publish_event(self, name: str, data: dict[str, Any]) -> None:
         self._publish(f"{self.base}/event/{name}", data, retain=False, qos=0)
+
+    def publish_plays(self, batch: dict[str, Any]) -> None:
+        """Plays for the fleet: QoS 1, not retained (the fleet acknowledges what it keeps)."""
+        self._publish(f"{self.base}/plays", batch, retain=False, qos=1)
 
     def publish_error(self, data: dict[str, Any]) -> None:
         self._publish(f"{self.base}/error", data, retain=False, qos=1)

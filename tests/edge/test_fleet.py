@@ -236,3 +236,135 @@ def test_the_fleet_page_in_a_real_browser(tmp_path: Path) -> None:
             browser.close()
     finally:
         server.stop()
+
+
+class Fleet:
+    """A fleet service with its page, on a database that outlives it (a restart)."""
+
+    def __init__(self, config: Any) -> None:
+        self.store = FleetStore(config.database)
+        self.service = FleetService(config, self.store)
+        self.server = WebServer(FleetWeb(config, config.database, lambda: self.service.broker))
+        self.server.start()
+        self.service.start()
+        self.worker = threading.Thread(target=self.service.run, daemon=True)
+        self.worker.start()
+
+    def stop(self) -> None:
+        self.service.stop()
+        self.worker.join(timeout=5)
+        self.server.stop()
+        self.store.close()
+
+
+def test_play_logs_reach_the_fleet_and_what_it_missed_follows(
+    broker, tmp_path: Path, make_tone, photos: Path, vlc_available
+) -> None:
+    """A real daemon sends its play log over Mosquitto; the fleet keeps each play once and
+    acknowledges; while the fleet is down the box keeps playing, and what the fleet missed
+    arrives when it is back; the report is a CSV across devices."""
+    import shutil
+
+    from moodcast.config.settings import load_config
+    from moodcast.edge.daemon import Daemon
+    from moodcast.models.mood import load_taxonomy
+    from moodcast.player.library import Library
+    from moodcast.player.scan import scan
+
+    music = tmp_path / "music"
+    for i, mood in enumerate(["Sad", "Calm", "Happy", "Energetic", "Dreamy", "Epic"]):
+        make_tone(music / f"{i}.ogg", seconds=2.5, freq=300 + 40 * i, artist=f"artist{i}",
+                  title=f"=title {i}", mood=mood)  # fmt: skip
+    with Library(tmp_path / "lib.db") as lib:
+        scan(lib, [music], load_taxonomy("cowen13"))
+    camera = tmp_path / "camera"
+    camera.mkdir()
+    shutil.copy(photos / "coffee.png", camera / "a.png")
+    device = load_config(None, {
+        "library.path": str(tmp_path / "lib.db"), "camera.source": str(camera),
+        "mqtt.port": broker.port, "mqtt.device_id": "shop1", "player.audio_output": "dummy",
+        "player.crossfade_s": 0.3, "player.fade_s": 0.1, "state_file": str(tmp_path / "s.json"),
+        "web.enabled": False,
+    })  # fmt: skip
+    port = free_port()
+    config = load_fleet_config(None, {"broker.port": broker.port, "web.port": port,
+                                      "database": str(tmp_path / "fleet.db")})  # fmt: skip
+
+    def box_plays() -> list[int]:
+        with Library(tmp_path / "lib.db") as lib:
+            return [p.id or 0 for p in lib.plays(0, float("inf")) if p.seconds is not None]
+
+    def fleet_plays() -> list[int]:
+        store = FleetStore(config.database)
+        try:
+            return [p["play_id"] for p in store.plays(0, float("inf"), None)]
+        finally:
+            store.close()
+
+    fleet = Fleet(config)
+    daemon = Daemon(device)
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: len(fleet_plays()) >= 2, 40, "two plays at the fleet")
+        fleet.stop()  # the fleet goes away; the box plays on
+        missed_from = max(fleet_plays())
+        wait_until(lambda: len([i for i in box_plays() if i > missed_from]) >= 2, 40,
+                   "two plays while the fleet was down")  # fmt: skip
+        fleet = Fleet(config)  # back: the box is told where the fleet stands and sends on
+        wait_until(lambda: set(box_plays()) <= set(fleet_plays()), 40, "the missed plays")
+        held = fleet_plays()
+        assert len(held) == len(set(held))  # each play once
+        _check_the_report(port, held)
+    finally:
+        daemon.stop()
+        thread.join(timeout=15)
+        fleet.stop()
+
+
+def _check_the_report(port: int, held: list[int]) -> None:
+    """The CSV across devices: every play, formula-like text quoted, bad dates in words."""
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+        report = client.get("/api/plays.csv")
+        assert report.status_code == 200 and report.headers["content-type"].startswith("text/csv")
+        lines = report.text.splitlines()
+        assert lines[0].startswith("device,started,seconds,kind,title")
+        assert len(lines) - 1 >= len(held) and "shop1,20" in report.text  # more may come
+        assert ",'=title " in report.text  # a formula-like title is quoted
+        assert client.get("/api/plays.csv", params={"from": "2026-02-31"}).status_code == 400
+        backwards = {"from": "2026-03-02", "to": "2026-03-01"}
+        assert client.get("/api/plays.csv", params=backwards).status_code == 400
+        assert client.get("/api/plays.csv", params={"group": "west"}).status_code == 404
+
+
+@pytest.mark.parametrize("payload", [
+    b"{not json", b"[]", b'{"plays": 3}', b'{"plays": [{"id": "x", "started_at": 1}]}',
+    b'{"plays": [{"id": 1}]}', b'{"plays": [{"id": -1, "started_at": 1}]}',
+    b'{"plays": [{"id": 1, "started_at": 1, "seconds": "long"}]}', b"x" * (2 * 1024 * 1024),
+])  # fmt: skip
+def test_a_play_batch_that_is_not_one_is_refused(payload: bytes) -> None:
+    from moodcast.edge.fleet.service import parse_plays
+
+    assert parse_plays(payload) is None
+
+
+def test_a_play_batch_text_is_made_safe() -> None:
+    from moodcast.edge.fleet.service import parse_plays
+
+    plays = parse_plays(
+        json.dumps(
+            {
+                "plays": [
+                    {
+                        "id": 3,
+                        "started_at": 1.5,
+                        "seconds": 2,
+                        "title": "a\x00b\ud800",
+                        "artist": None,
+                    }
+                ]
+            }
+        ).encode()
+    )
+    assert plays == [{"id": 3, "started_at": 1.5, "seconds": 2, "kind": "", "title": "ab\ufffd",
+                      "artist": "", "album": "", "isrc": "", "label": "", "mood": ""}]  # fmt: skip
