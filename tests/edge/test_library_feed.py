@@ -129,12 +129,19 @@ def test_a_failed_track_is_never_picked_again_even_from_a_read_begun_before(
         assert rep.take() and sad.id not in {t.id for t in rep.selector.tracks}
 
 
+def playing_from(lib: Library) -> tuple[Repertoire, Health]:
+    """A repertoire reading ``lib`` at once, loaded with its playable tracks."""
+    health = Health(Quiet(), lambda: 0.0, "", lambda: 0.0)
+    rep = Repertoire(load_config(None, {}), TAXONOMY, lib, health, Clocks(), Timings(),
+                     DirectFeed(lib))  # fmt: skip
+    rep.load(lib.tracks(playable_only=True))
+    return rep, health
+
+
 def test_a_dropped_track_leaves_the_selection_at_once(library: Path) -> None:
     config = load_config(None, {})
     with Library(library) as lib:
-        health = Health(Quiet(), lambda: 0.0, "", lambda: 0.0)
-        rep = Repertoire(config, TAXONOMY, lib, health, Clocks(), Timings(), DirectFeed(lib))
-        rep.load(lib.tracks(playable_only=True))
+        rep, _ = playing_from(lib)
         selector = rep.selector
         for track in list(selector.tracks):
             selector.drop(track.id)
@@ -144,11 +151,8 @@ def test_a_dropped_track_leaves_the_selection_at_once(library: Path) -> None:
 
 
 def test_an_unreadable_library_keeps_what_is_loaded_and_says_so(library: Path) -> None:
-    config = load_config(None, {})
     with Library(library) as lib:
-        health = Health(Quiet(), lambda: 0.0, "", lambda: 0.0)
-        rep = Repertoire(config, TAXONOMY, lib, health, Clocks(), Timings(), DirectFeed(lib))
-        rep.load(lib.tracks(playable_only=True))
+        rep, health = playing_from(lib)
 
         class Broken:
             def request(self) -> int:
