@@ -28,6 +28,7 @@ from moodcast.edge.events import (
     BrokerStatus,
     CameraStatusChanged,
     EventQueue,
+    FleetCommand,
     HomeAssistantOnline,
     MoodRead,
     OtherInstance,
@@ -281,6 +282,7 @@ class EventLoop:
             VehicleStatus: self._on_vehicle_status,
             PowerSignal: self._on_power,
             PlaysAcked: self._on_plays_acked,
+            FleetCommand: self._on_fleet_command,
         }
         self._previous_frame: Any = None
         self._rescan: threading.Thread | None = None
@@ -292,6 +294,7 @@ class EventLoop:
         self._last_summary_at = 0.0
         self._discovery_at = -float("inf")  # when discovery and state were last sent
         self._discovery_due = False  # a birth came within discovery_min_s of the last answer
+        self._fleet_done: dict[str, dict[str, Any]] = {}  # fleet command id -> its outcome
 
     # -- scheduler thread ------------------------------------------------------------------
 
@@ -370,6 +373,22 @@ class EventLoop:
         if isinstance(command, Rescan):
             self._start_rescan()
         c.on_command(command)
+
+    def _on_fleet_command(self, event: FleetCommand) -> None:
+        """Applied once (a resent one, whose acknowledgement was lost, is only acknowledged
+        again), then acknowledged by its id."""
+        link = self.parts.mqtt
+        done = self._fleet_done.get(event.command_id)
+        if done is None:
+            done = {"id": event.command_id, "ok": event.command is not None,
+                    "reason": event.error}  # fmt: skip
+            if event.command is not None:
+                self._on_command(event.command)
+            self._fleet_done[event.command_id] = done
+            while len(self._fleet_done) > 256:
+                self._fleet_done.pop(next(iter(self._fleet_done)))
+        if link is not None:
+            link.publish_fleet_ack(done)
 
     def _on_other_instance(self, token: str) -> None:
         """Said once per other daemon: both keep running, but their states overwrite each

@@ -60,6 +60,16 @@ class PlaysAcked:
 
 
 @dataclass(frozen=True)
+class FleetCommand:
+    """A command the chain's fleet service sent (to a group): applied, then acknowledged
+    with its id; ``command`` is None when it was refused, and ``error`` says why."""
+
+    command_id: str
+    command: Any
+    error: str = ""
+
+
+@dataclass(frozen=True)
 class HomeAssistantOnline:
     coalesce_key = "home-assistant-online"
 

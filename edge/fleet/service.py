@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 MAX_STATE_BYTES = 256 * 1024  # a device's state is a few KiB
 MAX_PLAYS_BYTES = 1024 * 1024  # a batch of 100 plays is ~40 KiB
+COMMAND_RESEND_S = 30.0  # a command not acknowledged by then is sent again
 _DEVICE = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 
@@ -133,7 +134,7 @@ class FleetService:
             return
         self._set_broker("connected")
         client.subscribe([(f"{prefix}/+/state", 1), (f"{prefix}/+/availability", 1),
-                          (f"{prefix}/+/plays", 1)])  # fmt: skip
+                          (f"{prefix}/+/plays", 1), (f"{prefix}/+/fleet/ack", 1)])  # fmt: skip
         self._acked.clear()  # each device told its mark again (retained) in this session
 
     def _set_broker(self, status: str) -> None:
@@ -170,6 +171,9 @@ class FleetService:
     def handle(self, topic: str, payload: bytes) -> None:
         """One device message; anything malformed is logged and dropped."""
         parts = topic.split("/")
+        if len(parts) >= 4 and parts[-2:] == ["fleet", "ack"] and _DEVICE.match(parts[-3]):
+            self._on_command_ack(parts[-3], payload)
+            return
         if len(parts) < 3 or not _DEVICE.match(parts[-2]):
             return
         device, kind, now = parts[-2], parts[-1], self.clock()
@@ -208,9 +212,34 @@ class FleetService:
         self._client.publish(f"{prefix}/{device}/plays/ack", str(last_id), qos=1, retain=True)
         self._acked.add(device)
 
+    def _on_command_ack(self, device: str, payload: bytes) -> None:
+        try:
+            body = json.loads(payload[:16 * 1024])
+            command_id = int(body["id"])
+            ok, reason = bool(body.get("ok")), safe_text(str(body.get("reason") or ""))[:300]
+        except (ValueError, TypeError, KeyError, UnicodeDecodeError):
+            logger.warning("fleet: %s sent an acknowledgement that is not one; ignored", device)
+            return
+        self.store.acked_command(device, command_id, ok, reason, self.clock())
+
+    def send_commands(self, now: float) -> int:
+        """Commands waiting for devices that are online now (an offline one gets its own when
+        it is back), each sent again every ``COMMAND_RESEND_S`` until acknowledged."""
+        if self._client is None:
+            return 0
+        online = {d for d, seen in self.store.devices().items() if seen.online}
+        due = self.store.due_commands(online, now - COMMAND_RESEND_S)
+        prefix = self.config.broker.topic_prefix
+        for c in due:
+            body = json.dumps({"id": str(c["id"]), "verb": c["verb"], "payload": c["payload"]})
+            self._client.publish(f"{prefix}/{c['device']}/fleet/cmd", body, qos=1)
+            self.store.sent_command(c["id"], now)
+        return len(due)
+
     def check(self) -> None:
-        """Raise and clear alerts; each one POSTed to the webhook."""
+        """Raise and clear alerts; each one POSTed to the webhook. Send waiting commands."""
         now = self.clock()
+        self.send_commands(now)
         raised, cleared = self.alerting.step(self.store.devices(), now)
         for device, kind, text in raised:
             alert_id = self.store.raise_alert(device, kind, text, now)

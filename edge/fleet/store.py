@@ -51,6 +51,19 @@ CREATE TABLE IF NOT EXISTS plays (
     PRIMARY KEY (device, play_id)
 );
 CREATE INDEX IF NOT EXISTS plays_started ON plays(started_at);
+CREATE TABLE IF NOT EXISTS commands (
+    id INTEGER PRIMARY KEY,
+    device TEXT NOT NULL,
+    grp TEXT NOT NULL,
+    verb TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    sent_at REAL,
+    acked_at REAL,
+    ok INTEGER,
+    reason TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS commands_pending ON commands(device, acked_at);
 """
 
 PLAY_COLUMNS = ("started_at", "seconds", "kind", "title", "artist", "album", "isrc", "label",
@@ -159,6 +172,36 @@ class FleetStore:
         rows = self._db.execute("SELECT * FROM plays WHERE started_at >= ? AND started_at < ?"
                                 " ORDER BY started_at, device, play_id", (start, end))  # fmt: skip
         return [dict(r) for r in rows if devices is None or r["device"] in devices]
+
+    def add_commands(self, devices: list[str], group: str, verb: str, payload: str,
+                     now: float) -> list[int]:  # fmt: skip
+        """One command for each device of a group, kept until each acknowledges it."""
+        with self._lock, self._db:
+            return [int(self._db.execute(
+                "INSERT INTO commands (device, grp, verb, payload, created_at)"
+                " VALUES (?, ?, ?, ?, ?) RETURNING id", (d, group, verb, payload, now),
+            ).fetchone()[0]) for d in devices]  # fmt: skip
+
+    def due_commands(self, devices: set[str], resend_before: float) -> list[dict[str, Any]]:
+        """Unacknowledged commands of ``devices`` never sent, or sent before the time given."""
+        rows = self._db.execute("SELECT * FROM commands WHERE acked_at IS NULL AND (sent_at IS"
+                                " NULL OR sent_at < ?) ORDER BY id", (resend_before,))  # fmt: skip
+        return [dict(r) for r in rows if r["device"] in devices]
+
+    def sent_command(self, command_id: int, now: float) -> None:
+        with self._lock, self._db:
+            self._db.execute("UPDATE commands SET sent_at = ? WHERE id = ?", (now, command_id))
+
+    def acked_command(self, device: str, command_id: int, ok: bool, reason: str,
+                      now: float) -> None:  # fmt: skip
+        with self._lock, self._db:
+            self._db.execute("UPDATE commands SET acked_at = ?, ok = ?, reason = ? WHERE id = ?"
+                             " AND device = ? AND acked_at IS NULL",
+                             (now, int(ok), reason, command_id, device))  # fmt: skip
+
+    def commands(self, limit: int = 200) -> list[dict[str, Any]]:
+        rows = self._db.execute("SELECT * FROM commands ORDER BY id DESC LIMIT ?", (limit,))
+        return [dict(r) for r in rows]
 
     def open_alert_keys(self) -> dict[tuple[str, str], str]:
         rows = self._db.execute("SELECT device, kind, text FROM alerts WHERE cleared_at IS NULL")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import time
 from collections.abc import Callable, Mapping
 from importlib.resources import files
@@ -78,6 +79,7 @@ class FleetWeb:
             Route("/api/devices", self.api_devices, methods=["GET"]),
             Route("/api/alerts", self.api_alerts, methods=["GET"]),
             Route("/api/plays.csv", self.api_plays_csv, methods=["GET"]),
+            Route("/api/commands", self.api_commands, methods=["GET", "POST"]),
         ])  # fmt: skip
 
     def _allowed(self, request: Any) -> bool:
@@ -197,6 +199,73 @@ class FleetWeb:
         finally:
             store.close()
         return plays_csv(plays)
+
+
+    async def api_commands(self, request: Any) -> Any:
+        """GET: the newest commands with each device's acknowledgement. POST ``{"group",
+        "verb", "payload"}`` (with the header ``X-Requested-By: moodcast-fleet``, which a
+        cross-site form cannot send): one command per device of the group, sent to those
+        online now and to the others when they are back."""
+        from starlette.concurrency import run_in_threadpool
+
+        if not self._allowed(request):
+            return _json({"error": "unknown host"}, 421)
+        if not self._logged_in(request):
+            return _json({"error": "log in first"}, 401)
+        if request.method == "GET":
+            return _json({"commands": await run_in_threadpool(self._commands)})
+        if request.headers.get("x-requested-by") != "moodcast-fleet":
+            return _json({"error": "send commands from the fleet's page"}, 403)
+        from moodcast.edge.web.app import read_body
+
+        try:
+            body = json.loads(await read_body(request))
+            group, verb = str(body["group"]), str(body["verb"])
+            payload = body.get("payload", "")
+        except (ValueError, TypeError, KeyError):
+            return _json({"error": 'send JSON: {"group": …, "verb": …, "payload": …}'}, 400)
+        if verb not in GROUP_VERBS:
+            return _json({"error": f"{safe_text(verb)[:40]!r} cannot be sent to a group; "
+                                   f"one of {', '.join(GROUP_VERBS)}"}, 400)  # fmt: skip
+        if not isinstance(payload, str) or len(payload) > 2000:
+            return _json({"error": "payload: text of at most 2,000 characters"}, 400)
+        if group != "all" and group not in self.config.groups:
+            return _json({"error": f"no group {safe_text(group)[:80]!r}"}, 404)
+        ids = await run_in_threadpool(self._queue, group, verb, payload)
+        if not ids:
+            return _json({"error": f"group {group!r} has no devices: nothing was sent"}, 409)
+        return _json({"queued": len(ids)}, 202)
+
+    def _queue(self, group: str, verb: str, payload: str) -> list[int]:
+        store = FleetStore(self._store_path)
+        try:
+            if group == "all":
+                devices = set(store.devices()) | {d for g in self.config.groups.values()
+                                                  for d in g}  # fmt: skip
+            else:
+                devices = set(self.config.groups[group])
+            return store.add_commands(sorted(devices), group, verb, payload, self.clock())
+        finally:
+            store.close()
+
+    def _commands(self) -> list[dict[str, Any]]:
+        store = FleetStore(self._store_path)
+        try:
+            rows = store.commands()
+        finally:
+            store.close()
+        return [safe_value({**r, "status": command_status(r)}) for r in rows]
+
+
+GROUP_VERBS = ("volume", "pause", "resume", "skip", "ban", "announce", "mood", "auto")
+
+
+def command_status(row: Mapping[str, Any]) -> str:
+    if row["acked_at"] is not None:
+        return "done" if row["ok"] else f"refused: {row['reason']}"
+    if row["sent_at"]:
+        return "sent, waiting for the device"
+    return "waiting for the device to be online"
 
 
 REPORT_COLUMNS = ("device", "started", "seconds", "kind", "title", "artist", "album", "isrc",

@@ -20,11 +20,13 @@ from moodcast.edge.command_gate import CommandGate
 from moodcast.edge.events import (
     BrokerStatus,
     EventQueue,
+    FleetCommand,
     HomeAssistantOnline,
     OtherInstance,
     PlaysAcked,
 )
 from moodcast.edge.mqtt.client import build_client
+from moodcast.edge.remote_commands import CommandError
 from moodcast.player.tags import shown
 
 logger = logging.getLogger(__name__)
@@ -98,6 +100,10 @@ class MqttLink:
             token = bytes(message.payload).decode("utf-8", "replace")[:40]
             if token and token != self.instance:
                 self._events.put(OtherInstance(token))
+        elif topic == f"{self.base}/fleet/cmd":
+            order = fleet_command(bytes(message.payload), self._gate)
+            if order is not None:
+                self._events.put(order)
         elif topic == f"{self.base}/plays/ack":
             text = bytes(message.payload)[:20].decode("ascii", "replace").strip()
             if text.isdigit():  # anything else is not the fleet's: ignored
@@ -116,7 +122,8 @@ class MqttLink:
         self.announce_instance()  # before subscribing: the retained token we get back is ours
         self._client.subscribe([(f"{self.base}/cmd/+", 1), (self.ha_status_topic, 0),
                                 (self.instance_topic, 1),
-                                (f"{self.base}/plays/ack", 1)])  # fmt: skip
+                                (f"{self.base}/plays/ack", 1),
+                                (f"{self.base}/fleet/cmd", 1)])  # fmt: skip
         self._client.publish(f"{self.base}/availability", "online", qos=1, retain=True)
 
     def publish_state(self, state: dict[str, Any]) -> None:
@@ -128,6 +135,10 @@ class MqttLink:
     def publish_plays(self, batch: dict[str, Any]) -> None:
         """Plays for the fleet: QoS 1, not retained (the fleet acknowledges what it keeps)."""
         self._publish(f"{self.base}/plays", batch, retain=False, qos=1)
+
+    def publish_fleet_ack(self, data: dict[str, Any]) -> None:
+        """A fleet command's outcome, by its id (QoS 1: the fleet shows it on its page)."""
+        self._publish(f"{self.base}/fleet/ack", data, retain=False, qos=1)
 
     def publish_error(self, data: dict[str, Any]) -> None:
         self._publish(f"{self.base}/error", data, retain=False, qos=1)
@@ -156,6 +167,27 @@ class MqttLink:
         client.loop_stop()
         self._client = None
         self.connected = False
+
+
+def fleet_command(payload: bytes, gate: CommandGate) -> FleetCommand | None:
+    """``{"id": "…", "verb": "volume", "payload": "30"}`` checked by the same table as every
+    command; None for a message with no usable id (nothing to acknowledge it by)."""
+    try:
+        body = json.loads(payload[:64 * 1024])
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(body, dict):
+        return None
+    command_id = body.get("id")
+    if not isinstance(command_id, str) or not 0 < len(command_id) <= 64:
+        return None
+    verb, value = body.get("verb"), body.get("payload", "")
+    if not isinstance(verb, str) or not isinstance(value, str):
+        return FleetCommand(command_id, None, "a fleet command needs a verb and a text payload")
+    try:
+        return FleetCommand(command_id, gate.parse(verb, value.encode("utf-8", "replace")))
+    except CommandError as exc:
+        return FleetCommand(command_id, None, str(exc))
 
 
 def connect_error_in_words(exc: BaseException | None, s: MqttSettings) -> str:

@@ -238,6 +238,42 @@ def test_the_fleet_page_in_a_real_browser(tmp_path: Path) -> None:
         server.stop()
 
 
+def box(tmp: Path, port: int, device_id: str, make_tone, photos: Path) -> Any:
+    """A real daemon's config: its own short tracks (a title a spreadsheet would run), library,
+    camera folder, the broker at ``port``, audio to libVLC's dummy output."""
+    import shutil
+
+    from moodcast.config.settings import load_config
+    from moodcast.models.mood import load_taxonomy
+    from moodcast.player.library import Library
+    from moodcast.player.scan import scan
+
+    home = tmp / device_id
+    music = home / "music"
+    for i, mood in enumerate(["Sad", "Calm", "Happy", "Energetic", "Dreamy", "Epic"]):
+        make_tone(music / f"{i}.ogg", seconds=2.5, freq=300 + 40 * i, artist=f"artist{i}",
+                  title=f"=title {i}", mood=mood)  # fmt: skip
+    with Library(home / "lib.db") as lib:
+        scan(lib, [music], load_taxonomy("cowen13"))
+    (home / "camera").mkdir()
+    shutil.copy(photos / "coffee.png", home / "camera" / "a.png")
+    return load_config(None, {
+        "library.path": str(home / "lib.db"), "camera.source": str(home / "camera"),
+        "mqtt.port": port, "mqtt.device_id": device_id, "player.audio_output": "dummy",
+        "player.crossfade_s": 0.3, "player.fade_s": 0.1, "state_file": str(home / "s.json"),
+        "web.enabled": False,
+    })  # fmt: skip
+
+
+def running(config: Any) -> tuple[Any, threading.Thread]:
+    from moodcast.edge.daemon import Daemon
+
+    daemon = Daemon(config)
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+    return daemon, thread
+
+
 class Fleet:
     """A fleet service with its page, on a database that outlives it (a restart)."""
 
@@ -263,35 +299,15 @@ def test_play_logs_reach_the_fleet_and_what_it_missed_follows(
     """A real daemon sends its play log over Mosquitto; the fleet keeps each play once and
     acknowledges; while the fleet is down the box keeps playing, and what the fleet missed
     arrives when it is back; the report is a CSV across devices."""
-    import shutil
-
-    from moodcast.config.settings import load_config
-    from moodcast.edge.daemon import Daemon
-    from moodcast.models.mood import load_taxonomy
     from moodcast.player.library import Library
-    from moodcast.player.scan import scan
 
-    music = tmp_path / "music"
-    for i, mood in enumerate(["Sad", "Calm", "Happy", "Energetic", "Dreamy", "Epic"]):
-        make_tone(music / f"{i}.ogg", seconds=2.5, freq=300 + 40 * i, artist=f"artist{i}",
-                  title=f"=title {i}", mood=mood)  # fmt: skip
-    with Library(tmp_path / "lib.db") as lib:
-        scan(lib, [music], load_taxonomy("cowen13"))
-    camera = tmp_path / "camera"
-    camera.mkdir()
-    shutil.copy(photos / "coffee.png", camera / "a.png")
-    device = load_config(None, {
-        "library.path": str(tmp_path / "lib.db"), "camera.source": str(camera),
-        "mqtt.port": broker.port, "mqtt.device_id": "shop1", "player.audio_output": "dummy",
-        "player.crossfade_s": 0.3, "player.fade_s": 0.1, "state_file": str(tmp_path / "s.json"),
-        "web.enabled": False,
-    })  # fmt: skip
+    device = box(tmp_path, broker.port, "shop1", make_tone, photos)
     port = free_port()
     config = load_fleet_config(None, {"broker.port": broker.port, "web.port": port,
                                       "database": str(tmp_path / "fleet.db")})  # fmt: skip
 
     def box_plays() -> list[int]:
-        with Library(tmp_path / "lib.db") as lib:
+        with Library(device.library.path) as lib:
             return [p.id or 0 for p in lib.plays(0, float("inf")) if p.seconds is not None]
 
     def fleet_plays() -> list[int]:
@@ -302,9 +318,7 @@ def test_play_logs_reach_the_fleet_and_what_it_missed_follows(
             store.close()
 
     fleet = Fleet(config)
-    daemon = Daemon(device)
-    thread = threading.Thread(target=daemon.run, daemon=True)
-    thread.start()
+    daemon, thread = running(device)
     try:
         wait_until(lambda: len(fleet_plays()) >= 2, 40, "two plays at the fleet")
         fleet.stop()  # the fleet goes away; the box plays on
@@ -368,3 +382,82 @@ def test_a_play_batch_text_is_made_safe() -> None:
     )
     assert plays == [{"id": 3, "started_at": 1.5, "seconds": 2, "kind": "", "title": "ab\ufffd",
                       "artist": "", "album": "", "isrc": "", "label": "", "mood": ""}]  # fmt: skip
+
+
+def test_group_commands_reach_every_device_offline_ones_when_back(
+    broker, tmp_path: Path, make_tone, photos: Path, vlc_available
+) -> None:
+    """A volume sent to a group is applied by the box online now and by the one that comes
+    online later, each acknowledging it; a command the boxes refuse comes back refused with
+    the reason; an empty group, a verb that is not for groups and a cross-site POST are not
+    sent at all."""
+    port = free_port()
+    config = load_fleet_config(None, {
+        "broker.port": broker.port, "web.port": port, "database": str(tmp_path / "fleet.db"),
+        "groups": {"north": ["shop1", "shop2"], "empty": []},
+    })  # fmt: skip
+    first = box(tmp_path, broker.port, "shop1", make_tone, photos)
+    second = box(tmp_path, broker.port, "shop2", make_tone, photos)
+    fleet = Fleet(config)
+    daemons = [running(first)]
+    headers = {"X-Requested-By": "moodcast-fleet"}
+
+    def outcome(client: httpx.Client) -> dict[tuple[str, str], str]:
+        rows = client.get("/api/commands").json()["commands"]
+        return {(r["device"], r["payload"]): r["status"] for r in rows}
+
+    def volume(device: str) -> Any:
+        return fleet.store.devices().get(device, Seen(device, False, 0, {}, 0)).state.get("volume")
+
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+            wait_until(lambda: "shop1" in fleet.store.devices(), 30, "shop1 seen")
+            sent = client.post(
+                "/api/commands",
+                headers=headers,
+                json={"group": "north", "verb": "volume", "payload": "33"},
+            )
+            assert sent.status_code == 202 and sent.json()["queued"] == 2
+            client.post(
+                "/api/commands",
+                headers=headers,
+                json={"group": "north", "verb": "volume", "payload": "loud"},
+            )
+            wait_until(lambda: volume("shop1") == 33, 30, "shop1 at volume 33")
+            wait_until(lambda: outcome(client).get(("shop1", "33")) == "done", 30)
+            wait_until(lambda: outcome(client)[("shop1", "loud")].startswith("refused"), 30)
+            assert "volume" in outcome(client)[("shop1", "loud")]  # the device's reason
+            assert outcome(client)[("shop2", "33")] == "waiting for the device to be online"
+            daemons.append(running(second))  # back: its commands follow
+            wait_until(lambda: outcome(client).get(("shop2", "33")) == "done", 40)
+            wait_until(lambda: volume("shop2") == 33, 30, "shop2 at volume 33")
+            assert outcome(client)[("shop2", "loud")].startswith("refused")
+            empty = client.post(
+                "/api/commands",
+                headers=headers,
+                json={"group": "empty", "verb": "skip", "payload": ""},
+            )
+            assert empty.status_code == 409 and "no devices" in empty.json()["error"]
+            assert (
+                client.post(
+                    "/api/commands",
+                    headers=headers,
+                    json={"group": "north", "verb": "rescan", "payload": ""},
+                ).status_code
+                == 400
+            )
+            assert (
+                client.post(
+                    "/api/commands", json={"group": "north", "verb": "skip", "payload": ""}
+                ).status_code
+                == 403
+            )
+            assert (
+                client.post("/api/commands", headers=headers, content=b"{not json").status_code
+                == 400
+            )
+    finally:
+        for daemon, thread in daemons:
+            daemon.stop()
+            thread.join(timeout=15)
+        fleet.stop()
