@@ -52,7 +52,7 @@ class FleetConfig(Strict):
     broker: FleetBroker = FleetBroker()
     database: str = Field(
         "fleet.db", min_length=1,
-        description="an SQLite file (a postgresql:// URL is not supported yet)",
+        description="an SQLite file, or a PostgreSQL server as postgresql://user:pass@host/db",
     )  # fmt: skip
     groups: dict[str, list[str]] = Field(
         default_factory=dict, description="group name → device ids (every device is in 'all')"
@@ -62,9 +62,10 @@ class FleetConfig(Strict):
 
     @field_validator("database")
     @classmethod
-    def _sqlite(cls, value: str) -> str:
-        if value.startswith(("postgresql://", "postgres://")):
-            raise ValueError("PostgreSQL is not supported yet: give an SQLite file path")
+    def _database(cls, value: str) -> str:
+        if "://" in value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError(f"{value.split('://', 1)[0]}:// is not a database the fleet can use:"
+                             " give an SQLite file path or a postgresql:// URL")  # fmt: skip
         return value
 
 

@@ -12,7 +12,7 @@ sudo=""
 runtime_pkgs=(python3 python3-venv python3-pip libvlc5 vlc-plugin-base libvlc-bin mosquitto espeak-ng
   mosquitto-clients)
 dev_pkgs=(sox libsox-fmt-mp3 libsox-fmt-base openssl faketime rabbitmq-server chromium
-  chromium-driver gpsd gpsd-clients)
+  chromium-driver gpsd gpsd-clients postgresql)
 pkgs=("${runtime_pkgs[@]}")
 [ "$dev" = 1 ] && pkgs+=("${dev_pkgs[@]}")
 

@@ -203,6 +203,22 @@ def rabbitmq(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory):
+    """A real PostgreSQL (Debian's), one server for the session; tests take a database each."""
+    from tests.postgres import PostgresServer, binaries
+
+    require(binaries() is not None, "PostgreSQL (apt install postgresql)")
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="moodcast-pg-"))  # not under pytest's 0700 folders:
+    server = PostgresServer(folder / "pg")  # PostgreSQL runs as its own user
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
 def vlc_available() -> None:
     try:
         import vlc

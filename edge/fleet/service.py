@@ -9,6 +9,7 @@ paho's callbacks only enqueue; one thread decides, like the device's daemon.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -23,6 +24,7 @@ from typing import Any
 from moodcast.config.fleet import FleetConfig
 from moodcast.config.settings import MqttSettings
 from moodcast.config.text import safe_text
+from moodcast.edge.fleet.database import DatabaseError
 from moodcast.edge.fleet.store import FleetStore
 from moodcast.edge.fleet.watch import Alerting
 
@@ -109,6 +111,7 @@ class FleetService:
         self._client: Any = None
         self.broker = "disconnected"
         self._acked: set[str] = set()  # devices told where their play log stands
+        self.database_problem = ""  # why the database cannot be used now ('' when it can)
 
     def start(self) -> None:
         from moodcast.edge.mqtt.client import build_client
@@ -155,18 +158,36 @@ class FleetService:
         self.webhook.stop()
 
     def run(self) -> None:
-        """Until :meth:`stop`: messages as they come, the alert rules once a second."""
-        next_check = 0.0
+        """Until :meth:`stop`: messages as they come, the alert rules once a second. A
+        database that is gone keeps the message that met it, tried again every 2 s: nothing
+        is lost, and the service comes back by itself."""
+        next_check, held = 0.0, None
         while not self._stop.is_set():
+            if held is None:
+                with contextlib.suppress(queue.Empty):
+                    held = self.messages.get(timeout=0.2)
             try:
-                topic, payload = self.messages.get(timeout=0.2)
-            except queue.Empty:
-                pass
-            else:
-                self.handle(topic, payload)
-            if time.monotonic() >= next_check:
-                next_check = time.monotonic() + 1.0
-                self.check()
+                if held is not None:
+                    self.handle(*held)
+                    held = None
+                if time.monotonic() >= next_check:
+                    next_check = time.monotonic() + 1.0
+                    self.check()
+                self._database_back()
+            except DatabaseError as exc:
+                self._database_gone(str(exc))
+                self._stop.wait(2.0)
+
+    def _database_gone(self, detail: str) -> None:
+        if not self.database_problem:
+            logger.error("fleet: the database cannot be used (%s); messages are held and"
+                         " tried again", detail)  # fmt: skip
+        self.database_problem = detail
+
+    def _database_back(self) -> None:
+        if self.database_problem:
+            logger.info("fleet: the database is back")
+            self.database_problem = ""
 
     def handle(self, topic: str, payload: bytes) -> None:
         """One device message; anything malformed is logged and dropped."""
@@ -214,7 +235,7 @@ class FleetService:
 
     def _on_command_ack(self, device: str, payload: bytes) -> None:
         try:
-            body = json.loads(payload[:16 * 1024])
+            body = json.loads(payload[: 16 * 1024])
             command_id = int(body["id"])
             ok, reason = bool(body.get("ok")), safe_text(str(body.get("reason") or ""))[:300]
         except (ValueError, TypeError, KeyError, UnicodeDecodeError):

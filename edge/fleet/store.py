@@ -1,45 +1,45 @@
-"""What the fleet keeps: each device's last state and availability, and the alerts (SQLite).
+"""What the fleet keeps: each device's last state and availability, alerts, plays and
+commands (SQLite, or PostgreSQL for a chain: edge/fleet/database.py).
 
-Written by the fleet service's own thread only; the page reads on connections of its own
-(WAL lets it read while the service writes).
+Written by the fleet service's own thread and the page's command requests; the page reads on
+connections of its own (SQLite's WAL, PostgreSQL's MVCC: readers never wait for writers).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from moodcast.config.errors import MoodcastError
+from moodcast.edge.fleet.database import Database, DatabaseError, where
 from moodcast.edge.fleet.watch import Seen
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS devices (
     device TEXT PRIMARY KEY,
     online INTEGER NOT NULL DEFAULT 0,
-    since REAL NOT NULL,
-    state TEXT NOT NULL DEFAULT '{}',
-    state_at REAL NOT NULL DEFAULT 0,
-    last_seen REAL NOT NULL
+    since {real} NOT NULL,
+    state TEXT NOT NULL DEFAULT '{{}}',
+    state_at {real} NOT NULL DEFAULT 0,
+    last_seen {real} NOT NULL
 );
 CREATE TABLE IF NOT EXISTS alerts (
-    id INTEGER PRIMARY KEY,
+    id {id},
     device TEXT NOT NULL,
     kind TEXT NOT NULL,
     text TEXT NOT NULL,
-    raised_at REAL NOT NULL,
-    cleared_at REAL,
+    raised_at {real} NOT NULL,
+    cleared_at {real},
     delivered INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS alerts_open ON alerts(device, kind, cleared_at);
 CREATE TABLE IF NOT EXISTS plays (
     device TEXT NOT NULL,
-    play_id INTEGER NOT NULL,
-    started_at REAL NOT NULL,
-    seconds REAL,
+    play_id BIGINT NOT NULL,
+    started_at {real} NOT NULL,
+    seconds {real},
     kind TEXT NOT NULL,
     title TEXT NOT NULL,
     artist TEXT NOT NULL,
@@ -47,23 +47,23 @@ CREATE TABLE IF NOT EXISTS plays (
     isrc TEXT NOT NULL,
     label TEXT NOT NULL,
     mood TEXT NOT NULL,
-    received_at REAL NOT NULL,
+    received_at {real} NOT NULL,
     PRIMARY KEY (device, play_id)
 );
 CREATE INDEX IF NOT EXISTS plays_started ON plays(started_at);
 CREATE TABLE IF NOT EXISTS commands (
-    id INTEGER PRIMARY KEY,
+    id {id},
     device TEXT NOT NULL,
     grp TEXT NOT NULL,
     verb TEXT NOT NULL,
     payload TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    sent_at REAL,
-    acked_at REAL,
+    created_at {real} NOT NULL,
+    sent_at {real},
+    acked_at {real},
     ok INTEGER,
     reason TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX IF NOT EXISTS commands_pending ON commands(device, acked_at);
+CREATE INDEX IF NOT EXISTS commands_pending ON commands(device, acked_at)
 """
 
 PLAY_COLUMNS = ("started_at", "seconds", "kind", "title", "artist", "album", "isrc", "label",
@@ -84,26 +84,27 @@ class Alert:
 
 
 class FleetStore:
-    def __init__(self, path: Path | str) -> None:
+    """What the fleet keeps, in SQLite or PostgreSQL (``path``: a file or a postgresql://
+    URL). ``create``: make the tables (the service does, once; the page's readers do not)."""
+
+    def __init__(self, path: Path | str, create: bool = True) -> None:
         self.path = str(path)
-        self._lock = threading.Lock()
-        try:
-            self._db = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False)
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise MoodcastError(
-                f"fleet database {self.path} cannot be opened ({exc})",
-                "give 'database' a path to an SQLite file, or a new one",
-            ) from exc
+        self._db = Database(self.path)
+        if create:
+            try:
+                self._db.script(SCHEMA)
+            except DatabaseError as exc:
+                self._db.close()
+                raise MoodcastError(f"fleet database {where(self.path)} cannot be set up"
+                                    f" ({exc})", "check that it is a fleet database and"
+                                    " writable") from exc  # fmt: skip
 
     def close(self) -> None:
         self._db.close()
 
     def seen_state(self, device: str, state: dict[str, Any], now: float) -> None:
-        with self._lock, self._db:
-            self._db.execute(
+        with self._db.transaction():
+            self._db.write(
                 "INSERT INTO devices (device, online, since, state, state_at, last_seen)"
                 " VALUES (?, 1, ?, ?, ?, ?) ON CONFLICT(device) DO UPDATE SET"
                 " state = excluded.state, state_at = excluded.state_at,"
@@ -112,97 +113,99 @@ class FleetStore:
             )
 
     def seen_availability(self, device: str, online: bool, now: float) -> None:
-        with self._lock, self._db:
-            self._db.execute(
+        with self._db.transaction():
+            self._db.write(
                 "INSERT INTO devices (device, online, since, last_seen) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT(device) DO UPDATE SET"
-                " since = CASE WHEN online != excluded.online THEN excluded.since ELSE since END,"
+                " ON CONFLICT(device) DO UPDATE SET since = CASE WHEN devices.online !="
+                " excluded.online THEN excluded.since ELSE devices.since END,"
                 " online = excluded.online, last_seen = excluded.last_seen",
                 (device, int(online), now, now),
             )
 
     def devices(self) -> dict[str, Seen]:
-        rows = self._db.execute("SELECT * FROM devices ORDER BY device").fetchall()
+        rows = self._db.query("SELECT * FROM devices ORDER BY device")
         return {r["device"]: Seen(r["device"], bool(r["online"]), r["since"],
                                   json.loads(r["state"]), r["state_at"]) for r in rows}  # fmt: skip
 
     def last_seen(self) -> dict[str, float]:
-        return {r[0]: r[1] for r in self._db.execute("SELECT device, last_seen FROM devices")}
+        rows = self._db.query("SELECT device, last_seen FROM devices")
+        return {r["device"]: r["last_seen"] for r in rows}
 
     def raise_alert(self, device: str, kind: str, text: str, now: float) -> int:
-        with self._lock, self._db:
-            row = self._db.execute(
-                "INSERT INTO alerts (device, kind, text, raised_at) VALUES (?, ?, ?, ?)"
-                " RETURNING id", (device, kind, text, now)).fetchone()  # fmt: skip
-        return int(row[0])
+        with self._db.transaction():
+            rows = self._db.write("INSERT INTO alerts (device, kind, text, raised_at)"
+                                  " VALUES (?, ?, ?, ?) RETURNING id",
+                                  (device, kind, text, now))  # fmt: skip
+        return int(rows[0]["id"])
 
     def clear_alert(self, device: str, kind: str, now: float) -> None:
-        with self._lock, self._db:
-            self._db.execute("UPDATE alerts SET cleared_at = ? WHERE device = ? AND kind = ?"
-                             " AND cleared_at IS NULL", (now, device, kind))  # fmt: skip
+        with self._db.transaction():
+            self._db.write("UPDATE alerts SET cleared_at = ? WHERE device = ? AND kind = ?"
+                           " AND cleared_at IS NULL", (now, device, kind))  # fmt: skip
 
     def delivered(self, alert_id: int) -> None:
-        with self._lock, self._db:
-            self._db.execute("UPDATE alerts SET delivered = 1 WHERE id = ?", (alert_id,))
+        with self._db.transaction():
+            self._db.write("UPDATE alerts SET delivered = 1 WHERE id = ?", (alert_id,))
 
     def alerts(self, open_only: bool = False, limit: int = 200) -> list[Alert]:
-        where = " WHERE cleared_at IS NULL" if open_only else ""
-        rows = self._db.execute(f"SELECT * FROM alerts{where} ORDER BY raised_at DESC, id DESC"
-                                " LIMIT ?", (limit,))  # fmt: skip
+        where_open = " WHERE cleared_at IS NULL" if open_only else ""
+        rows = self._db.query(f"SELECT * FROM alerts{where_open} ORDER BY raised_at DESC,"
+                              " id DESC LIMIT ?", (limit,))  # fmt: skip
         return [Alert(r["id"], r["device"], r["kind"], r["text"], r["raised_at"],
                       r["cleared_at"]) for r in rows]  # fmt: skip
 
     def add_plays(self, device: str, plays: list[dict[str, Any]], now: float) -> int:
         """Plays a device sent (checked by the caller), each kept once however often it
         comes; the highest play id now held for the device."""
-        with self._lock, self._db:
-            self._db.executemany(
-                f"INSERT OR IGNORE INTO plays (device, play_id, {', '.join(PLAY_COLUMNS)},"
-                f" received_at) VALUES (?, ?, {', '.join('?' * len(PLAY_COLUMNS))}, ?)",
+        with self._db.transaction():
+            self._db.write_many(
+                f"INSERT INTO plays (device, play_id, {', '.join(PLAY_COLUMNS)}, received_at)"
+                f" VALUES (?, ?, {', '.join('?' * len(PLAY_COLUMNS))}, ?)"
+                " ON CONFLICT (device, play_id) DO NOTHING",
                 [(device, p["id"], *(p[c] for c in PLAY_COLUMNS), now) for p in plays],
             )
         return self.last_play(device)
 
     def last_play(self, device: str) -> int:
-        row = self._db.execute("SELECT max(play_id) FROM plays WHERE device = ?", (device,))
-        return int(row.fetchone()[0] or 0)
+        rows = self._db.query("SELECT max(play_id) AS last FROM plays WHERE device = ?", (device,))
+        return int(rows[0]["last"] or 0)
 
     def plays(self, start: float, end: float, devices: set[str] | None) -> list[dict[str, Any]]:
         """Plays started in [start, end) of every device (or of ``devices``), oldest first."""
-        rows = self._db.execute("SELECT * FROM plays WHERE started_at >= ? AND started_at < ?"
-                                " ORDER BY started_at, device, play_id", (start, end))  # fmt: skip
+        rows = self._db.query("SELECT * FROM plays WHERE started_at >= ? AND started_at < ?"
+                              " ORDER BY started_at, device, play_id", (start, end))  # fmt: skip
         return [dict(r) for r in rows if devices is None or r["device"] in devices]
 
     def add_commands(self, devices: list[str], group: str, verb: str, payload: str,
                      now: float) -> list[int]:  # fmt: skip
         """One command for each device of a group, kept until each acknowledges it."""
-        with self._lock, self._db:
-            return [int(self._db.execute(
+        with self._db.transaction():
+            return [int(self._db.write(
                 "INSERT INTO commands (device, grp, verb, payload, created_at)"
                 " VALUES (?, ?, ?, ?, ?) RETURNING id", (d, group, verb, payload, now),
-            ).fetchone()[0]) for d in devices]  # fmt: skip
+            )[0]["id"]) for d in devices]  # fmt: skip
 
     def due_commands(self, devices: set[str], resend_before: float) -> list[dict[str, Any]]:
         """Unacknowledged commands of ``devices`` never sent, or sent before the time given."""
-        rows = self._db.execute("SELECT * FROM commands WHERE acked_at IS NULL AND (sent_at IS"
-                                " NULL OR sent_at < ?) ORDER BY id", (resend_before,))  # fmt: skip
+        rows = self._db.query("SELECT * FROM commands WHERE acked_at IS NULL AND (sent_at IS"
+                              " NULL OR sent_at < ?) ORDER BY id", (resend_before,))  # fmt: skip
         return [dict(r) for r in rows if r["device"] in devices]
 
     def sent_command(self, command_id: int, now: float) -> None:
-        with self._lock, self._db:
-            self._db.execute("UPDATE commands SET sent_at = ? WHERE id = ?", (now, command_id))
+        with self._db.transaction():
+            self._db.write("UPDATE commands SET sent_at = ? WHERE id = ?", (now, command_id))
 
     def acked_command(self, device: str, command_id: int, ok: bool, reason: str,
                       now: float) -> None:  # fmt: skip
-        with self._lock, self._db:
-            self._db.execute("UPDATE commands SET acked_at = ?, ok = ?, reason = ? WHERE id = ?"
-                             " AND device = ? AND acked_at IS NULL",
-                             (now, int(ok), reason, command_id, device))  # fmt: skip
+        with self._db.transaction():
+            self._db.write("UPDATE commands SET acked_at = ?, ok = ?, reason = ? WHERE id = ?"
+                           " AND device = ? AND acked_at IS NULL",
+                           (now, int(ok), reason, command_id, device))  # fmt: skip
 
     def commands(self, limit: int = 200) -> list[dict[str, Any]]:
-        rows = self._db.execute("SELECT * FROM commands ORDER BY id DESC LIMIT ?", (limit,))
+        rows = self._db.query("SELECT * FROM commands ORDER BY id DESC LIMIT ?", (limit,))
         return [dict(r) for r in rows]
 
     def open_alert_keys(self) -> dict[tuple[str, str], str]:
-        rows = self._db.execute("SELECT device, kind, text FROM alerts WHERE cleared_at IS NULL")
-        return {(r[0], r[1]): r[2] for r in rows}
+        rows = self._db.query("SELECT device, kind, text FROM alerts WHERE cleared_at IS NULL")
+        return {(r["device"], r["kind"]): r["text"] for r in rows}

@@ -147,7 +147,7 @@ class FleetWeb:
         return _json({"broker": self._broker(), "devices": rows})
 
     def _rows(self, group: str) -> list[dict[str, Any]]:
-        store = FleetStore(self._store_path)
+        store = FleetStore(self._store_path, create=False)
         try:
             seen, last = store.devices(), store.last_seen()
         finally:
@@ -162,7 +162,7 @@ class FleetWeb:
             return _json({"error": "unknown host"}, 421)
         if not self._logged_in(request):
             return _json({"error": "log in first"}, 401)
-        store = FleetStore(self._store_path)
+        store = FleetStore(self._store_path, create=False)
         try:
             alerts = [a.to_dict() for a in store.alerts()]
         finally:
@@ -193,13 +193,12 @@ class FleetWeb:
         return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
 
     def _plays_csv(self, start: float, end: float, members: set[str] | None) -> str:
-        store = FleetStore(self._store_path)
+        store = FleetStore(self._store_path, create=False)
         try:
             plays = store.plays(start, end, members)
         finally:
             store.close()
         return plays_csv(plays)
-
 
     async def api_commands(self, request: Any) -> Any:
         """GET: the newest commands with each device's acknowledgement. POST ``{"group",
@@ -237,7 +236,7 @@ class FleetWeb:
         return _json({"queued": len(ids)}, 202)
 
     def _queue(self, group: str, verb: str, payload: str) -> list[int]:
-        store = FleetStore(self._store_path)
+        store = FleetStore(self._store_path, create=False)
         try:
             if group == "all":
                 devices = set(store.devices()) | {d for g in self.config.groups.values()
@@ -249,7 +248,7 @@ class FleetWeb:
             store.close()
 
     def _commands(self) -> list[dict[str, Any]]:
-        store = FleetStore(self._store_path)
+        store = FleetStore(self._store_path, create=False)
         try:
             rows = store.commands()
         finally:

@@ -173,7 +173,7 @@ def fleet_command(payload: bytes, gate: CommandGate) -> FleetCommand | None:
     """``{"id": "…", "verb": "volume", "payload": "30"}`` checked by the same table as every
     command; None for a message with no usable id (nothing to acknowledge it by)."""
     try:
-        body = json.loads(payload[:64 * 1024])
+        body = json.loads(payload[: 64 * 1024])
     except (ValueError, UnicodeDecodeError):
         return None
     if not isinstance(body, dict):

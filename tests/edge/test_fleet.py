@@ -89,14 +89,14 @@ class Hook(BaseHTTPRequestHandler):
 
 
 def test_the_fleet_watches_devices_alerts_a_silent_open_shop_and_serves_them(
-    broker, tmp_path: Path
+    broker, fleet_db: str
 ) -> None:
     hook = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
     Hook.received, Hook.fail = [], 2  # the webhook fails twice first: retried
     threading.Thread(target=hook.serve_forever, daemon=True).start()
     port = free_port()
     config = load_fleet_config(None, {
-        "broker.port": broker.port, "database": str(tmp_path / "fleet.db"),
+        "broker.port": broker.port, "database": fleet_db,
         "web.port": port, "alerts.after_s": 0.5,
         "alerts.webhook": f"http://127.0.0.1:{hook.server_address[1]}/alerts",
         "groups": {"north": ["shop1", "shop2"], "south": ["shop3"]},
@@ -186,7 +186,7 @@ def test_the_fleet_page_needs_its_password(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("overrides", "message"), [
     ({"alerts.webhook": "ftp://x"}, "http:// or https://"),
-    ({"database": "postgresql://fleet@db/fleet"}, "PostgreSQL is not supported yet"),
+    ({"database": "mysql://fleet@db/fleet"}, "not a database the fleet can use"),
     ({"web.host": "0.0.0.0"}, "no password"),
     ({"alerts.after_s": -1}, "alerts.after_s"),
 ])  # fmt: skip
@@ -461,3 +461,91 @@ def test_group_commands_reach_every_device_offline_ones_when_back(
             daemon.stop()
             thread.join(timeout=15)
         fleet.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fleet_db(request, tmp_path: Path) -> str:
+    """The fleet's database: an SQLite file, or a fresh database on a real PostgreSQL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "fleet.db")
+    return str(request.getfixturevalue("postgres").new_database())
+
+
+def test_the_store_keeps_the_same_on_sqlite_and_postgresql(fleet_db: str) -> None:
+    store = FleetStore(fleet_db)
+    try:
+        now = 1_780_000_000.125  # a Unix time keeps its milliseconds (PostgreSQL's REAL would not)
+        store.seen_state("shop1", {"schema": 1, "open": True}, now)
+        store.seen_availability("shop1", False, now + 1)
+        store.seen_availability("shop1", False, now + 2)  # no change: 'since' stays
+        seen = store.devices()["shop1"]
+        assert seen.online is False and seen.since == now + 1 and seen.state["open"] is True
+        assert store.last_seen() == {"shop1": now + 2}
+        first = store.raise_alert("shop1", "offline", "shop1 is offline", now)
+        assert store.open_alert_keys() == {("shop1", "offline"): "shop1 is offline"}
+        store.delivered(first)
+        store.clear_alert("shop1", "offline", now + 5)
+        assert store.open_alert_keys() == {} and store.alerts()[0].cleared_at == now + 5
+        play = {
+            "id": 7,
+            "started_at": now,
+            "seconds": 3.5,
+            "kind": "track",
+            "title": "t",
+            "artist": "a",
+            "album": "",
+            "isrc": "",
+            "label": "",
+            "mood": "calm",
+        }
+        assert store.add_plays("shop1", [play, {**play, "id": 8}], now) == 8
+        assert store.add_plays("shop1", [play], now) == 8  # sent again: kept once
+        assert [p["play_id"] for p in store.plays(now - 1, now + 1, None)] == [7, 8]
+        assert store.plays(now - 1, now + 1, {"shop2"}) == []
+        ids = store.add_commands(["shop1", "shop2"], "north", "volume", "30", now)
+        assert len(ids) == 2
+        assert [c["device"] for c in store.due_commands({"shop1"}, now)] == ["shop1"]
+        store.sent_command(ids[0], now)
+        assert store.due_commands({"shop1"}, now - 30) == []  # sent, not yet due again
+        store.acked_command("shop1", ids[0], True, "", now + 1)
+        store.acked_command("shop2", ids[0], False, "not its command", now + 1)  # ignored
+        rows = {c["id"]: c for c in store.commands()}
+        assert rows[ids[0]]["ok"] == 1 and rows[ids[1]]["acked_at"] is None
+    finally:
+        store.close()
+
+
+def test_the_fleet_holds_messages_while_postgresql_is_down_and_loses_none(
+    broker, postgres, tmp_path: Path
+) -> None:
+    """The database restarts under a running fleet service: a device's state that arrives
+    meanwhile is kept in the service and stored once the database is back."""
+    config = load_fleet_config(None, {"broker.port": broker.port, "web.port": free_port(),
+                                      "database": postgres.new_database()})  # fmt: skip
+    devices = mqtt.Client(CallbackAPIVersion.VERSION2)
+    devices.connect("127.0.0.1", broker.port)
+    devices.loop_start()
+    fleet = Fleet(config)
+    try:
+        devices.publish(
+            "moodcast/shop1/availability", "online", qos=1, retain=True
+        ).wait_for_publish(5)
+        wait_until(lambda: "shop1" in fleet.store.devices(), 20, "shop1 stored")
+        postgres.stop()
+        devices.publish(
+            "moodcast/shop2/availability", "online", qos=1, retain=True
+        ).wait_for_publish(5)
+        wait_until(lambda: fleet.service.database_problem != "", 20, "the outage said")
+        postgres.start_again()
+        wait_until(lambda: fleet.service.database_problem == "", 30, "the database back")
+        reader = FleetStore(config.database, create=False)
+        try:
+            wait_until(lambda: "shop2" in reader.devices(), 20, "shop2 stored after the outage")
+        finally:
+            reader.close()
+    finally:
+        if not postgres.running():
+            postgres.start_again()
+        fleet.stop()
+        devices.loop_stop()
+        devices.disconnect()
