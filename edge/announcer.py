@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 ANNOUNCE_DECK = 2  # decks 0 and 1 crossfade the music
 QUEUE_MAX = 5
 _INSTANT_END_S = 1.0  # libVLC "plays" a file that is not audio and ends at once
+GAP_S = 1.0  # between two queued announcements the music comes back this long: two, not one
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Announcer:
         self.queue: deque[Pending] = deque()
         self.current: Pending | None = None
         self._token, self._started_at = 0, 0.0
+        self._ended_at = -float("inf")  # when the last one ended (the gap before the next)
         self._spoken: Path | None = None  # where texts are spoken to, made on first use
         self._main: Path | None = None  # the announcement itself, while its chime plays
         self.mode = ""  # how the current one plays: duck, between_tracks or urgent
@@ -135,7 +137,7 @@ class Announcer:
                 return self._finish(f"announcement {self.current.label} cut off after"
                                     f" {self.settings.max_seconds:.0f} s", now)  # fmt: skip
             return ""
-        if not self.queue:
+        if not self.queue or now - self._ended_at < GAP_S:
             return ""
         head = self.queue[0]
         waited = now - head.queued_at >= self.settings.max_wait_s
@@ -199,7 +201,7 @@ class Announcer:
 
     def _finish(self, problem: str, now: float = 0.0) -> str:
         label = self.current.label if self.current else "?"
-        self.current = None
+        self.current, self._ended_at = None, now
         if self.mode == "urgent":
             self.player.resume(now)
         self.mode = ""

@@ -325,3 +325,23 @@ def test_between_tracks_with_a_chime_on_the_real_daemon(tmp_path: Path, make_ton
     # after its chime, holds its 2 s (the chime's order is tested with fake decks above).
     spoken = _levels(tmp_path / "out.deck2.wav")
     assert (spoken > spoken.max() - 20).sum() * 0.1 >= 1.8
+
+
+def test_two_queued_announcements_are_two_with_the_music_back_between(tmp_path: Path) -> None:
+    """Before, the second began at the next tick (0.2 s): on a busy machine the music never
+    came back between them and listeners heard one long announcement (CI caught it)."""
+    from moodcast.edge.announcer import GAP_S
+    from moodcast.edge.remote_commands import Announce
+    from moodcast.player.decks import DeckEnded
+
+    announcer, player, deck = _announcer(tmp_path)
+    announcer.request(Announce(name="a"), open_now=True)
+    announcer.request(Announce(name="a"), open_now=True)
+    announcer.tick(0.0)
+    first = deck.token
+    assert announcer.on_deck_event(DeckEnded(2, first), 3.0) == ""
+    assert player.duck_db == 0.0  # the music back
+    announcer.tick(3.0 + GAP_S / 2)
+    assert deck.token == first and player.duck_db == 0.0 and announcer.current is None
+    announcer.tick(3.0 + GAP_S)
+    assert deck.token == first + 1 and player.duck_db == -15.0  # the second, ducked again
