@@ -170,6 +170,11 @@ def _add_daemon_commands(sub: Any) -> None:
     p.add_argument("--broker", metavar="HOST[:PORT]", help="the chain's broker (default: config)")
     p.add_argument("--port", type=_positive_int, help="the page's port (default 8480)")
     p.set_defaults(handler=_lazy("moodcast.edge.fleet.run", "cmd_fleet"))
+    p = _command(sub, "fleet-users", help="a broker user and password per box, and the ACL")
+    p.add_argument("devices", nargs="+", metavar="DEVICE", help="every box's device id")
+    p.add_argument("--out", type=Path, required=True, help="folder for passwd, acl, devices.csv")
+    p.add_argument("--prefix", default="moodcast", help="mqtt.topic_prefix (default moodcast)")
+    p.set_defaults(handler=_lazy("moodcast.edge.fleet.broker_users", "cmd_fleet_users"))
 
     p = _command(sub, "run", help="run the daemon: camera → mood → music, MQTT")
     _daemon_flags(p)

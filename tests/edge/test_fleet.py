@@ -549,3 +549,96 @@ def test_the_fleet_holds_messages_while_postgresql_is_down_and_loses_none(
         fleet.stop()
         devices.loop_stop()
         devices.disconnect()
+
+
+def _fleet_users(out: Path, *devices: str) -> dict[str, str]:
+    """`moodcast fleet-users` run as a person would; the passwords it wrote."""
+    import subprocess
+    import sys
+
+    made = subprocess.run([sys.executable, "-m", "moodcast.edge.cli", "fleet-users", *devices,
+                           "--out", str(out)], capture_output=True, text=True, timeout=60,
+                          check=False)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    return dict(line.split(",") for line in (out / "devices.csv").read_text().split()[1:])
+
+
+def test_generated_broker_users_keep_each_box_to_its_own_topics(tmp_path: Path) -> None:
+    """`moodcast fleet-users` on a real Mosquitto: each box's password works only as itself;
+    a box holding shop2's password is shop2, and shop2 cannot write under shop1's topics;
+    the fleet reads all and sends commands; a password is kept when run again."""
+    import shutil
+    import tempfile
+
+    from tests.conftest import Broker, require
+
+    require(shutil.which("mosquitto") is not None, "mosquitto")
+    folder = Path(tempfile.mkdtemp(prefix="moodcast-users-"))
+    folder.chmod(0o755)  # mosquitto reads these as its own user
+    out = folder / "broker"
+    passwords = _fleet_users(out, "shop1", "shop2")
+    assert set(passwords) == {"shop1", "shop2", "fleet"}
+    out.chmod(0o755)
+    for name in ("passwd", "acl"):
+        (out / name).chmod(0o644)  # for this test's broker, which runs as mosquitto
+    broker = Broker(folder, f"password_file {out}/passwd\nacl_file {out}/acl\n", anonymous=False)
+    broker.start()
+    try:
+        _check_the_acl(broker.port, passwords)
+    finally:
+        broker.kill()
+    kept = _fleet_users(out, "shop1", "shop2", "shop3")
+    assert kept["shop1"] == passwords["shop1"] and "shop3" in kept
+    assert oct((out / "devices.csv").stat().st_mode & 0o777) == "0o600"
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _check_the_acl(port: int, passwords: dict[str, str]) -> None:
+    got: list[tuple[str, bytes]] = []
+    shop1_got: list[str] = []
+    clients: dict[str, mqtt.Client] = {}
+    try:
+        for user in ("shop1", "shop2", "fleet"):
+            c = mqtt.Client(CallbackAPIVersion.VERSION2)
+            c.username_pw_set(user, passwords[user])
+            c.connect("127.0.0.1", port)
+            c.loop_start()
+            clients[user] = c
+        clients["fleet"].on_message = lambda _c, _u, m: got.append((m.topic, bytes(m.payload)))
+        clients["fleet"].subscribe("moodcast/#", qos=1)
+        clients["shop1"].on_message = lambda _c, _u, m: shop1_got.append(m.topic)
+        clients["shop1"].subscribe([("moodcast/shop1/fleet/cmd", 1), ("moodcast/shop2/#", 1)])
+        time.sleep(0.5)
+        for user, topic, payload in (("shop2", "moodcast/shop1/state", "forged"),
+                                     ("shop2", "moodcast/shop2/state", "own"),
+                                     ("shop1", "moodcast/shop1/state", "mine"),
+                                     ("fleet", "moodcast/shop1/fleet/cmd", "{}")):  # fmt: skip
+            clients[user].publish(topic, payload, qos=1).wait_for_publish(5)
+        wait_until(lambda: ("moodcast/shop1/state", b"mine") in got, 10, got)
+        wait_until(lambda: "moodcast/shop1/fleet/cmd" in shop1_got, 10, shop1_got)
+        time.sleep(0.3)
+        assert ("moodcast/shop1/state", b"forged") not in got
+        assert ("moodcast/shop2/state", b"own") in got
+        assert not [t for t in shop1_got if t.startswith("moodcast/shop2/")]  # not its to read
+        refused: list[Any] = []
+        wrong = mqtt.Client(CallbackAPIVersion.VERSION2)
+        wrong.username_pw_set("shop1", passwords["shop2"])  # another box's password
+        wrong.on_connect = lambda _c, _u, _f, rc, _p: refused.append(rc.is_failure)
+        wrong.connect("127.0.0.1", port)
+        wrong.loop_start()
+        wait_until(lambda: bool(refused), 10, "an answer to the wrong password")
+        wrong.loop_stop()
+        assert refused == [True] and not wrong.is_connected()
+    finally:
+        for c in clients.values():
+            c.loop_stop()
+            c.disconnect()
+
+
+def test_fleet_users_refuses_names_that_are_not_device_ids(tmp_path: Path) -> None:
+    from moodcast.edge.fleet.broker_users import write_users
+
+    with pytest.raises(MoodcastError, match="not device ids"):
+        write_users(["shop1", "../etc", "a b"], tmp_path)
+    with pytest.raises(MoodcastError, match="not device ids"):
+        write_users(["fleet"], tmp_path)
