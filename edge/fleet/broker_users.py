@@ -98,8 +98,10 @@ def _private(path: Path, text: str) -> None:
 def cmd_fleet_users(args: argparse.Namespace) -> int:
     out: Path = args.out
     passwords = write_users(args.devices, out, args.prefix)
-    print(f"wrote {out}/passwd, {out}/acl and {out}/devices.csv ({len(passwords) - 1} boxes and"
-          f" the fleet's user). In mosquitto.conf: password_file {out}/passwd, acl_file"
-          f" {out}/acl, allow_anonymous false; on each box mqtt.username = its device id,"
-          " mqtt.password = its line of devices.csv.")
+    print(
+        f"wrote {out}/passwd, {out}/acl and {out}/devices.csv ({len(passwords) - 1} boxes and"
+        f" the fleet's user). In mosquitto.conf: password_file {out}/passwd, acl_file"
+        f" {out}/acl, allow_anonymous false; on each box mqtt.username = its device id,"
+        " mqtt.password = its line of devices.csv."
+    )
     return 0

@@ -14,7 +14,7 @@ from typing import Any
 
 from moodcast.config.errors import MoodcastError
 from moodcast.edge.fleet.database import Database, DatabaseError, where
-from moodcast.edge.fleet.watch import Seen
+from moodcast.edge.fleet.watch import Seen, problem_texts, status_of
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS devices (
@@ -63,7 +63,15 @@ CREATE TABLE IF NOT EXISTS commands (
     ok INTEGER,
     reason TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX IF NOT EXISTS commands_pending ON commands(device, acked_at)
+CREATE INDEX IF NOT EXISTS commands_pending ON commands(device, acked_at);
+CREATE TABLE IF NOT EXISTS history (
+    device TEXT NOT NULL,
+    at {real} NOT NULL,
+    status TEXT NOT NULL,
+    problems TEXT NOT NULL,
+    playing TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_device ON history(device, at)
 """
 
 PLAY_COLUMNS = ("started_at", "seconds", "kind", "title", "artist", "album", "isrc", "label",
@@ -111,6 +119,7 @@ class FleetStore:
                 " last_seen = excluded.last_seen",
                 (device, now, json.dumps(state), now, now),
             )
+            self._note(device, now)
 
     def seen_availability(self, device: str, online: bool, now: float) -> None:
         with self._db.transaction():
@@ -121,6 +130,28 @@ class FleetStore:
                 " online = excluded.online, last_seen = excluded.last_seen",
                 (device, int(online), now, now),
             )
+            self._note(device, now)
+
+    def _note(self, device: str, now: float) -> None:
+        """A history line when the device's status or problems changed (inside the write)."""
+        row = self._db.write("SELECT online, state FROM devices WHERE device = ?", (device,))[0]
+        state = json.loads(row["state"])
+        status, problems = status_of(bool(row["online"]), state), "; ".join(problem_texts(state))
+        last = self._db.write("SELECT status, problems FROM history WHERE device = ?"
+                              " ORDER BY at DESC LIMIT 1", (device,))  # fmt: skip
+        if last and (last[0]["status"], last[0]["problems"]) == (status, problems):
+            return
+        playing = str(state.get("now_playing_text") or "") if status == "playing" else ""
+        self._db.write(
+            "INSERT INTO history (device, at, status, problems, playing) VALUES (?, ?, ?, ?, ?)",
+            (device, now, status, problems, playing[:300]),
+        )
+
+    def history(self, device: str, limit: int = 200) -> list[dict[str, Any]]:
+        """The device's changes, newest first."""
+        rows = self._db.query("SELECT at, status, problems, playing FROM history WHERE"
+                              " device = ? ORDER BY at DESC LIMIT ?", (device, limit))  # fmt: skip
+        return [dict(r) for r in rows]
 
     def devices(self) -> dict[str, Seen]:
         rows = self._db.query("SELECT * FROM devices ORDER BY device")

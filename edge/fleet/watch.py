@@ -108,3 +108,18 @@ class Alerting:
             del first[key]
         self._first_seen, self.raised = first, raised
         return new, gone
+
+
+def status_of(online: bool, state: Mapping[str, Any]) -> str:
+    """offline, paused, playing, silent (open, nothing playing) or closed."""
+    if not online:
+        return "offline"
+    if state.get("paused"):
+        return "paused"
+    if state.get("now_playing"):
+        return "playing"
+    return "silent" if state.get("open") else "closed"
+
+
+def problem_texts(state: Mapping[str, Any]) -> list[str]:
+    return [str(p.get("text")) for p in state.get("problems") or [] if isinstance(p, dict)]

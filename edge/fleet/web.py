@@ -20,7 +20,7 @@ from moodcast.config.fleet import FleetConfig
 from moodcast.config.text import is_loopback, safe_text, spreadsheet_cell
 from moodcast.edge.device_state import safe_value
 from moodcast.edge.fleet.store import FleetStore
-from moodcast.edge.fleet.watch import Seen, should_play
+from moodcast.edge.fleet.watch import Seen, problem_texts, should_play, status_of
 from moodcast.edge.web.auth import RequestBudget, Sessions, check_password
 
 COOKIE = "moodcast_fleet"
@@ -31,20 +31,12 @@ def device_row(seen: Seen, groups: Mapping[str, list[str]], last_seen: float,
     """One device as the page and ``GET /api/devices`` show it."""
     s = seen.state
     playing = s.get("now_playing_text") if s.get("now_playing") else None
-    if not seen.online:
-        status = "offline"
-    elif s.get("paused"):
-        status = "paused"
-    elif playing:
-        status = "playing"
-    else:
-        status = "silent" if s.get("open") else "closed"
+    status = status_of(seen.online, s)
     return dict(safe_value({
         "device": seen.device, "online": seen.online, "status": status,
         "should_play": should_play(seen, now), "now_playing": playing,
         "mood": s.get("mood_label") or s.get("mood"), "volume": s.get("volume"),
-        "last_seen": last_seen, "problems": [p.get("text") for p in s.get("problems") or []
-                                             if isinstance(p, dict)],
+        "last_seen": last_seen, "problems": problem_texts(s),
         "groups": ["all", *sorted(g for g, ids in groups.items() if seen.device in ids)],
         "vehicle": s.get("vehicle"),
     }))  # fmt: skip
@@ -80,6 +72,7 @@ class FleetWeb:
             Route("/api/alerts", self.api_alerts, methods=["GET"]),
             Route("/api/plays.csv", self.api_plays_csv, methods=["GET"]),
             Route("/api/commands", self.api_commands, methods=["GET", "POST"]),
+            Route("/api/devices/{device}/history", self.api_history, methods=["GET"]),
         ])  # fmt: skip
 
     def _allowed(self, request: Any) -> bool:
@@ -156,6 +149,32 @@ class FleetWeb:
         now = self.clock()
         return [device_row(s, self.config.groups, last[d], now) for d, s in seen.items()
                 if members is None or d in members]  # fmt: skip
+
+    async def api_history(self, request: Any) -> Any:
+        """A device's changes of status and problems, newest first (``?limit=``, ≤ 1,000)."""
+        from starlette.concurrency import run_in_threadpool
+
+        if not self._allowed(request):
+            return _json({"error": "unknown host"}, 421)
+        if not self._logged_in(request):
+            return _json({"error": "log in first"}, 401)
+        device = request.path_params["device"]
+        try:
+            limit = min(1000, max(1, int(request.query_params.get("limit", "200"))))
+        except ValueError:
+            return _json({"error": "limit: a whole number"}, 400)
+
+        def read() -> list[dict[str, Any]]:
+            store = FleetStore(self._store_path, create=False)
+            try:
+                return store.history(device, limit)
+            finally:
+                store.close()
+
+        rows = await run_in_threadpool(read)
+        if not rows:
+            return _json({"error": f"no device {safe_text(device)[:80]!r} has been heard"}, 404)
+        return _json({"device": device, "history": safe_value(rows)})
 
     async def api_alerts(self, request: Any) -> Any:
         if not self._allowed(request):

@@ -155,6 +155,9 @@ def _check_the_api(port: int) -> None:
         south = client.get("/api/devices", params={"group": "south"}).json()["devices"]
         assert [d["device"] for d in south] == ["shop3"]
         assert client.get("/api/devices", params={"group": "west"}).status_code == 404
+        history = client.get("/api/devices/shop2/history").json()["history"]
+        assert history[0]["status"] == "offline" and "silent" not in history[0]["status"]
+        assert client.get("/api/devices/nobody/history").status_code == 404
         alerts = client.get("/api/alerts").json()["alerts"]
         assert [(a["device"], a["cleared_at"]) for a in alerts] == [("shop2", None)]
         assert client.get("/api/devices", headers={"Host": "evil.example"}).status_code == 421
@@ -197,7 +200,8 @@ def test_bad_fleet_config_is_refused_by_name(tmp_path: Path, overrides, message)
 
 
 def test_the_fleet_page_in_a_real_browser(tmp_path: Path) -> None:
-    """Chromium shows every device, marks the open shop that plays nothing, filters a group."""
+    """Chromium shows every device, marks the open shop that plays nothing, shows a device's
+    history, filters a group, and sends the group a command (queued: no broker here)."""
     import os
 
     from tests.conftest import require
@@ -228,8 +232,17 @@ def test_the_fleet_page_in_a_real_browser(tmp_path: Path) -> None:
             until(page, "document.querySelectorAll('#devices tr').length === 3")
             assert page.locator("#devices tr:nth-child(2) td.bad").inner_text() == "silent"
             assert "plays nothing" in page.inner_text("#alerts")
+            page.locator("#devices tr:nth-child(2)").click()  # shop2's history
+            until(page, "!document.getElementById('history-box').hidden")
+            assert "History of shop2" in page.inner_text("#history-title")
+            assert "silent" in page.inner_text("#history")
             page.select_option("#group", "north")
             until(page, "document.querySelectorAll('#devices tr').length === 2")
+            page.fill("#payload", "35")
+            page.click("#send button")
+            until(page, "document.getElementById('sent').textContent.includes('queued for 2')")
+            until(page, "document.querySelectorAll('#commands tr').length === 2")
+            assert "waiting for the device to be online" in page.inner_text("#commands")
             out = os.environ.get("MOODCAST_SCREENSHOTS")
             if out:
                 page.screenshot(path=str(Path(out) / "fleet.png"), full_page=True)
@@ -481,6 +494,7 @@ def test_the_store_keeps_the_same_on_sqlite_and_postgresql(fleet_db: str) -> Non
         seen = store.devices()["shop1"]
         assert seen.online is False and seen.since == now + 1 and seen.state["open"] is True
         assert store.last_seen() == {"shop1": now + 2}
+        assert [h["status"] for h in store.history("shop1")] == ["offline", "silent"]  # changes
         first = store.raise_alert("shop1", "offline", "shop1 is offline", now)
         assert store.open_alert_keys() == {("shop1", "offline"): "shop1 is offline"}
         store.delivered(first)
