@@ -607,15 +607,36 @@ def load_config(
     for dotted, value in (overrides or {}).items():
         _set_dotted(raw, dotted, value)
     where = f"config file {path}" if path else "config"
+    return _validated(raw, where, text, sources or {})
+
+
+def _validated(raw: Any, where: str, text: str, sources: Mapping[str, str]) -> MoodcastConfig:
     try:
         config = MoodcastConfig.model_validate(raw)
     except ValidationError as exc:
-        lines = [_describe(err, text, sources or {}) for err in exc.errors()]
+        lines = [_describe(err, text, sources) for err in exc.errors()]
         raise MoodcastError(f"{where} is invalid: " + "; ".join(lines)) from None
-    errors = [line for level, line in _findings(config, text, sources or {}) if level == "error"]
+    errors = [line for level, line in _findings(config, text, sources) if level == "error"]
     if errors:
         raise MoodcastError(f"{where} is invalid: " + "; ".join(errors))
     return config
+
+
+CENTRAL_KEYS = ("rules", "announcements")  # what a fleet may set on a box
+
+
+def with_central(config: MoodcastConfig, body: Any) -> MoodcastConfig:
+    """The config with the rules and named announcements a fleet sent in place of its own,
+    checked exactly as a config file is (a bad one raises, naming what is wrong)."""
+    if not isinstance(body, dict) or not body or set(body) - set(CENTRAL_KEYS):
+        raise MoodcastError("central settings are an object of 'rules' (as in the config) and"
+                            " 'announcements' (a list of named announcements)")  # fmt: skip
+    raw = config.model_dump(mode="json", by_alias=True)
+    if "rules" in body:
+        raw["rules"] = body["rules"]
+    if "announcements" in body:
+        raw["announcements"] = {**raw["announcements"], "items": body["announcements"]}
+    return _validated(raw, "central settings", "", {})
 
 
 def config_warnings(

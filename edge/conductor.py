@@ -170,6 +170,14 @@ class Conductor:
     def next_pick(self, pick: Pick | None) -> None:
         self._queued = None if pick is None else (pick, self.selector)
 
+    def use_config(self, config: MoodcastConfig) -> None:
+        """A config whose rules or named announcements changed while running (central
+        settings from a fleet): in force from now."""
+        self.config = self.repertoire.config = self.opening.config = config
+        self.announcer.settings = config.announcements
+        self.repertoire.apply_rules(self.clocks.local(), changed=True)
+        self.dirty = True
+
     def load_library(self, tracks: list[Track]) -> None:
         """The library's tracks as the daemon loaded them at start (one read, not two)."""
         self.repertoire.load(tracks)

@@ -7,6 +7,7 @@ the scheduler), hands them to the conductor, and ticks fades and time rules in b
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -16,17 +17,19 @@ from datetime import datetime
 from typing import Any
 
 from moodcast.config.errors import MoodcastError
-from moodcast.config.settings import MoodcastConfig
+from moodcast.config.settings import MoodcastConfig, with_central
 from moodcast.config.text import is_loopback
 from moodcast.edge import fds
 from moodcast.edge.announcer import ANNOUNCE_DECK, Announcer
 from moodcast.edge.camera import describe, make_source
+from moodcast.edge.central import save_central, with_saved_central
 from moodcast.edge.command_gate import CommandAccepted, CommandGate, CommandRejected
 from moodcast.edge.conductor import Conductor, NullPublisher, Publisher
 from moodcast.edge.events import (
     AnnounceDue,
     BrokerStatus,
     CameraStatusChanged,
+    CentralSettings,
     EventQueue,
     FleetCommand,
     HomeAssistantOnline,
@@ -106,8 +109,8 @@ class Daemon:
         """Run until stop() (or SIGINT/SIGTERM via cmd_run) or for ``duration`` seconds."""
         deadline = None if duration is None else self.clocks.mono() + duration
         with ExitStack() as stack:
-            loop = EventLoop(self.config, self._build(stack), self.events, self.clocks,
-                             self.timings)  # fmt: skip
+            parts = self._build(stack)  # first: it may take the fleet's kept settings
+            loop = EventLoop(self.config, parts, self.events, self.clocks, self.timings)
             self._start(stack, loop)
             while not self._stop.is_set():
                 if deadline is not None and self.clocks.mono() >= deadline:
@@ -121,7 +124,7 @@ class Daemon:
 
     def _build(self, stack: ExitStack) -> Parts:
         """Every part, in dependency order; each one's stop is pushed as it is made."""
-        config = self.config
+        config = self.config = with_saved_central(self.config)
         self._fd_limit = fds.raise_soft_limit()  # the page's share is sized from it
         taxonomy = active_taxonomy(config)
         stamp = datetime.fromtimestamp(self.clocks.wall()).strftime("%Y%m%d-%H%M%S")
@@ -197,6 +200,7 @@ class Daemon:
             self.config.announcements.items,
         )
         scheduler.start()
+        loop.scheduler = scheduler
         stack.callback(scheduler.stop)
         stack.callback(loop.join_rescan)
         logger.info("moodcast running: %d playable tracks so far (the library is read on its"
@@ -295,6 +299,7 @@ class EventLoop:
         self._discovery_at = -float("inf")  # when discovery and state were last sent
         self._discovery_due = False  # a birth came within discovery_min_s of the last answer
         self._fleet_done: dict[str, dict[str, Any]] = {}  # fleet command id -> its outcome
+        self.scheduler: JobScheduler | None = None  # set once started (announcement times)
 
     # -- scheduler thread ------------------------------------------------------------------
 
@@ -382,13 +387,35 @@ class EventLoop:
         if done is None:
             done = {"id": event.command_id, "ok": event.command is not None,
                     "reason": event.error}  # fmt: skip
-            if event.command is not None:
+            if isinstance(event.command, CentralSettings):
+                done["reason"] = self._central(event.command.body)
+                done["ok"] = not done["reason"]
+            elif event.command is not None:
                 self._on_command(event.command)
             self._fleet_done[event.command_id] = done
             while len(self._fleet_done) > 256:
                 self._fleet_done.pop(next(iter(self._fleet_done)))
         if link is not None:
             link.publish_fleet_ack(done)
+
+    def _central(self, body: str) -> str:
+        """Rules and named announcements from the fleet, in force at once and kept for the
+        next start; '' when taken, else why not (the last good settings stay)."""
+        try:
+            config = with_central(self.config, json.loads(body))
+        except (ValueError, MoodcastError) as exc:
+            reason = str(exc) if isinstance(exc, MoodcastError) else f"not JSON ({exc})"
+            logger.warning("central settings refused: %s", reason)
+            return reason
+        self.config = config
+        self.parts.conductor.use_config(config)
+        if self.scheduler is not None:
+            self.scheduler.plan_announcements(config.announcements.items)
+        problem = save_central(self.config.state_file, body)
+        logger.info("central settings in force: %d rules, %d named announcements%s",
+                    len(config.rules.rules), len(config.announcements.items),
+                    f" ({problem})" if problem else "")  # fmt: skip
+        return ""
 
     def _on_other_instance(self, token: str) -> None:
         """Said once per other daemon: both keep running, but their states overwrite each

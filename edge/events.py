@@ -60,6 +60,14 @@ class PlaysAcked:
 
 
 @dataclass(frozen=True)
+class CentralSettings:
+    """Rules and named announcements a fleet sent (JSON text, checked by the daemon as its
+    own config is)."""
+
+    body: str
+
+
+@dataclass(frozen=True)
 class FleetCommand:
     """A command the chain's fleet service sent (to a group): applied, then acknowledged
     with its id; ``command`` is None when it was refused, and ``error`` says why."""

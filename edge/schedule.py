@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from moodcast.config.clock import parse_hhmm
 from moodcast.config.settings import Announcement, ScheduleSettings
@@ -94,16 +95,32 @@ class JobScheduler:
             misfire_grace_time=3600,
             **common,
         )
-        for item in self._announcements:
+        scheduler.start()
+        self._scheduler = scheduler
+        self.plan_announcements(self._announcements)
+        self._captures.start()
+
+    def plan_announcements(self, items: Sequence[Announcement]) -> None:
+        """The named announcements' times, in place of those planned before (central
+        settings from a fleet may change them while the daemon runs)."""
+        from apscheduler.triggers.cron import CronTrigger
+
+        scheduler: Any = self._scheduler
+        if scheduler is None:
+            self._announcements = items
+            return
+        for job in scheduler.get_jobs():
+            if job.id.startswith("announce-"):
+                job.remove()
+        self._announcements = items
+        for item in items:
             days = ",".join(item.days)
-            for at in item.at:
+            for n, at in enumerate(item.at):
                 t = parse_hhmm(at)
                 scheduler.add_job(self._events.put, CronTrigger(day_of_week=days, hour=t.hour,
                                   minute=t.minute), args=[AnnounceDue(item.name)],
-                                  misfire_grace_time=120, **common)  # fmt: skip
-        scheduler.start()
-        self._scheduler = scheduler
-        self._captures.start()
+                                  id=f"announce-{item.name}-{n}", misfire_grace_time=120,
+                                  max_instances=1, coalesce=True)  # fmt: skip
 
     def stop(self) -> None:
         self._captures.stop()

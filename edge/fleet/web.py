@@ -72,6 +72,7 @@ class FleetWeb:
             Route("/api/alerts", self.api_alerts, methods=["GET"]),
             Route("/api/plays.csv", self.api_plays_csv, methods=["GET"]),
             Route("/api/commands", self.api_commands, methods=["GET", "POST"]),
+            Route("/api/settings", self.api_settings, methods=["POST"]),
             Route("/api/devices/{device}/history", self.api_history, methods=["GET"]),
         ])  # fmt: skip
 
@@ -250,6 +251,38 @@ class FleetWeb:
         if group != "all" and group not in self.config.groups:
             return _json({"error": f"no group {safe_text(group)[:80]!r}"}, 404)
         ids = await run_in_threadpool(self._queue, group, verb, payload)
+        if not ids:
+            return _json({"error": f"group {group!r} has no devices: nothing was sent"}, 409)
+        return _json({"queued": len(ids)}, 202)
+
+    async def api_settings(self, request: Any) -> Any:
+        """POST ``{"group", "rules": {…}, "announcements": […]}`` (as in a box's config, and
+        with the header ``X-Requested-By: moodcast-fleet``): sent to every box of the group
+        like a command; each box checks them as its own config, takes them or refuses them
+        with the reason (keeping its last good ones), and acknowledges."""
+        from starlette.concurrency import run_in_threadpool
+
+        if not self._allowed(request):
+            return _json({"error": "unknown host"}, 421)
+        if not self._logged_in(request):
+            return _json({"error": "log in first"}, 401)
+        if request.headers.get("x-requested-by") != "moodcast-fleet":
+            return _json({"error": "send settings from the fleet's page"}, 403)
+        from moodcast.edge.web.app import read_body
+
+        try:
+            body = json.loads(await read_body(request, 64 * 1024))  # b'' (refused) if larger
+            group = str(body.pop("group"))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return _json({"error": 'send JSON of at most 64 KiB: {"group": …, "rules": …,'
+                                   ' "announcements": …}'}, 400)  # fmt: skip
+        if not body or set(body) - {"rules", "announcements"}:
+            return _json({"error": "settings hold 'rules' and/or 'announcements', nothing"
+                                   " else"}, 400)  # fmt: skip
+        payload = json.dumps(body)
+        if group != "all" and group not in self.config.groups:
+            return _json({"error": f"no group {safe_text(group)[:80]!r}"}, 404)
+        ids = await run_in_threadpool(self._queue, group, "settings", payload)
         if not ids:
             return _json({"error": f"group {group!r} has no devices: nothing was sent"}, 409)
         return _json({"queued": len(ids)}, 202)

@@ -19,6 +19,7 @@ from moodcast.config.settings import MqttSettings
 from moodcast.edge.command_gate import CommandGate
 from moodcast.edge.events import (
     BrokerStatus,
+    CentralSettings,
     EventQueue,
     FleetCommand,
     HomeAssistantOnline,
@@ -184,6 +185,8 @@ def fleet_command(payload: bytes, gate: CommandGate) -> FleetCommand | None:
     verb, value = body.get("verb"), body.get("payload", "")
     if not isinstance(verb, str) or not isinstance(value, str):
         return FleetCommand(command_id, None, "a fleet command needs a verb and a text payload")
+    if verb == "settings":  # checked on the daemon's thread against its config
+        return FleetCommand(command_id, CentralSettings(value))
     try:
         return FleetCommand(command_id, gate.parse(verb, value.encode("utf-8", "replace")))
     except CommandError as exc:

@@ -362,13 +362,13 @@ async def _plain(send: Any, status: int, text: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def read_body(request: Any) -> bytes:
-    """The request's body, b'' when it is over MAX_BODY (read no further)."""
+async def read_body(request: Any, limit: int = MAX_BODY) -> bytes:
+    """The request's body, b'' when it is over ``limit`` (read no further)."""
     chunks = []
     total = 0
     async for chunk in request.stream():
         total += len(chunk)
-        if total > MAX_BODY:
+        if total > limit:
             return b""
         chunks.append(chunk)
     return b"".join(chunks)

@@ -3,6 +3,7 @@ HTTP server as the webhook, and the page's API over HTTP."""
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -364,6 +365,43 @@ def _check_the_report(port: int, held: list[int]) -> None:
         assert client.get("/api/plays.csv", params={"group": "west"}).status_code == 404
 
 
+def _check_central_settings(client: httpx.Client, fleet: Fleet, second: Any) -> None:
+    """Rules sent to the group are in force on both boxes (their state says so) and kept for
+    the next start; a bad set is refused by each box with the reason, the good one stays."""
+    from moodcast.edge.central import central_path
+
+    headers = {"X-Requested-By": "moodcast-fleet"}
+
+    def in_force(device: str) -> list[str]:
+        state = fleet.store.devices()[device].state
+        return list((state.get("rules") or {}).get("in_force") or [])
+
+    good = {"group": "north", "rules": {"rules": [{"name": "central calm", "valence_max": 0.5}]}}
+    assert client.post("/api/settings", headers=headers, json=good).status_code == 202
+    for device in ("shop1", "shop2"):
+        wait_until(functools.partial(lambda d: in_force(d) == ["central calm"], device), 30,
+                   f"{device}'s rules")  # fmt: skip
+    assert central_path(second.state_file).is_file()  # kept for the next start
+    bad = {"group": "north", "rules": {"rules": [{"name": "typo", "start": "9:00"}]}}
+    assert client.post("/api/settings", headers=headers, json=bad).status_code == 202
+
+    def refused() -> list[str]:
+        rows = client.get("/api/commands").json()["commands"]
+        return [r["status"] for r in rows if r["verb"] == "settings" and "typo" in r["payload"]]
+
+    wait_until(lambda: len(refused()) == 2 and all(s.startswith("refused") for s in refused()),
+               30, "the bad settings refused")  # fmt: skip
+    assert all("not a time of day" in s for s in refused())
+    time.sleep(1.0)
+    assert in_force("shop1") == ["central calm"]  # the last good ones stay
+    assert (
+        client.post(
+            "/api/settings", headers=headers, json={"group": "north", "volume": 3}
+        ).status_code
+        == 400
+    )
+
+
 @pytest.mark.parametrize("payload", [
     b"{not json", b"[]", b'{"plays": 3}', b'{"plays": [{"id": "x", "started_at": 1}]}',
     b'{"plays": [{"id": 1}]}', b'{"plays": [{"id": -1, "started_at": 1}]}',
@@ -445,6 +483,7 @@ def test_group_commands_reach_every_device_offline_ones_when_back(
             wait_until(lambda: outcome(client).get(("shop2", "33")) == "done", 40)
             wait_until(lambda: volume("shop2") == 33, 30, "shop2 at volume 33")
             assert outcome(client)[("shop2", "loud")].startswith("refused")
+            _check_central_settings(client, fleet, second)
             empty = client.post(
                 "/api/commands",
                 headers=headers,

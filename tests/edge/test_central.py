@@ -1,0 +1,53 @@
+"""Central settings from a fleet: checked as the config is, kept for the next start."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from moodcast.config.errors import MoodcastError
+from moodcast.config.settings import load_config, with_central
+from moodcast.edge.central import central_path, save_central, with_saved_central
+
+GOOD = {"rules": {"rules": [{"name": "calm mornings", "start": "08:00", "end": "11:00",
+                             "valence_max": 0.2}]},
+        "announcements": [{"name": "close", "text": "We close soon", "at": ["19:50"]}]}  # fmt: skip
+
+
+def test_central_settings_replace_rules_and_announcements_and_nothing_else() -> None:
+    config = load_config(None, {"player.volume": 55, "mqtt.device_id": "shop7"})
+    merged = with_central(config, GOOD)
+    assert [r.name for r in merged.rules.rules] == ["calm mornings"]
+    assert [a.name for a in merged.announcements.items] == ["close"]
+    assert merged.player.volume == 55 and merged.mqtt.device_id == "shop7"
+    assert merged.announcements.duck_db == config.announcements.duck_db
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({"rules": {"rules": [{"name": "x", "start": "9:00"}]}}, "not a time of day"),
+    ({"rules": {"rules": [{"name": "x", "include": {"moods": ["spooky"]}}]}}, "not moods"),
+    ({"announcements": [{"name": "a b", "text": "x"}]}, "announcements.items.0.name"),
+    ({"player": {"volume": 0}}, "an object of 'rules'"),
+    ([1, 2], "an object of 'rules'"),
+    ({}, "an object of 'rules'"),
+])  # fmt: skip
+def test_bad_central_settings_are_refused_naming_what_is_wrong(body, message) -> None:
+    with pytest.raises(MoodcastError, match=message):
+        with_central(load_config(None), body)
+
+
+def test_kept_settings_apply_at_the_next_start_and_bad_ones_are_left_aside(tmp_path) -> None:
+    config = load_config(None, {"state_file": str(tmp_path / "state.json")})
+    assert with_saved_central(config) is config  # nothing kept
+    assert save_central(config.state_file, json.dumps(GOOD)) == ""
+    assert [r.name for r in with_saved_central(config).rules.rules] == ["calm mornings"]
+    central_path(config.state_file).write_text('{"rules": {"rules": [{"name": ""}]}}')
+    assert with_saved_central(config).rules.rules == []  # the config's own
+
+
+def test_settings_that_cannot_be_kept_say_why(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    central_path(state).mkdir()  # a folder where the file goes: refused even for root
+    assert save_central(state, "{}").startswith("not kept for the next start")
