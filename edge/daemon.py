@@ -7,7 +7,6 @@ the scheduler), hands them to the conductor, and ticks fades and time rules in b
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -17,19 +16,18 @@ from datetime import datetime
 from typing import Any
 
 from moodcast.config.errors import MoodcastError
-from moodcast.config.settings import MoodcastConfig, with_central
+from moodcast.config.settings import MoodcastConfig
 from moodcast.config.text import is_loopback
 from moodcast.edge import fds
 from moodcast.edge.announcer import ANNOUNCE_DECK, Announcer
 from moodcast.edge.camera import describe, make_source
-from moodcast.edge.central import save_central, with_saved_central
+from moodcast.edge.central import with_saved_central
 from moodcast.edge.command_gate import CommandAccepted, CommandGate, CommandRejected
 from moodcast.edge.conductor import Conductor, NullPublisher, Publisher
 from moodcast.edge.events import (
     AnnounceDue,
     BrokerStatus,
     CameraStatusChanged,
-    CentralSettings,
     EventQueue,
     FleetCommand,
     HomeAssistantOnline,
@@ -43,10 +41,10 @@ from moodcast.edge.events import (
     VehicleRead,
     VehicleStatus,
 )
+from moodcast.edge.fleet_side import FleetSide
 from moodcast.edge.library_feed import BackgroundFeed, DirectFeed, LibraryFeed
 from moodcast.edge.mqtt.discovery import discovery_payload
 from moodcast.edge.mqtt.link import MqttLink
-from moodcast.edge.play_sync import PlaySync
 from moodcast.edge.problems import ProblemKind
 from moodcast.edge.remote_commands import Announce, Command, CommandTable, Rescan
 from moodcast.edge.schedule import JobScheduler
@@ -83,7 +81,6 @@ class Parts:
     commands: CommandGate
     mqtt: MqttLink | None
     board: StateBoard | None  # what the page shows, when it is on
-    plays: PlaySync | None = None  # the play log sent to a fleet, when there is a broker
 
 
 class Daemon:
@@ -166,10 +163,7 @@ class Daemon:
             conductor.error(set_aside, ProblemKind.LIBRARY_REBUILT)
             self.events.put(RescanDue())
         conductor.volume.apply()
-        plays = None
-        if mqtt is not None:
-            plays = PlaySync(library, mqtt.publish_plays, self.clocks.wall)
-        return Parts(library, reader, watchdog, conductor, gate, mqtt, board, plays)
+        return Parts(library, reader, watchdog, conductor, gate, mqtt, board)
 
     @staticmethod
     def _library_feed(stack: ExitStack, library: Library) -> LibraryFeed:
@@ -285,8 +279,6 @@ class EventLoop:
             VehicleRead: self._on_vehicle,
             VehicleStatus: self._on_vehicle_status,
             PowerSignal: self._on_power,
-            PlaysAcked: self._on_plays_acked,
-            FleetCommand: self._on_fleet_command,
         }
         self._previous_frame: Any = None
         self._rescan: threading.Thread | None = None
@@ -298,8 +290,18 @@ class EventLoop:
         self._last_summary_at = 0.0
         self._discovery_at = -float("inf")  # when discovery and state were last sent
         self._discovery_due = False  # a birth came within discovery_min_s of the last answer
-        self._fleet_done: dict[str, dict[str, Any]] = {}  # fleet command id -> its outcome
         self.scheduler: JobScheduler | None = None  # set once started (announcement times)
+        self.fleet = (
+            None
+            if parts.mqtt is None
+            else FleetSide(
+                parts.mqtt, parts.library, clocks.wall, self._on_command, self._use_config
+            )
+        )
+        if self.fleet is not None:  # the events only the MQTT link sends
+            fleet = self.fleet
+            self._handlers[PlaysAcked] = lambda e: fleet.plays.on_ack(e.last_id)
+            self._handlers[FleetCommand] = lambda e: fleet.on_command(e, self.config)
 
     # -- scheduler thread ------------------------------------------------------------------
 
@@ -379,43 +381,12 @@ class EventLoop:
             self._start_rescan()
         c.on_command(command)
 
-    def _on_fleet_command(self, event: FleetCommand) -> None:
-        """Applied once (a resent one, whose acknowledgement was lost, is only acknowledged
-        again), then acknowledged by its id."""
-        link = self.parts.mqtt
-        done = self._fleet_done.get(event.command_id)
-        if done is None:
-            done = {"id": event.command_id, "ok": event.command is not None,
-                    "reason": event.error}  # fmt: skip
-            if isinstance(event.command, CentralSettings):
-                done["reason"] = self._central(event.command.body)
-                done["ok"] = not done["reason"]
-            elif event.command is not None:
-                self._on_command(event.command)
-            self._fleet_done[event.command_id] = done
-            while len(self._fleet_done) > 256:
-                self._fleet_done.pop(next(iter(self._fleet_done)))
-        if link is not None:
-            link.publish_fleet_ack(done)
-
-    def _central(self, body: str) -> str:
-        """Rules and named announcements from the fleet, in force at once and kept for the
-        next start; '' when taken, else why not (the last good settings stay)."""
-        try:
-            config = with_central(self.config, json.loads(body))
-        except (ValueError, MoodcastError) as exc:
-            reason = str(exc) if isinstance(exc, MoodcastError) else f"not JSON ({exc})"
-            logger.warning("central settings refused: %s", reason)
-            return reason
+    def _use_config(self, config: MoodcastConfig) -> None:
+        """A config the fleet's central settings changed: in force from now."""
         self.config = config
         self.parts.conductor.use_config(config)
         if self.scheduler is not None:
             self.scheduler.plan_announcements(config.announcements.items)
-        problem = save_central(self.config.state_file, body)
-        logger.info("central settings in force: %d rules, %d named announcements%s",
-                    len(config.rules.rules), len(config.announcements.items),
-                    f" ({problem})" if problem else "")  # fmt: skip
-        return ""
 
     def _on_other_instance(self, token: str) -> None:
         """Said once per other daemon: both keep running, but their states overwrite each
@@ -455,13 +426,9 @@ class EventLoop:
             if link.connected or c.health.broker != event.detail:
                 logger.warning("MQTT not connected: %s", event.detail)
             link.on_disconnected()
-            if self.parts.plays is not None:
-                self.parts.plays.on_disconnected()
+            if self.fleet is not None:
+                self.fleet.on_disconnected()
             c.set_broker(event.detail)
-
-    def _on_plays_acked(self, event: PlaysAcked) -> None:
-        if self.parts.plays is not None:
-            self.parts.plays.on_ack(event.last_id)
 
     def _on_home_assistant(self) -> None:
         """A birth message is answered with discovery and state, at most once per
@@ -527,12 +494,8 @@ class EventLoop:
         c = self.parts.conductor
         c.tick()
         now = self.clocks.mono()
-        if (
-            self.parts.plays is not None
-            and self.parts.mqtt is not None
-            and self.parts.mqtt.connected
-        ):
-            self.parts.plays.tick(now)
+        if self.fleet is not None:
+            self.fleet.tick(now)
         t = self.timings
         if c.dirty and now - self._last_state_at >= t.state_min_interval_s:
             self._last_state_at = now

@@ -51,3 +51,39 @@ def test_settings_that_cannot_be_kept_say_why(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     central_path(state).mkdir()  # a folder where the file goes: refused even for root
     assert save_central(state, "{}").startswith("not kept for the next start")
+
+
+class Link:
+    """What FleetSide needs of the MQTT link (the real one is in tests/edge/test_fleet.py)."""
+
+    connected = True
+
+    def __init__(self) -> None:
+        self.acks: list[dict] = []
+
+    def publish_fleet_ack(self, data: dict) -> None:
+        self.acks.append(data)
+
+    def publish_plays(self, batch: dict) -> None:
+        pass
+
+
+def test_a_resent_fleet_command_is_acknowledged_again_but_applied_once(tmp_path) -> None:
+    from moodcast.edge.events import CentralSettings, FleetCommand
+    from moodcast.edge.fleet_side import FleetSide
+    from moodcast.edge.remote_commands import Skip
+
+    applied: list[object] = []
+    configs: list[object] = []
+    link = Link()
+    side = FleetSide(link, None, lambda: 0.0, applied.append, configs.append)
+    config = load_config(None, {"state_file": str(tmp_path / "state.json")})
+    for _ in range(3):  # the acknowledgement was lost twice: the fleet sent it again
+        side.on_command(FleetCommand("7", Skip()), config)
+    assert applied == [Skip()] and len(link.acks) == 3 and all(a["ok"] for a in link.acks)
+    side.on_command(FleetCommand("8", CentralSettings(json.dumps(GOOD))), config)
+    assert link.acks[-1] == {"id": "8", "ok": True, "reason": ""} and len(configs) == 1
+    side.on_command(FleetCommand("9", CentralSettings("{not json")), config)
+    assert link.acks[-1]["ok"] is False and "not JSON" in link.acks[-1]["reason"]
+    side.on_command(FleetCommand("10", None, "expected a volume"), config)
+    assert link.acks[-1] == {"id": "10", "ok": False, "reason": "expected a volume"}
