@@ -1,10 +1,7 @@
-"""The library database: tracks, their mood data by source, and community tags.
-
-SQLite in WAL mode; the schema is owned here and upgraded by numbered migrations recorded in
-``schema_migrations``. Every write goes through :meth:`Library.transaction`: one writer at a
-time in the process (a lock, so that the rescan thread and the daemon's thread take turns on
-the one connection), committed together or not at all. Another process (``moodcast scan``
-beside the daemon) waits on SQLite's own lock, up to the connection's 30 s timeout.
+"""The library database: tracks, their mood data by source, and bans (the play log's and
+tagging's rows are in :mod:`moodcast.player.playlog_rows` and
+:mod:`moodcast.player.analysis_rows`; the connection and schema in
+:mod:`moodcast.player.library_db`).
 """
 
 from __future__ import annotations
@@ -13,118 +10,32 @@ import json
 import logging
 import os
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from moodcast.config.errors import MoodcastError
-from moodcast.config.text import safe_text
-from moodcast.player.tags import unaccent
-from moodcast.player.track import Play, Track, TrackMood, TrackStoreError
+from moodcast.player.analysis_rows import AnalysisRows
+from moodcast.player.library_db import (
+    MIGRATIONS,
+    LibraryError,
+    LibraryLockedError,
+    from_db,
+    to_db,
+)
+from moodcast.player.playlog_rows import PlayLogRows
+from moodcast.player.track import Track, TrackMood
+
+__all__ = ["MIGRATIONS", "FileRow", "Library", "LibraryError", "LibraryLockedError", "from_db",
+           "open_or_set_aside", "to_db"]  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
 # Which mood data wins when a track has several: the user's own file tag, then a community
 # tag, then audio analysis, then the genre as a weak hint.
 SOURCE_PRECEDENCE = ("file", "imported", "analysed", "genre")
-
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE tracks (
-        id INTEGER PRIMARY KEY,
-        path TEXT NOT NULL UNIQUE,
-        size INTEGER NOT NULL,
-        mtime REAL NOT NULL,
-        artist TEXT NOT NULL DEFAULT '',
-        title TEXT NOT NULL DEFAULT '',
-        album TEXT NOT NULL DEFAULT '',
-        genre TEXT NOT NULL DEFAULT '',
-        duration REAL,
-        match_key TEXT NOT NULL DEFAULT '',
-        status TEXT NOT NULL DEFAULT 'ok' CHECK (status IN ('ok', 'unreadable', 'failed')),
-        error TEXT NOT NULL DEFAULT '',
-        added_at REAL NOT NULL
-    );
-    CREATE INDEX tracks_match_key ON tracks(match_key);
-    CREATE TABLE track_moods (
-        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
-        source TEXT NOT NULL,
-        taxonomy TEXT NOT NULL,
-        mood TEXT NOT NULL,
-        valence REAL NOT NULL,
-        arousal REAL NOT NULL,
-        probabilities TEXT NOT NULL,
-        tags TEXT NOT NULL,
-        updated_at REAL NOT NULL,
-        PRIMARY KEY (track_id, source)
-    );
-    CREATE TABLE community_tags (
-        match_key TEXT NOT NULL,
-        tag TEXT NOT NULL,
-        origin TEXT NOT NULL,
-        PRIMARY KEY (match_key, tag, origin)
-    );
-    """,
-    """
-    CREATE TABLE analyses (
-        track_id INTEGER PRIMARY KEY REFERENCES tracks(id) ON DELETE CASCADE,
-        size INTEGER NOT NULL,
-        mtime REAL NOT NULL,
-        tags TEXT NOT NULL DEFAULT '{}',
-        features TEXT NOT NULL DEFAULT '{}',
-        error TEXT NOT NULL DEFAULT '',
-        analysed_at REAL NOT NULL
-    );
-    """,
-    """
-    ALTER TABLE tracks ADD COLUMN loudness_lufs REAL;
-    ALTER TABLE tracks ADD COLUMN true_peak_dbtp REAL;
-    ALTER TABLE tracks ADD COLUMN loudness_source TEXT NOT NULL DEFAULT '';
-    ALTER TABLE tracks ADD COLUMN loudness_error TEXT NOT NULL DEFAULT '';
-    ALTER TABLE tracks ADD COLUMN explicit INTEGER NOT NULL DEFAULT 0;
-    """,
-    # Match keys ignore accents now (Beyoncé = Beyonce): keys made before are folded the same
-    # way; a community tag whose folded key already exists is a duplicate and goes.
-    """
-    UPDATE tracks SET match_key = moodcast_unaccent(match_key);
-    UPDATE OR IGNORE community_tags SET match_key = moodcast_unaccent(match_key);
-    DELETE FROM community_tags WHERE match_key != moodcast_unaccent(match_key);
-    """,
-    # "Not this track": by file path, so a ban outlives rescans and the track's row.
-    """
-    CREATE TABLE bans (
-        id INTEGER PRIMARY KEY,
-        path TEXT NOT NULL UNIQUE,
-        artist TEXT NOT NULL DEFAULT '',
-        title TEXT NOT NULL DEFAULT '',
-        banned_at REAL NOT NULL
-    );
-    """,
-    # The play log (what licensing bodies ask for), and the tags it needs from each file.
-    """
-    ALTER TABLE tracks ADD COLUMN isrc TEXT NOT NULL DEFAULT '';
-    ALTER TABLE tracks ADD COLUMN label TEXT NOT NULL DEFAULT '';
-    CREATE TABLE plays (
-        id INTEGER PRIMARY KEY,
-        started_at REAL NOT NULL,
-        seconds REAL,
-        kind TEXT NOT NULL CHECK (kind IN ('track', 'announcement')),
-        title TEXT NOT NULL DEFAULT '',
-        artist TEXT NOT NULL DEFAULT '',
-        album TEXT NOT NULL DEFAULT '',
-        isrc TEXT NOT NULL DEFAULT '',
-        label TEXT NOT NULL DEFAULT '',
-        path TEXT NOT NULL DEFAULT '',
-        mood TEXT NOT NULL DEFAULT '',
-        why TEXT NOT NULL DEFAULT ''
-    );
-    CREATE INDEX plays_started_at ON plays(started_at);
-    """,
-)
 
 
 @dataclass(frozen=True)
@@ -140,88 +51,8 @@ class FileRow:
     scan_sources: tuple[str, ...] = ()  # mood sources the scan owns for this file, if known
 
 
-class LibraryLockedError(MoodcastError):
-    """The library is whole but another program held its lock past the wait: never set
-    aside as damaged."""
-
-
-class LibraryError(TrackStoreError, sqlite3.Error):
-    """An SQLite error, seen through the store's interface (and still an sqlite3.Error)."""
-
-
-class Library:
+class Library(PlayLogRows, AnalysisRows):
     """Access to one library database file (``:memory:`` works for tests)."""
-
-    def __init__(self, path: Path | str, busy_timeout_s: float = 30.0) -> None:
-        """``busy_timeout_s``: how long a write waits for another process's lock before it
-        fails (the daemon's decision thread waits a quarter second, then keeps the write in
-        memory: the music never waits on a lock)."""
-        self.path = str(path)
-        self._write_lock = threading.RLock()
-        self._depth = 0  # nesting of transaction() blocks held by the writing thread
-        if self.path != ":memory:":
-            Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            self.path = str(Path(self.path).expanduser())
-        try:
-            self._db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
-            self._db.row_factory = sqlite3.Row
-            self._db.create_function("moodcast_unaccent", 1, unaccent, deterministic=True)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._migrate()  # opening waits its 30 s: the start may meet a scan's lock
-            self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-        except sqlite3.OperationalError as exc:
-            if not _busy(exc):
-                raise _unopenable(self.path, exc) from exc
-            raise LibraryLockedError(
-                f"library database {self.path} is locked by another program ({exc})",
-                "wait for it ('moodcast scan' or 'tag' running?) and start again",
-            ) from exc
-        except sqlite3.DatabaseError as exc:
-            raise _unopenable(self.path, exc) from exc
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self) -> Library:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-    def _migrate(self) -> None:
-        db = self._db
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations"
-            " (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
-        )
-        done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
-        for version, script in enumerate(MIGRATIONS, start=1):
-            if version in done:
-                continue
-            with db:
-                for statement in filter(str.strip, script.split(";")):
-                    db.execute(statement)
-                db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, time.time()))
-            logger.info("library %s: applied schema migration %d", self.path, version)
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Writes inside commit together on success and roll back on error; one writer at a
-        time. A block inside another joins it (the outer one commits)."""
-        with self._write_lock:
-            self._depth += 1
-            try:
-                yield
-                if self._depth == 1:
-                    self._db.commit()
-            except BaseException:
-                if self._depth == 1:
-                    self._db.rollback()
-                raise
-            finally:
-                self._depth -= 1
 
     # -- tracks ---------------------------------------------------------------------------
 
@@ -346,59 +177,6 @@ class Library:
         except sqlite3.Error as exc:
             raise LibraryError(str(exc)) from exc
 
-    def add_play(self, play: Play) -> int:
-        """The :class:`TrackStore` play log write."""
-        text = [safe_text(t) for t in (play.title, play.artist, play.album, play.isrc,
-                                       play.label)]  # a name that is not UTF-8: U+FFFD  # fmt: skip
-        values = (play.started_at, play.seconds, play.kind, *text, to_db(play.path),
-                  safe_text(play.mood), safe_text(play.why))  # fmt: skip
-        try:
-            with self.transaction():
-                row = self._db.execute(
-                    "INSERT INTO plays (started_at, seconds, kind, title, artist, album, isrc,"
-                    " label, path, mood, why) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    " RETURNING id", values).fetchone()  # fmt: skip
-            return int(row[0])
-        except sqlite3.Error as exc:
-            raise LibraryError(str(exc)) from exc
-
-    def set_play_seconds(self, play_id: int, seconds: float) -> None:
-        try:
-            with self.transaction():
-                self._db.execute("UPDATE plays SET seconds = ? WHERE id = ?",
-                                 (round(seconds, 2), play_id))  # fmt: skip
-        except sqlite3.Error as exc:
-            raise LibraryError(str(exc)) from exc
-
-    def prune_plays(self, before: float) -> int:
-        try:
-            with self.transaction():
-                return self._db.execute(
-                    "DELETE FROM plays WHERE started_at < ?", (before,)
-                ).rowcount
-        except sqlite3.Error as exc:
-            raise LibraryError(str(exc)) from exc
-
-    def plays(self, start: float, end: float, limit: int | None = None) -> list[Play]:
-        """Plays started in [start, end) (Unix times), oldest first; the newest ``limit``
-        of them when given."""
-        query = "SELECT * FROM plays WHERE started_at >= ? AND started_at < ?"
-        if limit is not None:
-            query = f"SELECT * FROM ({query} ORDER BY started_at DESC, id DESC LIMIT {int(limit)})"
-        rows = self._db.execute(query + " ORDER BY started_at, id", (start, end))
-        return [_play(r) for r in rows]
-
-    def plays_after(self, after_id: int, settled_before: float, limit: int) -> list[Play]:
-        """Plays with an id above ``after_id``, oldest first, that are over: their seconds
-        known, or started before ``settled_before`` (the power went mid-play)."""
-        try:
-            rows = self._db.execute(
-                "SELECT * FROM plays WHERE id > ? AND (seconds IS NOT NULL OR started_at < ?)"
-                " ORDER BY id LIMIT ?", (after_id, settled_before, limit))  # fmt: skip
-            return [_play(r) for r in rows]
-        except sqlite3.Error as exc:
-            raise LibraryError(str(exc)) from exc
-
     def bans(self) -> list[tuple[int, str, str, str, float]]:
         """(ban id, path, artist, title, when) of every banned file, newest first."""
         rows = self._db.execute("SELECT * FROM bans ORDER BY banned_at DESC, id DESC")
@@ -458,105 +236,12 @@ class Library:
 
     # -- audio analysis -------------------------------------------------------------------
 
-    def tracks_to_analyse(self, force: bool) -> list[tuple[int, str]]:
-        """(id, path) of playable tracks never analysed, or changed since (all with force)."""
-        rows = self._db.execute(
-            "SELECT t.id, t.path FROM tracks t LEFT JOIN analyses a ON a.track_id = t.id"
-            " WHERE t.status = 'ok' AND (? OR a.track_id IS NULL OR a.size != t.size"
-            " OR a.mtime != t.mtime) ORDER BY t.path",
-            (force,),
-        )
-        return [(int(r[0]), from_db(r[1])) for r in rows]
-
-    def save_analysis(
-        self, track_id: int, tags: dict[str, float], features: dict[str, float], error: str
-    ) -> None:
-        """Store one result in its own transaction, so that a killed run loses nothing else."""
-        with self.transaction():
-            self._db.execute(
-                "INSERT OR REPLACE INTO analyses SELECT id, size, mtime, ?, ?, ?, ?"
-                " FROM tracks WHERE id = ?",
-                (json.dumps(tags), json.dumps(features), error, time.time(), track_id),
-            )
-
-    def analyses(self) -> list[tuple[int, dict[str, float], dict[str, float]]]:
-        """Successful analyses of tracks still in the library."""
-        rows = self._db.execute(
-            "SELECT a.track_id, a.tags, a.features FROM analyses a JOIN tracks t"
-            " ON t.id = a.track_id WHERE a.error = '' AND t.status = 'ok'"
-        )
-        return [(int(r[0]), json.loads(r[1]), json.loads(r[2])) for r in rows]
-
-    def analysis_errors(self) -> list[tuple[str, str]]:
-        rows = self._db.execute(
-            "SELECT t.path, a.error FROM analyses a JOIN tracks t ON t.id = a.track_id"
-            " WHERE a.error != '' ORDER BY t.path"
-        )
-        return [(from_db(r[0]), str(r[1])) for r in rows]
-
-    def set_loudness(self, track_id: int, lufs: float | None, peak: float | None, source: str,
-                     error: str) -> None:  # fmt: skip
-        """A track's measured (or tagged) loudness; ``error`` when it could not be measured."""
-        with self.transaction():
-            self._db.execute(
-                "UPDATE tracks SET loudness_lufs = ?, true_peak_dbtp = ?, loudness_source = ?,"
-                " loudness_error = ? WHERE id = ?",
-                (lufs, peak, source, error, track_id),
-            )
-
-    def tracks_without_loudness(self) -> list[tuple[int, str]]:
-        """(id, path) of playable tracks whose loudness was never measured nor tagged."""
-        rows = self._db.execute(
-            "SELECT id, path FROM tracks WHERE status = 'ok' AND loudness_lufs IS NULL"
-            " AND loudness_error = '' ORDER BY path"
-        )
-        return [(int(r[0]), from_db(r[1])) for r in rows]
-
-    def restamp(self, track_id: int, size: int, mtime: float) -> None:
-        """Record a file's new size/mtime after moodcast itself wrote its tags."""
-        with self.transaction():
-            self._db.execute(
-                "UPDATE tracks SET size = ?, mtime = ? WHERE id = ?", (size, mtime, track_id)
-            )
-            self._db.execute(
-                "UPDATE analyses SET size = ?, mtime = ? WHERE track_id = ?",
-                (size, mtime, track_id),
-            )
-
     # -- community tags -------------------------------------------------------------------
-
-    def add_community_tags(self, rows: Sequence[tuple[str, str, str]]) -> None:
-        with self.transaction():
-            self._db.executemany("INSERT OR IGNORE INTO community_tags VALUES (?, ?, ?)", rows)
-
-    def community_tags(self) -> Iterator[tuple[str, list[str]]]:
-        """(match_key, tags) for every key that has community tags."""
-        grouped: dict[str, list[str]] = {}
-        for r in self._db.execute("SELECT match_key, tag FROM community_tags ORDER BY tag"):
-            grouped.setdefault(r[0], []).append(r[1])
-        yield from grouped.items()
 
 
 def _mood_row(track_id: int, mood: TrackMood, when: float) -> tuple[Any, ...]:
     return (track_id, mood.source, mood.taxonomy, mood.mood, mood.valence, mood.arousal,
             json.dumps(mood.probabilities), json.dumps(list(mood.tags)), when)  # fmt: skip
-
-
-def _play(r: sqlite3.Row) -> Play:
-    return Play(started_at=r["started_at"], kind=r["kind"], title=r["title"], artist=r["artist"],
-                album=r["album"], isrc=r["isrc"], label=r["label"], path=from_db(r["path"]),
-                mood=r["mood"], why=r["why"], seconds=r["seconds"], id=r["id"])  # fmt: skip
-
-
-def _busy(exc: sqlite3.OperationalError) -> bool:
-    return "locked" in str(exc) or "busy" in str(exc)
-
-
-def _unopenable(path: str, exc: sqlite3.DatabaseError) -> MoodcastError:
-    return MoodcastError(
-        f"library database {path} cannot be opened ({exc})",
-        "point --library at a moodcast library file, or a new path to create one",
-    )
 
 
 def _rank(source: str) -> int:
@@ -569,21 +254,6 @@ def _mood(r: sqlite3.Row) -> TrackMood:
                      valence=r["valence"], arousal=r["arousal"],
                      probabilities=json.loads(r["probabilities"]),
                      tags=tuple(json.loads(r["tags"])))  # fmt: skip
-
-
-def to_db(path: str) -> str | bytes:
-    """A path as the database keeps it: text, or its raw bytes when the name is not valid
-    UTF-8 (Python holds such names with surrogate escapes, which SQLite text cannot take)."""
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return os.fsencode(path)
-    return path
-
-
-def from_db(value: str | bytes) -> str:
-    """The inverse of :func:`to_db`: the same ``str`` the file system gave the scanner."""
-    return os.fsdecode(value) if isinstance(value, bytes) else str(value)
 
 
 def _track(row: sqlite3.Row, mood: TrackMood | None, banned: bool = False) -> Track:
