@@ -24,6 +24,7 @@ from typing import Any
 from moodcast.config.fleet import FleetConfig
 from moodcast.config.settings import MqttSettings
 from moodcast.config.text import safe_text
+from moodcast.edge.device_state import SCHEMA_VERSION
 from moodcast.edge.fleet.database import DatabaseError
 from moodcast.edge.fleet.store import FleetStore
 from moodcast.edge.fleet.watch import Alerting
@@ -112,6 +113,7 @@ class FleetService:
         self.broker = "disconnected"
         self._acked: set[str] = set()  # devices told where their play log stands
         self.database_problem = ""  # why the database cannot be used now ('' when it can)
+        self._said_schema: dict[str, Any] = {}  # a device's other schema, said once
 
     def start(self) -> None:
         from moodcast.edge.mqtt.client import build_client
@@ -214,8 +216,15 @@ class FleetService:
         except (ValueError, UnicodeDecodeError):
             logger.warning("fleet: %s sent a state that is not JSON; ignored", device)
             return
-        if isinstance(state, dict) and isinstance(state.get("schema"), int):
-            self.store.seen_state(device, state, now)
+        schema = state.get("schema") if isinstance(state, dict) else None
+        if schema != SCHEMA_VERSION:  # another version's fields may mean other things
+            if self._said_schema.get(device) != schema:
+                self._said_schema[device] = schema
+                logger.warning("fleet: %s sent a state of schema %r, not %d (docs/state.md):"
+                               " not stored; update the box or this service", device,
+                               str(schema)[:20], SCHEMA_VERSION)  # fmt: skip
+            return
+        self.store.seen_state(device, state, now)
 
     def _on_plays(self, device: str, payload: bytes, now: float) -> None:
         """A batch of a device's play log: kept, then acknowledged (retained), so that the

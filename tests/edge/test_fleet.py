@@ -120,6 +120,7 @@ def test_the_fleet_watches_devices_alerts_a_silent_open_shop_and_serves_them(
     say("shop3", "offline", "availability")
     say("bad/name", "online", "availability")
     say("shop4", "{not json")
+    say("shop5", {**state(True), "schema": 2})  # another schema: not stored, said once
     store = FleetStore(config.database)
     service = FleetService(config, store)
     web = FleetWeb(config, config.database, lambda: service.broker)
