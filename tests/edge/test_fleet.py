@@ -696,3 +696,52 @@ def test_fleet_users_refuses_names_that_are_not_device_ids(tmp_path: Path) -> No
         write_users(["shop1", "../etc", "a b"], tmp_path)
     with pytest.raises(MoodcastError, match="not device ids"):
         write_users(["fleet"], tmp_path)
+
+
+def test_a_shops_bridge_carries_the_box_both_ways_and_holds_messages_while_the_line_is_down(
+    tmp_path: Path,
+) -> None:
+    """config/examples/mosquitto-bridge.conf on two real Mosquittos (the shop's, bridged to a
+    central one, TLS and the password left out): the box's state goes out, a fleet command
+    comes in, and plays sent while the central broker is down arrive once it is back."""
+    from tests.conftest import Broker
+
+    central = Broker(tmp_path)
+    central.start()
+    conf = Path(__file__).resolve().parents[2] / "config/examples/mosquitto-bridge.conf"
+    lines = [line for line in conf.read_text().splitlines()
+             if not line.startswith(("listener", "allow_anonymous", "remote_username",
+                                     "remote_password", "bridge_cafile"))]  # fmt: skip
+    bridge = "\n".join(lines).replace("central.example.com:8883", f"127.0.0.1:{central.port}")
+    shop = Broker(tmp_path, bridge.replace("restart_timeout 2 30", "restart_timeout 1 1") + "\n")
+    shop.start()
+    seen: list[tuple[str, bytes]] = []
+    inbox: list[str] = []
+
+    def client(port: int, topic: str, into: Any) -> mqtt.Client:
+        c = mqtt.Client(CallbackAPIVersion.VERSION2)
+        c.on_message = lambda _c, _u, m: into(m)
+        c.on_connect = lambda cl, _u, _f, _rc, _p: cl.subscribe(topic, qos=1)
+        c.connect("127.0.0.1", port)
+        c.loop_start()
+        return c
+
+    fleet = client(central.port, "moodcast/#", lambda m: seen.append((m.topic, bytes(m.payload))))
+    box = client(shop.port, "moodcast/shop1/fleet/cmd", lambda m: inbox.append(m.payload))
+    try:
+        time.sleep(1.0)  # the bridge connects
+        box.publish("moodcast/shop1/state", '{"schema": 1}', qos=1, retain=True)
+        wait_until(lambda: ("moodcast/shop1/state", b'{"schema": 1}') in seen, 15, seen)
+        fleet.publish("moodcast/shop1/fleet/cmd", '{"id": "1"}', qos=1)
+        wait_until(lambda: inbox == [b'{"id": "1"}'], 15, inbox)
+        central.kill()  # the shop's line goes down
+        for n in range(3):
+            box.publish("moodcast/shop1/plays", f'{{"n": {n}}}', qos=1).wait_for_publish(5)
+        central.start()  # and comes back
+        wait_until(lambda: len([t for t, _ in seen if t.endswith("/plays")]) == 3, 30, seen)
+    finally:
+        for c in (fleet, box):
+            c.loop_stop()
+            c.disconnect()
+        shop.kill()
+        central.kill()
