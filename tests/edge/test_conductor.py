@@ -74,6 +74,15 @@ def rig(tmp_path: Path, make_tone):
     return c, clock, decks, recorder
 
 
+def opened(rig) -> Any:
+    """The shop opened (09:00:01) and its first track playing; that track."""
+    c, clock, _, _ = rig
+    clock.t = 61
+    c.tick()
+    assert c.player.now_playing is not None
+    return c.player.now_playing
+
+
 def test_nothing_plays_before_opening_and_music_fades_in_and_out(rig) -> None:
     c, clock, decks, recorder = rig
     c.tick()
@@ -197,11 +206,8 @@ def test_not_this_track_skips_it_now_and_it_never_plays_again(rig) -> None:
     from moodcast.edge.problems import ProblemKind
     from moodcast.edge.remote_commands import Ban, Skip
 
-    c, clock, _, recorder = rig
-    clock.t = 61
-    c.tick()
-    banned = c.player.now_playing
-    assert banned is not None
+    c, _, _, recorder = rig
+    banned = opened(rig)
     c.on_command(Ban())  # the track playing now
     assert c.player.now_playing is not None and c.player.now_playing.id != banned.id
     assert ("banned", {"id": banned.id}) == (
@@ -267,10 +273,7 @@ def test_a_track_failing_while_descriptors_are_short_is_not_flagged(rig) -> None
     from moodcast.player.decks import DeckFailed
 
     c, clock, decks, _ = rig
-    clock.t = 61
-    c.tick()
-    first = c.player.now_playing
-    assert first is not None
+    first = opened(rig)
     short = ["out of file descriptors (1020 open, limit 1024)"]
     c.repertoire.shortage = lambda: short[0]
     deck = next(d for d in decks if d.playing)
@@ -291,11 +294,8 @@ def test_a_track_failing_while_descriptors_are_short_is_not_flagged(rig) -> None
 def test_a_track_that_fails_with_descriptors_to_spare_is_flagged(rig) -> None:
     from moodcast.player.decks import DeckFailed
 
-    c, clock, decks, _ = rig
-    clock.t = 61
-    c.tick()
-    first = c.player.now_playing
-    assert first is not None
+    c, _, decks, _ = rig
+    first = opened(rig)
     c.repertoire.shortage = lambda: ""
     deck = next(d for d in decks if d.playing)
     c.on_deck_event(DeckFailed(deck.index, deck.token, "libVLC could not play the file"))
