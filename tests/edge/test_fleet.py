@@ -716,7 +716,7 @@ def test_a_shops_bridge_carries_the_box_both_ways_and_holds_messages_while_the_l
     shop = Broker(tmp_path, bridge.replace("restart_timeout 2 30", "restart_timeout 1 1") + "\n")
     shop.start()
     seen: list[tuple[str, bytes]] = []
-    inbox: list[str] = []
+    inbox: list[bytes] = []
 
     def client(port: int, topic: str, into: Any) -> mqtt.Client:
         c = mqtt.Client(CallbackAPIVersion.VERSION2)
