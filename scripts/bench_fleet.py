@@ -29,6 +29,21 @@ from paho.mqtt.enums import CallbackAPIVersion
 ROOT = Path(__file__).resolve().parents[1]
 MOODCAST = str(ROOT / ".venv/bin/moodcast")
 AFTER_S = 10.0  # alerts.after_s for the run
+# The plain way, for comparison: a subscriber that only parses each state and keeps the last
+# one per device in a dict (no database, no alerts, no page).
+PLAIN = """
+import json, sys, paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+last = {}
+c = mqtt.Client(CallbackAPIVersion.VERSION2)
+def keep(_c, _u, m):
+    last[m.topic] = json.loads(m.payload) if m.topic.endswith("/state") else m.payload
+c.on_message = keep
+topics = [("moodcast/+/state", 1), ("moodcast/+/availability", 1)]
+c.on_connect = lambda cl, *_: cl.subscribe(topics)
+c.connect("127.0.0.1", int(sys.argv[1]))
+c.loop_forever()
+"""
 
 
 def free_port() -> int:
@@ -106,6 +121,11 @@ def run_size(n: int, seconds: float, port: int, state: dict[str, Any], tmp: Path
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    plain = subprocess.Popen(
+        [str(ROOT / ".venv/bin/python"), "-c", PLAIN, str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     sim = mqtt.Client(CallbackAPIVersion.VERSION2)
     sim.max_queued_messages_set(0)
     sim.connect("127.0.0.1", port)
@@ -119,7 +139,7 @@ def run_size(n: int, seconds: float, port: int, state: dict[str, Any], tmp: Path
     base = f"http://127.0.0.1:{web_port}"
     client = httpx.Client(base_url=base, timeout=30)
     wait_for(lambda: _count(client) >= n, 120, f"{n} devices at the fleet")
-    started, cpu0 = time.monotonic(), cpu_s(fleet.pid)
+    started, cpu0, plain0 = time.monotonic(), cpu_s(fleet.pid), cpu_s(plain.pid)
     silent, silent_at, alert_s = names[7], None, None
     while time.monotonic() - started < seconds or alert_s is None:
         tick = time.monotonic()
@@ -134,6 +154,8 @@ def run_size(n: int, seconds: float, port: int, state: dict[str, Any], tmp: Path
             alert_s = time.monotonic() - silent_at
         time.sleep(max(0.0, 0.1 - (time.monotonic() - tick)))
     elapsed, used = time.monotonic() - started, cpu_s(fleet.pid) - cpu0
+    plain_used, plain_rss = cpu_s(plain.pid) - plain0, memory_mb(plain.pid)[0]
+    plain.terminate()
     rss, peak = memory_mb(fleet.pid)
     answers = []
     for _ in range(5):
@@ -148,7 +170,8 @@ def run_size(n: int, seconds: float, port: int, state: dict[str, Any], tmp: Path
     sim.disconnect()
     return {"devices": n, "cpu_percent": 100 * used / elapsed, "rss_mb": rss, "peak_mb": peak,
             "alert_after_silence_s": alert_s, "api_devices_s": statistics.median(answers),
-            "page_s": page_s,
+            "page_s": page_s, "plain_percent": 100 * plain_used / elapsed,
+            "plain_rss_mb": plain_rss,
             "cpu_ms_per_device_minute": 1000 * used / elapsed * 60 / n}  # fmt: skip
 
 
@@ -207,14 +230,16 @@ def main() -> None:
         state = template_state(port)
         print(f"state template: {len(json.dumps(state))} bytes, schema {state.get('schema')}")
         print("| devices (+2 real) | fleet CPU % of one core | CPU ms per device-minute |"
-              " RSS MB (peak) | silence → alert (after_s 10) | GET /api/devices | page in"
-              " Chromium |")  # fmt: skip
-        print("|---|---|---|---|---|---|---|")
+              " RSS MB (peak) | plain subscriber: CPU %, RSS MB | silence → alert (after_s 10)"
+              " | GET /api/devices | page in Chromium |")  # fmt: skip
+        print("|---|---|---|---|---|---|---|---|")
         for n in args.sizes:
             r = run_size(n, args.seconds, port, state, tmp, not args.no_chromium)
             page = f"{r['page_s']:.2f} s" if r["page_s"] is not None else "–"
             print(f"| {n} | {r['cpu_percent']:.1f} | {r['cpu_ms_per_device_minute']:.2f} |"
-                  f" {r['rss_mb']:.0f} ({r['peak_mb']:.0f}) | {r['alert_after_silence_s']:.1f} s"
+                  f" {r['rss_mb']:.0f} ({r['peak_mb']:.0f}) |"
+                  f" {r['plain_percent']:.1f}, {r['plain_rss_mb']:.0f} |"
+                  f" {r['alert_after_silence_s']:.1f} s"
                   f" | {1000 * r['api_devices_s']:.0f} ms | {page} |", flush=True)  # fmt: skip
     finally:
         for d in daemons:
