@@ -745,3 +745,86 @@ def test_a_shops_bridge_carries_the_box_both_ways_and_holds_messages_while_the_l
             c.disconnect()
         shop.kill()
         central.kill()
+
+
+def test_a_broker_restart_in_a_burst_loses_no_device(broker, tmp_path: Path) -> None:
+    """Fifty devices send their states while the broker is killed and started again: the
+    fleet reconnects, subscribes again, and holds every device's last state."""
+    config = load_fleet_config(None, {"broker.port": broker.port, "web.port": free_port(),
+                                      "database": str(tmp_path / "fleet.db")})  # fmt: skip
+    fleet = Fleet(config)
+    devices = mqtt.Client(CallbackAPIVersion.VERSION2)
+    devices.reconnect_delay_set(1, 2)
+    devices.connect("127.0.0.1", broker.port)
+    devices.loop_start()
+
+    def burst(volume: int) -> None:
+        for n in range(50):
+            devices.publish(f"moodcast/shop{n:02d}/state", json.dumps({**state(True),
+                            "volume": volume}), qos=1, retain=True)  # fmt: skip
+
+    try:
+        wait_until(lambda: fleet.service.broker == "connected", 15, "the fleet connected")
+        burst(10)
+        broker.kill()  # mid-burst: what the clients still hold waits for the broker
+        burst(20)
+        broker.start()
+        wait_until(devices.is_connected, 20, "the devices back")
+        burst(30)  # the last word of each device after the restart
+        wait_until(lambda: len(fleet.store.devices()) == 50, 30, "every device at the fleet")
+        wait_until(lambda: {s.state.get("volume") for s in fleet.store.devices().values()}
+                   == {30}, 30, "every device's last state")  # fmt: skip
+        assert fleet.service.broker == "connected"
+    finally:
+        fleet.stop()
+        devices.loop_stop()
+        devices.disconnect()
+
+
+def test_the_fleet_over_tls_with_generated_users(tmp_path: Path) -> None:
+    """The fleet service and a box on a Mosquitto with TLS and the users and ACL that
+    `moodcast fleet-users` wrote: the fleet logs in as its own user, the box's state arrives."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    from tests.conftest import Broker, require
+
+    require(shutil.which("openssl") is not None, "openssl")
+    folder = Path(tempfile.mkdtemp(prefix="moodcast-fleet-tls-"))
+    folder.chmod(0o755)  # mosquitto reads these as its own user
+    out = folder / "broker"
+    passwords = _fleet_users(out, "shop1")
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True,
+                   capture_output=True)  # fmt: skip
+    out.chmod(0o755)
+    for f in (key, cert, out / "passwd", out / "acl"):
+        f.chmod(0o644)
+    broker = Broker(folder, f"password_file {out}/passwd\nacl_file {out}/acl\ncafile {cert}\n"
+                            f"certfile {cert}\nkeyfile {key}\n", anonymous=False)  # fmt: skip
+    broker.start()
+    config = load_fleet_config(None, {
+        "broker.port": broker.port, "broker.tls": True, "broker.ca_file": str(cert),
+        "broker.username": "fleet", "broker.password": passwords["fleet"],
+        "web.port": free_port(), "database": str(tmp_path / "fleet.db"),
+    })  # fmt: skip
+    fleet = Fleet(config)
+    box = mqtt.Client(CallbackAPIVersion.VERSION2)
+    box.username_pw_set("shop1", passwords["shop1"])
+    box.tls_set(ca_certs=str(cert))
+    box.connect("127.0.0.1", broker.port)
+    box.loop_start()
+    try:
+        wait_until(lambda: fleet.service.broker == "connected", 15, fleet.service.broker)
+        box.publish("moodcast/shop1/state", json.dumps(state(True)), qos=1,
+                    retain=True).wait_for_publish(5)  # fmt: skip
+        wait_until(lambda: "shop1" in fleet.store.devices(), 15, "shop1's state over TLS")
+    finally:
+        box.loop_stop()
+        box.disconnect()
+        fleet.stop()
+        broker.kill()
+        shutil.rmtree(folder, ignore_errors=True)
