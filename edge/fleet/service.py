@@ -40,9 +40,11 @@ _DEVICE = re.compile(r"^[A-Za-z0-9_\-]+$")
 class Webhook:
     """POSTs alerts as JSON on a thread of its own, retried with a doubling wait."""
 
-    def __init__(self, url: str | None, retries: int,
-                 delivered: Callable[[int], None]) -> None:  # fmt: skip
+    def __init__(self, url: str | None, retries: int, delivered: Callable[[int], None],
+                 timeout_s: float = 10.0) -> None:  # fmt: skip
+        """``timeout_s``: a webhook that does not answer by then counts as a failed try."""
         self.url, self.retries, self._delivered = url, retries, delivered
+        self.timeout_s = timeout_s
         self._queue: queue.Queue[tuple[int, dict[str, Any]] | None] = queue.Queue(1000)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -91,7 +93,7 @@ class Webhook:
                                          method="POST")  # fmt: skip
         try:
             with urllib.request.urlopen(
-                request, timeout=10
+                request, timeout=self.timeout_s
             ) as answer:  # http(s): checked in config
                 return "" if 200 <= answer.status < 300 else f"answered {answer.status}"
         except urllib.error.HTTPError as exc:

@@ -828,3 +828,38 @@ def test_the_fleet_over_tls_with_generated_users(tmp_path: Path) -> None:
         fleet.stop()
         broker.kill()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_webhook_that_hangs_is_a_failed_try_and_the_alert_is_sent_again() -> None:
+    """The first POST is held without an answer: it times out, is tried again after the
+    wait, and the second is taken; the service's own thread never waits on it."""
+    from moodcast.edge.fleet.service import Webhook
+
+    class Hanging(BaseHTTPRequestHandler):
+        calls: ClassVar[list[float]] = []
+
+        def do_POST(self) -> None:
+            Hanging.calls.append(time.monotonic())
+            self.rfile.read(int(self.headers["Content-Length"]))
+            if len(Hanging.calls) == 1:
+                time.sleep(3.0)  # hangs past the webhook's timeout
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hanging)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    delivered: list[int] = []
+    hook = Webhook(f"http://127.0.0.1:{server.server_address[1]}/a", 2, delivered.append, 0.5)
+    hook.start()
+    try:
+        sent = time.monotonic()
+        hook.send(7, {"state": "raised", "device": "shop1"})
+        assert time.monotonic() - sent < 0.1  # queued, not waited on
+        wait_until(lambda: delivered == [7], 10, "the alert delivered on the second try")
+        assert len(Hanging.calls) == 2
+    finally:
+        hook.stop()
+        server.shutdown()
