@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from importlib.resources import files
-from typing import Any
+from typing import Any, TypeVar
 
 from moodcast.config.errors import MoodcastError
 from moodcast.config.fleet import FleetConfig
@@ -24,6 +24,7 @@ from moodcast.edge.fleet.watch import Seen, problem_texts, should_play, status_o
 from moodcast.edge.web.auth import RequestBudget, Sessions, check_password
 
 COOKIE = "moodcast_fleet"
+T = TypeVar("T")
 
 
 def device_row(seen: Seen, groups: Mapping[str, list[str]], last_seen: float,
@@ -125,116 +126,104 @@ class FleetWeb:
         answer.delete_cookie(COOKIE)
         return answer
 
-    async def api_devices(self, request: Any) -> Any:
+    def _refusal(self, request: Any, change: str = "") -> Any | None:
+        """The answer for a request the API must not serve (foreign host, not logged in; for
+        a ``change``, one without the header ``X-Requested-By: moodcast-fleet``, which a
+        cross-site form cannot send)."""
         if not self._allowed(request):
             return _json({"error": "unknown host"}, 421)
         if not self._logged_in(request):
             return _json({"error": "log in first"}, 401)
-        group = request.query_params.get("group", "all")
+        if change and request.headers.get("x-requested-by") != "moodcast-fleet":
+            return _json({"error": f"send {change} from the fleet's page"}, 403)
+        return None
+
+    def _no_group(self, group: str) -> Any | None:
+        """404 naming the groups there are, for a group the config does not have."""
         groups = self.config.groups
-        if group != "all" and group not in groups:
-            return _json({"error": f"no group {safe_text(group)[:80]!r}; groups: "
-                                   f"{', '.join(['all', *sorted(groups)])}"}, 404)  # fmt: skip
+        if group == "all" or group in groups:
+            return None
+        return _json({"error": f"no group {safe_text(group)[:80]!r}; groups: "
+                               f"{', '.join(['all', *sorted(groups)])}"}, 404)  # fmt: skip
+
+    def _members(self, group: str) -> set[str] | None:
+        return None if group == "all" else set(self.config.groups[group])
+
+    async def _read(self, read: Callable[[FleetStore], T]) -> T:
+        """``read`` on a connection of the request's own, off the event loop."""
         from starlette.concurrency import run_in_threadpool
 
-        rows = await run_in_threadpool(self._rows, group)
-        return _json({"broker": self._broker(), "devices": rows})
+        def run() -> T:
+            store = FleetStore(self._store_path, create=False)
+            try:
+                return read(store)
+            finally:
+                store.close()
 
-    def _rows(self, group: str) -> list[dict[str, Any]]:
-        store = FleetStore(self._store_path, create=False)
-        try:
-            seen, last = store.devices(), store.last_seen()
-        finally:
-            store.close()
-        members = None if group == "all" else set(self.config.groups[group])
-        now = self.clock()
-        return [device_row(s, self.config.groups, last[d], now) for d, s in seen.items()
+        return await run_in_threadpool(run)
+
+    async def api_devices(self, request: Any) -> Any:
+        group = request.query_params.get("group", "all")
+        refused = self._refusal(request) or self._no_group(group)
+        if refused is not None:
+            return refused
+        seen, last = await self._read(lambda store: (store.devices(), store.last_seen()))
+        members, now = self._members(group), self.clock()
+        rows = [device_row(s, self.config.groups, last[d], now) for d, s in seen.items()
                 if members is None or d in members]  # fmt: skip
+        return _json({"broker": self._broker(), "devices": rows})
 
     async def api_history(self, request: Any) -> Any:
         """A device's changes of status and problems, newest first (``?limit=``, ≤ 1,000)."""
-        from starlette.concurrency import run_in_threadpool
-
-        if not self._allowed(request):
-            return _json({"error": "unknown host"}, 421)
-        if not self._logged_in(request):
-            return _json({"error": "log in first"}, 401)
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
         device = request.path_params["device"]
         try:
             limit = min(1000, max(1, int(request.query_params.get("limit", "200"))))
         except ValueError:
             return _json({"error": "limit: a whole number"}, 400)
-
-        def read() -> list[dict[str, Any]]:
-            store = FleetStore(self._store_path, create=False)
-            try:
-                return store.history(device, limit)
-            finally:
-                store.close()
-
-        rows = await run_in_threadpool(read)
+        rows = await self._read(lambda store: store.history(device, limit))
         if not rows:
             return _json({"error": f"no device {safe_text(device)[:80]!r} has been heard"}, 404)
         return _json({"device": device, "history": safe_value(rows)})
 
     async def api_alerts(self, request: Any) -> Any:
-        if not self._allowed(request):
-            return _json({"error": "unknown host"}, 421)
-        if not self._logged_in(request):
-            return _json({"error": "log in first"}, 401)
-        store = FleetStore(self._store_path, create=False)
-        try:
-            alerts = [a.to_dict() for a in store.alerts()]
-        finally:
-            store.close()
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
+        alerts = await self._read(lambda store: [a.to_dict() for a in store.alerts()])
         return _json({"alerts": safe_value(alerts)})
 
     async def api_plays_csv(self, request: Any) -> Any:
         """The play report across devices: ?from=YYYY-MM-DD&to=YYYY-MM-DD (local days,
         both kept; without them the last 31 days) and ?group=."""
-        from starlette.concurrency import run_in_threadpool
         from starlette.responses import Response
 
-        if not self._allowed(request):
-            return _json({"error": "unknown host"}, 421)
-        if not self._logged_in(request):
-            return _json({"error": "log in first"}, 401)
         q = request.query_params
         group = q.get("group", "all")
-        if group != "all" and group not in self.config.groups:
-            return _json({"error": f"no group {safe_text(group)[:80]!r}"}, 404)
+        refused = self._refusal(request) or self._no_group(group)
+        if refused is not None:
+            return refused
         try:
             start, end = report_span(q.get("from"), q.get("to"), dt.date.today())
         except ValueError as exc:
             return _json({"error": str(exc)}, 400)
-        members = None if group == "all" else set(self.config.groups[group])
-        body = await run_in_threadpool(self._plays_csv, start, end, members)
+        members = self._members(group)
+        plays = await self._read(lambda store: store.plays(start, end, members))
         headers = {**_HEADERS, "Content-Disposition": 'attachment; filename="plays.csv"'}
-        return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
-
-    def _plays_csv(self, start: float, end: float, members: set[str] | None) -> str:
-        store = FleetStore(self._store_path, create=False)
-        try:
-            plays = store.plays(start, end, members)
-        finally:
-            store.close()
-        return plays_csv(plays)
+        return Response(plays_csv(plays), media_type="text/csv; charset=utf-8", headers=headers)
 
     async def api_commands(self, request: Any) -> Any:
         """GET: the newest commands with each device's acknowledgement. POST ``{"group",
-        "verb", "payload"}`` (with the header ``X-Requested-By: moodcast-fleet``, which a
-        cross-site form cannot send): one command per device of the group, sent to those
-        online now and to the others when they are back."""
-        from starlette.concurrency import run_in_threadpool
-
-        if not self._allowed(request):
-            return _json({"error": "unknown host"}, 421)
-        if not self._logged_in(request):
-            return _json({"error": "log in first"}, 401)
+        "verb", "payload"}``: one command per device of the group (see :meth:`_send`)."""
+        refused = self._refusal(request, "commands" if request.method == "POST" else "")
+        if refused is not None:
+            return refused
         if request.method == "GET":
-            return _json({"commands": await run_in_threadpool(self._commands)})
-        if request.headers.get("x-requested-by") != "moodcast-fleet":
-            return _json({"error": "send commands from the fleet's page"}, 403)
+            rows = await self._read(lambda store: store.commands())
+            return _json({"commands": [safe_value({**r, "status": command_status(r)})
+                                       for r in rows]})  # fmt: skip
         from moodcast.edge.web.app import read_body
 
         try:
@@ -248,26 +237,16 @@ class FleetWeb:
                                    f"one of {', '.join(GROUP_VERBS)}"}, 400)  # fmt: skip
         if not isinstance(payload, str) or len(payload) > 2000:
             return _json({"error": "payload: text of at most 2,000 characters"}, 400)
-        if group != "all" and group not in self.config.groups:
-            return _json({"error": f"no group {safe_text(group)[:80]!r}"}, 404)
-        ids = await run_in_threadpool(self._queue, group, verb, payload)
-        if not ids:
-            return _json({"error": f"group {group!r} has no devices: nothing was sent"}, 409)
-        return _json({"queued": len(ids)}, 202)
+        return await self._send(group, verb, payload)
 
     async def api_settings(self, request: Any) -> Any:
-        """POST ``{"group", "rules": {…}, "announcements": […]}`` (as in a box's config, and
-        with the header ``X-Requested-By: moodcast-fleet``): sent to every box of the group
-        like a command; each box checks them as its own config, takes them or refuses them
-        with the reason (keeping its last good ones), and acknowledges."""
-        from starlette.concurrency import run_in_threadpool
-
-        if not self._allowed(request):
-            return _json({"error": "unknown host"}, 421)
-        if not self._logged_in(request):
-            return _json({"error": "log in first"}, 401)
-        if request.headers.get("x-requested-by") != "moodcast-fleet":
-            return _json({"error": "send settings from the fleet's page"}, 403)
+        """POST ``{"group", "rules": {…}, "announcements": […]}`` (as in a box's config): sent
+        to every box of the group like a command; each box checks them as its own config,
+        takes them or refuses them with the reason (keeping its last good ones), and
+        acknowledges."""
+        refused = self._refusal(request, "settings")
+        if refused is not None:
+            return refused
         from moodcast.edge.web.app import read_body
 
         try:
@@ -279,33 +258,25 @@ class FleetWeb:
         if not body or set(body) - {"rules", "announcements"}:
             return _json({"error": "settings hold 'rules' and/or 'announcements', nothing"
                                    " else"}, 400)  # fmt: skip
-        payload = json.dumps(body)
-        if group != "all" and group not in self.config.groups:
-            return _json({"error": f"no group {safe_text(group)[:80]!r}"}, 404)
-        ids = await run_in_threadpool(self._queue, group, "settings", payload)
+        return await self._send(group, "settings", json.dumps(body))
+
+    async def _send(self, group: str, verb: str, payload: str) -> Any:
+        """One command per device of the group, sent to those online now and to the others
+        when they are back."""
+        refused = self._no_group(group)
+        if refused is not None:
+            return refused
+        configured = {d for ids in self.config.groups.values() for d in ids}
+        members, now = self._members(group), self.clock()
+
+        def add(store: FleetStore) -> list[int]:
+            devices = members if members is not None else set(store.devices()) | configured
+            return store.add_commands(sorted(devices), group, verb, payload, now)
+
+        ids = await self._read(add)
         if not ids:
             return _json({"error": f"group {group!r} has no devices: nothing was sent"}, 409)
         return _json({"queued": len(ids)}, 202)
-
-    def _queue(self, group: str, verb: str, payload: str) -> list[int]:
-        store = FleetStore(self._store_path, create=False)
-        try:
-            if group == "all":
-                devices = set(store.devices()) | {d for g in self.config.groups.values()
-                                                  for d in g}  # fmt: skip
-            else:
-                devices = set(self.config.groups[group])
-            return store.add_commands(sorted(devices), group, verb, payload, self.clock())
-        finally:
-            store.close()
-
-    def _commands(self) -> list[dict[str, Any]]:
-        store = FleetStore(self._store_path, create=False)
-        try:
-            rows = store.commands()
-        finally:
-            store.close()
-        return [safe_value({**r, "status": command_status(r)}) for r in rows]
 
 
 GROUP_VERBS = ("volume", "pause", "resume", "skip", "ban", "announce", "mood", "auto")
