@@ -27,7 +27,7 @@ from moodcast.config.text import safe_text
 from moodcast.edge.device_state import SCHEMA_VERSION
 from moodcast.edge.fleet.database import DatabaseError
 from moodcast.edge.fleet.store import FleetStore
-from moodcast.edge.fleet.watch import Alerting
+from moodcast.edge.fleet.watch import Alerting, Seen
 
 logger = logging.getLogger(__name__)
 
@@ -254,12 +254,12 @@ class FleetService:
             return
         self.store.acked_command(device, command_id, ok, reason, self.clock())
 
-    def send_commands(self, now: float) -> int:
+    def send_commands(self, devices: dict[str, Seen], now: float) -> int:
         """Commands waiting for devices that are online now (an offline one gets its own when
         it is back), each sent again every ``COMMAND_RESEND_S`` until acknowledged."""
         if self._client is None:
             return 0
-        online = {d for d, seen in self.store.devices().items() if seen.online}
+        online = {d for d, seen in devices.items() if seen.online}
         due = self.store.due_commands(online, now - COMMAND_RESEND_S)
         prefix = self.config.broker.topic_prefix
         for c in due:
@@ -270,9 +270,9 @@ class FleetService:
 
     def check(self) -> None:
         """Raise and clear alerts; each one POSTed to the webhook. Send waiting commands."""
-        now = self.clock()
-        self.send_commands(now)
-        raised, cleared = self.alerting.step(self.store.devices(), now)
+        now, devices = self.clock(), self.store.devices()  # read once a second, for both
+        self.send_commands(devices, now)
+        raised, cleared = self.alerting.step(devices, now)
         for device, kind, text in raised:
             alert_id = self.store.raise_alert(device, kind, text, now)
             logger.warning("fleet alert: %s", text)
