@@ -63,7 +63,7 @@ def volume(c: Conductor, command: SetVolume) -> None:
 def override(c: Conductor, command: SetOverride) -> None:
     until = c.clocks.wall() + command.minutes * 60 if command.mood else None
     c.set_state(override_mood=command.mood, override_until=until)
-    c.next_pick = None
+    c.next_up.clear()
     if c.player.now_playing is not None:
         c.play_next(fade=None)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from contextlib import ExitStack, nullcontext
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,32 +21,27 @@ from moodcast.config.text import is_loopback
 from moodcast.edge import fds
 from moodcast.edge.announcer import ANNOUNCE_DECK, Announcer
 from moodcast.edge.camera import describe, make_source
+from moodcast.edge.car.vehicle_events import vehicle_handlers
 from moodcast.edge.central import with_saved_central
 from moodcast.edge.command_gate import CommandAccepted, CommandGate, CommandRejected
 from moodcast.edge.conductor import Conductor, NullPublisher, Publisher
 from moodcast.edge.events import (
     AnnounceDue,
-    BrokerStatus,
     CameraStatusChanged,
     EventQueue,
     FleetCommand,
-    HomeAssistantOnline,
     MoodRead,
-    OtherInstance,
     PlaysAcked,
-    PowerSignal,
     RescanDone,
     RescanDue,
-    RetainedCommand,
-    VehicleRead,
-    VehicleStatus,
 )
 from moodcast.edge.fleet_side import FleetSide
 from moodcast.edge.library_feed import BackgroundFeed, DirectFeed, LibraryFeed
-from moodcast.edge.mqtt.discovery import discovery_payload
 from moodcast.edge.mqtt.link import MqttLink
+from moodcast.edge.presence import BrokerPresence
 from moodcast.edge.problems import ProblemKind
 from moodcast.edge.remote_commands import Announce, Command, CommandTable, Rescan
+from moodcast.edge.rescan import Rescanner
 from moodcast.edge.schedule import JobScheduler
 from moodcast.edge.state import StateStore
 from moodcast.edge.timing import Clocks, Timings
@@ -58,7 +53,6 @@ from moodcast.player.decks import Deck, DeckEnded, DeckFailed, DeckStarted, Even
 from moodcast.player.gain import track_gain_db
 from moodcast.player.library import Library, open_or_set_aside
 from moodcast.player.playback import Player
-from moodcast.player.scan import scan
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +152,6 @@ class Daemon:
         stack.callback(conductor.playlog.close)  # before the library closes
         # A sample to start playing at once; the whole library is read on the feed's thread.
         conductor.load_library(library.sample(START_SAMPLE))
-        conductor.reload_library()
         if set_aside:
             conductor.error(set_aside, ProblemKind.LIBRARY_REBUILT)
             self.events.put(RescanDue())
@@ -196,7 +189,7 @@ class Daemon:
         scheduler.start()
         loop.scheduler = scheduler
         stack.callback(scheduler.stop)
-        stack.callback(loop.join_rescan)
+        stack.callback(loop.rescans.join)
         logger.info("moodcast running: %d playable tracks so far (the library is read on its"
                     " own thread)", len(parts.conductor.selector.tracks))  # fmt: skip
 
@@ -261,6 +254,7 @@ class EventLoop:
         self.config, self.parts, self.events, self.clocks = config, parts, events, clocks
         self.timings = timings or Timings()
         c = parts.conductor
+        self.rescans = Rescanner(config, parts.library, events)
         self._handlers: dict[type, Callable[[Any], None]] = {
             DeckStarted: c.on_deck_event,
             DeckEnded: c.on_deck_event,
@@ -269,39 +263,30 @@ class EventLoop:
             CameraStatusChanged: lambda e: c.set_camera(e.status, e.detail),
             CommandAccepted: lambda e: self._on_command(e.command),
             CommandRejected: self._on_rejected,
-            RetainedCommand: lambda e: self._ignore_retained(e.verb),
-            BrokerStatus: self._on_broker,
-            HomeAssistantOnline: lambda _e: self._on_home_assistant(),
             RescanDue: lambda _e: self._start_rescan(),
             AnnounceDue: lambda e: c.announce(Announce(name=e.name), scheduled=True),
             RescanDone: lambda e: c.on_rescan_done(e.summary, e.error),
-            OtherInstance: lambda e: self._on_other_instance(e.token),
-            VehicleRead: self._on_vehicle,
-            VehicleStatus: self._on_vehicle_status,
-            PowerSignal: self._on_power,
+            **vehicle_handlers(c.vehicle, c.health),
         }
         self._previous_frame: Any = None
-        self._rescan: threading.Thread | None = None
         self._last_state_at = 0.0
         self._last_trim_at = 0.0
-        self._retained_seen: set[str] = set()
-        self._others_seen: set[str] = set()
-        self._last_announce_at = 0.0
         self._last_summary_at = 0.0
-        self._discovery_at = -float("inf")  # when discovery and state were last sent
-        self._discovery_due = False  # a birth came within discovery_min_s of the last answer
         self.scheduler: JobScheduler | None = None  # set once started (announcement times)
-        self.fleet = (
-            None
-            if parts.mqtt is None
-            else FleetSide(
-                parts.mqtt, parts.library, clocks.wall, self._on_command, self._use_config
-            )
-        )
-        if self.fleet is not None:  # the events only the MQTT link sends
-            fleet = self.fleet
-            self._handlers[PlaysAcked] = lambda e: fleet.plays.on_ack(e.last_id)
-            self._handlers[FleetCommand] = lambda e: fleet.on_command(e, self.config)
+        self.fleet: FleetSide | None = None
+        self.presence: BrokerPresence | None = None
+        if parts.mqtt is not None:  # the events only the MQTT link sends
+            self._with_broker(parts.mqtt)
+
+    def _with_broker(self, link: MqttLink) -> None:
+        fleet = FleetSide(link, self.parts.library, self.clocks.wall, self._on_command,
+                          self._use_config)  # fmt: skip
+        presence = BrokerPresence(self.config, link, self.parts.conductor, self.timings,
+                                  fleet.on_disconnected)  # fmt: skip
+        self.fleet, self.presence = fleet, presence
+        self._handlers.update(presence.handlers())
+        self._handlers[PlaysAcked] = lambda e: fleet.plays.on_ack(e.last_id)
+        self._handlers[FleetCommand] = lambda e: fleet.on_command(e, self.config)
 
     # -- scheduler thread ------------------------------------------------------------------
 
@@ -341,32 +326,6 @@ class EventLoop:
                 ProblemKind.INTERNAL,
             )
 
-    def _on_vehicle(self, event: VehicleRead) -> None:
-        vehicle = self.parts.conductor.vehicle
-        if vehicle is not None:
-            dropped = vehicle.on_reading(event.reading)
-            if dropped:
-                logger.info("vehicle: %s reading: %s", event.reading.source, dropped)
-            self.parts.conductor.dirty = True
-
-    def _on_vehicle_status(self, event: VehicleStatus) -> None:
-        vehicle = self.parts.conductor.vehicle
-        if vehicle is not None:
-            if event.problem:
-                logger.warning("vehicle: %s: %s", event.source, event.problem)
-            vehicle.on_status(event.source, event.problem)
-            self.parts.conductor.dirty = True
-
-    def _on_power(self, event: PowerSignal) -> None:
-        vehicle = self.parts.conductor.vehicle
-        if vehicle is not None:
-            if event.failing:
-                logger.warning("power line: the power is about to go; fading out")
-            elif event.detail:
-                logger.warning("%s", event.detail)
-            vehicle.on_power(event.failing, event.detail)
-            self.parts.conductor.dirty = True
-
     def _on_rejected(self, event: CommandRejected) -> None:
         logger.warning("rejected command %r: %s", event.verb, event.error)
         if self.parts.mqtt is not None:
@@ -375,120 +334,24 @@ class EventLoop:
             self.parts.board.publish_error({"command": event.verb, "error": event.error})
 
     def _on_command(self, command: Command) -> None:
-        c = self.parts.conductor
         logger.info("command %s", command)
         if isinstance(command, Rescan):
             self._start_rescan()
-        c.on_command(command)
+        self.parts.conductor.on_command(command)
 
     def _use_config(self, config: MoodcastConfig) -> None:
         """A config the fleet's central settings changed: in force from now."""
-        self.config = config
+        self.config = self.rescans.config = config
+        if self.presence is not None:
+            self.presence.config = config
         self.parts.conductor.use_config(config)
         if self.scheduler is not None:
             self.scheduler.plan_announcements(config.announcements.items)
 
-    def _on_other_instance(self, token: str) -> None:
-        """Said once per other daemon: both keep running, but their states overwrite each
-        other and both obey the same commands, which no operator wants."""
-        if token in self._others_seen:
-            return
-        self._others_seen.add(token)
-        device = self.config.mqtt.device_id
-        self.parts.conductor.error(
-            f"another moodcast is using device id {device!r} on this broker (instance {token}):"
-            " give each device its own mqtt.device_id (or --device-id)",
-            ProblemKind.DUPLICATE_DEVICE,
-        )
-
-    def _ignore_retained(self, verb: str) -> None:
-        """A retained command is re-sent by the broker on every (re)connect: applying it would
-        undo, at each reconnect, whatever the operator set since. It is ignored, and said once
-        per verb with how to clear it."""
-        verb = verb[:40]
-        if verb in self._retained_seen:
-            return
-        self._retained_seen.add(verb)
-        topic = f"{self.parts.mqtt.base if self.parts.mqtt else '…'}/cmd/{verb}"
-        logger.warning("ignoring a retained command on %s (send commands without the retain "
-                       "flag; clear it: mosquitto_pub -r -n -t '%s')", topic, topic)  # fmt: skip
-
-    def _on_broker(self, event: BrokerStatus) -> None:
-        c, link = self.parts.conductor, self.parts.mqtt
-        if link is None:
-            return
-        if event.connected:
-            logger.info("MQTT connected to %s:%d", self.config.mqtt.host, self.config.mqtt.port)
-            link.on_connected()
-            self._announce()
-            c.set_broker("connected")
-        else:
-            if link.connected or c.health.broker != event.detail:
-                logger.warning("MQTT not connected: %s", event.detail)
-            link.on_disconnected()
-            if self.fleet is not None:
-                self.fleet.on_disconnected()
-            c.set_broker(event.detail)
-
-    def _on_home_assistant(self) -> None:
-        """A birth message is answered with discovery and state, at most once per
-        ``discovery_min_s``; births within it are answered once when it is over (the queue
-        only coalesces births that wait in it: spaced ones each drew ~30 retained messages)."""
-        if self.clocks.mono() - self._discovery_at >= self.timings.discovery_min_s:
-            self._announce()
-        else:
-            self._discovery_due = True
-
-    def _announce(self) -> None:
-        c, link = self.parts.conductor, self.parts.mqtt
-        if link is None or not link.connected:
-            return
-        self._discovery_at, self._discovery_due = self.clocks.mono(), False
-        if self.config.mqtt.discovery:
-            link.publish_discovery(
-                discovery_payload(
-                    link.base,
-                    link.settings.device_id,
-                    c.taxonomy.names,
-                    [a.name for a in self.config.announcements.items],
-                    self.config.player.max_volume,
-                    self.config.vehicle.enabled,
-                )
-            )
-        c.publish_state()
-
     def _start_rescan(self) -> None:
-        dirs = self.config.library.music_dirs
-        if not dirs:
-            self.parts.conductor.error("rescan: no folders configured (set library.music_dirs)",
-                                       ProblemKind.RESCAN)  # fmt: skip
-            return
-        if self._rescan is not None and self._rescan.is_alive():
-            return
-        self._rescan = threading.Thread(target=self._rescan_worker, name="rescan", daemon=True)
-        self._rescan.start()
-
-    def _rescan_worker(self) -> None:
-        """The rescan thread: writes through a connection of its own, which may wait for
-        another program's lock as long as SQLite's 30 s (the decision thread's never does),
-        and reports back through the queue."""
-        try:
-            taxonomy = active_taxonomy(self.config)
-            path = self.parts.library.path
-            own = nullcontext(self.parts.library) if path == ":memory:" else Library(path)
-            with own as library:
-                report = scan(library, self.config.library.music_dirs, taxonomy)
-            summary = (
-                f"{report.seen} files, {report.added_or_changed} new or changed, "
-                f"{report.removed} removed"
-            )
-            self.events.put(RescanDone(summary, ""))
-        except Exception as exc:  # reported to the daemon, which keeps playing
-            self.events.put(RescanDone("", str(exc)))
-
-    def join_rescan(self) -> None:
-        if self._rescan is not None:
-            self._rescan.join(timeout=2.0)  # a stop is not held by a long scan: SQLite rolls back
+        problem = self.rescans.start()
+        if problem:
+            self.parts.conductor.error(problem, ProblemKind.RESCAN)
 
     def tick(self) -> None:
         c = self.parts.conductor
@@ -500,12 +363,8 @@ class EventLoop:
         if c.dirty and now - self._last_state_at >= t.state_min_interval_s:
             self._last_state_at = now
             c.publish_state()
-        if self._discovery_due and now - self._discovery_at >= t.discovery_min_s:
-            self._announce()
-        link = self.parts.mqtt
-        if link is not None and link.connected and now - self._last_announce_at >= t.announce_s:
-            self._last_announce_at = now
-            link.announce_instance()
+        if self.presence is not None:
+            self.presence.tick(now)
         if now - self._last_summary_at >= t.summary_s:
             self._last_summary_at = now
             summary = self.parts.commands.take_summary()

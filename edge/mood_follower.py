@@ -10,9 +10,10 @@ from moodcast.config.settings import MoodcastConfig
 from moodcast.edge.smoothing import MoodSmoother, SmoothedMood
 from moodcast.edge.timing import Clocks
 from moodcast.models.mood import MoodEstimate, Taxonomy
-from moodcast.models.response import ResponsePolicy, labels
+from moodcast.models.response import ResponsePolicy, drive_target, labels
 
 if TYPE_CHECKING:
+    from moodcast.edge.car.vehicle import Vehicle
     from moodcast.edge.state import RuntimeState
 
 logger = logging.getLogger(__name__)
@@ -26,12 +27,21 @@ class MoodFollower:
         self.smoother = MoodSmoother(config.smoothing)
         self.response = ResponsePolicy.from_settings(config.mood, taxonomy)
         self.labels = labels(config.mood, taxonomy)
+        self.respond = config.vehicle.respond  # what a drive calls for, in a car
         self.smoothed: SmoothedMood | None = None
         self.fixed: MoodEstimate | None = None  # the mood held while auto is off
         self.last_reading: MoodEstimate | None = None
 
-    def target(self, state: RuntimeState) -> tuple[MoodEstimate, str]:
-        """The mood music should follow now, and where it comes from."""
+    def target(self, state: RuntimeState,
+               vehicle: Vehicle | None = None) -> tuple[MoodEstimate, str]:  # fmt: skip
+        """The mood music should follow now, and where it comes from (in a car, what the
+        drive calls for is applied to all but an override)."""
+        estimate, source = self._target(state)
+        if vehicle is not None and source != "override":
+            estimate = drive_target(estimate, vehicle.current.name, self.respond, self.taxonomy)
+        return estimate, source
+
+    def _target(self, state: RuntimeState) -> tuple[MoodEstimate, str]:
         override = state.override_active(self.clocks.wall())
         if override:
             m = self.taxonomy.get(override)

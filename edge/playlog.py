@@ -15,6 +15,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from moodcast.edge.health import Health
+from moodcast.edge.problems import ProblemKind
 from moodcast.player.track import Play, Track, TrackStore, TrackStoreError
 
 logger = logging.getLogger(__name__)
@@ -36,8 +38,11 @@ class _Open:
 
 class PlayLog:
     def __init__(self, store: TrackStore, wall: Callable[[], float], mono: Callable[[], float],
-                 keep_days: int, retry_s: float = 10.0) -> None:  # fmt: skip
+                 keep_days: int, retry_s: float = 10.0, health: Health | None = None,
+                 ) -> None:  # fmt: skip
+        """``health``: where a log that falls behind (and catches up) is said."""
         self._store, self._wall, self._mono = store, wall, mono
+        self._health, self._said = health, ""
         self._keep_s = keep_days * DAY_S
         self._retry_s = retry_s
         self._track: _Open | None = None
@@ -77,6 +82,17 @@ class PlayLog:
         if self._unwritten and now >= self._retry_at:
             self._flush(now)
         self._prune()
+        self._report()
+
+    def _report(self) -> None:
+        """A change of :attr:`problem` said to health once (kind PLAY_LOG)."""
+        if self._health is None or self.problem == self._said:
+            return
+        self._said = self.problem
+        if self.problem:
+            self._health.report(ProblemKind.PLAY_LOG, self.problem)
+        else:
+            self._health.clear(ProblemKind.PLAY_LOG)
 
     def close(self) -> None:
         """At shutdown: what plays ends now, and one last try at what is unwritten."""

@@ -52,6 +52,24 @@ class Repertoire:
                             if t.status == "failed" and GONE in t.error)  # fmt: skip
         self._set_playable(self.pending.apply(tracks, playable_only=True))
 
+    def rescanned(self, summary: str, error: str) -> None:
+        """A rescan ended: its problem said or cleared, the library read again."""
+        if error:
+            self.health.report(ProblemKind.RESCAN, f"rescan failed: {error}")
+        else:
+            logger.info("rescan: %s", summary)
+            self.health.clear(ProblemKind.RESCAN)
+            self.health.clear(ProblemKind.LIBRARY_REBUILT)
+        self.reload()
+
+    def tick(self, now: float, local: datetime) -> None:
+        """Writes the library refused tried again, a read the feed finished taken, the rules
+        of this moment applied, files that came back played again."""
+        self.retry_writes(now)
+        self.take()
+        self.apply_rules(local)
+        self.bring_back(now)
+
     def reload(self) -> None:
         """Ask the feed for the library again; what it reads is taken by :meth:`take`."""
         self.feed.request()

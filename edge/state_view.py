@@ -34,7 +34,7 @@ def device_state(c: Conductor) -> DeviceState:
     reading = c.mood.smoothed.estimate if camera and c.mood.smoothed else estimate
     mood = c.mood.smoothed.mood if camera and c.mood.smoothed else estimate.mood
     top = sorted(reading.probabilities.items(), key=lambda kv: -kv[1])[:3]
-    h, current, rules = c.health, c.announcer.current, c.repertoire.rules
+    h, current, rules = c.health, c.announcements.current, c.repertoire.rules
     schedule = c.config.schedule
     change = next_change(schedule.opening_hours, c.clocks.local(), schedule.special_days)
     today = special_day(schedule.special_days, c.clocks.local())
@@ -58,10 +58,10 @@ def device_state(c: Conductor) -> DeviceState:
         override=c.state.override_active(c.clocks.wall()),
         override_until=c.state.override_until, open=bool(c.is_open),
         schedule=ScheduleView(change.timestamp() if change else None,
-                              c.daypart.volume if c.daypart else None,
+                              c.opening.daypart.volume if c.opening.daypart else None,
                               _special_text(today)),
         announcing=current.label if current else None,
-        announcements_waiting=len(c.announcer.queue),
+        announcements_waiting=c.announcements.waiting,
         rules=RulesView(rules.in_force, rules.note or None, len(rules.tracks)),
         camera=h.camera, camera_detail=h.camera_detail,
         broker=h.broker if c.config.mqtt.enabled else "off", readings=h.readings,

@@ -190,6 +190,14 @@ class Player:
             "length": round(length, 1),
         }
 
+    def ending(self) -> bool:
+        """Whether the next track is due: nothing plays, or what plays is within its
+        crossfade of the end."""
+        if self.now_playing is None:
+            return True
+        remaining = self.remaining_s()
+        return remaining is not None and remaining <= self.crossfade_for(self.now_playing)
+
     def remaining_s(self) -> float | None:
         """Seconds left of the active track, when the deck knows its length."""
         slot = self._slots[self._active]

@@ -8,6 +8,7 @@ made-up time.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +68,11 @@ class Vehicle:
     def on_scene(self, darkness: float, vehicles: int) -> None:
         """What the camera saw last: how dark it is, how many vehicles are around."""
         self.camera_darkness, self.camera_vehicles = darkness, vehicles
+
+    def on_evidence(self, evidence: Mapping[str, float | int | str]) -> None:
+        """A reading's evidence, as the reader wrote it (a part it lacks reads as none)."""
+        self.on_scene(float(evidence.get("darkness", 0.0) or 0.0),
+                      int(evidence.get("vehicles", 0) or 0))  # fmt: skip
 
     def tick(self, now: float, wall: float) -> None:
         """Advance the road volume's slew and read the situation again."""

@@ -21,7 +21,8 @@ from moodcast.config.text import is_loopback, safe_text, spreadsheet_cell
 from moodcast.edge.device_state import safe_value
 from moodcast.edge.fleet.store import FleetStore
 from moodcast.edge.fleet.watch import Seen, problem_texts, should_play, status_of
-from moodcast.edge.web.auth import RequestBudget, Sessions, check_password
+from moodcast.edge.web.auth import check_password
+from moodcast.edge.web.login import Check, Login
 
 COOKIE = "moodcast_fleet"
 T = TypeVar("T")
@@ -49,14 +50,13 @@ class FleetWeb:
         self.config, self.settings = config, config.web
         self._store_path, self._broker, self.clock = store_path, broker, clock
         secret = self.settings.password_hash
-        self._secret = secret.get_secret_value() if secret is not None else None
-        if self._secret is None and not is_loopback(self.settings.host):
+        if secret is None and not is_loopback(self.settings.host):
             raise MoodcastError(
                 f"the fleet page would listen on {self.settings.host} with no password",
                 "set web.password_hash, or web.host: 127.0.0.1",
             )
-        self.sessions = Sessions(self.settings.session_minutes)
-        self.logins = RequestBudget(burst=5, per_second=1 / 12)
+        self.logins = Login(None if secret is None else _owner(secret.get_secret_value()),
+                            COOKIE, self.settings.session_minutes, clock)  # fmt: skip
         self._hosts = {"127.0.0.1", "localhost", "::1", "[::1]", self.settings.host}
         self.stopping = False
         self.asgi = self._build()
@@ -86,9 +86,7 @@ class FleetWeb:
         return name in self._hosts
 
     def _logged_in(self, request: Any) -> bool:
-        if self._secret is None:
-            return True
-        return self.sessions.get(request.cookies.get(COOKIE), self.clock()) is not None
+        return self.logins.session(request) is not None
 
     async def page(self, request: Any) -> Any:
         from starlette.responses import HTMLResponse
@@ -100,31 +98,11 @@ class FleetWeb:
         return HTMLResponse(body, headers=_HEADERS)
 
     async def login(self, request: Any) -> Any:
-        from starlette.responses import RedirectResponse
-
-        client = request.client.host if request.client else "?"
-        if self._secret is None:
-            return RedirectResponse("/", status_code=303)
-        if not self.logins.take(client, self.clock()):
-            return _json({"error": "too many tries: wait a minute"}, 429)
-        from moodcast.edge.web.app import form_value, read_body
-
-        password = (form_value(await read_body(request), "password") or "")[:1024]
-        if not check_password(password, self._secret):
-            return RedirectResponse("/?wrong=1", status_code=303)
-        key, _ = self.sessions.open(self.clock())
-        answer = RedirectResponse("/", status_code=303)
-        answer.set_cookie(COOKIE, key, httponly=True, samesite="strict",
-                          max_age=int(self.settings.session_minutes * 60))  # fmt: skip
-        return answer
+        return await self.logins.login(request, "/?wrong=1", lambda text, status: _json(
+            {"error": text}, status))  # fmt: skip
 
     async def logout(self, request: Any) -> Any:
-        from starlette.responses import RedirectResponse
-
-        self.sessions.close(request.cookies.get(COOKIE))
-        answer = RedirectResponse("/", status_code=303)
-        answer.delete_cookie(COOKIE)
-        return answer
+        return self.logins.logout(request, "/")
 
     def _refusal(self, request: Any, change: str = "") -> Any | None:
         """The answer for a request the API must not serve (foreign host, not logged in; for
@@ -224,7 +202,7 @@ class FleetWeb:
             rows = await self._read(lambda store: store.commands())
             return _json({"commands": [safe_value({**r, "status": command_status(r)})
                                        for r in rows]})  # fmt: skip
-        from moodcast.edge.web.app import read_body
+        from moodcast.edge.web.forms import read_body
 
         try:
             body = json.loads(await read_body(request))
@@ -247,7 +225,7 @@ class FleetWeb:
         refused = self._refusal(request, "settings")
         if refused is not None:
             return refused
-        from moodcast.edge.web.app import read_body
+        from moodcast.edge.web.forms import read_body
 
         try:
             body = json.loads(await read_body(request, 64 * 1024))  # b'' (refused) if larger
@@ -337,3 +315,8 @@ def _json(data: Any, status: int = 200) -> Any:
     from starlette.responses import JSONResponse
 
     return JSONResponse(data, status_code=status, headers=_HEADERS)
+
+
+def _owner(stored: str) -> Check:
+    """The fleet has one role: whoever knows its password."""
+    return lambda password: "owner" if check_password(password, stored) else None

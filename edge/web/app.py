@@ -14,7 +14,6 @@ import functools
 import html
 import json
 import logging
-import secrets
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -29,12 +28,13 @@ from moodcast.edge.command_gate import CommandGate
 from moodcast.edge.device_state import safe_value
 from moodcast.edge.events import EventQueue
 from moodcast.edge.remote_commands import CommandError
-from moodcast.edge.web.auth import RequestBudget, Session, Sessions, check_password, check_token
+from moodcast.edge.web.auth import RequestBudget, Session, check_password, check_token
 from moodcast.edge.web.board import StateBoard
+from moodcast.edge.web.forms import MAX_BODY, form_value, read_body, same_origin
+from moodcast.edge.web.login import Check, Login
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY = 4096  # no command needs more
 MAX_STREAMS = 8  # live pages at once
 MAX_STREAMS_PER_CLIENT = 3  # one client cannot lock every other browser out
 COOKIE = "moodcast_session"
@@ -71,15 +71,8 @@ class WebApp:
         self.moods, self.announcements = list(moods), list(announcements)
         self.library_map, self.clock = library_map, clock
         self.plays, self.max_volume = plays, max_volume
-        self.sessions = Sessions(settings.session_minutes)
         self.requests = RequestBudget(burst=60, per_second=20)
-        self.logins = RequestBudget(burst=5, per_second=1 / 12)  # 5 a minute after 5 tries
-        self._secret = _load_secret(settings)
-        # No password (127.0.0.1 only): one session for every local browser, still with a
-        # token, so that a web site open in the same browser cannot send commands.
-        self._open_session = (
-            Session(secrets.token_urlsafe(24), float("inf")) if self._secret is None else None
-        )
+        self.logins = Login(_password_check(settings), COOKIE, settings.session_minutes, clock)
         self._hosts = _own_names(settings)
         self.streams = 0
         self._client_streams: dict[str, int] = {}
@@ -118,7 +111,7 @@ class WebApp:
         name = _host_name(host_header)
         if is_loopback(name):
             return True
-        if self._open_session is not None:
+        if self.logins.open_session is not None:
             return False
         everywhere = self.settings.host in {"0.0.0.0", "::"}
         return name in self._hosts or (everywhere and _is_address(name))
@@ -130,27 +123,14 @@ class WebApp:
     # -- who is asking ---------------------------------------------------------------------
 
     def session(self, request: Any) -> Session | None:
-        if self._open_session is not None:
-            return self._open_session
-        return self.sessions.get(request.cookies.get(COOKIE), self.clock())
-
-    def _role_of(self, password: str | None) -> str | None:
-        """owner or staff for a right password, None for a wrong one."""
-        if password is None or self._secret is None:
-            return None
-        if self._secret(password):
-            return "owner"
-        staff = self.settings.staff_password_hash
-        if staff is not None and check_password(password, staff.get_secret_value()):
-            return "staff"
-        return None
+        return self.logins.session(request)
 
     def _changing_allowed(self, request: Any) -> Session | None:
         """The session, when this change comes from the page itself (token and origin)."""
         session = self.session(request)
         if session is None or request.headers.get("x-csrf-token") != session.csrf:
             return None
-        return session if _same_origin(request) else None
+        return session if same_origin(request) else None
 
     # -- pages -----------------------------------------------------------------------------
 
@@ -163,50 +143,24 @@ class WebApp:
         name = "library.html" if request.url.path == "/library" else "index.html"
         body = _asset(name).replace("{{csrf}}", html.escape(session.csrf))
         body = body.replace("{{role}}", session.role)
-        body = body.replace("{{logout}}", "" if self._open_session else "1")
+        body = body.replace("{{logout}}", "" if self.logins.open_session else "1")
         body = body.replace("{{max_volume}}", str(int(self.max_volume)))
         return HTMLResponse(body, headers=_HEADERS)
 
     async def login_page(self, request: Any) -> Any:
         from starlette.responses import HTMLResponse, RedirectResponse
 
-        if self._open_session is not None:
+        if self.logins.open_session is not None:
             return RedirectResponse("/", status_code=303)
         failed = request.query_params.get("failed") == "1"
         body = _asset("login.html").replace("{{message}}", "Wrong password." if failed else "")
         return HTMLResponse(body, headers=_HEADERS)
 
     async def login(self, request: Any) -> Any:
-        from starlette.responses import PlainTextResponse, RedirectResponse
-
-        if self._secret is None:
-            return RedirectResponse("/", status_code=303)
-        if not _same_origin(request):
-            return PlainTextResponse("cross-site login refused", 403, headers=_HEADERS)
-        client = request.client.host if request.client else "?"
-        if not self.logins.take(client, self.clock()):
-            return PlainTextResponse("too many login attempts: wait a minute", 429,
-                                     headers={**_HEADERS, "Retry-After": "60"})  # fmt: skip
-        password = form_value(await read_body(request), "password")
-        role = self._role_of(password)
-        if role is None:
-            logger.warning("web: wrong password from %s", client)
-            return RedirectResponse("/login?failed=1", status_code=303)
-        key, _ = self.sessions.open(self.clock(), role)
-        response = RedirectResponse("/", status_code=303)
-        response.set_cookie(COOKIE, key, max_age=int(self.settings.session_minutes * 60),
-                            httponly=True, samesite="strict", path="/")  # fmt: skip
-        return response
+        return await self.logins.login(request, "/login?failed=1", _refused)
 
     async def logout(self, request: Any) -> Any:
-        from starlette.responses import RedirectResponse
-
-        # The server's session ends whatever the form carried: a logout is never refused, and
-        # a strict same-site cookie is not sent by another site's form.
-        self.sessions.close(request.cookies.get(COOKIE))
-        response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(COOKIE, path="/")
-        return response
+        return self.logins.logout(request, "/login")
 
     async def static(self, request: Any) -> Any:
         from starlette.responses import Response
@@ -362,46 +316,6 @@ async def _plain(send: Any, status: int, text: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def read_body(request: Any, limit: int = MAX_BODY) -> bytes:
-    """The request's body, b'' when it is over ``limit`` (read no further)."""
-    chunks = []
-    total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > limit:
-            return b""
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def form_value(body: bytes, name: str) -> str | None:
-    """``name`` from an url-encoded form or a JSON object (its value as JSON text when it is
-    not a string, so the command table reads it as it reads an MQTT payload)."""
-    from urllib.parse import parse_qs
-
-    text = body.decode("utf-8", "replace").strip()
-    if text.startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError:
-            return None
-        if not isinstance(data, dict) or name not in data:
-            return None
-        value = data[name]
-        return value if isinstance(value, str) else json.dumps(value)
-    values = parse_qs(text, keep_blank_values=True).get(name)
-    return values[0] if values else None
-
-
-def _same_origin(request: Any) -> bool:
-    """A browser names the page a request comes from; it must be this server's."""
-    origin = request.headers.get("origin")
-    if origin is None:
-        return True  # not sent by same-origin GET/HEAD in all browsers; the token still counts
-    host = request.headers.get("host", "")
-    return origin in {f"http://{host}", f"https://{host}"}
-
-
 def _own_names(settings: WebSettings) -> set[str]:
     """The names the page answers to besides loopback: the listening address, this machine's
     host name (and its mDNS name, ``<hostname>.local``), and ``web.allowed_hosts``."""
@@ -451,15 +365,34 @@ async def _not_allowed(request: Any, _exc: Any) -> Any:
     return _error(f"{request.method} is not allowed on {request.url.path[:100]}", 405)
 
 
-def _load_secret(settings: WebSettings) -> Callable[[str], bool] | None:
-    """How a password is checked; None when the page needs none (127.0.0.1, none set)."""
+def _password_check(settings: WebSettings) -> Check | None:
+    """A password's role: owner (the password or token) or staff (their password); None
+    when the page needs no password (127.0.0.1, none set)."""
     if settings.password_hash is not None:
         stored = settings.password_hash.get_secret_value()
-        return lambda password: check_password(password, stored)
-    if settings.token_file is not None:
+        owner: Callable[[str], bool] = lambda password: check_password(password, stored)  # noqa: E731
+    elif settings.token_file is not None:
         token = _read_token(settings.token_file)
-        return lambda password: check_token(password, token)
-    return None
+        owner = lambda password: check_token(password, token)  # noqa: E731
+    else:
+        return None
+    staff = settings.staff_password_hash
+
+    def check(password: str) -> str | None:
+        if owner(password):
+            return "owner"
+        if staff is not None and check_password(password, staff.get_secret_value()):
+            return "staff"
+        return None
+
+    return check
+
+
+def _refused(text: str, status: int) -> Any:
+    from starlette.responses import PlainTextResponse
+
+    headers = {**_HEADERS, "Retry-After": "60"} if status == 429 else _HEADERS
+    return PlainTextResponse(text, status, headers=headers)
 
 
 def _read_token(path: Path) -> str:

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from moodcast.models.mood import MoodEstimate, Taxonomy, clamp
 from moodcast.models.vision.frames import FrameRefusedError, fit_frame
+from moodcast.models.vision.naming import QuadrantNamer
 from moodcast.models.vision.objects import Detections
 
 if TYPE_CHECKING:
@@ -135,8 +136,8 @@ class SceneReader:
         self._text = text
         self._classifier = classifier
         self._fusion = fusion
+        self._namer = None if fusion is None else QuadrantNamer(taxonomy, text, fusion)
         self._last_people: int | None = None
-        self._centre: NDArray[np.float64] | None = None  # see _mood_centre
         self.counter_detail = ""  # which counter is in use and why (for doctor and the state)
         self.models_detail = ""  # which cues and fusion are in use and why
 
@@ -251,17 +252,7 @@ class SceneReader:
                     out.update(seen_pleasant=2 * float(odds["caption_pleasant"]) - 1,
                                seen_lively=2 * float(odds["caption_lively"]) - 1)  # fmt: skip
         if self._classifier is not None and classes is not None:
-            try:
-                probs = self._classifier(frame)
-            except Exception as exc:  # a frame the classifier cannot take: read the rest
-                evidence["classes_error"] = str(exc)[:200]
-            else:
-                out["class_pleasant"], out["class_lively"] = classes.lean(probs)
-                labels = getattr(self._classifier, "labels", ())
-                top = np.argsort(-probs)[:3]
-                if labels:
-                    evidence["classes"] = ", ".join(f"{labels[i]} {probs[i]:.2f}" for i in top)
-                    words = [labels[i] for i in top if round(float(probs[i]), 2) >= 0.1]
+            words = _class_cues(self._classifier, classes, frame, out, evidence)
         return out, words
 
     def _fused(self, frame: Frame, cues: dict[str, float], darkness: float, haze: float,
@@ -276,43 +267,13 @@ class SceneReader:
         near = _near_axis(2 * p_pleasant - 1, 2 * p_lively - 1)
         if near:  # a coin toss on that axis: said (the confidence already says it is one)
             evidence["near_axis"] = near
-        estimate = replace(self._fused_estimate(p_pleasant, p_lively, words, evidence),
-                           confidence=fusion.confidence(p_pleasant, p_lively))  # fmt: skip
+        assert self._namer is not None  # built with the fusion
+        named = self._namer.estimate(p_pleasant, p_lively, _description(evidence, words), evidence)
+        estimate = replace(named, confidence=fusion.confidence(p_pleasant, p_lively))
         if cues["contrast"] < 0.03 or cues["brightness"] < 0.04 or cues["brightness"] > 0.97:
             # A black, flat or washed-out frame says little about the room.
             estimate = replace(estimate, confidence=estimate.confidence * 0.3)
         return estimate
-
-    def _fused_estimate(self, p_pleasant: float, p_lively: float, words: list[str],
-                        evidence: dict[str, Any]) -> MoodEstimate:  # fmt: skip
-        """Position and named moods from the two odds (the caller sets the confidence); the
-        mood of the quadrant is the one nearest in meaning to what was seen and what kind of
-        scene it is, where the text model can say (a beach: calm; flowers: beautiful), else
-        the nearest anchor."""
-        description = _description(evidence, words)
-        if self._text is None or not description:
-            valence, arousal = 2 * p_pleasant - 1, 2 * p_lively - 1
-            probs = self.taxonomy.probabilities_in_quadrant(valence, arousal)
-            return MoodEstimate(valence, arousal, probs, 0.0, evidence)
-        from moodcast.models.text.caption_mood import reading
-
-        similarity = self._text.vocabulary.similarity(self._text.embed(description))
-        if self._fusion is not None:
-            similarity = similarity - self._fusion.centring * self._mood_centre(self._text)
-        told = reading(description, (p_pleasant, p_lively), similarity, self.taxonomy)
-        evidence["described"] = description
-        probs = self.taxonomy.in_quadrant(told.probabilities, told.valence, told.arousal)
-        return replace(told, probabilities=probs, evidence=evidence)
-
-    def _mood_centre(self, text: CaptionMood) -> NDArray[np.float64]:
-        """Each mood's mean similarity to the descriptions of the fusion's training photographs
-        (zeros without them), computed once: subtracting it names a scene by the moods its
-        description is nearer to than descriptions usually are, not by the nearest hub."""
-        if self._centre is None:
-            described = [d for d in (self._fusion.described if self._fusion else ()) if d]
-            sims = [text.vocabulary.similarity(v) for v in text.embed.many(described)]
-            self._centre = np.mean(sims, axis=0) if sims else np.zeros(len(self.taxonomy.moods))
-        return self._centre
 
     def _detect(self, frame: Frame, evidence: dict[str, Any]) -> Detections | None:
         if self._people is None:
@@ -353,6 +314,24 @@ class SceneReader:
         evidence = {**estimate.evidence, "seen": sentence, "seen_weight": round(k, 3)}
         return _named(self.taxonomy, valence, arousal, max(estimate.confidence, told.confidence),
                       evidence)  # fmt: skip
+
+
+def _class_cues(classifier: ClassProbabilities, classes: ClassTable, frame: Frame,
+                out: dict[str, float], evidence: dict[str, Any]) -> list[str]:  # fmt: skip
+    """The classifier's lean into ``out``, its three likeliest classes into the evidence;
+    the names of those at 10 % or more."""
+    try:
+        probs = classifier(frame)
+    except Exception as exc:  # a frame the classifier cannot take: read the rest
+        evidence["classes_error"] = str(exc)[:200]
+        return []
+    out["class_pleasant"], out["class_lively"] = classes.lean(probs)
+    labels = getattr(classifier, "labels", ())
+    top = np.argsort(-probs)[:3]
+    if not labels:
+        return []
+    evidence["classes"] = ", ".join(f"{labels[i]} {probs[i]:.2f}" for i in top)
+    return [labels[i] for i in top if round(float(probs[i]), 2) >= 0.1]
 
 
 def _darkness(cues: dict[str, float]) -> float:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from moodcast.config.settings import load_config
@@ -69,8 +70,8 @@ def rig(tmp_path: Path, make_tone):
     clocks = Clocks(mono=clock.mono, wall=clock.wall, local=clock.local)
     announcer = Announcer(config.announcements, FakeDeck(2, "dummy", events), player)
     c = Conductor(config, TAXONOMY, lib, player, recorder, StateStore(tmp_path / "s.json"), clocks,
-                  announcer=announcer)  # fmt: skip
-    c.reload_library()
+                  np.random.default_rng(7), announcer=announcer)  # fmt: skip
+    c.load_library([])
     return c, clock, decks, recorder
 
 
