@@ -159,11 +159,16 @@ class Conductor:
         self.repertoire.apply_rules(self.clocks.local(), changed=True)
         self.dirty = True
 
-    def load_library(self, sample: list[Track]) -> None:
+    def start(self, sample: list[Track]) -> None:
         """Start from ``sample`` (read by the daemon at start) while the whole library is
-        read again (on the feed's thread, when there is one)."""
+        read again (on the feed's thread, when there is one), at the volume in force."""
         self.repertoire.load(sample)
         self.repertoire.reload()
+        self.volume.apply()
+
+    def close(self) -> None:
+        """At shutdown, before the library closes: what plays ends in the play log now."""
+        self.playlog.close()
 
     # -- mood ------------------------------------------------------------------------------
 

@@ -149,13 +149,12 @@ class Daemon:
         conductor = Conductor(config, taxonomy, library, player, publisher, store, self.clocks,
                               reader_detail=reader_problem, announcer=announcer,
                               timings=self.timings, feed=feed)  # fmt: skip
-        stack.callback(conductor.playlog.close)  # before the library closes
+        stack.callback(conductor.close)
         # A sample to start playing at once; the whole library is read on the feed's thread.
-        conductor.load_library(library.sample(START_SAMPLE))
+        conductor.start(library.sample(START_SAMPLE))
         if set_aside:
             conductor.error(set_aside, ProblemKind.LIBRARY_REBUILT)
             self.events.put(RescanDue())
-        conductor.volume.apply()
         return Parts(library, reader, watchdog, conductor, gate, mqtt, board)
 
     @staticmethod

@@ -71,7 +71,7 @@ def rig(tmp_path: Path, make_tone):
     announcer = Announcer(config.announcements, FakeDeck(2, "dummy", events), player)
     c = Conductor(config, TAXONOMY, lib, player, recorder, StateStore(tmp_path / "s.json"), clocks,
                   np.random.default_rng(7), announcer=announcer)  # fmt: skip
-    c.load_library([])
+    c.start([])
     return c, clock, decks, recorder
 
 
