@@ -19,12 +19,12 @@ from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import MoodcastConfig
 from moodcast.config.text import is_loopback
 from moodcast.edge import fds
-from moodcast.edge.announcer import ANNOUNCE_DECK, Announcer
-from moodcast.edge.camera import describe, make_source
+from moodcast.edge.camera.sources import describe, make_source
+from moodcast.edge.camera.watchdog import CameraWatchdog
 from moodcast.edge.car.vehicle_events import vehicle_handlers
 from moodcast.edge.central import with_saved_central
-from moodcast.edge.command_gate import CommandAccepted, CommandGate, CommandRejected
-from moodcast.edge.conductor import Conductor, NullPublisher, Publisher
+from moodcast.edge.commands.command_gate import CommandAccepted, CommandGate, CommandRejected
+from moodcast.edge.commands.remote_commands import Announce, Command, CommandTable, Rescan
 from moodcast.edge.events import (
     AnnounceDue,
     CameraStatusChanged,
@@ -36,16 +36,16 @@ from moodcast.edge.events import (
     RescanDue,
 )
 from moodcast.edge.fleet_side import FleetSide
-from moodcast.edge.library_feed import BackgroundFeed, DirectFeed, LibraryFeed
 from moodcast.edge.mqtt.link import MqttLink
+from moodcast.edge.music.announcer import ANNOUNCE_DECK, Announcer
+from moodcast.edge.music.conductor import Conductor, NullPublisher, Publisher
+from moodcast.edge.music.library_feed import BackgroundFeed, DirectFeed, LibraryFeed
 from moodcast.edge.presence import BrokerPresence
-from moodcast.edge.problems import ProblemKind
-from moodcast.edge.remote_commands import Announce, Command, CommandTable, Rescan
 from moodcast.edge.rescan import Rescanner
 from moodcast.edge.schedule import JobScheduler
-from moodcast.edge.state import StateStore
+from moodcast.edge.status.problems import ProblemKind
+from moodcast.edge.status.state import StateStore
 from moodcast.edge.timing import Clocks, Timings
-from moodcast.edge.watchdog import CameraWatchdog
 from moodcast.edge.web.board import Fanout, StateBoard
 from moodcast.models.heap import release_freed_heap
 from moodcast.models.readers import MoodReader, active_taxonomy, build_reader_or_scene

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import MoodcastConfig
-from moodcast.edge.camera import CameraError, make_source
+from moodcast.edge.camera.sources import CameraError, make_source
 from moodcast.edge.events import EventQueue
 from moodcast.edge.mqtt.client import build_client
 from moodcast.models.readers import active_taxonomy

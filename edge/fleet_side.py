@@ -16,10 +16,10 @@ from typing import Any
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import MoodcastConfig, with_central
 from moodcast.edge.central import save_central
+from moodcast.edge.commands.remote_commands import Command
 from moodcast.edge.events import CentralSettings, FleetCommand
 from moodcast.edge.mqtt.link import MqttLink
 from moodcast.edge.play_sync import PlaySource, PlaySync
-from moodcast.edge.remote_commands import Command
 
 logger = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 from moodcast.config.settings import MoodcastConfig
-from moodcast.edge.conductor import Conductor
 from moodcast.edge.events import BrokerStatus, HomeAssistantOnline, OtherInstance, RetainedCommand
 from moodcast.edge.mqtt.discovery import discovery_payload
 from moodcast.edge.mqtt.link import MqttLink
-from moodcast.edge.problems import ProblemKind
+from moodcast.edge.music.conductor import Conductor
+from moodcast.edge.status.problems import ProblemKind
 from moodcast.edge.timing import Timings
 
 logger = logging.getLogger(__name__)

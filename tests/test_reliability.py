@@ -284,8 +284,8 @@ def _set_volume_after_reconnect(mq, volume: int) -> None:
 
 def test_http_camera_stream_stopped_and_restarted_recovers_each_time() -> None:
     from moodcast.config.settings import CameraSettings
-    from moodcast.edge.camera import make_source
-    from moodcast.edge.watchdog import CameraWatchdog
+    from moodcast.edge.camera.sources import make_source
+    from moodcast.edge.camera.watchdog import CameraWatchdog
     from tests.mjpeg_server import MjpegServer
 
     server = MjpegServer()

@@ -9,7 +9,7 @@ from typing import Any
 
 from moodcast.edge.car.vehicle import Vehicle
 from moodcast.edge.events import PowerSignal, VehicleRead, VehicleStatus
-from moodcast.edge.health import Health
+from moodcast.edge.status.health import Health
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from typing import Any
 def print_json(data: Any) -> None:
     """Valid JSON in UTF-8 whatever the data holds: a file name that is not UTF-8 shows
     U+FFFD (before, its raw bytes made the output no JSON at all)."""
-    from moodcast.edge.device_state import safe_value
+    from moodcast.edge.status.device_state import safe_value
 
     json.dump(safe_value(data), sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")

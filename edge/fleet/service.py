@@ -24,10 +24,10 @@ from typing import Any
 from moodcast.config.fleet import FleetConfig
 from moodcast.config.settings import MqttSettings
 from moodcast.config.text import safe_text
-from moodcast.edge.device_state import SCHEMA_VERSION
 from moodcast.edge.fleet.database import DatabaseError
 from moodcast.edge.fleet.store import FleetStore
 from moodcast.edge.fleet.watch import Alerting, Seen
+from moodcast.edge.status.device_state import SCHEMA_VERSION
 
 logger = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from typing import Any, TypeVar
 from moodcast.config.errors import MoodcastError
 from moodcast.config.fleet import FleetConfig
 from moodcast.config.text import is_loopback, safe_text, spreadsheet_cell
-from moodcast.edge.device_state import safe_value
 from moodcast.edge.fleet.store import FleetStore
 from moodcast.edge.fleet.watch import Seen, problem_texts, should_play, status_of
+from moodcast.edge.status.device_state import safe_value
 from moodcast.edge.web.auth import check_password
 from moodcast.edge.web.login import Check, Login
 

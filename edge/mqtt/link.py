@@ -16,7 +16,8 @@ import sys
 from typing import Any
 
 from moodcast.config.settings import MqttSettings
-from moodcast.edge.command_gate import CommandGate
+from moodcast.edge.commands.command_gate import CommandGate
+from moodcast.edge.commands.remote_commands import CommandError
 from moodcast.edge.events import (
     BrokerStatus,
     CentralSettings,
@@ -27,7 +28,6 @@ from moodcast.edge.events import (
     PlaysAcked,
 )
 from moodcast.edge.mqtt.client import build_client
-from moodcast.edge.remote_commands import CommandError
 from moodcast.player.tags import shown
 
 logger = logging.getLogger(__name__)

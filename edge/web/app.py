@@ -24,10 +24,10 @@ from typing import Any, Protocol
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import WebSettings
 from moodcast.config.text import is_loopback
-from moodcast.edge.command_gate import CommandGate
-from moodcast.edge.device_state import safe_value
+from moodcast.edge.commands.command_gate import CommandGate
+from moodcast.edge.commands.remote_commands import CommandError
 from moodcast.edge.events import EventQueue
-from moodcast.edge.remote_commands import CommandError
+from moodcast.edge.status.device_state import safe_value
 from moodcast.edge.web.auth import RequestBudget, Session, check_password, check_token
 from moodcast.edge.web.board import StateBoard
 from moodcast.edge.web.forms import MAX_BODY, form_value, read_body, same_origin
@@ -208,7 +208,7 @@ class WebApp:
             return _error(str(exc), 503)
 
     async def api_command(self, request: Any) -> Any:
-        from moodcast.edge.command_gate import CommandAccepted
+        from moodcast.edge.commands.command_gate import CommandAccepted
 
         session = self._changing_allowed(request)
         if session is None:

@@ -19,7 +19,7 @@ ERRORS_KEPT = 20
 
 
 class StateBoard:
-    """A :class:`~moodcast.edge.conductor.Publisher` for the page."""
+    """A :class:`~moodcast.edge.music.conductor.Publisher` for the page."""
 
     def __init__(self, wall: Callable[[], float] = time.time) -> None:
         self._wall = wall

@@ -113,8 +113,8 @@ def test_announcements_duck_the_music_one_at_a_time_and_it_comes_back(shop) -> N
 
 
 def _announcer(tmp_path: Path):
-    from moodcast.edge.announcer import Announcer
     from moodcast.edge.events import EventQueue
+    from moodcast.edge.music.announcer import Announcer
     from moodcast.player.playback import Player
     from tests.fakes import FakeDeck
 
@@ -130,7 +130,7 @@ def _announcer(tmp_path: Path):
 
 
 def test_closed_means_no_announcement_and_a_stuck_one_is_cut_off(tmp_path: Path) -> None:
-    from moodcast.edge.remote_commands import Announce
+    from moodcast.edge.commands.remote_commands import Announce
     from moodcast.player.decks import DeckEnded
 
     announcer, player, deck = _announcer(tmp_path)
@@ -192,8 +192,8 @@ def test_a_config_text_is_cleaned_or_refused_before_the_daemon_starts(text: str)
 
 
 def _timed_announcer(tmp_path: Path, **settings: object):
-    from moodcast.edge.announcer import Announcer
     from moodcast.edge.events import EventQueue
+    from moodcast.edge.music.announcer import Announcer
     from moodcast.player.playback import Player
     from moodcast.player.track import Track
     from tests.fakes import FakeDeck
@@ -215,7 +215,7 @@ def _timed_announcer(tmp_path: Path, **settings: object):
 
 
 def test_a_chime_plays_first_then_the_announcement(tmp_path: Path) -> None:
-    from moodcast.edge.remote_commands import Announce
+    from moodcast.edge.commands.remote_commands import Announce
     from moodcast.player.decks import DeckEnded
 
     announcer, player, deck = _timed_announcer(tmp_path, chime="chime.ogg")
@@ -229,7 +229,7 @@ def test_a_chime_plays_first_then_the_announcement(tmp_path: Path) -> None:
 
 
 def test_between_tracks_waits_for_the_end_and_urgent_interrupts_at_once(tmp_path: Path) -> None:
-    from moodcast.edge.remote_commands import Announce
+    from moodcast.edge.commands.remote_commands import Announce
     from moodcast.player.decks import DeckEnded
 
     announcer, player, deck = _timed_announcer(tmp_path, max_wait_s=100)
@@ -262,7 +262,7 @@ def test_between_tracks_waits_for_the_end_and_urgent_interrupts_at_once(tmp_path
     (b'{"name": "a"}', ("a", "", "")),
 ])  # fmt: skip
 def test_an_announce_command_may_say_when(payload: bytes, expected: tuple[str, str, str]) -> None:
-    from moodcast.edge.remote_commands import CommandTable
+    from moodcast.edge.commands.remote_commands import CommandTable
 
     command = CommandTable(["calm"], 60.0).parse("announce", payload)
     assert (command.name, command.text, command.when) == expected
@@ -270,7 +270,7 @@ def test_an_announce_command_may_say_when(payload: bytes, expected: tuple[str, s
 
 @pytest.mark.parametrize("payload", [b'{"name": "a", "when": "later"}', b'{"when": "urgent"}'])
 def test_a_bad_when_is_refused_with_the_choices(payload: bytes) -> None:
-    from moodcast.edge.remote_commands import CommandError, CommandTable
+    from moodcast.edge.commands.remote_commands import CommandError, CommandTable
 
     with pytest.raises(CommandError, match="duck, between_tracks or urgent"):
         CommandTable(["calm"], 60.0).parse("announce", payload)
@@ -330,8 +330,8 @@ def test_between_tracks_with_a_chime_on_the_real_daemon(tmp_path: Path, make_ton
 def test_two_queued_announcements_are_two_with_the_music_back_between(tmp_path: Path) -> None:
     """Before, the second began at the next tick (0.2 s): on a busy machine the music never
     came back between them and listeners heard one long announcement (CI caught it)."""
-    from moodcast.edge.announcer import GAP_S
-    from moodcast.edge.remote_commands import Announce
+    from moodcast.edge.commands.remote_commands import Announce
+    from moodcast.edge.music.announcer import GAP_S
     from moodcast.player.decks import DeckEnded
 
     announcer, player, deck = _announcer(tmp_path)

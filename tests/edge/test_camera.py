@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from moodcast.config.settings import CameraSettings
-from moodcast.edge.camera import (
+from moodcast.edge.camera.sources import (
     CameraError,
     ImageFolderSource,
     LiveSource,
@@ -18,7 +18,7 @@ from moodcast.edge.camera import (
     describe,
     make_source,
 )
-from moodcast.edge.watchdog import CameraWatchdog
+from moodcast.edge.camera.watchdog import CameraWatchdog
 
 
 class FakeClock:
@@ -283,7 +283,7 @@ def test_a_stream_that_goes_silent_mid_way_is_noticed_and_reopened() -> None:
 
 def test_a_device_link_is_followed_again_at_every_open(tmp_path: Path) -> None:
     """A USB camera re-enumerated as another /dev/videoN: its by-id link moves with it."""
-    from moodcast.edge.camera import device_node
+    from moodcast.edge.camera.sources import device_node
 
     first, second = tmp_path / "video0", tmp_path / "video2"
     first.touch()

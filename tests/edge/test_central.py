@@ -69,9 +69,9 @@ class Link:
 
 
 def test_a_resent_fleet_command_is_acknowledged_again_but_applied_once(tmp_path) -> None:
+    from moodcast.edge.commands.remote_commands import Skip
     from moodcast.edge.events import CentralSettings, FleetCommand
     from moodcast.edge.fleet_side import FleetSide
-    from moodcast.edge.remote_commands import Skip
 
     applied: list[object] = []
     configs: list[object] = []

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from moodcast.edge.command_gate import (
+from moodcast.edge.commands.command_gate import (
     CommandAccepted,
     CommandGate,
     CommandRejected,
     RejectionSummary,
 )
+from moodcast.edge.commands.remote_commands import CommandTable, SetVolume
 from moodcast.edge.events import RetainedCommand
-from moodcast.edge.remote_commands import CommandTable, SetVolume
 
 
 class Clock:

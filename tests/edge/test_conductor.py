@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from moodcast.config.settings import load_config
-from moodcast.edge.announcer import Announcer
-from moodcast.edge.conductor import Clocks, Conductor
+from moodcast.edge.commands.remote_commands import SetOverride, SetVolume
 from moodcast.edge.events import EventQueue
-from moodcast.edge.problems import ProblemKind
-from moodcast.edge.remote_commands import SetOverride, SetVolume
-from moodcast.edge.state import StateStore
+from moodcast.edge.music.announcer import Announcer
+from moodcast.edge.music.conductor import Clocks, Conductor
+from moodcast.edge.status.problems import ProblemKind
+from moodcast.edge.status.state import StateStore
 from moodcast.models.mood import MoodEstimate, load_taxonomy
 from moodcast.player.library import Library
 from moodcast.player.playback import FADE_FLOOR_DB, Player
@@ -162,7 +162,7 @@ def test_state_shows_the_reading_and_the_target_it_calls_for(tmp_path: Path, cap
     clock = Clock()
     c = _conductor(config, tmp_path, clock)
     sad, anxious = TAXONOMY.get("sad"), TAXONOMY.get("anxious")
-    with caplog.at_level("INFO", logger="moodcast.edge.mood_follower"):
+    with caplog.at_level("INFO", logger="moodcast.edge.music.mood_follower"):
         c.on_mood(MoodEstimate(sad.valence, sad.arousal, TAXONOMY.probabilities(
             sad.valence, sad.arousal), 0.9, {"caption": "a grey empty street"}), 0.0)  # fmt: skip
     state = c.snapshot()
@@ -204,8 +204,8 @@ def test_the_state_is_the_documented_schema_and_problems_clear_by_kind(rig, tmp_
 
 
 def test_not_this_track_skips_it_now_and_it_never_plays_again(rig) -> None:
-    from moodcast.edge.problems import ProblemKind
-    from moodcast.edge.remote_commands import Ban, Skip
+    from moodcast.edge.commands.remote_commands import Ban, Skip
+    from moodcast.edge.status.problems import ProblemKind
 
     c, _, _, recorder = rig
     banned = opened(rig)
@@ -232,7 +232,7 @@ def test_the_volume_never_exceeds_the_cap_and_a_startup_volume_wins_over_the_las
     tmp_path: Path,
 ) -> None:
     from moodcast.config.errors import MoodcastError
-    from moodcast.edge.problems import ProblemKind
+    from moodcast.edge.status.problems import ProblemKind
 
     def conductor(**player: object) -> Conductor:
         return _conductor(load_config(None, {f"player.{k}": v for k, v in player.items()}),

@@ -573,7 +573,7 @@ def test_a_rule_change_takes_effect_at_its_daypart_boundary(setup) -> None:
     from datetime import datetime, timedelta
 
     from moodcast.config.settings import Rule, RulesSettings, TrackMatch
-    from moodcast.edge.conductor import Clocks
+    from moodcast.edge.music.conductor import Clocks
 
     config, mq, _ = setup
     boundary = "10:00"

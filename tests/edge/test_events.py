@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from moodcast.edge.command_gate import CommandAccepted
+from moodcast.edge.commands.command_gate import CommandAccepted
+from moodcast.edge.commands.remote_commands import SetVolume, Skip
 from moodcast.edge.events import BrokerStatus, EventQueue, HomeAssistantOnline, RescanDue
-from moodcast.edge.remote_commands import SetVolume, Skip
 from moodcast.player.decks import DeckEnded
 
 

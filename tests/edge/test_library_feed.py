@@ -10,10 +10,10 @@ import pytest
 
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import load_config
-from moodcast.edge.health import Health
-from moodcast.edge.library_feed import BackgroundFeed, DirectFeed, Loaded
-from moodcast.edge.problems import ProblemKind
-from moodcast.edge.repertoire import Repertoire
+from moodcast.edge.music.library_feed import BackgroundFeed, DirectFeed, Loaded
+from moodcast.edge.music.repertoire import Repertoire
+from moodcast.edge.status.health import Health
+from moodcast.edge.status.problems import ProblemKind
 from moodcast.edge.timing import Clocks, Timings
 from moodcast.models.mood import MoodEstimate, load_taxonomy
 from moodcast.player.library import Library, LibraryLockedError, open_or_set_aside

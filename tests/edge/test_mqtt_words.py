@@ -7,10 +7,10 @@ Before, an unresolvable name, a closed port and TLS against a plaintext port all
 from __future__ import annotations
 
 from moodcast.config.settings import MqttSettings
-from moodcast.edge.command_gate import CommandGate
+from moodcast.edge.commands.command_gate import CommandGate
+from moodcast.edge.commands.remote_commands import CommandTable
 from moodcast.edge.events import BrokerStatus, EventQueue
 from moodcast.edge.mqtt.link import MqttLink
-from moodcast.edge.remote_commands import CommandTable
 from tests.conftest import Broker, free_port
 
 

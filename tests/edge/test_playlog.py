@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from moodcast.edge.cli.playlog import span, to_csv
-from moodcast.edge.playlog import DAY_S, PlayLog
-from moodcast.edge.remote_commands import SetPaused, Skip
+from moodcast.edge.commands.remote_commands import SetPaused, Skip
+from moodcast.edge.music.playlog import DAY_S, PlayLog
 from moodcast.player.library import Library
 from moodcast.player.track import Play, Track
 from tests.edge.test_conductor import rig  # noqa: F401  (the conductor on fake decks)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from moodcast.edge.device_state import SCHEMA_VERSION, safe_text
-from moodcast.edge.problems import ProblemKind, Problems
+from moodcast.edge.status.device_state import SCHEMA_VERSION, safe_text
+from moodcast.edge.status.problems import ProblemKind, Problems
 
 
 def test_a_problem_is_cleared_by_its_kind_whatever_it_says() -> None:
@@ -52,12 +52,12 @@ class _Events:
 def test_a_flood_of_problems_is_said_a_few_times_then_summed_up(caplog) -> None:
     """1,000 refused announcements: five said one by one, the rest as one line when the minute
     is over; the state still shows the latest; other kinds are said as before."""
-    from moodcast.edge.health import Health
+    from moodcast.edge.status.health import Health
 
     now = [0.0]
     events = _Events()
     health = Health(events, lambda: 1000.0 + now[0], mono=lambda: now[0])
-    with caplog.at_level("ERROR", logger="moodcast.edge.health"):
+    with caplog.at_level("ERROR", logger="moodcast.edge.status.health"):
         for i in range(1000):
             now[0] = i * 0.01
             health.report(ProblemKind.ANNOUNCEMENT, f"announcement {i} refused")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from moodcast.edge.remote_commands import (
+from moodcast.edge.commands.remote_commands import (
     CommandError,
     CommandTable,
     Rescan,
@@ -97,7 +97,7 @@ def test_any_payload_is_a_command_or_a_clear_rejection(verb: str, payload: bytes
 
 
 def test_ban_takes_nothing_or_a_track_id() -> None:
-    from moodcast.edge.remote_commands import Ban, CommandError, CommandTable
+    from moodcast.edge.commands.remote_commands import Ban, CommandError, CommandTable
 
     table = CommandTable(["calm"], 60.0)
     assert table.parse("ban", b"") == Ban() and table.parse("ban", b" 12 ") == Ban(12)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -17,9 +18,9 @@ from pydantic import SecretStr
 
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import WebSettings, load_config
-from moodcast.edge.command_gate import CommandGate
+from moodcast.edge.commands.command_gate import CommandGate
+from moodcast.edge.commands.remote_commands import CommandTable
 from moodcast.edge.events import EventQueue
-from moodcast.edge.remote_commands import CommandTable
 from moodcast.edge.web.app import WebApp, WebServer
 from moodcast.edge.web.auth import hash_password
 from moodcast.edge.web.board import StateBoard
@@ -122,8 +123,10 @@ def test_the_readme_acl_lets_staff_send_only_their_commands() -> None:
             clients.append(c)
         box, staff, owner = clients
         box.on_message = lambda _c, _u, m: got.append(m.topic.rsplit("/", 1)[1])
+        subscribed = threading.Event()
+        box.on_subscribe = lambda *_a: subscribed.set()
         box.subscribe("moodcast/shop1/cmd/#", qos=1)
-        time.sleep(0.5)
+        assert subscribed.wait(10)  # (a fixed sleep lost the first commands on a busy machine)
         for verb in ("skip", "rescan", "mood", "volume", "announce", "ban"):
             staff.publish(f"moodcast/shop1/cmd/{verb}", "x", qos=1).wait_for_publish(5)
         owner.publish("moodcast/shop1/cmd/rescan", "", qos=1).wait_for_publish(5)

@@ -5,7 +5,7 @@ from datetime import datetime
 import pytest
 
 from moodcast.config.settings import Daypart, OpeningWindow, SpecialDay
-from moodcast.edge.hours import current_daypart, is_open, next_change
+from moodcast.edge.music.hours import current_daypart, is_open, next_change
 
 WEEKDAYS = OpeningWindow(days=["mon", "tue", "wed", "thu", "fri"], open="09:00", close="18:00")
 NIGHT = OpeningWindow(days=["fri"], open="22:00", close="02:00")

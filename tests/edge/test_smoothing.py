@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from moodcast.config.settings import SmoothingSettings
-from moodcast.edge.smoothing import MoodSmoother
+from moodcast.edge.music.smoothing import MoodSmoother
 from moodcast.models.mood import MoodEstimate, load_taxonomy
 
 TAXONOMY = load_taxonomy("cowen13")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from moodcast.edge.state import RuntimeState, StateStore
+from moodcast.edge.status.state import RuntimeState, StateStore
 
 
 def test_state_round_trips(tmp_path: Path) -> None:
@@ -37,7 +37,7 @@ def test_override_expires() -> None:
 def test_state_survives_kill_9_while_saving(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     code = (
-        "from moodcast.edge.state import RuntimeState, StateStore\n"
+        "from moodcast.edge.status.state import RuntimeState, StateStore\n"
         f"s = StateStore({str(path)!r})\n"
         "i = 0\n"
         "while True:\n"
@@ -83,9 +83,9 @@ def test_each_bad_value_is_dropped_and_the_rest_kept(tmp_path: Path, saved, expe
 @pytest.mark.reliability
 def test_a_saved_override_the_config_no_longer_allows_is_dropped(tmp_path: Path) -> None:
     from moodcast.config.settings import load_config
-    from moodcast.edge.announcer import Announcer
-    from moodcast.edge.conductor import Conductor
     from moodcast.edge.events import EventQueue
+    from moodcast.edge.music.announcer import Announcer
+    from moodcast.edge.music.conductor import Conductor
     from moodcast.models.readers import active_taxonomy
     from moodcast.player.library import Library
     from moodcast.player.playback import Player
@@ -142,9 +142,9 @@ def test_a_change_the_full_disk_refused_survives_a_restart_and_is_written_later(
     """A real 3 MB tmpfs filled to the brim holds the state file. Before: the volume set
     meanwhile was lost at a restart and the state said storage ok. Now a spare copy in memory
     carries it over the restart, the state says so, and the disk gets it once it has room."""
-    from moodcast.edge.health import Health
-    from moodcast.edge.keeper import StateKeeper
-    from moodcast.edge.problems import ProblemKind
+    from moodcast.edge.status.health import Health
+    from moodcast.edge.status.keeper import StateKeeper
+    from moodcast.edge.status.problems import ProblemKind
     from moodcast.models.mood import load_taxonomy
 
     disk, run = tmp_path / "disk", tmp_path / "run"

@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from moodcast.config.settings import WebSettings
-from moodcast.edge.command_gate import CommandAccepted, CommandGate
+from moodcast.edge.commands.command_gate import CommandAccepted, CommandGate
+from moodcast.edge.commands.remote_commands import CommandTable, SetVolume
 from moodcast.edge.events import EventQueue
-from moodcast.edge.remote_commands import CommandTable, SetVolume
 from moodcast.edge.web.app import MAX_STREAMS, MAX_STREAMS_PER_CLIENT, WebApp, WebServer
 from moodcast.edge.web.auth import hash_password
 from moodcast.edge.web.board import StateBoard

@@ -1,8 +1,8 @@
 """The health of the device's parts and the problems standing: one owner, one error channel.
 
 The camera, broker and reader report their status here; everything that goes wrong is raised
-as a :class:`~moodcast.edge.problems.Problem` of its kind, logged once as said, and sent as an
-``error`` event.
+as a :class:`~moodcast.edge.status.problems.Problem` of its kind, logged once as said, and
+sent as an ``error`` event.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from moodcast.edge.problems import Problem, ProblemKind, Problems
+from moodcast.edge.status.problems import Problem, ProblemKind, Problems
 
 logger = logging.getLogger(__name__)
 

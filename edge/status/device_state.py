@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from moodcast.config.text import safe_text
-from moodcast.edge.problems import Problem
+from moodcast.edge.status.problems import Problem
 
 __all__ = ["SCHEMA_VERSION", "DeviceState", "safe_text", "safe_value", "to_wire"]
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from moodcast.config.settings import AnnouncementSettings
-from moodcast.edge.remote_commands import Announce
+from moodcast.edge.commands.remote_commands import Announce
 from moodcast.player.decks import Deck, DeckEnded, DeckEvent, DeckFailed, DeckStarted
 from moodcast.player.playback import Player
 

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 
 from moodcast.config.settings import CameraSettings
-from moodcast.edge.camera import (
+from moodcast.edge.camera.sources import (
     CameraEndedError,
     CameraError,
     CameraPendingError,

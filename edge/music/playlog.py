@@ -15,8 +15,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from moodcast.edge.health import Health
-from moodcast.edge.problems import ProblemKind
+from moodcast.edge.status.health import Health
+from moodcast.edge.status.problems import ProblemKind
 from moodcast.player.track import Play, Track, TrackStore, TrackStoreError
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from moodcast.config.settings import Daypart, MoodcastConfig
 from moodcast.edge.car.vehicle import Vehicle
-from moodcast.edge.hours import current_daypart, is_open
+from moodcast.edge.music.hours import current_daypart, is_open
 
 
 @dataclass(frozen=True)

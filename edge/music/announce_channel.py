@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from moodcast.config.settings import AnnouncementSettings
-from moodcast.edge.announcer import Announcer, Pending
-from moodcast.edge.health import Health
-from moodcast.edge.problems import ProblemKind
-from moodcast.edge.remote_commands import Announce
+from moodcast.edge.commands.remote_commands import Announce
+from moodcast.edge.music.announcer import Announcer, Pending
+from moodcast.edge.status.health import Health
+from moodcast.edge.status.problems import ProblemKind
 from moodcast.player.decks import DeckEvent
 
 

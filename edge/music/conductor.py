@@ -12,31 +12,31 @@ from typing import Any, Protocol
 import numpy as np
 
 from moodcast.config.settings import MoodcastConfig
-from moodcast.edge.announce_channel import AnnouncementChannel
-from moodcast.edge.announcer import Announcer
 from moodcast.edge.car.vehicle import Vehicle
-from moodcast.edge.command_handlers import HANDLERS, track_info
-from moodcast.edge.device_state import (
-    DeviceState,
-    to_wire,
-)
-from moodcast.edge.health import Health
-from moodcast.edge.keeper import StateKeeper
-from moodcast.edge.library_feed import LibraryFeed
-from moodcast.edge.mood_follower import MoodFollower
-from moodcast.edge.next_up import NextUp
-from moodcast.edge.opening import Opening
-from moodcast.edge.playlog import PlayLog
-from moodcast.edge.problems import ProblemKind
-from moodcast.edge.remote_commands import (
+from moodcast.edge.commands.remote_commands import (
     Announce,
     Command,
 )
-from moodcast.edge.repertoire import Repertoire
-from moodcast.edge.state import RuntimeState, StateStore
-from moodcast.edge.state_view import device_state
+from moodcast.edge.music.announce_channel import AnnouncementChannel
+from moodcast.edge.music.announcer import Announcer
+from moodcast.edge.music.command_handlers import HANDLERS, track_info
+from moodcast.edge.music.library_feed import LibraryFeed
+from moodcast.edge.music.mood_follower import MoodFollower
+from moodcast.edge.music.next_up import NextUp
+from moodcast.edge.music.opening import Opening
+from moodcast.edge.music.playlog import PlayLog
+from moodcast.edge.music.repertoire import Repertoire
+from moodcast.edge.music.volume import VolumeControl
+from moodcast.edge.status.device_state import (
+    DeviceState,
+    to_wire,
+)
+from moodcast.edge.status.health import Health
+from moodcast.edge.status.keeper import StateKeeper
+from moodcast.edge.status.problems import ProblemKind
+from moodcast.edge.status.state import RuntimeState, StateStore
+from moodcast.edge.status.state_view import device_state
 from moodcast.edge.timing import Clocks, Timings
-from moodcast.edge.volume import VolumeControl
 from moodcast.models.mood import MoodEstimate, Taxonomy
 from moodcast.player.decks import DeckEvent
 from moodcast.player.playback import PlaybackOutcome, Player

@@ -10,9 +10,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from moodcast.edge.health import Health
-from moodcast.edge.problems import ProblemKind
-from moodcast.edge.state import RuntimeState, StateStore
+from moodcast.edge.status.health import Health
+from moodcast.edge.status.problems import ProblemKind
+from moodcast.edge.status.state import RuntimeState, StateStore
 from moodcast.models.mood import Taxonomy
 
 logger = logging.getLogger(__name__)

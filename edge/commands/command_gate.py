@@ -14,8 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from moodcast.edge.events import RetainedCommand
-from moodcast.edge.remote_commands import (
+from moodcast.edge.commands.remote_commands import (
     Command,
     CommandError,
     CommandTable,
@@ -24,6 +23,7 @@ from moodcast.edge.remote_commands import (
     SetPaused,
     SetVolume,
 )
+from moodcast.edge.events import RetainedCommand
 
 
 @dataclass(frozen=True)

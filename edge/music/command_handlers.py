@@ -9,9 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from moodcast.edge.device_state import safe_value, track_dict
-from moodcast.edge.problems import ProblemKind
-from moodcast.edge.remote_commands import (
+from moodcast.edge.commands.remote_commands import (
     Announce,
     Ban,
     Rescan,
@@ -21,11 +19,13 @@ from moodcast.edge.remote_commands import (
     SetVolume,
     Skip,
 )
-from moodcast.edge.state_view import track_view
+from moodcast.edge.status.device_state import safe_value, track_dict
+from moodcast.edge.status.problems import ProblemKind
+from moodcast.edge.status.state_view import track_view
 from moodcast.player.track import Track
 
 if TYPE_CHECKING:
-    from moodcast.edge.conductor import Conductor
+    from moodcast.edge.music.conductor import Conductor
 
 
 def skip(c: Conductor, _: Skip) -> None:

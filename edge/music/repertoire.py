@@ -14,9 +14,9 @@ from datetime import datetime
 
 from moodcast.config.settings import MoodcastConfig
 from moodcast.edge import fds
-from moodcast.edge.health import Health
-from moodcast.edge.library_feed import DirectFeed, LibraryFeed
-from moodcast.edge.problems import ProblemKind
+from moodcast.edge.music.library_feed import DirectFeed, LibraryFeed
+from moodcast.edge.status.health import Health
+from moodcast.edge.status.problems import ProblemKind
 from moodcast.edge.timing import Clocks, Timings
 from moodcast.models.mood import Taxonomy
 from moodcast.player.absent import GONE, AbsentFiles, is_gone

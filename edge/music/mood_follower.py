@@ -7,14 +7,14 @@ import logging
 from typing import TYPE_CHECKING
 
 from moodcast.config.settings import MoodcastConfig
-from moodcast.edge.smoothing import MoodSmoother, SmoothedMood
+from moodcast.edge.music.smoothing import MoodSmoother, SmoothedMood
 from moodcast.edge.timing import Clocks
 from moodcast.models.mood import MoodEstimate, Taxonomy
 from moodcast.models.response import ResponsePolicy, drive_target, labels
 
 if TYPE_CHECKING:
     from moodcast.edge.car.vehicle import Vehicle
-    from moodcast.edge.state import RuntimeState
+    from moodcast.edge.status.state import RuntimeState
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class MoodFollower:
     def _log_change(self, before: str | None, now: SmoothedMood) -> None:
         """One INFO line per change of the named mood, with what it rests on, so that a person
         watching the journal sees what the device sees and why the music changes."""
-        from moodcast.edge.state_view import main_evidence
+        from moodcast.edge.status.state_view import main_evidence
 
         e = now.estimate
         target = self.response.target(e, self.taxonomy, now.mood)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from moodcast.config.settings import SpecialDay
-from moodcast.edge.device_state import (
+from moodcast.edge.music.hours import next_change, special_day
+from moodcast.edge.status.device_state import (
     DeviceState,
     Point,
     Position,
@@ -19,12 +20,11 @@ from moodcast.edge.device_state import (
     Target,
     TrackView,
 )
-from moodcast.edge.hours import next_change, special_day
 from moodcast.models.mood import MoodEstimate
 from moodcast.player.track import Track
 
 if TYPE_CHECKING:
-    from moodcast.edge.conductor import Conductor
+    from moodcast.edge.music.conductor import Conductor
 
 
 def device_state(c: Conductor) -> DeviceState:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from moodcast.config.settings import PlayerSettings
 from moodcast.edge.car.drive import road_lift_db
 from moodcast.edge.car.vehicle import Vehicle
-from moodcast.edge.health import Health
-from moodcast.edge.keeper import StateKeeper
-from moodcast.edge.problems import ProblemKind
+from moodcast.edge.status.health import Health
+from moodcast.edge.status.keeper import StateKeeper
+from moodcast.edge.status.problems import ProblemKind
 from moodcast.player.playback import Player
 
 
