@@ -43,6 +43,7 @@ from moodcast.edge.music.library_feed import BackgroundFeed, DirectFeed, Library
 from moodcast.edge.presence import BrokerPresence
 from moodcast.edge.rescan import Rescanner
 from moodcast.edge.schedule import JobScheduler
+from moodcast.edge.status.health import Health
 from moodcast.edge.status.problems import ProblemKind
 from moodcast.edge.status.state import StateStore
 from moodcast.edge.timing import Clocks, Timings
@@ -72,6 +73,7 @@ class Parts:
     reader: MoodReader
     watchdog: CameraWatchdog
     conductor: Conductor
+    health: Health  # problems and the parts' status, for the state
     commands: CommandGate
     mqtt: MqttLink | None
     board: StateBoard | None  # what the page shows, when it is on
@@ -142,20 +144,21 @@ class Daemon:
         if board is not None:
             publisher = Fanout(publisher, board)
         store = StateStore(config.state_file)
+        health = Health(publisher, self.clocks.wall, reader_problem, self.clocks.mono)
         deck = self._deck_factory(ANNOUNCE_DECK, config.player.audio_output, self.events)
         announcer = Announcer(config.announcements, deck, player)
         stack.callback(announcer.release)
         feed = self._library_feed(stack, library)
         conductor = Conductor(config, taxonomy, library, player, publisher, store, self.clocks,
-                              reader_detail=reader_problem, announcer=announcer,
+                              health=health, announcer=announcer,
                               timings=self.timings, feed=feed)  # fmt: skip
         stack.callback(conductor.close)
         # A sample to start playing at once; the whole library is read on the feed's thread.
         conductor.start(library.sample(START_SAMPLE))
         if set_aside:
-            conductor.error(set_aside, ProblemKind.LIBRARY_REBUILT)
+            health.report(ProblemKind.LIBRARY_REBUILT, set_aside)
             self.events.put(RescanDue())
-        return Parts(library, reader, watchdog, conductor, gate, mqtt, board)
+        return Parts(library, reader, watchdog, conductor, health, gate, mqtt, board)
 
     @staticmethod
     def _library_feed(stack: ExitStack, library: Library) -> LibraryFeed:
@@ -228,14 +231,15 @@ class Daemon:
                          plays=lambda limit: recent_plays(path, limit),
                          max_volume=self.config.player.max_volume)  # fmt: skip
         except MoodcastError as exc:
-            parts.conductor.error(f"the page is off: {exc}", ProblemKind.WEB)
+            parts.health.report(ProblemKind.WEB, f"the page is off: {exc}")
             return
         server = WebServer(app, {"total": fds.page_share(self._fd_limit)})
         server.start()
         stack.callback(server.stop)
         if server.problem:
-            parts.conductor.error(f"{server.problem}: set web.port, or web.enabled: false",
-                                  ProblemKind.WEB)  # fmt: skip
+            parts.health.report(
+                ProblemKind.WEB, f"{server.problem}: set web.port, or web.enabled: false"
+            )
 
 
 class EventLoop:
@@ -259,7 +263,7 @@ class EventLoop:
             DeckEnded: c.on_deck_event,
             DeckFailed: c.on_deck_event,
             MoodRead: lambda e: c.on_mood(e.estimate, e.at),
-            CameraStatusChanged: lambda e: c.set_camera(e.status, e.detail),
+            CameraStatusChanged: lambda e: parts.health.set_camera(e.status, e.detail),
             CommandAccepted: lambda e: self._on_command(e.command),
             CommandRejected: self._on_rejected,
             RescanDue: lambda _e: self._start_rescan(),
@@ -280,8 +284,8 @@ class EventLoop:
     def _with_broker(self, link: MqttLink) -> None:
         fleet = FleetSide(link, self.parts.library, self.clocks.wall, self._on_command,
                           self._use_config)  # fmt: skip
-        presence = BrokerPresence(self.config, link, self.parts.conductor, self.timings,
-                                  fleet.on_disconnected)  # fmt: skip
+        presence = BrokerPresence(self.config, link, self.parts.conductor, self.parts.health,
+                                  self.timings, fleet.on_disconnected)  # fmt: skip
         self.fleet, self.presence = fleet, presence
         self._handlers.update(presence.handlers())
         self._handlers[PlaysAcked] = lambda e: fleet.plays.on_ack(e.last_id)
@@ -319,10 +323,10 @@ class EventLoop:
             handler(event)
         except Exception as exc:  # one event, whatever it held, never stops the music
             logger.exception("handling %s failed", type(event).__name__)
-            self.parts.conductor.error(
+            self.parts.health.report(
+                ProblemKind.INTERNAL,
                 f"handling {type(event).__name__} failed ({type(exc).__name__}: {exc}); the"
                 " music plays on: please report this with the log",
-                ProblemKind.INTERNAL,
             )
 
     def _on_rejected(self, event: CommandRejected) -> None:
@@ -350,7 +354,7 @@ class EventLoop:
     def _start_rescan(self) -> None:
         problem = self.rescans.start()
         if problem:
-            self.parts.conductor.error(problem, ProblemKind.RESCAN)
+            self.parts.health.report(ProblemKind.RESCAN, problem)
 
     def tick(self) -> None:
         c = self.parts.conductor

@@ -18,6 +18,7 @@ from moodcast.edge.events import BrokerStatus, HomeAssistantOnline, OtherInstanc
 from moodcast.edge.mqtt.discovery import discovery_payload
 from moodcast.edge.mqtt.link import MqttLink
 from moodcast.edge.music.conductor import Conductor
+from moodcast.edge.status.health import Health
 from moodcast.edge.status.problems import ProblemKind
 from moodcast.edge.timing import Timings
 
@@ -30,11 +31,12 @@ class BrokerPresence:
         config: MoodcastConfig,
         link: MqttLink,
         conductor: Conductor,
+        health: Health,
         timings: Timings,
         on_disconnected: Callable[[], None],
     ) -> None:
         """``on_disconnected``: what else must know the link is down (the fleet side)."""
-        self.config, self._link, self._conductor = config, link, conductor
+        self.config, self._link, self._conductor, self._health = config, link, conductor, health
         self._timings, self._on_disconnected = timings, on_disconnected
         self._mono = conductor.clocks.mono
         self._retained_seen: set[str] = set()
@@ -52,18 +54,18 @@ class BrokerPresence:
         }
 
     def on_broker(self, event: BrokerStatus) -> None:
-        c, link = self._conductor, self._link
+        link = self._link
         if event.connected:
             logger.info("MQTT connected to %s:%d", self.config.mqtt.host, self.config.mqtt.port)
             link.on_connected()
             self.send_discovery()
-            c.set_broker("connected")
+            self._health.set_broker("connected")
             return
-        if link.connected or c.health.broker != event.detail:
+        if link.connected or self._health.broker != event.detail:
             logger.warning("MQTT not connected: %s", event.detail)
         link.on_disconnected()
         self._on_disconnected()
-        c.set_broker(event.detail)
+        self._health.set_broker(event.detail)
 
     def on_home_assistant(self) -> None:
         """A birth is answered with discovery and state, at most once per
@@ -99,10 +101,10 @@ class BrokerPresence:
             return
         self._others_seen.add(token)
         device = self.config.mqtt.device_id
-        self._conductor.error(
+        self._health.report(
+            ProblemKind.DUPLICATE_DEVICE,
             f"another moodcast is using device id {device!r} on this broker (instance {token}):"
             " give each device its own mqtt.device_id (or --device-id)",
-            ProblemKind.DUPLICATE_DEVICE,
         )
 
     def ignore_retained(self, verb: str) -> None:

@@ -28,7 +28,6 @@ from moodcast.edge.music.playlog import PlayLog
 from moodcast.edge.music.repertoire import Repertoire
 from moodcast.edge.music.volume import VolumeControl
 from moodcast.edge.status.device_state import (
-    DeviceState,
     to_wire,
 )
 from moodcast.edge.status.health import Health
@@ -40,7 +39,7 @@ from moodcast.edge.timing import Clocks, Timings
 from moodcast.models.mood import MoodEstimate, Taxonomy
 from moodcast.player.decks import DeckEvent
 from moodcast.player.playback import PlaybackOutcome, Player
-from moodcast.player.selection import Pick, TrackSelector
+from moodcast.player.selection import TrackSelector
 from moodcast.player.track import Track, TrackStore
 
 __all__ = ["Clocks", "Conductor", "NullPublisher", "Publisher", "Timings"]
@@ -81,19 +80,20 @@ class Conductor:
         store: StateStore,
         clocks: Clocks | None = None,
         rng: np.random.Generator | None = None,
-        reader_detail: str = "",
+        health: Health | None = None,
         *,
         announcer: Announcer,
         timings: Timings | None = None,
         feed: LibraryFeed | None = None,
     ) -> None:
-        """``reader_detail``: why the configured reader is not in use, when it is not;
-        ``feed``: how the library is read again (at once when not given)."""
+        """``health``: where problems go (the daemon's, which the loop and the broker's
+        presence report to as well; a fresh one when not given); ``feed``: how the library
+        is read again (at once when not given)."""
         self.config, self.taxonomy = config, taxonomy
         self.player, self.publisher = player, publisher
         self.clocks = clocks or Clocks()
         self.timings = timings or Timings()
-        self.health = Health(publisher, self.clocks.wall, reader_detail, self.clocks.mono)
+        self.health = health or Health(publisher, self.clocks.wall, "", self.clocks.mono)
         self.announcements = AnnouncementChannel(announcer, self.health, self.clocks.mono)
         self.keeper = StateKeeper(store, RuntimeState(volume=config.player.volume), taxonomy,
                                   self.health, self.clocks.mono, self.timings.retry_s)  # fmt: skip
@@ -129,12 +129,6 @@ class Conductor:
     def error(self, message: str, kind: ProblemKind = ProblemKind.TRACK_FAILED) -> None:
         self.health.report(kind, message)
 
-    def set_camera(self, status: str, detail: str) -> None:
-        self.health.set_camera(status, detail)
-
-    def set_broker(self, status: str) -> None:
-        self.health.set_broker(status)
-
     def publish_state(self) -> None:
         """Send the state now (the daemon paces this) and mark it sent."""
         self.dirty = False
@@ -145,11 +139,6 @@ class Conductor:
     @property
     def selector(self) -> TrackSelector:
         return self.repertoire.selector
-
-    @property
-    def next_pick(self) -> Pick | None:
-        """The queue head: picked from the selector in use now (a rebuilt one drops it)."""
-        return self.next_up.head(self.selector)
 
     def use_config(self, config: MoodcastConfig) -> None:
         """A config whose rules or named announcements changed while running (central
@@ -295,10 +284,6 @@ class Conductor:
 
     # -- state -----------------------------------------------------------------------------
 
-    def device_state(self) -> DeviceState:
-        """The typed state, derived from the parts at this moment."""
-        return device_state(self)
-
     def snapshot(self) -> dict[str, Any]:
         """The state as every consumer reads it (docs/state.md)."""
-        return to_wire(self.device_state())
+        return to_wire(device_state(self))

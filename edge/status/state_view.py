@@ -53,7 +53,7 @@ def device_state(c: Conductor) -> DeviceState:
         reader_detail=h.reader_detail or None,
         now_playing=track_view(c.player.now_playing),
         position_s=Position(position["at"], position["length"]) if position else None,
-        queue_head=track_view(c.next_pick.track) if c.next_pick else None,
+        queue_head=track_view(head.track) if (head := c.next_up.head(c.selector)) else None,
         volume=c.state.volume, paused=c.state.paused, auto=c.state.auto,
         override=c.state.override_active(c.clocks.wall()),
         override_until=c.state.override_until, open=bool(c.is_open),

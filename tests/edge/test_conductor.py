@@ -16,6 +16,7 @@ from moodcast.edge.music.announcer import Announcer
 from moodcast.edge.music.conductor import Clocks, Conductor
 from moodcast.edge.status.problems import ProblemKind
 from moodcast.edge.status.state import StateStore
+from moodcast.edge.status.state_view import device_state
 from moodcast.models.mood import MoodEstimate, load_taxonomy
 from moodcast.player.library import Library
 from moodcast.player.playback import FADE_FLOOR_DB, Player
@@ -261,7 +262,7 @@ def test_a_closure_day_keeps_the_music_off_and_the_state_says_so(tmp_path: Path)
     clock.t = 3600  # Monday 09:59: a Monday, but the holiday
     c.tick()
     assert c.is_open is False and c.player.now_playing is None
-    schedule = c.device_state().schedule
+    schedule = device_state(c).schedule
     assert schedule.special_day == "Holiday: closed"
     # the next change: the next Monday's 09:00 (the week's hours again)
     assert schedule.next_change == datetime(2026, 11, 30, 9, 0).timestamp()
