@@ -257,7 +257,7 @@ class EventLoop:
         self.config, self.parts, self.events, self.clocks = config, parts, events, clocks
         self.timings = timings or Timings()
         c = parts.conductor
-        self.rescans = Rescanner(config, parts.library, events)
+        self.rescans = Rescanner(lambda: self.config, parts.library, events)
         self._handlers: dict[type, Callable[[Any], None]] = {
             DeckStarted: c.on_deck_event,
             DeckEnded: c.on_deck_event,
@@ -269,7 +269,7 @@ class EventLoop:
             RescanDue: lambda _e: self._start_rescan(),
             AnnounceDue: lambda e: c.announce(Announce(name=e.name), scheduled=True),
             RescanDone: lambda e: c.on_rescan_done(e.summary, e.error),
-            **vehicle_handlers(c.vehicle, c.health),
+            **vehicle_handlers(c.vehicle, parts.health),
         }
         self._previous_frame: Any = None
         self._last_state_at = 0.0
@@ -284,8 +284,14 @@ class EventLoop:
     def _with_broker(self, link: MqttLink) -> None:
         fleet = FleetSide(link, self.parts.library, self.clocks.wall, self._on_command,
                           self._use_config)  # fmt: skip
-        presence = BrokerPresence(self.config, link, self.parts.conductor, self.parts.health,
-                                  self.timings, fleet.on_disconnected)  # fmt: skip
+        presence = BrokerPresence(
+            lambda: self.config,
+            link,
+            self.parts.conductor,
+            self.parts.health,
+            self.timings,
+            fleet.on_disconnected,
+        )
         self.fleet, self.presence = fleet, presence
         self._handlers.update(presence.handlers())
         self._handlers[PlaysAcked] = lambda e: fleet.plays.on_ack(e.last_id)
@@ -344,9 +350,7 @@ class EventLoop:
 
     def _use_config(self, config: MoodcastConfig) -> None:
         """A config the fleet's central settings changed: in force from now."""
-        self.config = self.rescans.config = config
-        if self.presence is not None:
-            self.presence.config = config
+        self.config = config  # (the rescans and the broker's presence read it from here)
         self.parts.conductor.use_config(config)
         if self.scheduler is not None:
             self.scheduler.plan_announcements(config.announcements.items)

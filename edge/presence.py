@@ -28,15 +28,16 @@ logger = logging.getLogger(__name__)
 class BrokerPresence:
     def __init__(
         self,
-        config: MoodcastConfig,
+        config: Callable[[], MoodcastConfig],
         link: MqttLink,
         conductor: Conductor,
         health: Health,
         timings: Timings,
         on_disconnected: Callable[[], None],
     ) -> None:
-        """``on_disconnected``: what else must know the link is down (the fleet side)."""
-        self.config, self._link, self._conductor, self._health = config, link, conductor, health
+        """``config``: the config in force (central settings may replace it while running);
+        ``on_disconnected``: what else must know the link is down (the fleet side)."""
+        self._config, self._link, self._conductor, self._health = config, link, conductor, health
         self._timings, self._on_disconnected = timings, on_disconnected
         self._mono = conductor.clocks.mono
         self._retained_seen: set[str] = set()
@@ -56,7 +57,8 @@ class BrokerPresence:
     def on_broker(self, event: BrokerStatus) -> None:
         link = self._link
         if event.connected:
-            logger.info("MQTT connected to %s:%d", self.config.mqtt.host, self.config.mqtt.port)
+            mqtt = self._config().mqtt
+            logger.info("MQTT connected to %s:%d", mqtt.host, mqtt.port)
             link.on_connected()
             self.send_discovery()
             self._health.set_broker("connected")
@@ -81,15 +83,16 @@ class BrokerPresence:
         if not link.connected:
             return
         self._discovery_at, self._discovery_due = self._mono(), False
-        if self.config.mqtt.discovery:
+        config = self._config()
+        if config.mqtt.discovery:
             link.publish_discovery(
                 discovery_payload(
                     link.base,
                     link.settings.device_id,
                     self._conductor.taxonomy.names,
-                    [a.name for a in self.config.announcements.items],
-                    self.config.player.max_volume,
-                    self.config.vehicle.enabled,
+                    [a.name for a in config.announcements.items],
+                    config.player.max_volume,
+                    config.vehicle.enabled,
                 )
             )
         self._conductor.publish_state()
@@ -100,7 +103,7 @@ class BrokerPresence:
         if token in self._others_seen:
             return
         self._others_seen.add(token)
-        device = self.config.mqtt.device_id
+        device = self._config().mqtt.device_id
         self._health.report(
             ProblemKind.DUPLICATE_DEVICE,
             f"another moodcast is using device id {device!r} on this broker (instance {token}):"

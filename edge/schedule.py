@@ -19,6 +19,9 @@ from moodcast.edge.events import AnnounceDue, EventQueue, RescanDue
 
 logger = logging.getLogger(__name__)
 
+# A job never runs twice at once, and runs missed while the process slept run once.
+_ONE_AT_A_TIME: dict[str, Any] = {"max_instances": 1, "coalesce": True}
+
 
 class IntervalRunner:
     """Runs a job every ``interval`` seconds on its own thread, timed by the monotonic clock.
@@ -85,7 +88,6 @@ class JobScheduler:
         from apscheduler.triggers.cron import CronTrigger
 
         scheduler = BackgroundScheduler(daemon=True)
-        common = {"max_instances": 1, "coalesce": True}
         rescan_at = parse_hhmm(self._rescan_time)
         scheduler.add_job(
             self._events.put,
@@ -93,7 +95,7 @@ class JobScheduler:
             args=[RescanDue()],
             id="rescan",
             misfire_grace_time=3600,
-            **common,
+            **_ONE_AT_A_TIME,
         )
         scheduler.start()
         self._scheduler = scheduler
@@ -120,7 +122,7 @@ class JobScheduler:
                 scheduler.add_job(self._events.put, CronTrigger(day_of_week=days, hour=t.hour,
                                   minute=t.minute), args=[AnnounceDue(item.name)],
                                   id=f"announce-{item.name}-{n}", misfire_grace_time=120,
-                                  max_instances=1, coalesce=True)  # fmt: skip
+                                  **_ONE_AT_A_TIME)  # fmt: skip
 
     def stop(self) -> None:
         self._captures.stop()

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from moodcast.config.errors import MoodcastError
 from moodcast.config.fleet import FleetConfig
+from moodcast.config.settings import CENTRAL_KEYS
 from moodcast.config.text import is_loopback, safe_text, spreadsheet_cell
 from moodcast.edge.fleet.store import FleetStore
 from moodcast.edge.fleet.watch import Seen, problem_texts, should_play, status_of
@@ -233,7 +234,7 @@ class FleetWeb:
         except (ValueError, TypeError, KeyError, AttributeError):
             return _json({"error": 'send JSON of at most 64 KiB: {"group": …, "rules": …,'
                                    ' "announcements": …}'}, 400)  # fmt: skip
-        if not body or set(body) - {"rules", "announcements"}:
+        if not body or set(body) - set(CENTRAL_KEYS):
             return _json({"error": "settings hold 'rules' and/or 'announcements', nothing"
                                    " else"}, 400)  # fmt: skip
         return await self._send(group, "settings", json.dumps(body))
