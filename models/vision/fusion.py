@@ -3,10 +3,12 @@
 How light, colour, what the detector counted, what the classifier named and what the text
 model read from "what was seen" combine is fitted on labelled photographs
 (``scripts/fit_scene_fusion.py``, cross-validated; figures in docs/scene-reader.md), not set by
-hand. The fit is two L2-regularised logistic regressions on standardised cues, one per axis,
-stored with the class table in ``scene_fusion.json`` and checked against ``manifest.json``.
-A cue that is missing at run time (no classifier installed, no detector) is set to its
-training mean, so its term drops out and the rest still reads. Pure numpy: no I/O after load.
+hand. The fit is two L2-regularised logistic regressions, one per axis, on the standardised cues and
+on the classifier's pooled features (its "appearance", reduced to their leading principal
+components while fitting and folded back into one weight per feature), stored with the class
+table in ``scene_fusion.json`` and checked against ``manifest.json``. A cue that is missing at
+run time (no classifier installed, no detector) is set to its training mean, so its term drops
+out and the rest still reads. Pure numpy: no I/O after load.
 """
 
 from __future__ import annotations
@@ -66,6 +68,41 @@ class ClassTable:
 
 
 @dataclass(frozen=True)
+class Appearance:
+    """Each axis's weights on the classifier's pooled features, and their training means.
+
+    A linear probe: the content of the frame (a shanty lane, storm clouds, a packed stand)
+    rather than its colours. Fitted on the leading principal components of the training
+    photographs' features; since every step is linear, it is stored as one weight per feature.
+    """
+
+    valence: NDArray[np.float64]
+    arousal: NDArray[np.float64]
+    offset: NDArray[np.float64]  # each axis's term at the training photographs' mean features
+    model_sha256: str  # the classifier graph whose features these are
+    # The largest term any training photograph had, per axis: a frame unlike all of them
+    # (black, noise) is not read more surely than the surest of them.
+    limit: NDArray[np.float64] = field(default_factory=lambda: np.full(2, np.inf))
+
+    def terms(self, features: NDArray[np.float32] | None) -> tuple[float, float]:
+        """Each axis's logit term; 0 (the training mean) without features or with odd ones."""
+        if features is None or features.shape != self.valence.shape:
+            return 0.0, 0.0
+        f = np.asarray(features, dtype=np.float64)
+        if not np.all(np.isfinite(f)):
+            return 0.0, 0.0
+        terms = np.array([f @ self.valence, f @ self.arousal]) - self.offset
+        v, a = np.clip(terms, -self.limit, self.limit)
+        return float(v), float(a)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"model_sha256": self.model_sha256, "offset": self.offset.tolist(),
+                "limit": self.limit.tolist(),
+                "valence": [float(f"{w:.6g}") for w in self.valence.tolist()],
+                "arousal": [float(f"{w:.6g}") for w in self.arousal.tolist()]}  # fmt: skip
+
+
+@dataclass(frozen=True)
 class SceneFusion:
     """Standardise the cues, then one logistic regression per axis."""
 
@@ -85,6 +122,7 @@ class SceneFusion:
     # every description (a hub: "beautiful") does not name most scenes for that alone.
     described: tuple[str, ...] = ()
     centring: float = 0.0  # how much of that mean similarity is subtracted (fitted, 0 to 1)
+    appearance: Appearance | None = None  # the weights on the classifier's pooled features
 
     def standardise(self, cues: Mapping[str, float]) -> NDArray[np.float64]:
         """Each cue as z-score; an absent or non-finite cue is 0 (its training mean)."""
@@ -92,10 +130,19 @@ class SceneFusion:
         z = (raw - self.mean) / self.scale
         return np.where(np.isfinite(z), z, 0.0)
 
-    def odds(self, cues: Mapping[str, float]) -> tuple[float, float]:
-        """P(pleasant) and P(lively) for one frame's cues."""
+    def logits(self, cues: Mapping[str, float],
+               features: NDArray[np.float32] | None = None) -> tuple[float, float]:  # fmt: skip
+        """Each axis's logit for one frame's cues (and the classifier's pooled features)."""
         z = self.standardise(cues)
-        return self.valence.probability(z), self.arousal.probability(z)
+        look = (0.0, 0.0) if self.appearance is None else self.appearance.terms(features)
+        return (float(z @ self.valence.weights) + self.valence.bias + look[0],
+                float(z @ self.arousal.weights) + self.arousal.bias + look[1])  # fmt: skip
+
+    def odds(self, cues: Mapping[str, float],
+             features: NDArray[np.float32] | None = None) -> tuple[float, float]:  # fmt: skip
+        """P(pleasant) and P(lively) for one frame's cues (and the classifier's features)."""
+        v, a = (float(np.clip(x, -30, 30)) for x in self.logits(cues, features))
+        return 1.0 / (1.0 + math.exp(-v)), 1.0 / (1.0 + math.exp(-a))
 
     def confidence(self, p_pleasant: float, p_lively: float) -> float:
         """How often a reading with these odds has had the right quadrant (0 to 1)."""
@@ -116,6 +163,7 @@ class SceneFusion:
             "confidence": {"at": self.confidence_at.tolist(), "is": self.confidence_is.tolist()},
             "described": list(self.described),
             "centring": self.centring,
+            **({} if self.appearance is None else {"appearance": self.appearance.to_json()}),
             "training": dict(self.training),
         }  # fmt: skip
 
@@ -156,7 +204,29 @@ def from_json(data: Mapping[str, Any]) -> SceneFusion:
         raise ValueError("centring must lie in [0, 1]")
     return SceneFusion(features, _vector(data["mean"], n, "mean"), scale, axes[0], axes[1],
                        table, dict(data.get("training", {})), at, says,
-                       tuple(described), centring)  # fmt: skip
+                       tuple(described), centring, _appearance(data.get("appearance")))  # fmt: skip
+
+
+def _appearance(data: Any) -> Appearance | None:
+    if data is None:
+        return None
+    valence = np.asarray(data["valence"], dtype=np.float64)
+    n = len(valence)
+    if valence.ndim != 1 or n < 1:
+        raise ValueError("appearance.valence must be a list of numbers")
+    return Appearance(_vector(valence, n, "appearance.valence"),
+                      _vector(data["arousal"], n, "appearance.arousal"),
+                      _vector(data["offset"], 2, "appearance.offset"),
+                      str(data["model_sha256"]), _limit(data.get("limit")))  # fmt: skip
+
+
+def _limit(data: Any) -> NDArray[np.float64]:
+    if data is None:
+        return np.full(2, np.inf)
+    limit = _vector(data, 2, "appearance.limit")
+    if np.any(limit <= 0):
+        raise ValueError("appearance.limit must be positive")
+    return limit
 
 
 def load_fusion(folder: Path | None = None) -> SceneFusion:

@@ -21,9 +21,24 @@ import numpy as np
 from numpy.typing import NDArray
 
 from moodcast.models.vision import fusion
-from moodcast.models.vision.fusion import Axis, ClassTable, SceneFusion, fit_axis
+from moodcast.models.vision.fusion import Appearance, Axis, ClassTable, SceneFusion, fit_axis
 
 RIDGES = (0.3, 1.0, 3.0, 10.0, 30.0)
+COMPONENTS = (20, 40, 60, 80)  # of the classifier's pooled features, tried in cross-validation
+Looks = Sequence[NDArray[np.float32]]  # the classifier's pooled features, one row per photograph
+
+
+@dataclass(frozen=True)
+class Probe:
+    """How the classifier's pooled features enter a fit: their leading principal components
+    (over the photographs fitted on), standardised like the cues."""
+
+    looks: Looks
+    components: int
+    model_sha256: str
+
+    def subset(self, rows: Sequence[int]) -> Probe:
+        return replace(self, looks=[self.looks[i] for i in rows])
 
 
 def sides(quadrants: Sequence[str]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -59,22 +74,53 @@ def standardiser(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[n
 
 def fit(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str], features: Sequence[str],
         ridge: float, classes: ClassTable, training: Mapping[str, Any],
-        balance: float = BALANCE) -> SceneFusion:  # fmt: skip
-    """The fusion fitted on every row."""
+        balance: float = BALANCE, probe: Probe | None = None) -> SceneFusion:  # fmt: skip
+    """The fusion fitted on every row (with the classifier's features when ``probe`` says)."""
     x = matrix(rows, features)
     mean, scale = standardiser(x)
     z = np.where(np.isfinite(x), (x - mean) / scale, 0.0)
+    basis = None
+    if probe is not None and probe.components > 0:
+        basis = _principal(np.asarray(probe.looks, dtype=np.float64), probe.components)
+        z = np.hstack([z, basis[3]])
     pleasant, lively = sides(quadrants)
     axes: list[Axis] = [fit_axis(z, y, ridge, balanced(y, balance)) for y in (pleasant, lively)]
-    return SceneFusion(tuple(features), mean, scale, axes[0], axes[1], classes, dict(training))
+    appearance = None
+    if basis is not None and probe is not None:
+        n = len(features)
+        centre, directions, spread, _ = basis
+        folded = [directions.T @ (a.weights[n:] / spread) for a in axes]  # one weight a feature
+        offset = np.array([centre @ folded[0], centre @ folded[1]])
+        seen = np.asarray(probe.looks, dtype=np.float64) @ np.stack(folded, axis=1) - offset
+        limit = np.maximum(np.abs(seen).max(axis=0), 1e-6)
+        appearance = Appearance(folded[0], folded[1], offset, probe.model_sha256, limit)
+        axes = [Axis(a.weights[:n], a.bias) for a in axes]
+    return SceneFusion(tuple(features), mean, scale, axes[0], axes[1], classes, dict(training),
+                       appearance=appearance)  # fmt: skip
 
 
-def folds(quadrants: Sequence[str], names: Sequence[str], k: int) -> list[int]:
-    """A fold per row, stratified by quadrant, fixed by the names' hashes (no random seed)."""
+def _principal(looks: NDArray[np.float64], components: int) -> tuple[NDArray[np.float64], ...]:
+    """Centre, leading directions and their spread, and the standardised projections."""
+    centre = looks.mean(axis=0)
+    _, _, directions = np.linalg.svd(looks - centre, full_matrices=False)
+    directions = directions[:components]
+    projected = (looks - centre) @ directions.T
+    spread = projected.std(axis=0)
+    spread = np.where(spread > 1e-9, spread, 1.0)
+    return centre, directions, spread, projected / spread
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def folds(quadrants: Sequence[str], names: Sequence[str], k: int, salt: str = "") -> list[int]:
+    """A fold per row, stratified by quadrant, fixed by the names' hashes (no random seed);
+    another ``salt`` gives another split (repeated cross-validation)."""
     fold = [0] * len(quadrants)
     for quadrant in sorted(set(quadrants)):
         members = sorted((i for i, q in enumerate(quadrants) if q == quadrant),
-                         key=lambda i: hashlib.sha256(names[i].encode()).hexdigest())  # fmt: skip
+                         key=lambda i: _hash(salt + names[i]))  # fmt: skip
         for position, i in enumerate(members):
             fold[i] = position % k
     return fold
@@ -82,18 +128,18 @@ def folds(quadrants: Sequence[str], names: Sequence[str], k: int) -> list[int]:
 
 def out_of_fold(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str],
                 names: Sequence[str], features: Sequence[str], ridge: float, classes: ClassTable,
-                k: int = 5, balance: float = BALANCE) -> NDArray[np.float64]:  # fmt: skip
+                k: int = 5, balance: float = BALANCE, probe: Probe | None = None,
+                salt: str = "") -> NDArray[np.float64]:  # fmt: skip
     """Each row's two logits (pleasant, lively) from a fusion fitted without its fold."""
-    fold = folds(quadrants, names, k)
+    fold = folds(quadrants, names, k, salt)
     logits = np.zeros((len(rows), 2))
     for f in range(k):
         train = [i for i in range(len(rows)) if fold[i] != f]
+        looks = None if probe is None else probe.subset(train)
         model = fit([rows[i] for i in train], [quadrants[i] for i in train], features, ridge,
-                    classes, {}, balance)  # fmt: skip
+                    classes, {}, balance, looks)  # fmt: skip
         for i in (i for i in range(len(rows)) if fold[i] == f):
-            z = model.standardise(rows[i])
-            logits[i] = (z @ model.valence.weights + model.valence.bias,
-                         z @ model.arousal.weights + model.arousal.bias)  # fmt: skip
+            logits[i] = model.logits(rows[i], None if probe is None else probe.looks[i])
     return logits
 
 
@@ -102,11 +148,7 @@ def temperature(logits: NDArray[np.float64], y: NDArray[np.float64]) -> float:
     log-loss): a strongly regularised fit is too timid, and its confidence would say so."""
     grid = np.exp(np.linspace(np.log(0.25), np.log(8.0), 121))
 
-    def loss(t: float) -> float:
-        p = np.clip(1.0 / (1.0 + np.exp(-t * logits)), 1e-6, 1 - 1e-6)
-        return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
-
-    return float(min(grid, key=loss))
+    return float(min(grid, key=lambda t: _log_loss(t * logits, y)))
 
 
 def bands(
@@ -156,42 +198,69 @@ def calibrated(model: SceneFusion, factors: tuple[float, float], logits: NDArray
     how often out-of-fold readings as sure as this one had the right quadrant."""
     axes = [Axis(a.weights * t, a.bias * t) for a, t in
             zip((model.valence, model.arousal), factors, strict=True)]  # fmt: skip
+    look = model.appearance
+    if look is not None:
+        scale = np.asarray(factors)
+        look = replace(look, valence=look.valence * factors[0], arousal=look.arousal * factors[1],
+                       offset=look.offset * scale, limit=look.limit * scale)  # fmt: skip
     scaled = logits * np.asarray(factors)
     at, says = isotonic(top_quadrant(scaled), right_quadrant(scaled, quadrants))
     if len(at) == 1:
         at, says = np.array([0.25, 1.0]), np.array([says[0], says[0]])
-    return replace(model, valence=axes[0], arousal=axes[1], confidence_at=at, confidence_is=says)
+    return replace(model, valence=axes[0], arousal=axes[1], confidence_at=at, confidence_is=says,
+                   appearance=look)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class CrossValidation:
     ridge: float
-    quadrant: float  # accuracy over all held-out rows of all folds
+    quadrant: float  # accuracy over all held-out rows of all folds (mean over the repeats)
     valence: float
     arousal: float
-    per_fold: tuple[float, ...]
-    logits: NDArray[np.float64]  # each row's out-of-fold (pleasant, lively) logits
+    per_fold: tuple[float, ...]  # of the first split
+    logits: NDArray[np.float64]  # each row's out-of-fold (pleasant, lively) logits, first split
+    log_loss: float = float("nan")  # both axes', after each axis's temperature (mean, repeats)
+    components: int = 0  # of the classifier's pooled features (0: not read)
 
     def to_dict(self) -> dict[str, Any]:
         return {"ridge": self.ridge, "quadrant": round(self.quadrant, 4),
                 "valence": round(self.valence, 4), "arousal": round(self.arousal, 4),
+                "log_loss": round(self.log_loss, 4), "components": self.components,
                 "per_fold": [round(a, 4) for a in self.per_fold]}  # fmt: skip
+
+
+SPLITS = 5  # repeats of the k-fold split: one split of ~100 photographs is a noisy judge
 
 
 def cross_validate(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str],
                    names: Sequence[str], features: Sequence[str], ridge: float, classes: ClassTable,
-                   k: int = 5, balance: float = BALANCE) -> CrossValidation:  # fmt: skip
-    """k-fold figures: each fold read by a fusion fitted on the other folds."""
-    logits = out_of_fold(rows, quadrants, names, features, ridge, classes, k, balance)
+                   k: int = 5, balance: float = BALANCE, probe: Probe | None = None,
+                   repeats: int = 1) -> CrossValidation:  # fmt: skip
+    """k-fold figures, each fold read by a fusion fitted on the other folds, averaged over
+    ``repeats`` different splits."""
     pleasant, lively = sides(quadrants)
-    right_v = (logits[:, 0] >= 0) == (pleasant > 0.5)
-    right_a = (logits[:, 1] >= 0) == (lively > 0.5)
-    right_q = right_v & right_a
+    scores, first = [], np.zeros((len(rows), 2))
+    for repeat in range(repeats):
+        logits = out_of_fold(rows, quadrants, names, features, ridge, classes, k, balance, probe,
+                             salt="" if repeat == 0 else f"{repeat}:")  # fmt: skip
+        first = logits if repeat == 0 else first
+        right_v = (logits[:, 0] >= 0) == (pleasant > 0.5)
+        right_a = (logits[:, 1] >= 0) == (lively > 0.5)
+        loss = sum(_log_loss(temperature(z, y) * z, y)
+                   for z, y in ((logits[:, 0], pleasant), (logits[:, 1], lively)))  # fmt: skip
+        scores.append(((right_v & right_a).mean(), right_v.mean(), right_a.mean(), loss))
+    right_q = ((first[:, 0] >= 0) == (pleasant > 0.5)) & ((first[:, 1] >= 0) == (lively > 0.5))
     fold = np.array(folds(quadrants, names, k))
     per_fold = tuple(float(right_q[fold == f].mean()) if np.any(fold == f) else float("nan")
                      for f in range(k))  # fmt: skip
-    return CrossValidation(ridge, float(right_q.mean()), float(right_v.mean()),
-                           float(right_a.mean()), per_fold, logits)  # fmt: skip
+    quadrant, valence, arousal, loss = (float(x) for x in np.mean(scores, axis=0))
+    return CrossValidation(ridge, quadrant, valence, arousal, per_fold, first, loss,
+                           0 if probe is None else probe.components)  # fmt: skip
+
+
+def _log_loss(logits: NDArray[np.float64], y: NDArray[np.float64]) -> float:
+    p = np.clip(1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30))), 1e-6, 1 - 1e-6)
+    return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
 
 
 CENTRINGS = tuple(round(0.1 * i, 1) for i in range(11))

