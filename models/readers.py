@@ -116,7 +116,7 @@ def _fusion_parts(
     from moodcast.models.vision.classifier import SceneClassifier
 
     try:
-        classifier = SceneClassifier(r.threads)
+        classifier = SceneClassifier(r.threads, appearance=fusion.appearance is not None)
     except MoodcastError as exc:
         logger.warning("the scene classifier is unavailable, reading without it: %s", exc)
         detail = f"fitted fusion ({cues}) without the classifier: {exc}"

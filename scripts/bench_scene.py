@@ -1,5 +1,6 @@
-"""Cost of the default scene reader per frame: the fitted fusion with the classifier beside
-the hand-set reader it replaces, in the same run on the same frames.
+"""Cost of the default scene reader per frame: the fitted fusion with the classifier's classes
+and appearance, beside the same fusion reading the classes alone (the last round's reader,
+without the preserved layer) and the hand-set reader, in the same run on the same frames.
 
     .venv/bin/python scripts/bench_scene.py [--frames 40]
 
@@ -23,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-READERS = {"hand-set (before)": "hand-set", "fitted + classifier (now)": "fitted"}
+READERS = {"hand-set (before)": "hand-set", "fitted, classes alone (last round)": "classes",
+           "fitted, classes and appearance (now)": "fitted"}  # fmt: skip
 
 
 def child(fusion: str, count: int) -> dict[str, float]:
@@ -35,6 +37,14 @@ def child(fusion: str, count: int) -> dict[str, float]:
     from scripts.benchlib import proc_status, status_mb
 
     start = status_mb(proc_status(), "VmRSS")
+    if fusion == "classes":
+        from dataclasses import replace
+
+        from moodcast.models.vision import fusion as fusion_module
+
+        shipped = fusion_module.load_fusion()
+        setattr(fusion_module, "load_fusion", lambda: replace(shipped, appearance=None))  # noqa: B010
+        fusion = "fitted"
     config = load_config(None, {"reader.fusion": fusion})
     reader = build_reader(config, active_taxonomy(config))
     built = status_mb(proc_status(), "VmHWM")

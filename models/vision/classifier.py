@@ -71,7 +71,9 @@ class SceneClassifier:
     """EfficientNet-Lite3 on one frame: a probability for each of ImageNet's classes, and the
     features they are read from."""
 
-    def __init__(self, threads: int = 2, files: tuple[Path, Path] | None = None) -> None:
+    def __init__(self, threads: int = 2, files: tuple[Path, Path] | None = None,
+                 appearance: bool = True) -> None:  # fmt: skip
+        """``appearance``: keep the pooled features readable (about 15 MB more)."""
         model, labels = files or packaged_files()
         try:
             from ai_edge_litert.interpreter import Interpreter
@@ -80,8 +82,8 @@ class SceneClassifier:
         try:
             with warnings.catch_warnings():  # "for debugging": here, to read the pooled layer
                 warnings.simplefilter("ignore")
-                self._net: Any = Interpreter(model_path=str(model), num_threads=threads,
-                                             experimental_preserve_all_tensors=True)  # fmt: skip
+                keep = {"experimental_preserve_all_tensors": appearance}
+                self._net: Any = Interpreter(model_path=str(model), num_threads=threads, **keep)
             self._net.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise MoodcastError(f"{model} cannot be loaded: {exc}",
@@ -92,7 +94,7 @@ class SceneClassifier:
         self._input, self._output = entry["index"], out["index"]
         self._in_scale, self._in_zero = entry["quantization"]
         self._out_scale, self._out_zero = out["quantization"]
-        self._appearance = _tensor(self._net, APPEARANCE)
+        self._appearance = _tensor(self._net, APPEARANCE) if appearance else None
         self.model_sha256 = MODEL[1] if files is None else sha256(model)
         import cv2
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +44,27 @@ def test_figures_of_a_small_labelled_set(tmp_path: Path) -> None:
     bands = {band: (n, share) for band, n, share in result.figures.by_confidence}
     n, share = bands["0.75–1.00"]
     assert n == 3 and share == pytest.approx(2 / 3)
+    assert result.log_loss is None  # these readings give no side probabilities
+
+
+def test_the_log_loss_scores_the_sides_probabilities(tmp_path: Path) -> None:
+    for name in "ab":
+        (tmp_path / f"{name}.jpg").write_bytes(b"x")
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("a.jpg\tHV-HA\nb.jpg\tLV-LA\n")
+    rows = read_image_labels(labels, tmp_path)
+
+    def said(p_pleasant: float, p_lively: float) -> MoodEstimate:
+        evidence = {"p_pleasant": p_pleasant, "p_lively": p_lively}
+        return MoodEstimate(0.1, 0.1, TAXONOMY.probabilities(0.1, 0.1), 0.5, evidence)
+
+    sure = evaluate_images(rows, [said(0.9, 0.8), said(0.2, 0.0)], TAXONOMY).log_loss
+    # a: -ln 0.9 - ln 0.8; b: -ln 0.8 - ln(1 - 0.001) (a certain 0 counts as 0.001 off)
+    expected = (-math.log(0.9) - math.log(0.8) - math.log(0.8) - math.log(0.999)) / 2
+    assert sure == pytest.approx(expected)
+    unsure = evaluate_images(rows, [said(0.5, 0.5), said(0.5, 0.5)], TAXONOMY).log_loss
+    assert unsure is not None and sure is not None
+    assert unsure == pytest.approx(2 * math.log(2)) and unsure > sure
 
 
 @pytest.mark.parametrize(
