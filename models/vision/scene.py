@@ -275,6 +275,9 @@ class SceneReader:
         p_lively = min(1.0, p_lively + 0.5 * self._weights.activity_arousal * cues["activity"])
         evidence.update(reader="scene", fusion="fitted", p_pleasant=round(p_pleasant, 3),
                         p_lively=round(p_lively, 3))  # fmt: skip
+        if fusion.appearance is not None and look is not None:  # how far the look moved it
+            v, a = fusion.appearance.terms(look)
+            evidence["appearance"] = f"valence {v:+.2f}, arousal {a:+.2f} (logit)"
         near = _near_axis(2 * p_pleasant - 1, 2 * p_lively - 1)
         if near:  # a coin toss on that axis: said (the confidence already says it is one)
             evidence["near_axis"] = near

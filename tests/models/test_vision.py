@@ -318,7 +318,9 @@ def test_the_fitted_reader_reads_bad_frames_and_a_missing_classifier(classifier,
     photo = cv2.imread(str(photos / "coffee.png"))
     read = with_classes.read(photo)
     assert read.evidence["fusion"] == "fitted" and "espresso" in str(read.evidence["classes"])
-    assert "classes" not in without.read(photo).evidence
+    assert str(read.evidence["appearance"]).startswith("valence ")
+    blind = without.read(photo).evidence
+    assert "classes" not in blind and "appearance" not in blind
     rng = np.random.default_rng(2)
     frames = {"black": np.zeros((240, 320, 3), np.uint8), "grey": np.full((240, 320), 90, np.uint8),
               "tiny": np.full((16, 16, 3), 200, np.uint8),
