@@ -127,11 +127,12 @@ def _fusion_parts(
         logger.warning("%s", detail)
         return fusion, None, detail, detail
     look = fusion.appearance
-    if look is not None and not (classifier.has_appearance
+    if look is not None and not (classifier.appearance_size == len(look.valence)
                                  and look.model_sha256 == classifier.model_sha256):  # fmt: skip
         detail = (f"fitted fusion ({cues}) with EfficientNet-Lite3 (LiteRT), without its"
-                  " appearance: the classifier's pooled features are missing or from another"
-                  " graph than the fusion was fitted on (fit the fusion again)")  # fmt: skip
+                  " appearance: the classifier's pooled features are missing, of another size"
+                  " or from another graph than the fusion was fitted on (fit the fusion"
+                  " again)")  # fmt: skip
         logger.warning("%s", detail)
         return replace(fusion, appearance=None), classifier, detail, detail
     what = "classes" if look is None else "classes and appearance"

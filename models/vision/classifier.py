@@ -101,8 +101,9 @@ class SceneClassifier:
         self._cv2 = cv2
 
     @property
-    def has_appearance(self) -> bool:
-        return self._appearance is not None
+    def appearance_size(self) -> int:
+        """How many pooled features each frame gives (0: none)."""
+        return 0 if self._appearance is None else self._appearance[3]
 
     def __call__(self, frame: NDArray[np.uint8]) -> NDArray[np.float32]:
         """Class probabilities for a BGR (or grey) frame of any size the frame guard let in."""
@@ -124,17 +125,18 @@ class SceneClassifier:
         probs: NDArray[np.float32] = (raw - self._out_zero) * self._out_scale
         appearance = None
         if self._appearance is not None:
-            index, scale, zero = self._appearance
+            index, scale, zero, _ = self._appearance
             pooled = self._net.get_tensor(index)[0].astype(np.float32)
             appearance = (pooled - zero) * scale
         return Look(probs / max(float(probs.sum()), 1e-6), appearance)
 
 
-def _tensor(net: Any, name: str) -> tuple[int, float, int] | None:
-    """Index, scale and zero point of the pooled features (one row), if the graph has them."""
+def _tensor(net: Any, name: str) -> tuple[int, float, int, int] | None:
+    """Index, scale, zero point and size of the pooled features (one row), if the graph has
+    them."""
     for detail in net.get_tensor_details():
         if detail["name"] == name and len(detail["shape"]) == 2 and detail["shape"][0] == 1:
             scale, zero = detail["quantization"]
-            return int(detail["index"]), float(scale or 1.0), int(zero)
+            return int(detail["index"]), float(scale or 1.0), int(zero), int(detail["shape"][1])
     logger.warning("the classifier's graph has no %s layer: read without its appearance", name)
     return None

