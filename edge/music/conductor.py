@@ -27,9 +27,7 @@ from moodcast.edge.music.opening import Opening
 from moodcast.edge.music.playlog import PlayLog
 from moodcast.edge.music.repertoire import Repertoire
 from moodcast.edge.music.volume import VolumeControl
-from moodcast.edge.status.device_state import (
-    to_wire,
-)
+from moodcast.edge.status.device_state import to_wire
 from moodcast.edge.status.health import Health
 from moodcast.edge.status.keeper import StateKeeper
 from moodcast.edge.status.problems import ProblemKind

@@ -37,6 +37,18 @@ def top_quadrant(p_pleasant: Any, p_lively: Any) -> Any:
     return np.maximum(p_pleasant, 1 - p_pleasant) * np.maximum(p_lively, 1 - p_lively)
 
 
+def sigmoid(logits: Any) -> Any:
+    """The probability for a logit (scalar or array), clipped to ±30 against overflow."""
+    return 1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))
+
+
+def log_loss(p: NDArray[np.float64], y: NDArray[np.float64], floor: float = 1e-6) -> float:
+    """Mean binary log-loss of probabilities ``p`` for outcomes ``y`` (0 or 1), each
+    probability kept ``floor`` away from 0 and 1."""
+    p = np.clip(p, floor, 1 - floor)
+    return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
+
+
 def fusion_dir() -> Path:
     """The folder of the fusion shipped inside the package."""
     return Path(__file__).resolve().parent
@@ -48,9 +60,6 @@ class Axis:
 
     weights: NDArray[np.float64]
     bias: float
-
-    def probability(self, z: NDArray[np.float64]) -> float:
-        return 1.0 / (1.0 + math.exp(-float(np.clip(z @ self.weights + self.bias, -30, 30))))
 
 
 @dataclass(frozen=True)
@@ -141,8 +150,8 @@ class SceneFusion:
     def odds(self, cues: Mapping[str, float],
              features: NDArray[np.float32] | None = None) -> tuple[float, float]:  # fmt: skip
         """P(pleasant) and P(lively) for one frame's cues (and the classifier's features)."""
-        v, a = (float(np.clip(x, -30, 30)) for x in self.logits(cues, features))
-        return 1.0 / (1.0 + math.exp(-v)), 1.0 / (1.0 + math.exp(-a))
+        v, a = self.logits(cues, features)
+        return float(sigmoid(v)), float(sigmoid(a))
 
     def confidence(self, p_pleasant: float, p_lively: float) -> float:
         """How often a reading with these odds has had the right quadrant (0 to 1)."""
@@ -261,7 +270,7 @@ def fit_axis(z: NDArray[np.float64], y: NDArray[np.float64], ridge: float,
     penalty = np.full(k + 1, ridge)
     penalty[-1] = 0.0  # the bias is not shrunk
     for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-np.clip(x @ beta, -30, 30)))
+        p = sigmoid(x @ beta)
         gradient = x.T @ (sample * (p - y)) + penalty * beta
         hessian = (
             (x * (sample * p * (1 - p))[:, None]).T @ x + np.diag(penalty) + 1e-9 * np.eye(k + 1)

@@ -2,7 +2,8 @@
 
 Pure numpy on a table of cues (one dict per photograph, as ``SceneReader.observe`` gives)
 and the quadrant each was labelled with. Each axis is one logistic regression; the cue group
-and the regularisation are chosen by cross-validated quadrant accuracy. ``balance`` moves each
+and the regularisation are chosen by cross-validation (``scripts/fit_scene_fusion.py``: the
+least log-loss over repeated splits). ``balance`` moves each
 axis's sides towards equal weight (0: as many as the set has, 1: equal): the labelled set is
 three quarters pleasant and a camera's rooms need not be, yet fully equal weights made the
 reader call plain rooms unpleasant; halfway is the best over 5 and 10 folds on the training
@@ -182,7 +183,7 @@ def isotonic(
 
 
 def top_quadrant(logits: NDArray[np.float64]) -> NDArray[np.float64]:
-    p = 1.0 / (1.0 + np.exp(-logits))
+    p = fusion.sigmoid(logits)
     return np.asarray(fusion.top_quadrant(p[:, 0], p[:, 1]))
 
 
@@ -239,17 +240,17 @@ def cross_validate(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str]
     """k-fold figures, each fold read by a fusion fitted on the other folds, averaged over
     ``repeats`` different splits."""
     pleasant, lively = sides(quadrants)
-    scores, first = [], np.zeros((len(rows), 2))
+    scores, first, right_q = [], np.zeros((len(rows), 2)), np.zeros(len(rows), dtype=bool)
     for repeat in range(repeats):
         logits = out_of_fold(rows, quadrants, names, features, ridge, classes, k, balance, probe,
                              salt="" if repeat == 0 else f"{repeat}:")  # fmt: skip
-        first = logits if repeat == 0 else first
         right_v = (logits[:, 0] >= 0) == (pleasant > 0.5)
         right_a = (logits[:, 1] >= 0) == (lively > 0.5)
+        if repeat == 0:  # the split whose folds and logits are kept
+            first, right_q = logits, right_v & right_a
         loss = sum(_log_loss(temperature(z, y) * z, y)
                    for z, y in ((logits[:, 0], pleasant), (logits[:, 1], lively)))  # fmt: skip
         scores.append(((right_v & right_a).mean(), right_v.mean(), right_a.mean(), loss))
-    right_q = ((first[:, 0] >= 0) == (pleasant > 0.5)) & ((first[:, 1] >= 0) == (lively > 0.5))
     fold = np.array(folds(quadrants, names, k))
     per_fold = tuple(float(right_q[fold == f].mean()) if np.any(fold == f) else float("nan")
                      for f in range(k))  # fmt: skip
@@ -259,8 +260,7 @@ def cross_validate(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str]
 
 
 def _log_loss(logits: NDArray[np.float64], y: NDArray[np.float64]) -> float:
-    p = np.clip(1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30))), 1e-6, 1 - 1e-6)
-    return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
+    return fusion.log_loss(fusion.sigmoid(logits), y)
 
 
 CENTRINGS = tuple(round(0.1 * i, 1) for i in range(11))

@@ -22,6 +22,7 @@ from moodcast.config.errors import MoodcastError
 from moodcast.models.mood import MoodEstimate, Taxonomy
 from moodcast.models.text.caption_eval import Evaluation, evaluate, report
 from moodcast.models.text.caption_labels import QUADRANTS, Labelled, labelled_lines
+from moodcast.models.vision.fusion import log_loss
 
 _FORMAT = ("write 'file<TAB>quadrant[<TAB>people]' with quadrant one of "
            + ", ".join(QUADRANTS) + " and people a whole number")  # fmt: skip
@@ -107,9 +108,11 @@ def _log_loss(rows: Sequence[LabelledImage], readings: Sequence[MoodEstimate]) -
     odds = [(r.evidence.get("p_pleasant"), r.evidence.get("p_lively")) for r in readings]
     if not odds or not all(isinstance(p, float) and isinstance(q, float) for p, q in odds):
         return None
-    p = np.clip(np.array(odds, dtype=np.float64), 1e-3, 1 - 1e-3)  # as rounded in evidence
-    truth = np.array([(r.quadrant.startswith("HV"), r.quadrant.endswith("HA")) for r in rows])
-    return float(-np.where(truth, np.log(p), np.log(1 - p)).sum(axis=1).mean())
+    p = np.array(odds, dtype=np.float64)
+    truth = np.array([(r.quadrant.startswith("HV"), r.quadrant.endswith("HA")) for r in rows],
+                     dtype=np.float64)  # fmt: skip
+    # 1e-3: the evidence rounds the probabilities to three places
+    return log_loss(p[:, 0], truth[:, 0], 1e-3) + log_loss(p[:, 1], truth[:, 1], 1e-3)
 
 
 def image_report(result: ImageEvaluation, title: str) -> str:

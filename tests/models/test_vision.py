@@ -119,7 +119,8 @@ def test_fit_axis_recovers_a_rule_and_the_temperature_sharpens_a_timid_one() -> 
     y = (z[:, 0] - 0.5 * z[:, 2] > 0).astype(float)
     axis = fit_axis(z, y, ridge=1.0)
     assert axis.weights[0] > 2 * abs(axis.weights[1]) and axis.weights[2] < 0
-    right = np.mean([(axis.probability(r) >= 0.5) == bool(t) for r, t in zip(z, y, strict=True)])
+    said = fusion_module.sigmoid(z @ axis.weights + axis.bias)
+    right = np.mean([(p >= 0.5) == bool(t) for p, t in zip(said, y, strict=True)])
     assert right > 0.95
     timid = (z[:, 0] - 0.5 * z[:, 2]) * 0.1
     assert fusion_fit.temperature(timid, y) > 4
