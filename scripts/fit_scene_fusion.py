@@ -9,8 +9,9 @@ the object detector and the text model's reading of what it saw, the ImageNet cl
 classes and pooled features), builds the class table (the text model's reading of each class
 name), chooses the cue group, the regularisation and the number of the pooled features'
 principal components by repeated k-fold cross-validation (least log-loss of the tempered
-odds: a proper score, steadier than accuracy on ~100 photographs), fits on the whole file
-and writes scene_fusion.json with its manifest. The held-out
+odds: a proper score, steadier than accuracy on ~100 photographs), reports each choice's
+figures with every source (package) held out in turn (the estimate for photographs from
+elsewhere), fits on the whole file and writes scene_fusion.json with its manifest. The held-out
 photographs (tests/data/photos/heldout.tsv) are never read here: measure on them with
 'moodcast models evaluate-images'. --check fits and prints without writing.
 """
@@ -104,10 +105,12 @@ def read_cues(args: argparse.Namespace) -> Observed:
     return Observed(cues, quadrants, names, classes, described, probe)
 
 
-def choose(seen: Observed, args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
-    """The cue group, ridge and components with the least cross-validated log-loss, and the
-    figures of each group's best."""
-    results = {}
+def choose(seen: Observed, args: argparse.Namespace,
+           ) -> tuple[str, dict[str, Any], dict[str, fusion_fit.BySource]]:  # fmt: skip
+    """The cue group, ridge and components with the least cross-validated log-loss, the
+    figures of each group's best, and the same fits' figures with each source (package)
+    held out in turn: the estimate for photographs from elsewhere."""
+    results, unseen = {}, {}
     for group, features in GROUPS.items():
         trials = [None] if group != WITH_APPEARANCE else list(fusion_fit.COMPONENTS)
         best = min((fusion_fit.cross_validate(
@@ -122,11 +125,19 @@ def choose(seen: Observed, args: argparse.Namespace) -> tuple[str, dict[str, Any
         print(f"  {group}: log-loss {best.log_loss:.3f}, quadrant {best.quadrant:.3f}"
               f" (valence {best.valence:.3f}, arousal {best.arousal:.3f})"
               f" at ridge {best.ridge}{more}")  # fmt: skip
+        unseen[group] = fusion_fit.by_source(
+            seen.cues, seen.quadrants, seen.names, features, best.ridge, seen.classes,
+            args.balance, dataclasses.replace(seen.probe, components=best.components)
+            if best.components else None)  # fmt: skip
+        u = unseen[group]
+        print(f"    each of {u.sources} sources held out in turn: log-loss {u.log_loss:.3f},"
+              f" quadrant {u.quadrant:.3f} (valence {u.valence:.3f}, arousal {u.arousal:.3f}),"
+              f" unpleasant read unpleasant {u.unpleasant_read_unpleasant:.3f}")  # fmt: skip
     # On a tie, the group with more kinds of evidence (less riding on colour alone, which is
     # what misread real scenes before).
     group = min(results, key=lambda g: (round(results[g].log_loss, 3), -list(GROUPS).index(g)))
     print(f"chosen: {group}, ridge {results[group].ridge}")
-    return group, {g: cv for g, cv in results.items()}
+    return group, results, unseen
 
 
 def main() -> None:
@@ -151,13 +162,14 @@ def main() -> None:
     n = len(cues)
     print(f"{n} photographs from {args.labels}; {args.k}-fold cross-validation,"
           f" {args.repeats} splits")  # fmt: skip
-    group, results = choose(seen, args)
+    group, results, unseen = choose(seen, args)
     ridge, components = results[group].ridge, results[group].components
     training = {
         "labels": str(args.labels.relative_to(ROOT)) if args.labels.is_relative_to(ROOT)
         else str(args.labels), "labels_sha256": sha256(args.labels), "photographs": n,
         "k": args.k, "repeats": args.repeats, "chosen_by": "least log-loss",
         "cross_validation": {g: cv.to_dict() for g, cv in results.items()},
+        "by_source": {g: u.to_dict() for g, u in unseen.items()},
         "ridge": ridge, "cues": group, "balance": args.balance, "components": components,
         "text_phrase": "a {class name}",
     }  # fmt: skip

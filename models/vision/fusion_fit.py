@@ -127,12 +127,26 @@ def folds(quadrants: Sequence[str], names: Sequence[str], k: int, salt: str = ""
     return fold
 
 
+def source_folds(names: Sequence[str]) -> list[int]:
+    """A fold per source: the first part of each name (its package), in sorted order."""
+    sources = sorted({source_of(n) for n in names})
+    return [sources.index(source_of(n)) for n in names]
+
+
+def source_of(name: str) -> str:
+    """The source of a photograph named '<package>/<file>' (a bare name is its own)."""
+    return name.split("/", 1)[0]
+
+
 def out_of_fold(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str],
                 names: Sequence[str], features: Sequence[str], ridge: float, classes: ClassTable,
                 k: int = 5, balance: float = BALANCE, probe: Probe | None = None,
-                salt: str = "") -> NDArray[np.float64]:  # fmt: skip
-    """Each row's two logits (pleasant, lively) from a fusion fitted without its fold."""
-    fold = folds(quadrants, names, k, salt)
+                salt: str = "", fold: Sequence[int] | None = None,
+                ) -> NDArray[np.float64]:  # fmt: skip
+    """Each row's two logits (pleasant, lively) from a fusion fitted without its fold
+    (``fold``: one given per row, e.g. ``source_folds``; else stratified k-fold)."""
+    fold = list(folds(quadrants, names, k, salt) if fold is None else fold)
+    k = max(fold) + 1
     logits = np.zeros((len(rows), 2))
     for f in range(k):
         train = [i for i in range(len(rows)) if fold[i] != f]
@@ -257,6 +271,40 @@ def cross_validate(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str]
     quadrant, valence, arousal, loss = (float(x) for x in np.mean(scores, axis=0))
     return CrossValidation(ridge, quadrant, valence, arousal, per_fold, first, loss,
                            0 if probe is None else probe.components)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BySource:
+    """Figures with each source (package) held out in turn: how a fusion does on photographs
+    from a source it never saw, which is how it is used."""
+
+    sources: int
+    quadrant: float
+    valence: float
+    arousal: float
+    log_loss: float
+    unpleasant_read_unpleasant: float  # of the LV photographs, the share read LV
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v if isinstance(v, int) else round(v, 4) for k, v in vars(self).items()}
+
+
+def by_source(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str],
+              names: Sequence[str], features: Sequence[str], ridge: float, classes: ClassTable,
+              balance: float = BALANCE, probe: Probe | None = None) -> BySource:  # fmt: skip
+    """Leave-one-source-out figures (sources: the first part of each name)."""
+    fold = source_folds(names)
+    logits = out_of_fold(rows, quadrants, names, features, ridge, classes, balance=balance,
+                         probe=probe, fold=fold)  # fmt: skip
+    pleasant, lively = sides(quadrants)
+    right_v = (logits[:, 0] >= 0) == (pleasant > 0.5)
+    right_a = (logits[:, 1] >= 0) == (lively > 0.5)
+    loss = sum(_log_loss(temperature(z, y) * z, y)
+               for z, y in ((logits[:, 0], pleasant), (logits[:, 1], lively)))  # fmt: skip
+    unpleasant = pleasant < 0.5
+    read_lv = float((logits[unpleasant, 0] < 0).mean()) if unpleasant.any() else float("nan")
+    return BySource(max(fold) + 1, float((right_v & right_a).mean()), float(right_v.mean()),
+                    float(right_a.mean()), float(loss), read_lv)  # fmt: skip
 
 
 def _log_loss(logits: NDArray[np.float64], y: NDArray[np.float64]) -> float:

@@ -147,6 +147,32 @@ def test_another_salt_gives_another_split_with_the_same_strata() -> None:
         assert members.count("HV-HA") == 2 and members.count("LV-LA") == 1
 
 
+def test_source_folds_keep_each_package_together() -> None:
+    names = ["scratch/a.jpg", "gramps/b.jpg", "scratch/c.jpg", "loose.jpg", "gramps/d.jpg"]
+    fold = fusion_fit.source_folds(names)
+    assert fold[0] == fold[2] and fold[1] == fold[4]
+    assert len(set(fold)) == 3 and sorted(set(fold)) == [0, 1, 2]
+
+
+def test_holding_out_sources_exposes_what_only_tells_sources_apart() -> None:
+    """A cue that says which package a photograph came from reads stratified folds well
+    (each package's mood is learned) and photographs from an unseen package at chance."""
+    rng = np.random.default_rng(5)
+    rows, quadrants, names = [], [], []
+    for source in range(6):
+        for i in range(20):
+            pleasant = rng.uniform() < (0.9 if source % 2 == 0 else 0.1)
+            rows.append({f"from_{s}": float(s == source) for s in range(6)})
+            quadrants.append(("HV" if pleasant else "LV") + "-" + ("HA" if i % 2 else "LA"))
+            names.append(f"package{source}/{i}.jpg")
+    features = tuple(f"from_{s}" for s in range(6))
+    within = fusion_fit.cross_validate(rows, quadrants, names, features, 1.0, NO_CLASSES)
+    unseen = fusion_fit.by_source(rows, quadrants, names, features, 1.0, NO_CLASSES)
+    assert unseen.sources == 6
+    assert within.valence > 0.8 and unseen.valence < 0.6
+    assert unseen.to_dict()["sources"] == 6 and 0 <= unseen.unpleasant_read_unpleasant <= 1
+
+
 def synthetic(n: int = 60) -> tuple[list[dict[str, float]], list[str]]:
     rng = np.random.default_rng(3)
     rows, quadrants = [], []
