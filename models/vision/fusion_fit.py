@@ -253,17 +253,13 @@ def cross_validate(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str]
                    repeats: int = 1) -> CrossValidation:  # fmt: skip
     """k-fold figures, each fold read by a fusion fitted on the other folds, averaged over
     ``repeats`` different splits."""
-    pleasant, lively = sides(quadrants)
     scores, first, right_q = [], np.zeros((len(rows), 2)), np.zeros(len(rows), dtype=bool)
     for repeat in range(repeats):
         logits = out_of_fold(rows, quadrants, names, features, ridge, classes, k, balance, probe,
                              salt="" if repeat == 0 else f"{repeat}:")  # fmt: skip
-        right_v = (logits[:, 0] >= 0) == (pleasant > 0.5)
-        right_a = (logits[:, 1] >= 0) == (lively > 0.5)
+        right_v, right_a, loss = _scored(logits, quadrants)
         if repeat == 0:  # the split whose folds and logits are kept
             first, right_q = logits, right_v & right_a
-        loss = sum(_log_loss(temperature(z, y) * z, y)
-                   for z, y in ((logits[:, 0], pleasant), (logits[:, 1], lively)))  # fmt: skip
         scores.append(((right_v & right_a).mean(), right_v.mean(), right_a.mean(), loss))
     fold = np.array(folds(quadrants, names, k))
     per_fold = tuple(float(right_q[fold == f].mean()) if np.any(fold == f) else float("nan")
@@ -296,15 +292,23 @@ def by_source(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str],
     fold = source_folds(names)
     logits = out_of_fold(rows, quadrants, names, features, ridge, classes, balance=balance,
                          probe=probe, fold=fold)  # fmt: skip
+    right_v, right_a, loss = _scored(logits, quadrants)
+    unpleasant = sides(quadrants)[0] < 0.5
+    read_lv = float((logits[unpleasant, 0] < 0).mean()) if unpleasant.any() else float("nan")
+    return BySource(max(fold) + 1, float((right_v & right_a).mean()), float(right_v.mean()),
+                    float(right_a.mean()), float(loss), read_lv)  # fmt: skip
+
+
+def _scored(logits: NDArray[np.float64], quadrants: Sequence[str],
+            ) -> tuple[NDArray[np.bool_], NDArray[np.bool_], float]:  # fmt: skip
+    """Out-of-fold logits scored: each row's valence and arousal side right, and both axes'
+    log-loss after each axis's temperature."""
     pleasant, lively = sides(quadrants)
     right_v = (logits[:, 0] >= 0) == (pleasant > 0.5)
     right_a = (logits[:, 1] >= 0) == (lively > 0.5)
     loss = sum(_log_loss(temperature(z, y) * z, y)
                for z, y in ((logits[:, 0], pleasant), (logits[:, 1], lively)))  # fmt: skip
-    unpleasant = pleasant < 0.5
-    read_lv = float((logits[unpleasant, 0] < 0).mean()) if unpleasant.any() else float("nan")
-    return BySource(max(fold) + 1, float((right_v & right_a).mean()), float(right_v.mean()),
-                    float(right_a.mean()), float(loss), read_lv)  # fmt: skip
+    return right_v, right_a, float(loss)
 
 
 def _log_loss(logits: NDArray[np.float64], y: NDArray[np.float64]) -> float:
