@@ -129,7 +129,7 @@ def _fusion_parts(
     look = fusion.appearance
     if look is not None and not (classifier.appearance_size == len(look.valence)
                                  and look.model_sha256 == classifier.model_sha256):  # fmt: skip
-        detail = (f"fitted fusion ({cues}) with EfficientNet-Lite3 (LiteRT), without its"
+        detail = (f"fitted fusion ({cues}) with EfficientNet-Lite3: classes, without its"
                   " appearance: the classifier's pooled features are missing, of another size"
                   " or from another graph than the fusion was fitted on (fit the fusion"
                   " again)")  # fmt: skip

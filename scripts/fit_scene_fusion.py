@@ -76,11 +76,10 @@ class Observed:
     probe: fusion_fit.Probe  # the classifier's pooled features (components chosen later)
 
 
-def read_cues(args: argparse.Namespace) -> Observed:
+def read_cues(args: argparse.Namespace, text: CaptionMood) -> Observed:
     """The cues of every labelled photograph, their quadrants and names, the class table,
     what the reader described on each and the classifier's pooled features."""
-    taxonomy = load_taxonomy("cowen13")
-    text = CaptionMood(None, taxonomy)
+    taxonomy = text.taxonomy
     classifier = SceneClassifier()
     _, labels_path = packaged_files()
     classes = class_table(text, classifier.labels, sha256(labels_path))
@@ -157,7 +156,8 @@ def main() -> None:
     parser.add_argument("--dump", type=Path, help="also write the cues read, as JSON")
     parser.add_argument("--check", action="store_true", help="fit and print, write nothing")
     args = parser.parse_args()
-    seen = read_cues(args)
+    text = CaptionMood(None, load_taxonomy("cowen13"))  # read once, for the cues and the names
+    seen = read_cues(args, text)
     cues, quadrants = seen.cues, seen.quadrants
     n = len(cues)
     print(f"{n} photographs from {args.labels}; {args.k}-fold cross-validation,"
@@ -182,18 +182,17 @@ def main() -> None:
     fusion = fusion_fit.fit(cues, quadrants, GROUPS[group], ridge, seen.classes, training,
                             args.balance, probe)  # fmt: skip
     fusion = fusion_fit.calibrated(fusion, factors, logits, quadrants)
-    fusion = named_spread(fusion, cues, seen.described, seen.probe.looks)
+    fusion = named_spread(fusion, cues, seen.described, seen.probe.looks, text)
     report(fusion, factors, logits, quadrants)
     if not args.check:
         write(fusion, args.out)
 
 
 def named_spread(fusion: SceneFusion, cues: list[dict[str, float]], described: list[str],
-                 looks: fusion_fit.Looks) -> SceneFusion:  # fmt: skip
+                 looks: fusion_fit.Looks, text: CaptionMood) -> SceneFusion:  # fmt: skip
     """The fusion with its training photographs' descriptions and the centring that names
     their moods most evenly (fusion_fit.centring)."""
-    taxonomy = load_taxonomy("cowen13")
-    text = CaptionMood(None, taxonomy)
+    taxonomy = text.taxonomy
     homes = [quadrant_of(m.valence, m.arousal) for m in taxonomy.moods]
     rows, read_as = [], []
     for found, description, look in zip(cues, described, looks, strict=True):
