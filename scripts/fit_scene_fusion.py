@@ -87,9 +87,9 @@ def read_cues(args: argparse.Namespace, text: CaptionMood) -> Observed:
     cues: list[dict[str, float]] = []
     described: list[str] = []
     looks: list[Any] = []
-    for row in rows:
-        reader = SceneReader(taxonomy, ObjectDetector(ObjectSettings()), text=text,
-                             classifier=classifier)  # fmt: skip
+    detector = ObjectDetector(ObjectSettings())  # stateless: loaded once, not per photograph
+    for row in rows:  # a reader each, so no photograph is read against the one before it
+        reader = SceneReader(taxonomy, detector, text=text, classifier=classifier)
         cues.append(reader.observe(load_photo(row.file), classes=classes, described=described,
                                    looks=looks))  # fmt: skip
     if any(look is None for look in looks):
