@@ -84,6 +84,22 @@ def test_an_end_is_an_end_and_an_instant_end_is_a_failure(setup, tmp_path: Path)
     assert outcome is not None and outcome.failed and "length 0" in outcome.reason
 
 
+def test_a_measured_track_that_ends_late_with_no_length_is_a_failure(setup, tmp_path) -> None:
+    """Under load libVLC may probe a corrupt file for seconds before it ends with length 0:
+    a track the scan measured is flagged all the same; one of unknown duration only when it
+    ended at once."""
+    player, _, _, _ = setup
+    corrupt = tmp_path / "late.ogg"
+    corrupt.write_bytes(b"junk")
+    player.play(track(7, str(corrupt)), 0.0)
+    outcome = player.on_deck_event(DeckEnded(0, 1), now=5.0)
+    assert outcome is not None and outcome.failed and "length 0" in outcome.reason
+    unmeasured = Track(8, str(corrupt), "a", "t8", "", None, "ok", "", None)
+    player.play(unmeasured, 10.0)
+    outcome = player.on_deck_event(DeckEnded(0, 2), now=15.0)  # the first deck is free again
+    assert outcome is not None and not outcome.failed
+
+
 def test_stale_events_are_ignored(setup) -> None:
     player, _, good, _ = setup
     player.play(good[0], 0.0)
