@@ -127,7 +127,7 @@ def _fusion_parts(
         logger.warning("%s", detail)
         return fusion, None, detail, detail
     look = fusion.appearance
-    if look is not None and not (classifier.appearance_size == len(look.valence)
+    if look is not None and not (classifier.appearance_size * len(look.views) == len(look.valence)
                                  and look.model_sha256 == classifier.model_sha256):  # fmt: skip
         detail = (f"fitted fusion ({cues}) with EfficientNet-Lite3: classes, without its"
                   " appearance: the classifier's pooled features are missing, of another size"
@@ -135,7 +135,7 @@ def _fusion_parts(
                   " again)")  # fmt: skip
         logger.warning("%s", detail)
         return replace(fusion, appearance=None), classifier, detail, detail
-    what = "classes" if look is None else "classes and appearance"
+    what = "classes" if look is None else f"classes and appearance ({', '.join(look.views)})"
     return fusion, classifier, f"fitted fusion ({cues}) with EfficientNet-Lite3: {what}", ""
 
 

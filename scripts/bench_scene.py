@@ -1,6 +1,8 @@
 """Cost of the default scene reader per frame: the fitted fusion with the classifier's classes
-and appearance, beside the same fusion reading the classes alone (the reader before the
-appearance: no preserved layer) and the hand-set reader, in the same run on the same frames.
+and appearance (of the frame and its two halves: three passes of the classifier), beside the
+same fusion reading the appearance of the whole frame alone (one pass: what the last round
+shipped cost), reading the classes alone (no preserved layer) and the hand-set reader, in the
+same run on the same frames.
 
     .venv/bin/python scripts/bench_scene.py [--frames 40]
 
@@ -24,8 +26,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-READERS = {"hand-set": "hand-set", "fitted, classes alone": "classes",
-           "fitted, classes and appearance (shipped)": "fitted"}  # fmt: skip
+READERS = {
+    "hand-set": "hand-set",
+    "fitted, classes alone": "classes",
+    "fitted, classes and appearance of the frame alone": "frame",
+    "fitted, classes and appearance of the frame and its halves (shipped)": "fitted",
+}
 
 
 def child(fusion: str, count: int) -> dict[str, float]:
@@ -37,13 +43,19 @@ def child(fusion: str, count: int) -> dict[str, float]:
     from scripts.benchlib import proc_status, status_mb
 
     start = status_mb(proc_status(), "VmRSS")
-    if fusion == "classes":
+    if fusion in ("classes", "frame"):  # the shipped fusion with fewer parts: their cost
         from dataclasses import replace
 
         from moodcast.models.vision import fusion as fusion_module
 
         shipped = fusion_module.load_fusion()
-        setattr(fusion_module, "load_fusion", lambda: replace(shipped, appearance=None))  # noqa: B010
+        look = shipped.appearance
+        fewer = None
+        if fusion == "frame" and look is not None:  # the first view's weights: one pass
+            size = len(look.valence) // len(look.views)
+            fewer = replace(look, valence=look.valence[:size], arousal=look.arousal[:size],
+                            views=look.views[:1])  # fmt: skip
+        setattr(fusion_module, "load_fusion", lambda: replace(shipped, appearance=fewer))  # noqa: B010
         fusion = "fitted"
     config = load_config(None, {"reader.fusion": fusion})
     reader = build_reader(config, active_taxonomy(config))

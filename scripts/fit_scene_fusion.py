@@ -38,7 +38,7 @@ from moodcast.models.text.caption_labels import quadrant_of  # noqa: E402
 from moodcast.models.text.caption_mood import CaptionMood  # noqa: E402
 from moodcast.models.vision import fusion_fit  # noqa: E402
 from moodcast.models.vision.classifier import SceneClassifier, packaged_files  # noqa: E402
-from moodcast.models.vision.fusion import FILE, KIND, ClassTable, SceneFusion  # noqa: E402
+from moodcast.models.vision.fusion import FILE, KIND, VIEWS, ClassTable, SceneFusion  # noqa: E402
 from moodcast.models.vision.image_eval import read_image_labels  # noqa: E402
 from moodcast.models.vision.objects import ObjectDetector  # noqa: E402
 from moodcast.models.vision.scene import SceneReader  # noqa: E402
@@ -50,8 +50,11 @@ OBJECTS = ("people", "vehicles", "seen_pleasant", "seen_lively")
 CLASSES = ("class_pleasant", "class_lively")
 GROUPS = {"light and colour": LIGHT, "+ objects and what was seen": LIGHT + OBJECTS,
           "+ classes": LIGHT + OBJECTS + CLASSES,
-          "+ appearance (all)": LIGHT + OBJECTS + CLASSES}  # fmt: skip
-WITH_APPEARANCE = "+ appearance (all)"
+          "+ appearance of the frame": LIGHT + OBJECTS + CLASSES,
+          "+ appearance of the frame and its halves": LIGHT + OBJECTS + CLASSES}  # fmt: skip
+# The groups that read the classifier's pooled features, and of which views of the frame.
+APPEARANCE = {"+ appearance of the frame": ("frame",),
+              "+ appearance of the frame and its halves": VIEWS}  # fmt: skip
 
 
 def class_table(text: CaptionMood, names: tuple[str, ...], labels_sha256: str) -> ClassTable:
@@ -73,7 +76,17 @@ class Observed:
     names: list[str]
     classes: ClassTable
     described: list[str]
-    probe: fusion_fit.Probe  # the classifier's pooled features (components chosen later)
+    probe: fusion_fit.Probe  # the pooled features of every view (components chosen later)
+
+    def looks(self, group: str, components: int) -> fusion_fit.Probe | None:
+        """The group's views of the pooled features at ``components`` (None: not read)."""
+        views = APPEARANCE.get(group)
+        if views is None or not components:
+            return None
+        size = len(self.probe.looks[0]) // len(VIEWS)
+        keep = np.concatenate([np.arange(size) + size * VIEWS.index(v) for v in views])
+        return fusion_fit.Probe([look[keep] for look in self.probe.looks], components,
+                                self.probe.model_sha256, views)  # fmt: skip
 
 
 def read_cues(args: argparse.Namespace, text: CaptionMood) -> Observed:
@@ -91,7 +104,7 @@ def read_cues(args: argparse.Namespace, text: CaptionMood) -> Observed:
     for row in rows:  # a reader each, so no photograph is read against the one before it
         reader = SceneReader(taxonomy, detector, text=text, classifier=classifier)
         cues.append(reader.observe(load_photo(row.file), classes=classes, described=described,
-                                   looks=looks))  # fmt: skip
+                                   looks=looks, views=VIEWS))  # fmt: skip
     if any(look is None for look in looks):
         sys.exit("the classifier gave no pooled features: is ai-edge-litert installed?")
     quadrants = [r.quadrant for r in rows]
@@ -100,7 +113,7 @@ def read_cues(args: argparse.Namespace, text: CaptionMood) -> Observed:
         args.dump.write_text(json.dumps({"names": names, "quadrants": quadrants, "cues": cues,
                                          "people": [r.people for r in rows],
                                          "described": described}))  # fmt: skip
-    probe = fusion_fit.Probe(looks, 0, classifier.model_sha256)
+    probe = fusion_fit.Probe(looks, 0, classifier.model_sha256, VIEWS)
     return Observed(cues, quadrants, names, classes, described, probe)
 
 
@@ -111,12 +124,10 @@ def choose(seen: Observed, args: argparse.Namespace,
     held out in turn: the estimate for photographs from elsewhere."""
     results, unseen = {}, {}
     for group, features in GROUPS.items():
-        trials = [None] if group != WITH_APPEARANCE else list(fusion_fit.COMPONENTS)
+        trials = list(fusion_fit.COMPONENTS) if group in APPEARANCE else [0]
         best = min((fusion_fit.cross_validate(
                         seen.cues, seen.quadrants, seen.names, features, ridge, seen.classes,
-                        args.k, args.balance,
-                        None if c is None else dataclasses.replace(seen.probe, components=c),
-                        args.repeats)
+                        args.k, args.balance, seen.looks(group, c), args.repeats)
                     for ridge in fusion_fit.RIDGES for c in trials),
                    key=lambda cv: (round(cv.log_loss, 4), -cv.ridge))  # fmt: skip
         results[group] = best
@@ -126,8 +137,7 @@ def choose(seen: Observed, args: argparse.Namespace,
               f" at ridge {best.ridge}{more}")  # fmt: skip
         unseen[group] = fusion_fit.by_source(
             seen.cues, seen.quadrants, seen.names, features, best.ridge, seen.classes,
-            args.balance, dataclasses.replace(seen.probe, components=best.components)
-            if best.components else None)  # fmt: skip
+            args.balance, seen.looks(group, best.components))  # fmt: skip
         u = unseen[group]
         print(f"    each of {u.sources} sources held out in turn: log-loss {u.log_loss:.3f},"
               f" quadrant {u.quadrant:.3f} (valence {u.valence:.3f}, arousal {u.arousal:.3f}),"
@@ -178,18 +188,19 @@ def main() -> None:
     factors = (fusion_fit.temperature(logits[:, 0], pleasant),
                fusion_fit.temperature(logits[:, 1], lively))  # fmt: skip
     training["calibration"] = {"valence": round(factors[0], 3), "arousal": round(factors[1], 3)}
-    probe = dataclasses.replace(seen.probe, components=components) if components else None
+    probe = seen.looks(group, components)
     fusion = fusion_fit.fit(cues, quadrants, GROUPS[group], ridge, seen.classes, training,
                             args.balance, probe)  # fmt: skip
     fusion = fusion_fit.calibrated(fusion, factors, logits, quadrants)
-    fusion = named_spread(fusion, cues, seen.described, seen.probe.looks, text)
+    chosen_looks = [None] * n if probe is None else list(probe.looks)
+    fusion = named_spread(fusion, cues, seen.described, chosen_looks, text)
     report(fusion, factors, logits, quadrants)
     if not args.check:
         write(fusion, args.out)
 
 
 def named_spread(fusion: SceneFusion, cues: list[dict[str, float]], described: list[str],
-                 looks: fusion_fit.Looks, text: CaptionMood) -> SceneFusion:  # fmt: skip
+                 looks: list[Any], text: CaptionMood) -> SceneFusion:  # fmt: skip
     """The fusion with its training photographs' descriptions and the centring that names
     their moods most evenly (fusion_fit.centring)."""
     taxonomy = text.taxonomy

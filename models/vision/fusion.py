@@ -30,6 +30,10 @@ KIND = "scene-fusion"
 FILE = "scene_fusion.json"
 FIX = "reinstall moodcast, or fit the fusion again: scripts/fit_scene_fusion.py"
 AXES = ("valence", "arousal")
+# The parts of a frame whose pooled features the appearance reads, each seen by the classifier
+# at its full input size: the whole frame, then its upper and lower halves (sky and ground
+# seen closer; docs/scene-reader.md).
+VIEWS = ("frame", "top", "bottom")
 
 
 def top_quadrant(p_pleasant: Any, p_lively: Any) -> Any:
@@ -76,6 +80,18 @@ class ClassTable:
         return float(p @ (2 * self.pleasant - 1)), float(p @ (2 * self.lively - 1))
 
 
+def view(frame: NDArray[Any], name: str) -> NDArray[Any]:
+    """The part of ``frame`` a view names (a frame of one row is its own top and bottom)."""
+    if name == "frame":
+        return frame
+    half = max(1, (frame.shape[0] + 1) // 2)
+    if name == "top":
+        return frame[:half]
+    if name == "bottom":
+        return frame[frame.shape[0] // 2 :]
+    raise ValueError(f"unknown view {name!r} (known: {', '.join(VIEWS)})")
+
+
 @dataclass(frozen=True)
 class Appearance:
     """Each axis's weights on the classifier's pooled features, and their training means.
@@ -92,6 +108,7 @@ class Appearance:
     # The largest term any training photograph had, per axis: a frame unlike all of them
     # (black, noise) is not read more surely than the surest of them.
     limit: NDArray[np.float64] = field(default_factory=lambda: np.full(2, np.inf))
+    views: tuple[str, ...] = ("frame",)  # whose pooled features, one after the other
 
     def terms(self, features: NDArray[np.float32] | None) -> tuple[float, float]:
         """Each axis's logit term; 0 (the training mean) without features or with odd ones."""
@@ -106,7 +123,7 @@ class Appearance:
 
     def to_json(self) -> dict[str, Any]:
         return {"model_sha256": self.model_sha256, "offset": self.offset.tolist(),
-                "limit": self.limit.tolist(),
+                "limit": self.limit.tolist(), "views": list(self.views),
                 "valence": [float(f"{w:.6g}") for w in self.valence.tolist()],
                 "arousal": [float(f"{w:.6g}") for w in self.arousal.tolist()]}  # fmt: skip
 
@@ -223,10 +240,21 @@ def _appearance(data: Any) -> Appearance | None:
     n = len(valence)
     if valence.ndim != 1 or n < 1:
         raise ValueError("appearance.valence must be a list of numbers")
+    views = _views(data.get("views", ["frame"]), n)
     return Appearance(_vector(valence, n, "appearance.valence"),
                       _vector(data["arousal"], n, "appearance.arousal"),
                       _vector(data["offset"], 2, "appearance.offset"),
-                      str(data["model_sha256"]), _limit(data.get("limit")))  # fmt: skip
+                      str(data["model_sha256"]), _limit(data.get("limit")), views)  # fmt: skip
+
+
+def _views(data: Any, n: int) -> tuple[str, ...]:
+    """Known, distinct view names that share the weights evenly (a fusion of an older
+    release names none: the whole frame)."""
+    if (not isinstance(data, list) or not data or len(set(map(str, data))) != len(data)
+            or any(v not in VIEWS for v in data) or n % len(data)):  # fmt: skip
+        raise ValueError(f"appearance.views must be distinct names among {', '.join(VIEWS)}"
+                         " that share the weights evenly")  # fmt: skip
+    return tuple(data)
 
 
 def _limit(data: Any) -> NDArray[np.float64]:

@@ -25,7 +25,8 @@ from moodcast.models.vision import fusion
 from moodcast.models.vision.fusion import Appearance, Axis, ClassTable, SceneFusion, fit_axis
 
 RIDGES = (0.3, 1.0, 3.0, 10.0, 30.0)
-COMPONENTS = (20, 40, 60, 80)  # of the classifier's pooled features, tried in cross-validation
+# Of the classifier's pooled features (of all its views), tried in cross-validation.
+COMPONENTS = (20, 40, 60, 80, 100, 120)
 Looks = Sequence[NDArray[np.float32]]  # the classifier's pooled features, one row per photograph
 
 
@@ -34,9 +35,10 @@ class Probe:
     """How the classifier's pooled features enter a fit: their leading principal components
     (over the photographs fitted on), standardised like the cues."""
 
-    looks: Looks
+    looks: Looks  # each row the named views' pooled features, one after the other
     components: int
     model_sha256: str
+    views: tuple[str, ...] = ("frame",)
 
     def subset(self, rows: Sequence[int]) -> Probe:
         return replace(self, looks=[self.looks[i] for i in rows])
@@ -94,7 +96,8 @@ def fit(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str], features:
         offset = np.array([centre @ folded[0], centre @ folded[1]])
         seen = np.asarray(probe.looks, dtype=np.float64) @ np.stack(folded, axis=1) - offset
         limit = np.maximum(np.abs(seen).max(axis=0), 1e-6)
-        appearance = Appearance(folded[0], folded[1], offset, probe.model_sha256, limit)
+        appearance = Appearance(folded[0], folded[1], offset, probe.model_sha256, limit,
+                                probe.views)  # fmt: skip
         axes = [Axis(a.weights[:n], a.bias) for a in axes]
     return SceneFusion(tuple(features), mean, scale, axes[0], axes[1], classes, dict(training),
                        appearance=appearance)  # fmt: skip

@@ -278,6 +278,60 @@ def test_centring_spreads_the_names_a_hub_mood_would_take() -> None:
     assert fusion_fit.centring(similarity[:, 1:], ["HV-LA", "LV-HA"], read_as) == 0.0
 
 
+class ViewCounter:
+    """A classifier whose pooled features say how many rows each view it was given had."""
+
+    labels = tuple(f"class {i}" for i in range(1000))
+
+    def __init__(self) -> None:
+        self.heights: list[int] = []
+
+    def look(self, frame: np.ndarray) -> classifier_module.Look:
+        self.heights.append(frame.shape[0])
+        return classifier_module.Look(np.full(1000, 1e-3, np.float32),
+                                      np.full(4, frame.shape[0], np.float32))  # fmt: skip
+
+
+def test_the_appearance_reads_the_frame_and_its_halves_as_the_fusion_names_them() -> None:
+    frame = np.arange(5 * 4 * 3, dtype=np.uint8).reshape(5, 4, 3)
+    view = fusion_module.view
+    assert view(frame, "frame") is frame
+    assert np.array_equal(view(frame, "top"), frame[:3])
+    assert np.array_equal(view(frame, "bottom"), frame[2:])
+    assert view(frame[:1], "top").shape[0] == view(frame[:1], "bottom").shape[0] == 1
+    with pytest.raises(ValueError, match="unknown view 'left'"):
+        view(frame, "left")
+    # The reader passes each named view to the classifier, the classes from the whole frame.
+    counter = ViewCounter()
+    reader = SceneReader(load_taxonomy("cowen13"), classifier=counter)
+    looks: list = []
+    photo = np.full((240, 320, 3), 120, np.uint8)
+    reader.observe(photo, classes=NO_CLASSES, looks=looks, views=fusion_module.VIEWS)
+    assert counter.heights == [240, 120, 120]
+    assert looks[0].tolist() == [240.0] * 4 + [120.0] * 8
+    # A fusion fitted on two views stores and reloads them; one of an older release (no
+    # views named) reads the whole frame; views that do not share the weights are refused.
+    rows, quadrants = synthetic()
+    probe = fusion_fit.Probe(looks_for(quadrants), 10, "ab" * 32, ("frame", "top"))
+    model = fusion_fit.fit(rows, quadrants, ("noise",), 1.0, NO_CLASSES, {}, 0.5, probe)
+    data = json.loads(json.dumps(model.to_json()))
+    again = from_json(data)
+    assert again.appearance is not None and again.appearance.views == ("frame", "top")
+    del data["appearance"]["views"]
+    older = from_json(data)
+    assert older.appearance is not None and older.appearance.views == ("frame",)
+    for views in (["frame", "top", "bottom"], ["frame", "frame"], [], ["sky"], "frame"):
+        with pytest.raises(ValueError, match=r"appearance\.views must be distinct names"):
+            from_json({**data, "appearance": {**data["appearance"], "views": views}})
+    # Read with that fusion, the reader passes the classifier the views it names.
+    counter.heights.clear()
+    two = replace(again.appearance, valence=np.zeros(8), arousal=np.zeros(8))
+    fitted = SceneReader(load_taxonomy("cowen13"), classifier=counter,
+                         fusion=replace(again, appearance=two))  # fmt: skip
+    assert "appearance" in fitted.read(photo).evidence
+    assert counter.heights == [240, 120]
+
+
 @pytest.mark.parametrize(("change", "message"), [
     (lambda d: d.update(kind="other"), "kind"),
     (lambda d: d["valence"].update(weights=[1.0]), "valence.weights"),
@@ -290,6 +344,7 @@ def test_centring_spreads_the_names_a_hub_mood_would_take() -> None:
     (lambda d: d["appearance"].update(valence=[]), "appearance.valence"),
     (lambda d: d["appearance"].update(offset=[float("inf"), 0.0]), "appearance.offset"),
     (lambda d: d["appearance"].update(limit=[0.0, 1.0]), "appearance.limit must be positive"),
+    (lambda d: d["appearance"].update(views=["frame", "left"]), "appearance.views"),
 ])  # fmt: skip
 def test_a_bad_fusion_file_is_refused_by_what_is_wrong(tmp_path: Path, change, message) -> None:
     data = json.loads((fusion_module.fusion_dir() / fusion_module.FILE).read_text())
@@ -402,7 +457,8 @@ def test_features_from_another_graph_are_not_read(monkeypatch) -> None:
     assert "classes and appearance" in detail
     look = shipped.appearance
     shorter = replace(look, valence=look.valence[:1000], arousal=look.arousal[:1000])
-    for other in (replace(look, model_sha256="0" * 64), shorter):  # another graph, another size
+    fewer_views = replace(look, views=look.views[:1])  # weights for three views, one read
+    for other in (replace(look, model_sha256="0" * 64), shorter, fewer_views):
         monkeypatch.setattr(fusion_module, "load_fusion",
                             lambda other=other: replace(shipped, appearance=other))  # fmt: skip
         fusion, classifier, detail, problem = readers._fusion_parts(config)
@@ -427,7 +483,9 @@ def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
                            "--k", "2", "--repeats", "2"],
                           capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "+ appearance (all): log-loss" in done.stdout and "chosen:" in done.stdout
+    assert "+ appearance of the frame: log-loss" in done.stdout
+    assert "+ appearance of the frame and its halves: log-loss" in done.stdout
+    assert "chosen:" in done.stdout
     assert "each of 8 sources held out in turn" in done.stdout  # bare names: each its own
     fitted = load_fusion(out)
     training = fitted.training
@@ -435,8 +493,9 @@ def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
     assert set(training["by_source"]) == set(training["cross_validation"])
     assert training["labels_sha256"] == hashlib.sha256(labels.read_bytes()).hexdigest()
     if training["components"]:
-        assert fitted.appearance is not None and fitted.appearance.valence.shape == (1280,)
-        assert fitted.appearance.model_sha256 == classifier_module.MODEL[1]
+        look = fitted.appearance
+        assert look is not None and look.valence.shape == (1280 * len(look.views),)
+        assert look.model_sha256 == classifier_module.MODEL[1]
     reader = SceneReader(load_taxonomy("cowen13"), fusion=fitted)
     assert reader.read(cv2.imread(str(photos / "coffee.png"))).evidence["fusion"] == "fitted"
 
