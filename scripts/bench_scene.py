@@ -1,7 +1,7 @@
 """Cost of the default scene reader per frame: the fitted fusion with the classifier's classes
-and appearance (of the frame and its two halves: three passes of the classifier), beside the
-same fusion reading the appearance of the whole frame alone (one pass: what the last round
-shipped cost), reading the classes alone (no preserved layer) and the hand-set reader, in the
+and appearance (of the frame and its four quarters: five passes of the classifier), beside
+the same fusion reading the appearance of the whole frame alone (one pass: what the last
+round shipped cost), reading the classes alone (no preserved layer) and the hand-set reader, in the
 same run on the same frames.
 
     .venv/bin/python scripts/bench_scene.py [--frames 40]
@@ -30,7 +30,7 @@ READERS = {
     "hand-set": "hand-set",
     "fitted, classes alone": "classes",
     "fitted, classes and appearance of the frame alone": "frame",
-    "fitted, classes and appearance of the frame and its halves (shipped)": "fitted",
+    "fitted, classes and appearance of the frame and its quarters (shipped)": "fitted",
 }
 
 

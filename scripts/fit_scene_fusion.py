@@ -51,10 +51,16 @@ CLASSES = ("class_pleasant", "class_lively")
 GROUPS = {"light and colour": LIGHT, "+ objects and what was seen": LIGHT + OBJECTS,
           "+ classes": LIGHT + OBJECTS + CLASSES,
           "+ appearance of the frame": LIGHT + OBJECTS + CLASSES,
-          "+ appearance of the frame and its halves": LIGHT + OBJECTS + CLASSES}  # fmt: skip
-# The groups that read the classifier's pooled features, and of which views of the frame.
-APPEARANCE = {"+ appearance of the frame": ("frame",),
-              "+ appearance of the frame and its halves": VIEWS}  # fmt: skip
+          "+ appearance of the frame and its halves": LIGHT + OBJECTS + CLASSES,
+          "+ appearance of the frame and its quarters": LIGHT + OBJECTS + CLASSES}  # fmt: skip
+# The groups that read the classifier's pooled features, and of which views of the frame
+# (each view one more pass of the classifier: ~10 ms here, docs/scene-reader.md).
+QUARTERS = ("top-left", "top-right", "bottom-left", "bottom-right")
+APPEARANCE = {
+    "+ appearance of the frame": ("frame",),
+    "+ appearance of the frame and its halves": ("frame", "top", "bottom"),
+    "+ appearance of the frame and its quarters": ("frame", *QUARTERS),
+}
 
 
 def class_table(text: CaptionMood, names: tuple[str, ...], labels_sha256: str) -> ClassTable:

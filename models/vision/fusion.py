@@ -31,9 +31,9 @@ FILE = "scene_fusion.json"
 FIX = "reinstall moodcast, or fit the fusion again: scripts/fit_scene_fusion.py"
 AXES = ("valence", "arousal")
 # The parts of a frame whose pooled features the appearance reads, each seen by the classifier
-# at its full input size: the whole frame, then its upper and lower halves (sky and ground
-# seen closer; docs/scene-reader.md).
-VIEWS = ("frame", "top", "bottom")
+# at its full input size: the whole frame, its upper and lower halves and its quarters (seen
+# closer: the sky, the ground, a face in a corner; docs/scene-reader.md).
+VIEWS = ("frame", "top", "bottom", "top-left", "top-right", "bottom-left", "bottom-right")
 
 
 def top_quadrant(p_pleasant: Any, p_lively: Any) -> Any:
@@ -81,15 +81,21 @@ class ClassTable:
 
 
 def view(frame: NDArray[Any], name: str) -> NDArray[Any]:
-    """The part of ``frame`` a view names (a frame of one row is its own top and bottom)."""
-    if name == "frame":
-        return frame
-    half = max(1, (frame.shape[0] + 1) // 2)
-    if name == "top":
-        return frame[:half]
-    if name == "bottom":
-        return frame[frame.shape[0] // 2 :]
-    raise ValueError(f"unknown view {name!r} (known: {', '.join(VIEWS)})")
+    """The part of ``frame`` a view names: halves and quarters overlap by the middle row or
+    column when there is an odd number (a frame one pixel high is its own top and bottom)."""
+    if name not in VIEWS:
+        raise ValueError(f"unknown view {name!r} (known: {', '.join(VIEWS)})")
+    rows, columns = slice(None), slice(None)
+    height, width = frame.shape[:2]
+    if name.startswith("top"):
+        rows = slice(0, max(1, (height + 1) // 2))
+    elif name.startswith("bottom"):
+        rows = slice(height // 2, height)
+    if name.endswith("left"):
+        columns = slice(0, max(1, (width + 1) // 2))
+    elif name.endswith("right"):
+        columns = slice(width // 2, width)
+    return frame[rows, columns]
 
 
 @dataclass(frozen=True)

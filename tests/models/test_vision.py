@@ -295,7 +295,9 @@ class ViewCounter:
 def test_the_appearance_reads_the_frame_and_its_halves_as_the_fusion_names_them() -> None:
     frame = np.arange(5 * 4 * 3, dtype=np.uint8).reshape(5, 4, 3)
     view = fusion_module.view
-    assert view(frame, "frame") is frame
+    assert np.array_equal(view(frame, "frame"), frame)
+    assert np.array_equal(view(frame, "bottom-right"), frame[2:, 2:])
+    assert np.array_equal(view(frame, "top-left"), frame[:3, :2])
     assert np.array_equal(view(frame, "top"), frame[:3])
     assert np.array_equal(view(frame, "bottom"), frame[2:])
     assert view(frame[:1], "top").shape[0] == view(frame[:1], "bottom").shape[0] == 1
@@ -307,8 +309,8 @@ def test_the_appearance_reads_the_frame_and_its_halves_as_the_fusion_names_them(
     looks: list = []
     photo = np.full((240, 320, 3), 120, np.uint8)
     reader.observe(photo, classes=NO_CLASSES, looks=looks, views=fusion_module.VIEWS)
-    assert counter.heights == [240, 120, 120]
-    assert looks[0].tolist() == [240.0] * 4 + [120.0] * 8
+    assert counter.heights == [240] + [120] * 6
+    assert looks[0].tolist() == [240.0] * 4 + [120.0] * 24
     # A fusion fitted on two views stores and reloads them; one of an older release (no
     # views named) reads the whole frame; views that do not share the weights are refused.
     rows, quadrants = synthetic()
@@ -321,6 +323,7 @@ def test_the_appearance_reads_the_frame_and_its_halves_as_the_fusion_names_them(
     older = from_json(data)
     assert older.appearance is not None and older.appearance.views == ("frame",)
     for views in (["frame", "top", "bottom"], ["frame", "frame"], [], ["sky"], "frame"):
+        # 64 weights: three views cannot share them; the rest are not lists of known views
         with pytest.raises(ValueError, match=r"appearance\.views must be distinct names"):
             from_json({**data, "appearance": {**data["appearance"], "views": views}})
     # Read with that fusion, the reader passes the classifier the views it names.
@@ -485,6 +488,7 @@ def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
     assert done.returncode == 0, done.stderr[-2000:]
     assert "+ appearance of the frame: log-loss" in done.stdout
     assert "+ appearance of the frame and its halves: log-loss" in done.stdout
+    assert "+ appearance of the frame and its quarters: log-loss" in done.stdout
     assert "chosen:" in done.stdout
     assert "each of 8 sources held out in turn" in done.stdout  # bare names: each its own
     fitted = load_fusion(out)
