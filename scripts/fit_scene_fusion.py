@@ -189,6 +189,13 @@ def main() -> None:
         "ridge": ridge, "cues": group, "balance": args.balance, "components": components,
         "text_phrase": "a {class name}",
     }  # fmt: skip
+    confident = fusion_fit.by_source_confidence(
+        cues, quadrants, seen.names, GROUPS[group], ridge, seen.classes, args.k, args.balance,
+        seen.looks(group, components))  # fmt: skip
+    print(f"  each source read by a fusion fitted and calibrated on the others: {confident[0]}"
+          f" readings at >= 0.75, {confident[1]:.3f} right")  # fmt: skip
+    training["by_source_confidence"] = {"readings_at_0.75": confident[0],
+                                        "right": round(confident[1], 4)}  # fmt: skip
     logits = results[group].logits  # the chosen fit's out-of-fold logits, not fitted again
     pleasant, lively = fusion_fit.sides(quadrants)
     factors = (fusion_fit.temperature(logits[:, 0], pleasant),

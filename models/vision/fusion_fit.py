@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -300,6 +301,35 @@ def by_source(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str],
     read_lv = float((logits[unpleasant, 0] < 0).mean()) if unpleasant.any() else float("nan")
     return BySource(max(fold) + 1, float((right_v & right_a).mean()), float(right_v.mean()),
                     float(right_a.mean()), float(loss), read_lv)  # fmt: skip
+
+
+def by_source_confidence(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str],
+                         names: Sequence[str], features: Sequence[str], ridge: float,
+                         classes: ClassTable, k: int = 5, balance: float = BALANCE,
+                         probe: Probe | None = None, sure: float = 0.75,
+                         ) -> tuple[int, float]:  # fmt: skip
+    """How many readings say ``sure`` or more, and the share of them right, when each source
+    is read by a fusion fitted *and calibrated* on the other sources alone (temperature and
+    confidence from their k-fold out-of-fold readings, as the fitting script does): whether
+    the confidence holds on photographs from elsewhere."""
+    fold = source_folds(names)
+    said, right = np.zeros(len(rows)), np.zeros(len(rows), dtype=bool)
+    for f in range(max(fold) + 1):
+        rest = [i for i in range(len(rows)) if fold[i] != f]
+        part = ([rows[i] for i in rest], [quadrants[i] for i in rest], [names[i] for i in rest])
+        looks = None if probe is None else probe.subset(rest)
+        logits = out_of_fold(*part, features, ridge, classes, k, balance, looks)
+        pleasant, lively = sides(part[1])
+        factors = (temperature(logits[:, 0], pleasant), temperature(logits[:, 1], lively))
+        model = calibrated(fit(part[0], part[1], features, ridge, classes, {}, balance, looks),
+                           factors, logits, part[1])  # fmt: skip
+        for i in (i for i in range(len(rows)) if fold[i] == f):
+            p, q = model.odds(rows[i], None if probe is None else probe.looks[i])
+            said[i] = model.confidence(p, q)
+            right[i] = ((p >= 0.5) == quadrants[i].startswith("HV")
+                        and (q >= 0.5) == quadrants[i].endswith("HA"))  # fmt: skip
+    confident = said >= sure
+    return int(confident.sum()), float(right[confident].mean()) if confident.any() else math.nan
 
 
 def _scored(logits: NDArray[np.float64], quadrants: Sequence[str],

@@ -174,6 +174,20 @@ def test_holding_out_sources_exposes_what_only_tells_sources_apart() -> None:
     assert unseen.sources == 6
     assert within.valence > 0.8 and unseen.valence < 0.6
     assert unseen.to_dict()["sources"] == 6 and 0 <= unseen.unpleasant_read_unpleasant <= 1
+    # Calibrated on the other packages, a reader that knows packages (and the arousal) is sure
+    # of photographs from a new one and mostly wrong; one that reads the mood stays right.
+    busy = [{**r, "tone": float(rng.normal()),
+             "busy": float(q.endswith("HA")) + float(rng.normal(0, 0.3))}
+            for r, q in zip(rows, quadrants, strict=True)]  # fmt: skip
+    sure, right = fusion_fit.by_source_confidence(busy, quadrants, names, (*features, "busy"),
+                                                  1.0, NO_CLASSES)  # fmt: skip
+    assert sure >= 20 and right < 0.5
+    honest = [{"light": float(q.startswith("HV")) + float(rng.normal(0, 0.3)),
+               "busy": float(q.endswith("HA")) + float(rng.normal(0, 0.3))}
+              for q in quadrants]  # fmt: skip
+    sure, right = fusion_fit.by_source_confidence(honest, quadrants, names, ("light", "busy"),
+                                                  1.0, NO_CLASSES)  # fmt: skip
+    assert sure >= 60 and right > 0.85
 
 
 def synthetic(n: int = 60) -> tuple[list[dict[str, float]], list[str]]:
@@ -491,10 +505,12 @@ def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
     assert "+ appearance of the frame and its quarters: log-loss" in done.stdout
     assert "chosen:" in done.stdout
     assert "each of 8 sources held out in turn" in done.stdout  # bare names: each its own
+    assert "fitted and calibrated on the others" in done.stdout
     fitted = load_fusion(out)
     training = fitted.training
     assert training["photographs"] == 8 and training["repeats"] == 2
     assert set(training["by_source"]) == set(training["cross_validation"])
+    assert set(training["by_source_confidence"]) == {"readings_at_0.75", "right"}
     assert training["labels_sha256"] == hashlib.sha256(labels.read_bytes()).hexdigest()
     if training["components"]:
         look = fitted.appearance
