@@ -6,8 +6,9 @@
 
 Reads every photograph of the labels file with the scene reader's parts (light and colour,
 the object detector and the text model's reading of what it saw, the ImageNet classifier's
-classes and pooled features), builds the class table (the text model's reading of each class
-name), chooses the cue group, the regularisation and the number of the pooled features'
+classes, and its pooled features of the frame, its halves and its quarters), builds the class
+table (the text model's reading of each class name), chooses the cue group (with the views of
+the frame the appearance reads), the regularisation and the number of the pooled features'
 principal components by repeated k-fold cross-validation (least log-loss of the tempered
 odds: a proper score, steadier than accuracy on ~100 photographs), reports each choice's
 figures with every source (package) held out in turn (the estimate for photographs from

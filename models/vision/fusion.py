@@ -4,8 +4,9 @@ How light, colour, what the detector counted, what the classifier named and what
 model read from "what was seen" combine is fitted on labelled photographs
 (``scripts/fit_scene_fusion.py``, cross-validated; figures in docs/scene-reader.md), not set by
 hand. The fit is two L2-regularised logistic regressions, one per axis, on the standardised cues and
-on the classifier's pooled features (its "appearance", reduced to their leading principal
-components while fitting and folded back into one weight per feature), stored with the class
+on the classifier's pooled features of the frame and of parts of it seen closer (its
+"appearance", reduced to their leading principal components while fitting and folded back
+into one weight per feature), stored with the class
 table in ``scene_fusion.json`` and checked against ``manifest.json``. A cue that is missing at
 run time (no classifier installed, no detector) is set to its training mean, so its term drops
 out and the rest still reads. Pure numpy: no I/O after load.
