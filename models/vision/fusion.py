@@ -156,12 +156,17 @@ class SceneFusion:
     described: tuple[str, ...] = ()
     centring: float = 0.0  # how much of that mean similarity is subtracted (fitted, 0 to 1)
     appearance: Appearance | None = None  # the weights on the classifier's pooled features
+    # Each z-score is held within this many standard deviations, in the fit and in reading:
+    # a cue far outside what the training photographs showed (the haze of a flat black
+    # frame) is not extrapolated into a sure reading. An older fusion has none (inf).
+    cue_limit: float = math.inf
 
     def standardise(self, cues: Mapping[str, float]) -> NDArray[np.float64]:
-        """Each cue as z-score; an absent or non-finite cue is 0 (its training mean)."""
+        """Each cue as z-score within ±``cue_limit``; an absent or non-finite cue is 0 (its
+        training mean)."""
         raw = np.array([float(cues.get(name, math.nan)) for name in self.features])
         z = (raw - self.mean) / self.scale
-        return np.where(np.isfinite(z), z, 0.0)
+        return np.clip(np.where(np.isfinite(z), z, 0.0), -self.cue_limit, self.cue_limit)
 
     def logits(self, cues: Mapping[str, float],
                features: NDArray[np.float32] | None = None) -> tuple[float, float]:  # fmt: skip
@@ -196,6 +201,7 @@ class SceneFusion:
             "confidence": {"at": self.confidence_at.tolist(), "is": self.confidence_is.tolist()},
             "described": list(self.described),
             "centring": self.centring,
+            **({} if math.isinf(self.cue_limit) else {"cue_limit": self.cue_limit}),
             **({} if self.appearance is None else {"appearance": self.appearance.to_json()}),
             "training": dict(self.training),
         }  # fmt: skip
@@ -235,9 +241,13 @@ def from_json(data: Mapping[str, Any]) -> SceneFusion:
     centring = float(data.get("centring", 0.0))
     if not 0.0 <= centring <= 1.0:
         raise ValueError("centring must lie in [0, 1]")
+    cue_limit = float(data.get("cue_limit", math.inf))
+    if not cue_limit > 0:
+        raise ValueError("cue_limit must be positive")
     return SceneFusion(features, _vector(data["mean"], n, "mean"), scale, axes[0], axes[1],
                        table, dict(data.get("training", {})), at, says,
-                       tuple(described), centring, _appearance(data.get("appearance")))  # fmt: skip
+                       tuple(described), centring, _appearance(data.get("appearance")),
+                       cue_limit)  # fmt: skip
 
 
 def _appearance(data: Any) -> Appearance | None:

@@ -26,6 +26,7 @@ from moodcast.models.vision import fusion
 from moodcast.models.vision.fusion import Appearance, Axis, ClassTable, SceneFusion, fit_axis
 
 RIDGES = (0.3, 1.0, 3.0, 10.0, 30.0)
+CUE_LIMIT = 3.0  # standard deviations a cue's z-score is held within (fusion.SceneFusion)
 # Of the classifier's pooled features (of all its views), tried in cross-validation.
 COMPONENTS = (20, 40, 60, 80, 100, 120)
 Looks = Sequence[NDArray[np.float32]]  # the classifier's pooled features, one row per photograph
@@ -82,7 +83,7 @@ def fit(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str], features:
     """The fusion fitted on every row (with the classifier's features when ``probe`` says)."""
     x = matrix(rows, features)
     mean, scale = standardiser(x)
-    z = np.where(np.isfinite(x), (x - mean) / scale, 0.0)
+    z = np.clip(np.where(np.isfinite(x), (x - mean) / scale, 0.0), -CUE_LIMIT, CUE_LIMIT)
     basis = None
     if probe is not None and probe.components > 0:
         basis = _principal(np.asarray(probe.looks, dtype=np.float64), probe.components)
@@ -101,7 +102,7 @@ def fit(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str], features:
                                 probe.views)  # fmt: skip
         axes = [Axis(a.weights[:n], a.bias) for a in axes]
     return SceneFusion(tuple(features), mean, scale, axes[0], axes[1], classes, dict(training),
-                       appearance=appearance)  # fmt: skip
+                       appearance=appearance, cue_limit=CUE_LIMIT)  # fmt: skip
 
 
 def _principal(looks: NDArray[np.float64], components: int) -> tuple[NDArray[np.float64], ...]:

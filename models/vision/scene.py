@@ -180,6 +180,7 @@ class SceneReader:
             "contrast": float(gray.std() / 128.0),
             "sharpness": min(1.0, float(cv2.Laplacian(gray, cv2.CV_32F).var()) / 400.0),
             "colourfulness": _colourfulness(small),
+            "structure": _structure(gray),
             "activity": 0.0,
         }
         if previous is not None:
@@ -215,6 +216,9 @@ class SceneReader:
         # A black, flat or washed-out frame says little about the room.
         exposure = 1.0 - abs(b - 0.5) * 1.2
         confidence = clamp(0.25 + 0.5 * min(1.0, cues["contrast"] * 2.5) + 0.25 * exposure, 0, 1)
+        if cues["structure"] < NO_PICTURE:
+            evidence["frame"] = "no picture in it (noise or a broken stream)"
+            confidence *= 0.25
         evidence["reader"] = "scene"
         estimate = _named(self.taxonomy, valence, arousal, confidence, evidence)
         if seen is not None and self._text is not None and seen.counts:
@@ -290,9 +294,10 @@ class SceneReader:
         assert self._namer is not None  # built with the fusion
         named = self._namer.estimate(p_pleasant, p_lively, _description(evidence, words), evidence)
         estimate = replace(named, confidence=fusion.confidence(p_pleasant, p_lively))
-        if cues["contrast"] < 0.03 or cues["brightness"] < 0.04 or cues["brightness"] > 0.97:
-            # A black, flat or washed-out frame says little about the room.
-            estimate = replace(estimate, confidence=estimate.confidence * 0.25)
+        little = _says_little(cues)
+        if little:  # the fusion was fitted on photographs: such a frame says little of a room
+            estimate = replace(estimate, confidence=estimate.confidence * 0.25,
+                               evidence={**estimate.evidence, "frame": little})  # fmt: skip
         return estimate
 
     def _detect(self, frame: Frame, evidence: dict[str, Any]) -> Detections | None:
@@ -358,6 +363,30 @@ def _class_cues(classifier: SceneLook, classes: ClassTable, frame: Frame, out: d
     top = np.argsort(-probs)[:3]
     evidence["classes"] = ", ".join(f"{labels[i]} {probs[i]:.2f}" for i in top)
     return [labels[i] for i in top if round(float(probs[i]), 2) >= 0.1], pooled
+
+
+# Neighbouring pixels of a photograph are alike: their correlation was 0.70 or more in every
+# one of the 258 labelled photographs and 0.65 in the Hubble deep field (a photograph with
+# heavy sensor noise added: 0.93), about 0 in a frame of random noise.
+NO_PICTURE = 0.3
+
+
+def _structure(gray: Frame) -> float:
+    """How alike horizontally neighbouring pixels are (correlation; 1 for a flat frame)."""
+    left, right = gray[:, :-1].astype(np.float32).ravel(), gray[:, 1:].astype(np.float32).ravel()
+    spread = float(left.std() * right.std())
+    if left.size < 2 or spread < 1e-6:
+        return 1.0
+    return float(((left - left.mean()) * (right - right.mean())).mean() / spread)
+
+
+def _says_little(cues: dict[str, float]) -> str | None:
+    """Why a frame says little about the room, or None."""
+    if cues["contrast"] < 0.03 or cues["brightness"] < 0.04 or cues["brightness"] > 0.97:
+        return "black, flat or washed out"
+    if cues["structure"] < NO_PICTURE:
+        return "no picture in it (noise or a broken stream)"
+    return None
 
 
 def _darkness(cues: dict[str, float]) -> float:

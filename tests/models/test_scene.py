@@ -54,8 +54,31 @@ def test_motion_between_frames_raises_arousal(reader) -> None:
     assert moving.arousal > still.arousal
 
 
+def textured(seed: int) -> np.ndarray:
+    """Noise smoothed into blotches: neighbouring pixels alike, as in a photograph."""
+    return np.asarray(cv2.GaussianBlur(noisy(seed), (0, 0), 4), dtype=np.uint8)
+
+
 def test_black_frame_has_low_confidence(reader) -> None:
-    assert reader.read(solid((0, 0, 0))).confidence < reader.read(noisy(3)).confidence
+    assert reader.read(solid((0, 0, 0))).confidence < reader.read(textured(3)).confidence
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_a_frame_of_noise_is_read_with_low_confidence_and_says_so(reader, photos, seed) -> None:
+    """Random pixels (a broken stream) have no picture in them, whatever their colours;
+    photographs (a starfield: 0.65), and a photograph with heavy sensor noise, do."""
+    rng = np.random.default_rng(seed)
+    colour = rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)
+    grey = rng.integers(0, 256, (240, 320), dtype=np.uint8)
+    coffee = np.asarray(cv2.imread(str(photos / "coffee.png")), dtype=np.uint8)
+    grainy = np.clip(coffee + rng.normal(0, 40, coffee.shape), 0, 255).astype(np.uint8)
+    for frame in (colour, grey, noisy(seed)):
+        read = reader.read(frame)
+        assert read.evidence["frame"] == "no picture in it (noise or a broken stream)"
+        assert read.confidence < reader.read(textured(seed)).confidence
+    for photo in (coffee, grainy, cv2.imread(str(photos / "hubble_deep_field.jpg"))):
+        read = reader.read(photo)
+        assert float(read.evidence["structure"]) > 0.6 and "frame" not in read.evidence
 
 
 @pytest.mark.parametrize("shape", [(17, 31), (31, 17, 1), (101, 37, 4), (3001, 2999, 3)])

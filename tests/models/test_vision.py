@@ -362,6 +362,7 @@ def test_the_appearance_reads_the_frame_and_its_halves_as_the_fusion_names_them(
     (lambda d: d["appearance"].update(offset=[float("inf"), 0.0]), "appearance.offset"),
     (lambda d: d["appearance"].update(limit=[0.0, 1.0]), "appearance.limit must be positive"),
     (lambda d: d["appearance"].update(views=["frame", "left"]), "appearance.views"),
+    (lambda d: d.update(cue_limit=0.0), "cue_limit must be positive"),
 ])  # fmt: skip
 def test_a_bad_fusion_file_is_refused_by_what_is_wrong(tmp_path: Path, change, message) -> None:
     data = json.loads((fusion_module.fusion_dir() / fusion_module.FILE).read_text())
@@ -379,6 +380,34 @@ def test_a_bad_fusion_file_is_refused_by_what_is_wrong(tmp_path: Path, change, m
     (folder / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(MoodcastError, match="not a usable scene fusion"):
         load_fusion(folder)
+
+
+def test_a_cue_far_outside_the_training_photographs_is_not_extrapolated() -> None:
+    """The haze of a flat black frame was 25 standard deviations out: held at the limit, in
+    the fit and in reading, it cannot outvote every other cue."""
+    fusion = load_fusion()
+    assert fusion.cue_limit == fusion_fit.CUE_LIMIT == 3.0
+    i = fusion.features.index("haze")
+    edge = float(fusion.mean[i] + fusion.cue_limit * fusion.scale[i])
+    cues = {"brightness": 0.14, "saturation": 0.01, "contrast": 0.02, "colourfulness": 0.02}
+    assert fusion.odds({**cues, "haze": 1e6}) == fusion.odds({**cues, "haze": edge})
+    at_mean = {**cues, "haze": float(fusion.mean[i])}
+    assert fusion.odds({**cues, "haze": 1e6}) != fusion.odds(at_mean)
+    data = fusion.to_json()
+    assert data["cue_limit"] == 3.0
+    del data["cue_limit"]  # a fusion of an older release: read as it was fitted, unclipped
+    older = from_json(data)
+    assert older.cue_limit == float("inf")
+    assert older.odds({**cues, "haze": 1e6}) != fusion.odds({**cues, "haze": 1e6})
+    # The fit holds the cues at the same limit: one far-out photograph does not set a weight.
+    rows, quadrants = synthetic()
+    far = [dict(r) for r in rows]
+    far[0]["noise"] = 1e9
+    a = fusion_fit.fit(far, quadrants, ("brightness", "noise"), 1.0, NO_CLASSES, {})
+    b = fusion_fit.fit([{**r, "noise": 1e12} if i == 0 else r for i, r in enumerate(far)],
+                       quadrants, ("brightness", "noise"), 1.0, NO_CLASSES, {})  # fmt: skip
+    assert a.cue_limit == 3.0 and np.all(np.abs(a.standardise(far[0])) <= 3.0)
+    assert a.valence.weights[0] == pytest.approx(b.valence.weights[0], rel=0.2)
 
 
 def test_the_shipped_fusion_matches_its_manifest_and_its_labels(tmp_path: Path) -> None:
@@ -435,7 +464,10 @@ def test_the_fitted_reader_reads_bad_frames_and_a_missing_classifier(classifier,
     for estimate in readings.values():
         assert -1 <= estimate.valence <= 1 and -1 <= estimate.arousal <= 1
         assert abs(sum(estimate.probabilities.values()) - 1) < 1e-6
-    assert readings["black"].confidence < 0.3
+    assert readings["black"].confidence < 0.3 and readings["noise"].confidence < 0.3
+    assert readings["black"].evidence["frame"] == "black, flat or washed out"
+    assert readings["black"].valence < 0  # dark and flat: not extrapolated into "pleasant"
+    assert "no picture" in str(readings["noise"].evidence["frame"])
 
 
 def test_motion_adds_arousal_and_a_still_frame_is_not_calm_for_lack_of_it(photos: Path) -> None:
