@@ -89,10 +89,13 @@ def _caption(c: Conductor) -> str | None:
 
 
 def main_evidence(estimate: MoodEstimate, items: int = 3) -> str:
-    """The caption when there is one, else the first few cues, as one short text."""
+    """The caption when there is one, else why the frame says little (black, noise), else
+    what was seen, else the first few cues, as one short text."""
     ev = estimate.evidence
     if "caption" in ev:
         return f"caption {str(ev['caption'])[:120]!r}"
+    if ev.get("frame"):
+        return f"the frame says little: {str(ev['frame'])[:120]}"
     if ev.get("seen"):
         return f"saw {str(ev['seen'])[:120]!r}"
     return ", ".join(f"{k} {v}" for k, v in list(ev.items())[:items]) or "no evidence"

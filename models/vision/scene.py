@@ -216,8 +216,10 @@ class SceneReader:
         # A black, flat or washed-out frame says little about the room.
         exposure = 1.0 - abs(b - 0.5) * 1.2
         confidence = clamp(0.25 + 0.5 * min(1.0, cues["contrast"] * 2.5) + 0.25 * exposure, 0, 1)
+        little = _says_little(cues)
+        if little:  # dark and flat frames already have a low confidence from the formula
+            evidence["frame"] = little
         if cues["structure"] < NO_PICTURE:
-            evidence["frame"] = "no picture in it (noise or a broken stream)"
             confidence *= 0.25
         evidence["reader"] = "scene"
         estimate = _named(self.taxonomy, valence, arousal, confidence, evidence)

@@ -55,12 +55,18 @@ def test_motion_between_frames_raises_arousal(reader) -> None:
 
 
 def textured(seed: int) -> np.ndarray:
-    """Noise smoothed into blotches: neighbouring pixels alike, as in a photograph."""
-    return np.asarray(cv2.GaussianBlur(noisy(seed), (0, 0), 4), dtype=np.uint8)
+    """Noise smoothed into blotches and stretched to the full range: neighbouring pixels
+    alike, as in a photograph, and contrast."""
+    blotches = np.asarray(cv2.GaussianBlur(noisy(seed), (0, 0), 4), dtype=np.float32)
+    low, high = float(blotches.min()), float(blotches.max())
+    return ((blotches - low) * (255.0 / max(high - low, 1.0))).astype(np.uint8)
 
 
 def test_black_frame_has_low_confidence(reader) -> None:
-    assert reader.read(solid((0, 0, 0))).confidence < reader.read(textured(3)).confidence
+    black = reader.read(solid((0, 0, 0)))
+    assert black.confidence < reader.read(textured(3)).confidence
+    assert black.evidence["frame"] == "black, flat or washed out"
+    assert "frame" not in reader.read(textured(3)).evidence
 
 
 @pytest.mark.parametrize("seed", [3, 4])
