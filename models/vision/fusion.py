@@ -54,6 +54,14 @@ def log_loss(p: NDArray[np.float64], y: NDArray[np.float64], floor: float = 1e-6
     return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
 
 
+def zscores(raw: NDArray[np.float64], mean: NDArray[np.float64], scale: NDArray[np.float64],
+            limit: float) -> NDArray[np.float64]:  # fmt: skip
+    """Cues (a row, or a row per photograph) as z-scores within ±``limit``; a missing or
+    non-finite cue is 0, its training mean. One rule for fitting and for reading."""
+    z = (raw - mean) / scale
+    return np.clip(np.where(np.isfinite(z), z, 0.0), -limit, limit)
+
+
 def fusion_dir() -> Path:
     """The folder of the fusion shipped inside the package."""
     return Path(__file__).resolve().parent
@@ -165,8 +173,7 @@ class SceneFusion:
         """Each cue as z-score within ±``cue_limit``; an absent or non-finite cue is 0 (its
         training mean)."""
         raw = np.array([float(cues.get(name, math.nan)) for name in self.features])
-        z = (raw - self.mean) / self.scale
-        return np.clip(np.where(np.isfinite(z), z, 0.0), -self.cue_limit, self.cue_limit)
+        return zscores(raw, self.mean, self.scale, self.cue_limit)
 
     def logits(self, cues: Mapping[str, float],
                features: NDArray[np.float32] | None = None) -> tuple[float, float]:  # fmt: skip

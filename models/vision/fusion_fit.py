@@ -83,7 +83,7 @@ def fit(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str], features:
     """The fusion fitted on every row (with the classifier's features when ``probe`` says)."""
     x = matrix(rows, features)
     mean, scale = standardiser(x)
-    z = np.clip(np.where(np.isfinite(x), (x - mean) / scale, 0.0), -CUE_LIMIT, CUE_LIMIT)
+    z = fusion.zscores(x, mean, scale, CUE_LIMIT)
     basis = None
     if probe is not None and probe.components > 0:
         basis = _principal(np.asarray(probe.looks, dtype=np.float64), probe.components)
@@ -314,7 +314,7 @@ def by_source_confidence(rows: Sequence[Mapping[str, float]], quadrants: Sequenc
     confidence from their k-fold out-of-fold readings, as the fitting script does): whether
     the confidence holds on photographs from elsewhere."""
     fold = source_folds(names)
-    said, right = np.zeros(len(rows)), np.zeros(len(rows), dtype=bool)
+    said, held = np.zeros(len(rows)), np.zeros((len(rows), 2))
     for f in range(max(fold) + 1):
         rest = [i for i in range(len(rows)) if fold[i] != f]
         part = ([rows[i] for i in rest], [quadrants[i] for i in rest], [names[i] for i in rest])
@@ -325,10 +325,9 @@ def by_source_confidence(rows: Sequence[Mapping[str, float]], quadrants: Sequenc
         model = calibrated(fit(part[0], part[1], features, ridge, classes, {}, balance, looks),
                            factors, logits, part[1])  # fmt: skip
         for i in (i for i in range(len(rows)) if fold[i] == f):
-            p, q = model.odds(rows[i], None if probe is None else probe.looks[i])
-            said[i] = model.confidence(p, q)
-            right[i] = ((p >= 0.5) == quadrants[i].startswith("HV")
-                        and (q >= 0.5) == quadrants[i].endswith("HA"))  # fmt: skip
+            held[i] = model.logits(rows[i], None if probe is None else probe.looks[i])
+            said[i] = model.confidence(*fusion.sigmoid(held[i]))
+    right = right_quadrant(held, quadrants) > 0.5
     confident = said >= sure
     return int(confident.sum()), float(right[confident].mean()) if confident.any() else math.nan
 
