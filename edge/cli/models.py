@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from moodcast.config.errors import MoodcastError
@@ -106,15 +107,12 @@ def cmd_models_evaluate_images(args: argparse.Namespace) -> int:
     taxonomy = active_taxonomy(config)
     rows = image_eval.read_image_labels(args.labels, args.folder)
     reader = build_reader(config, taxonomy)
-    readings = []
-    for row in rows:
-        try:
-            readings.append(reader.read(load_photo(row.file)))
-        except MoodcastError as exc:
-            raise MoodcastError(
-                f"{args.labels}:{row.line}: {exc}", "fix or drop that line"
-            ) from exc
+    rows, readings, unread = image_eval.read_photos(rows, lambda f: reader.read(load_photo(f)))
+    for u in unread:
+        print(f"{args.labels}:{u.line}: not read, left out of the figures: {u.why}",
+              file=sys.stderr)  # fmt: skip
     result = image_eval.evaluate_images(rows, readings, taxonomy)
+    result.not_read = unread
     how = f"reader {config.reader.kind}"
     if config.reader.kind != "caption":
         how += f", fusion {config.reader.fusion}"

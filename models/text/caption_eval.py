@@ -43,12 +43,18 @@ class Evaluation:
     confusion: dict[str, dict[str, int]]  # truth → read as → count
     by_confidence: list[tuple[str, int, float | None]]  # (bin, readings, quadrant accuracy)
     wrong: list[Wrong] = field(default_factory=list)
+    # Each labelled quadrant's share read right, and their mean: every quadrant counts the
+    # same, so a reader that leans to the set's largest quadrant shows it (a camera's scenes
+    # need not come in the labelled set's mix).
+    recall: dict[str, float] = field(default_factory=dict)
+    mean_recall: float = float("nan")
 
     def to_dict(self) -> dict[str, object]:
         return {"n": self.n, "quadrant": self.quadrant, "valence": self.valence,
                 "arousal": self.arousal, "mood_in_quadrant": self.mood_in_quadrant,
                 "confusion": self.confusion,
                 "by_confidence": [list(b) for b in self.by_confidence],
+                "recall": self.recall, "mean_recall": self.mean_recall,
                 "wrong": [w.__dict__ for w in self.wrong]}  # fmt: skip
 
 
@@ -71,8 +77,10 @@ def evaluate(
         if a != row.quadrant
     ]
     conf = np.array([r.confidence for r in readings])
+    recall = {t: row[t] / sum(row.values()) for t, row in confusion.items() if sum(row.values())}
     return Evaluation(len(rows), float(right.mean()), float(valence), float(arousal),
-                      float(agree), confusion, _by_confidence(conf, right), wrong)  # fmt: skip
+                      float(agree), confusion, _by_confidence(conf, right), wrong, recall,
+                      float(np.mean(list(recall.values()))))  # fmt: skip
 
 
 def _by_confidence(
@@ -137,7 +145,10 @@ def report(result: Evaluation, title: str) -> str:
         "",
         f"{result.n} captions: quadrant **{result.quadrant:.3f}**, valence {result.valence:.3f}, "
         f"arousal {result.arousal:.3f}; top named mood in the reading's quadrant "
-        f"{result.mood_in_quadrant:.3f}.",
+        f"{result.mood_in_quadrant:.3f}; mean of the quadrants' recalls "
+        f"{result.mean_recall:.3f} ("
+        + ", ".join(f"{q} {r:.2f}" for q, r in result.recall.items())
+        + ").",
         "",
         "| truth \\ read as | " + " | ".join(QUADRANTS) + " |",
         "|---|" + "---|" * len(QUADRANTS),

@@ -6,6 +6,7 @@ The quadrant names the valence/arousal quadrant that music for the scene should 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,14 @@ def quadrant_of(valence: float, arousal: float) -> str:
     return f"{'HV' if valence >= 0 else 'LV'}-{'HA' if arousal >= 0 else 'LA'}"
 
 
+def parse_quadrant(text: str) -> str | None:
+    """The quadrant a label names, however it is spelt ('HV-HA', 'hv_ha', 'HVHA', 'HV HA'),
+    or None: labels written by hand or by another tool differ only in case and separator."""
+    letters = re.sub(r"[^A-Za-z]", "", text).upper()
+    quadrant = f"{letters[:2]}-{letters[2:]}"
+    return quadrant if len(letters) == 4 and quadrant in QUADRANTS else None
+
+
 def read_labelled(path: Path) -> list[Labelled]:
     """Every labelled caption in the file; an error naming the line for anything else."""
     rows: list[Labelled] = []
@@ -46,11 +55,12 @@ def read_labelled(path: Path) -> list[Labelled]:
         caption, quadrant = parts
         if (caption, quadrant) == ("caption", "quadrant"):
             continue  # the header
-        if quadrant.upper() not in QUADRANTS:
+        named = parse_quadrant(quadrant)
+        if named is None:
             raise MoodcastError(f"{path}:{number}: unknown quadrant {quadrant!r}", _FORMAT)
         if not caption:
             raise MoodcastError(f"{path}:{number}: empty caption", _FORMAT)
-        rows.append(Labelled(caption, quadrant.upper(), number))
+        rows.append(Labelled(caption, named, number))
     if not rows:
         raise MoodcastError(f"{path} holds no labelled captions", _FORMAT)
     return rows

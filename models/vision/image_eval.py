@@ -11,8 +11,9 @@ readers apart that accuracy on a few dozen photographs cannot.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,12 @@ import numpy as np
 from moodcast.config.errors import MoodcastError
 from moodcast.models.mood import MoodEstimate, Taxonomy
 from moodcast.models.text.caption_eval import Evaluation, evaluate, report
-from moodcast.models.text.caption_labels import QUADRANTS, Labelled, labelled_lines
+from moodcast.models.text.caption_labels import (
+    QUADRANTS,
+    Labelled,
+    labelled_lines,
+    parse_quadrant,
+)
 from moodcast.models.vision.fusion import log_loss
 
 _FORMAT = ("write 'file<TAB>quadrant[<TAB>people]' with quadrant one of "
@@ -45,12 +51,46 @@ class ImageEvaluation:
     crowd_error: float | None = None  # the same on the photographs that show people
     crowd_n: int = 0
     log_loss: float | None = None  # both sides' (valence + arousal), where probabilities given
+    not_read: list[Unread] = dataclasses.field(default_factory=list)  # left out of the figures
 
     def to_dict(self) -> dict[str, object]:
         return {**self.figures.to_dict(), "moods_named": self.moods_named,
                 "people_error": self.people_error, "people_n": self.people_n,
                 "people_error_with_people": self.crowd_error,
-                "people_n_with_people": self.crowd_n, "log_loss": self.log_loss}  # fmt: skip
+                "people_n_with_people": self.crowd_n, "log_loss": self.log_loss,
+                "not_read": [dataclasses.asdict(u) for u in self.not_read]}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Unread:
+    """A labelled photograph that could not be read, and why."""
+
+    line: int
+    file: str
+    why: str
+
+
+def read_photos(rows: Sequence[LabelledImage], read: Callable[[Path], MoodEstimate],
+                ) -> tuple[list[LabelledImage], list[MoodEstimate], list[Unread]]:  # fmt: skip
+    """Each photograph read, or set aside with the reason (a damaged or unsupported file
+    among hundreds should cost its own line, not the whole measurement); an error only
+    when none could be read."""
+    kept: list[LabelledImage] = []
+    readings: list[MoodEstimate] = []
+    unread: list[Unread] = []
+    for row in rows:
+        try:
+            readings.append(read(row.file))
+        except MoodcastError as exc:
+            unread.append(Unread(row.line, row.file.name, str(exc)))
+            continue
+        kept.append(row)
+    if not kept:
+        first = unread[0]
+        raise MoodcastError(f"none of the {len(rows)} photographs could be read (line"
+                            f" {first.line}: {first.why})",
+                            "give JPEG, PNG, GIF, BMP or WebP files")  # fmt: skip
+    return kept, readings, unread
 
 
 def read_image_labels(path: Path, folder: Path) -> list[LabelledImage]:
@@ -70,8 +110,8 @@ def _row(parts: list[str], path: Path, number: int, folder: Path) -> LabelledIma
     if len(parts) not in (2, 3):
         raise MoodcastError(f"{where}: expected 2 or 3 tab-separated fields, found"
                             f" {len(parts)}", _FORMAT)  # fmt: skip
-    name, quadrant = parts[0], parts[1].upper()
-    if quadrant not in QUADRANTS:
+    name, quadrant = parts[0], parse_quadrant(parts[1])
+    if quadrant is None:
         raise MoodcastError(f"{where}: unknown quadrant {parts[1]!r}", _FORMAT)
     file = folder / name
     if not name or not file.is_file():
@@ -132,4 +172,7 @@ def image_report(result: ImageEvaluation, title: str) -> str:
     if result.log_loss is not None:
         lines += ["", f"Log-loss of the two sides' probabilities (valence + arousal, lower is"
                       f" better): {result.log_loss:.3f}."]  # fmt: skip
+    if result.not_read:
+        lines += ["", f"Not read, so not in the figures ({len(result.not_read)}):", ""]
+        lines += [f"- line {u.line}, {u.file}: {u.why}" for u in result.not_read]
     return "\n".join(lines)

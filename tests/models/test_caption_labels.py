@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from moodcast.config.errors import MoodcastError
-from moodcast.models.text.caption_labels import quadrant_of, read_labelled
+from moodcast.models.text.caption_labels import parse_quadrant, quadrant_of, read_labelled
 
 
 def test_reads_the_dev_format_with_comments_and_header(tmp_path: Path) -> None:
@@ -17,6 +17,22 @@ def test_reads_the_dev_format_with_comments_and_header(tmp_path: Path) -> None:
         ("a funeral", "LV-LA", 5),
     ]
     assert rows[0].pleasant and rows[0].lively and not rows[1].pleasant
+
+
+@pytest.mark.parametrize(
+    ("text", "quadrant"),
+    [("HV-HA", "HV-HA"), ("lv_la", "LV-LA"), ("HVLA", "HV-LA"), (" lv ha ", "LV-HA"),
+     ("Hv/La", "HV-LA"), ("HAPPY", None), ("HV-HV", None), ("LA-HV", None), ("", None),
+     ("HV-HA-LA", None)],
+)  # fmt: skip
+def test_quadrant_spellings(text: str, quadrant: str | None) -> None:
+    assert parse_quadrant(text) == quadrant
+
+
+def test_labels_in_another_spelling_read_the_same(tmp_path: Path) -> None:
+    path = tmp_path / "c.tsv"
+    path.write_text("a party\thv_ha\na funeral\tLVLA\n")
+    assert [r.quadrant for r in read_labelled(path)] == ["HV-HA", "LV-LA"]
 
 
 @pytest.mark.parametrize(

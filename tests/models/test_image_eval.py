@@ -12,7 +12,7 @@ import pytest
 
 from moodcast.config.errors import MoodcastError
 from moodcast.models.mood import MoodEstimate, load_taxonomy
-from moodcast.models.vision.image_eval import evaluate_images, read_image_labels
+from moodcast.models.vision.image_eval import evaluate_images, read_image_labels, read_photos
 
 TAXONOMY = load_taxonomy("cowen13")
 
@@ -45,6 +45,41 @@ def test_figures_of_a_small_labelled_set(tmp_path: Path) -> None:
     n, share = bands["0.75–1.00"]
     assert n == 3 and share == pytest.approx(2 / 3)
     assert result.log_loss is None  # these readings give no side probabilities
+    # each quadrant counts once, whatever the mix: LV-HA (read HV-HA) is the one missed
+    assert result.figures.recall == {"HV-HA": 1.0, "HV-LA": 1.0, "LV-HA": 0.0, "LV-LA": 1.0}
+    assert result.figures.mean_recall == 0.75
+
+
+def test_the_mean_recall_shows_a_lean_to_the_largest_quadrant(tmp_path: Path) -> None:
+    for name in "abcd":
+        (tmp_path / f"{name}.jpg").write_bytes(b"x")
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("a.jpg\tHV-LA\nb.jpg\tHV-LA\nc.jpg\tHV-LA\nd.jpg\tLV-LA\n")
+    rows = read_image_labels(labels, tmp_path)
+    calm = _reading(0.5, -0.5, 0.9, 0)  # everything read pleasant and calm
+    result = evaluate_images(rows, [calm] * 4, TAXONOMY)
+    assert result.figures.quadrant == 0.75 and result.figures.mean_recall == 0.5
+    assert set(result.figures.recall) == {"HV-LA", "LV-LA"}  # only the quadrants labelled
+
+
+def test_a_photograph_that_cannot_be_read_is_set_aside_with_its_reason(tmp_path: Path) -> None:
+    for name in "abc":
+        (tmp_path / f"{name}.jpg").write_bytes(b"x")
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("a.jpg\tHV-LA\nb.jpg\tLV-LA\nc.jpg\tHV-HA\n")
+    rows = read_image_labels(labels, tmp_path)
+
+    def read(file: Path) -> MoodEstimate:
+        if file.name == "b.jpg":
+            raise MoodcastError("b.jpg cannot be decoded (damaged or cut short?)")
+        return _reading(0.5, -0.5, 0.9, 0)
+
+    kept, readings, unread = read_photos(rows, read)
+    assert [r.file.name for r in kept] == ["a.jpg", "c.jpg"] and len(readings) == 2
+    assert [(u.line, u.file) for u in unread] == [(2, "b.jpg")]
+    assert "cannot be decoded" in unread[0].why
+    with pytest.raises(MoodcastError, match=r"none of the 3 photographs could be read \(line 1"):
+        read_photos(rows, lambda f: read(tmp_path / "b.jpg"))
 
 
 def test_the_log_loss_scores_the_sides_probabilities(tmp_path: Path) -> None:
@@ -99,6 +134,19 @@ def test_the_cli_measures_the_scene_reader_on_real_photographs(photos: Path,
     assert sum(sum(row.values()) for row in figures["confusion"].values()) == 4
     assert sum(figures["moods_named"].values()) == 4
     assert 0.0 <= figures["quadrant"] <= 1.0
+    broken = tmp_path / "broken"  # one photograph cut short among good ones: set aside, named
+    broken.mkdir()
+    for name in ("coffee.png", "moon.png"):
+        (broken / name).write_bytes((photos / name).read_bytes())
+    (broken / "cut.jpg").write_bytes((photos / "chelsea.png").read_bytes()[:300])
+    labels.write_text("coffee.png\tHV-LA\ncut.jpg\tHV-LA\nmoon.png\tLV-LA\n")
+    done = subprocess.run([sys.executable, "-m", "moodcast.edge.cli", "models", "evaluate-images",
+                           str(broken), "--labels", str(labels), "--json"],
+                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert figures["n"] == 2 and [u["line"] for u in figures["not_read"]] == [2]
+    assert "labels.tsv:2: not read, left out of the figures" in done.stderr
     bad = tmp_path / "bad.tsv"
     bad.write_text("coffee.png\tHAPPY\n")
     done = subprocess.run([sys.executable, "-m", "moodcast.edge.cli", "models", "evaluate-images",
