@@ -199,6 +199,8 @@ def load_photo(path: Path) -> NDArray[np.uint8]:
     """A photo as a BGR array, or an error that says why it cannot be read."""
     from moodcast.models.vision.frames import decode_image
 
+    if path.is_dir():
+        raise MoodcastError(f"photo {path} is a folder", "give the path of a JPEG or PNG file")
     if not path.is_file():
         raise MoodcastError(f"photo {path} does not exist", "give the path of a JPEG or PNG file")
     try:

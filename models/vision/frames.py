@@ -23,13 +23,15 @@ MAX_SIDE = 1280  # larger frames are scaled down first: no reader needs more
 MAX_ASPECT = 8.0  # a strip thinner than 1:8 is not a view of a room
 PANORAMA_SIDE = 64  # a wider strip at least this high is a panorama: its middle is read
 MAX_IMAGE_PIXELS = 40_000_000  # decoded size allowed for a still image (~120 MB as BGR)
+AGAIN = "copy the photograph again from its source"
 
 
 class FrameRefusedError(MoodcastError):
     """A frame no reader can take; the message says what is wrong with it."""
 
-    def __init__(self, problem: str) -> None:
-        super().__init__(problem, "use a camera or image of ordinary proportions")
+    def __init__(self, problem: str, fix: str = "use a camera or image of ordinary proportions",
+                 ) -> None:  # fmt: skip
+        super().__init__(problem, fix)
 
 
 def fit_frame(frame: Any) -> Frame:
@@ -87,7 +89,10 @@ def _as_uint8(frame: NDArray[Any]) -> Frame:
 
 def image_size(head: bytes) -> tuple[int, int] | None:
     """(width, height) from a PNG, JPEG, GIF, BMP or WebP header; None when it is none of
-    them. Read before decoding, so a small file that decodes to gigabytes is refused."""
+    them. Read before decoding, so a small file that decodes to gigabytes is refused. A
+    JPEG's size comes after its metadata segments, which phones fill with hundreds of
+    kilobytes (EXIF thumbnails, ICC profiles, depth maps in extended XMP): give the whole
+    file (the walk jumps from segment to segment; it reads none of the pixels)."""
     if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 24:
         w, h = struct.unpack(">II", head[16:24])
         return int(w), int(h)
@@ -149,9 +154,14 @@ def decode_image(data: bytes, name: str) -> Frame:
     fitted; :class:`FrameRefusedError` saying why when it cannot be."""
     import cv2
 
-    size = image_size(data[: 1 << 16])
+    size = image_size(data)
+    if size is None and data[:2] == b"\xff\xd8":
+        raise FrameRefusedError(f"{name} is a JPEG without a readable size (damaged or"
+                                " cut short?)", AGAIN)  # fmt: skip
     if size is None:
-        raise FrameRefusedError(f"{name} is not a PNG, JPEG, GIF, BMP or WebP image")
+        what = "is empty" if not data else "is not a PNG, JPEG, GIF, BMP or WebP image"
+        raise FrameRefusedError(f"{name} {what}", "give a photograph in one of those formats"
+                                " (a camera's or phone's JPEG)")  # fmt: skip
     w, h = size
     if w <= 0 or h <= 0:
         raise FrameRefusedError(f"{name} says it is {w}×{h} pixels")
@@ -166,7 +176,7 @@ def decode_image(data: bytes, name: str) -> Frame:
         flag = reduced
     frame = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
     if frame is None:
-        raise FrameRefusedError(f"{name} cannot be decoded (damaged or cut short?)")
+        raise FrameRefusedError(f"{name} cannot be decoded (damaged or cut short?)", AGAIN)
     return fit_frame(frame)
 
 

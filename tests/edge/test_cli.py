@@ -72,6 +72,7 @@ def test_recommend_gives_different_tracks_for_different_photos(tagged_library, p
     [
         (["recommend", "{tmp}/nope.jpg"], "photo {tmp}/nope.jpg does not exist"),
         (["recommend", "{tmp}/fake.jpg"], "fake.jpg is not a PNG, JPEG, GIF, BMP or WebP image"),
+        (["recommend", "{tmp}"], "photo {tmp} is a folder"),
         (["scan", "{tmp}/none"], "does not exist"),
         (["recommend", "x.jpg", "--count", "0"], "must be at least 1"),
         (["import-tags", "{tmp}/fake.jpg"], "unknown CSV columns"),

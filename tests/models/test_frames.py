@@ -76,3 +76,40 @@ def test_a_big_jpeg_is_decoded_reduced_and_a_big_png_refused(monkeypatch) -> Non
         decode_image(png, "big.png")
     with pytest.raises(FrameRefusedError, match="cannot be decoded"):
         decode_image(jpeg[:300], "cut.jpg")
+
+
+def _with_metadata(jpeg: bytes, kilobytes: int) -> bytes:
+    """The JPEG with extended-XMP segments before its frame header, as phones write depth
+    maps and motion data (each segment at most 64 KB)."""
+    import struct
+
+    body = b"http://ns.adobe.com/xmp/extension/\x00" + b"x" * 60_000
+    segment = b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body
+    return jpeg[:2] + segment * (kilobytes // 60) + jpeg[2:]
+
+
+def test_a_phone_jpeg_with_hundreds_of_kilobytes_of_metadata_is_read(monkeypatch) -> None:
+    from moodcast.models.vision import frames
+
+    picture = np.random.default_rng(1).integers(0, 255, (120, 160, 3), np.uint8)
+    phone = _with_metadata(cv2.imencode(".jpg", picture)[1].tobytes(), 300)
+    assert len(phone) > 300_000
+    assert image_size(phone) == (160, 120)
+    assert decode_image(phone, "portrait.jpg").shape == (120, 160, 3)
+    monkeypatch.setattr(frames, "MAX_IMAGE_PIXELS", 10_000)  # the size guard still holds
+    big = np.zeros((600, 800, 3), np.uint8)
+    bomb = _with_metadata(cv2.imencode(".jpg", big)[1].tobytes(), 300)
+    assert decode_image(bomb, "big.jpg").shape[:2] == (75, 100)  # read at an eighth
+    with pytest.raises(FrameRefusedError, match="a JPEG without a readable size"):
+        decode_image(phone[:200_000], "cut.jpg")  # cut inside its metadata
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [(b"", "empty.jpg is empty"), (b"GIF8", "is not a PNG, JPEG"),
+     (b"%PDF-1.4 not a photo", "is not a PNG, JPEG")],
+)  # fmt: skip
+def test_what_is_not_an_image_is_named_with_a_fix(data: bytes, why: str) -> None:
+    with pytest.raises(FrameRefusedError, match=why) as refused:
+        decode_image(data, "empty.jpg")
+    assert "give a photograph in one of those formats" in str(refused.value)
