@@ -285,6 +285,7 @@ class BySource:
     arousal: float
     log_loss: float
     unpleasant_read_unpleasant: float  # of the LV photographs, the share read LV
+    mean_recall: float = math.nan  # each labelled quadrant's share read right, averaged
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v if isinstance(v, int) else round(v, 4) for k, v in vars(self).items()}
@@ -300,8 +301,11 @@ def by_source(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str],
     right_v, right_a, loss = _scored(logits, quadrants)
     unpleasant = sides(quadrants)[0] < 0.5
     read_lv = float((logits[unpleasant, 0] < 0).mean()) if unpleasant.any() else float("nan")
-    return BySource(max(fold) + 1, float((right_v & right_a).mean()), float(right_v.mean()),
-                    float(right_a.mean()), float(loss), read_lv)  # fmt: skip
+    right = right_v & right_a
+    recall = [right[[q == quadrant for q in quadrants]].mean() for quadrant in set(quadrants)]
+    return BySource(max(fold) + 1, float(right.mean()), float(right_v.mean()),
+                    float(right_a.mean()), float(loss), read_lv,
+                    float(np.mean(recall)))  # fmt: skip
 
 
 def by_source_confidence(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str],

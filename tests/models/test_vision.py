@@ -190,6 +190,19 @@ def test_holding_out_sources_exposes_what_only_tells_sources_apart() -> None:
     assert sure >= 60 and right > 0.85
 
 
+def test_the_mean_recall_shows_a_reader_that_says_the_largest_quadrant() -> None:
+    """Cues that carry nothing: a reader falls back on the set's mix and says pleasant and
+    calm for every photograph; the quadrant accuracy is the mix, the mean recall a quarter."""
+    rng = np.random.default_rng(9)
+    quadrants = ["HV-LA"] * 28 + ["HV-HA", "LV-HA", "LV-LA"] * 4
+    rows = [{"noise": float(rng.normal())} for _ in quadrants]
+    names = [f"package{i % 4}/{i}.jpg" for i in range(len(quadrants))]
+    unseen = fusion_fit.by_source(rows, quadrants, names, ("noise",), 1000.0, NO_CLASSES, 0.0)
+    assert unseen.quadrant == pytest.approx(28 / 40, abs=0.05)
+    assert unseen.mean_recall == pytest.approx(0.25, abs=0.05)
+    assert unseen.to_dict()["mean_recall"] == round(unseen.mean_recall, 4)
+
+
 def synthetic(n: int = 60) -> tuple[list[dict[str, float]], list[str]]:
     rng = np.random.default_rng(3)
     rows, quadrants = [], []
