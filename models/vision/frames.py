@@ -159,9 +159,12 @@ def decode_image(data: bytes, name: str) -> Frame:
         raise FrameRefusedError(f"{name} is a JPEG without a readable size (damaged or"
                                 " cut short?)", AGAIN)  # fmt: skip
     if size is None:
-        what = "is empty" if not data else "is not a PNG, JPEG, GIF, BMP or WebP image"
+        known = _unread_format(data[:16])
+        what = ("is empty" if not data else f"is {known}, not a PNG, JPEG, GIF, BMP or WebP image"
+                if known else "is not a PNG, JPEG, GIF, BMP or WebP image")  # fmt: skip
         raise FrameRefusedError(f"{name} {what}", "give a photograph in one of those formats"
-                                " (a camera's or phone's JPEG)")  # fmt: skip
+                                " (a camera's or phone's JPEG; convert others first, e.g. with"
+                                " heif-convert or ImageMagick)")  # fmt: skip
     w, h = size
     if w <= 0 or h <= 0:
         raise FrameRefusedError(f"{name} says it is {w}×{h} pixels")
@@ -178,6 +181,23 @@ def decode_image(data: bytes, name: str) -> Frame:
     if frame is None:
         raise FrameRefusedError(f"{name} cannot be decoded (damaged or cut short?)", AGAIN)
     return fit_frame(frame)
+
+
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+
+
+def _unread_format(head: bytes) -> str | None:
+    """What a file is when it is an image format moodcast does not read: the formats phones
+    and cameras also write (an iPhone's HEIC, AVIF, TIFF and the raw files built on it)."""
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in _HEIF_BRANDS:
+            return "a HEIC/HEIF image (an iPhone's default)"
+        if brand in (b"avif", b"avis"):
+            return "an AVIF image"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "a TIFF image or a camera's raw file"
+    return None
 
 
 def _reduced_jpeg_flag(cv2: Any, data: bytes, pixels: int) -> int | None:

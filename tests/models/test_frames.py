@@ -107,7 +107,10 @@ def test_a_phone_jpeg_with_hundreds_of_kilobytes_of_metadata_is_read(monkeypatch
 @pytest.mark.parametrize(
     ("data", "why"),
     [(b"", "empty.jpg is empty"), (b"GIF8", "is not a PNG, JPEG"),
-     (b"%PDF-1.4 not a photo", "is not a PNG, JPEG")],
+     (b"%PDF-1.4 not a photo", "is not a PNG, JPEG"),
+     (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1", "is a HEIC/HEIF image .an iPhone's"),
+     (b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00", "is an AVIF image, not a PNG"),
+     (b"II*\x00\x08\x00\x00\x00", "is a TIFF image or a camera's raw file")],
 )  # fmt: skip
 def test_what_is_not_an_image_is_named_with_a_fix(data: bytes, why: str) -> None:
     with pytest.raises(FrameRefusedError, match=why) as refused:
