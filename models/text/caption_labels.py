@@ -45,6 +45,15 @@ def parse_quadrant(text: str) -> str | None:
     return quadrant if len(letters) == 4 and quadrant in QUADRANTS else None
 
 
+HEADER_WORDS = {"quadrant", "label", "labels", "mood", "class", "category"}
+
+
+def is_header(parts: list[str]) -> bool:
+    """Whether a file's first line names its columns ('file<TAB>quadrant', 'image<TAB>label',
+    ...) rather than labelling something."""
+    return len(parts) >= 2 and parts[1].casefold() in HEADER_WORDS
+
+
 def read_labelled(path: Path) -> list[Labelled]:
     """Every labelled caption in the file; an error naming the line for anything else."""
     rows: list[Labelled] = []
@@ -53,8 +62,8 @@ def read_labelled(path: Path) -> list[Labelled]:
             raise MoodcastError(f"{path}:{number}: expected two tab-separated fields, "
                                 f"found {len(parts)}", _FORMAT)  # fmt: skip
         caption, quadrant = parts
-        if (caption, quadrant) == ("caption", "quadrant"):
-            continue  # the header
+        if not rows and is_header(parts):
+            continue
         named = parse_quadrant(quadrant)
         if named is None:
             raise MoodcastError(f"{path}:{number}: unknown quadrant {quadrant!r}", _FORMAT)

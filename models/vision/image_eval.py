@@ -25,6 +25,7 @@ from moodcast.models.text.caption_eval import Evaluation, evaluate, report
 from moodcast.models.text.caption_labels import (
     QUADRANTS,
     Labelled,
+    is_header,
     labelled_lines,
     parse_quadrant,
 )
@@ -97,8 +98,8 @@ def read_image_labels(path: Path, folder: Path) -> list[LabelledImage]:
     """Every labelled photograph; an error naming the line for anything else."""
     rows: list[LabelledImage] = []
     for number, parts in labelled_lines(path, "image labels", _FORMAT):
-        if parts[:2] == ["file", "quadrant"]:
-            continue  # the header
+        if not rows and is_header(parts):
+            continue
         rows.append(_row(parts, path, number, folder))
     if not rows:
         raise MoodcastError(f"{path} holds no labelled photographs", _FORMAT)

@@ -31,8 +31,11 @@ def test_quadrant_spellings(text: str, quadrant: str | None) -> None:
 
 def test_labels_in_another_spelling_read_the_same(tmp_path: Path) -> None:
     path = tmp_path / "c.tsv"
-    path.write_text("a party\thv_ha\na funeral\tLVLA\n")
+    path.write_text("text\tLabel\na party\thv_ha\na funeral\tLVLA\n")  # another header too
     assert [r.quadrant for r in read_labelled(path)] == ["HV-HA", "LV-LA"]
+    path.write_text("a party\thv_ha\nbut\tlabel\n")  # a header word after the first line
+    with pytest.raises(MoodcastError, match=r"c\.tsv:2: unknown quadrant 'label'"):
+        read_labelled(path)
 
 
 @pytest.mark.parametrize(

@@ -66,8 +66,9 @@ def test_a_photograph_that_cannot_be_read_is_set_aside_with_its_reason(tmp_path:
     for name in "abc":
         (tmp_path / f"{name}.jpg").write_bytes(b"x")
     labels = tmp_path / "labels.tsv"
-    labels.write_text("a.jpg\tHV-LA\nb.jpg\tLV-LA\nc.jpg\tHV-HA\n")
+    labels.write_text("# mine\nimage\tlabel\tpeople\na.jpg\tHV-LA\nb.jpg\tLV-LA\nc.jpg\thvha\n")
     rows = read_image_labels(labels, tmp_path)
+    assert [(r.line, r.quadrant) for r in rows] == [(3, "HV-LA"), (4, "LV-LA"), (5, "HV-HA")]
 
     def read(file: Path) -> MoodEstimate:
         if file.name == "b.jpg":
@@ -76,9 +77,9 @@ def test_a_photograph_that_cannot_be_read_is_set_aside_with_its_reason(tmp_path:
 
     kept, readings, unread = read_photos(rows, read)
     assert [r.file.name for r in kept] == ["a.jpg", "c.jpg"] and len(readings) == 2
-    assert [(u.line, u.file) for u in unread] == [(2, "b.jpg")]
+    assert [(u.line, u.file) for u in unread] == [(4, "b.jpg")]
     assert "cannot be decoded" in unread[0].why
-    with pytest.raises(MoodcastError, match=r"none of the 3 photographs could be read \(line 1"):
+    with pytest.raises(MoodcastError, match=r"none of the 3 photographs could be read \(line 3"):
         read_photos(rows, lambda f: read(tmp_path / "b.jpg"))
 
 
