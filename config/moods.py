@@ -31,7 +31,8 @@ def taxonomy_names(preset_or_path: str) -> tuple[str, ...] | str:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         names = tuple(str(m["name"]) for m in raw["moods"])
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError,
+            RecursionError) as exc:  # fmt: skip
         return f"taxonomy file {path} cannot be read ({type(exc).__name__}: {exc})"
     return names or f"taxonomy file {path} names no moods"
 

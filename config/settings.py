@@ -565,6 +565,10 @@ def read_yaml_mapping(path: Path | None) -> tuple[dict[str, Any], str]:
         raise MoodcastError(
             f"config file {path} is not valid YAML: {exc}", "fix the syntax"
         ) from None
+    except RecursionError:  # PyYAML reads nesting by recursion
+        raise MoodcastError(
+            f"config file {path} is nested too deep to read", "fix the syntax"
+        ) from None
     except (ValueError, OverflowError) as exc:  # a date YAML reads but the calendar has not
         raise MoodcastError(
             f"config file {path}{_bad_date(text)}: {exc}",
@@ -726,7 +730,7 @@ def _known_keys(loc: list[str]) -> list[str]:
 def _yaml_line(text: str, loc: list[str]) -> int | None:
     try:
         node: Any = yaml.compose(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         return None
     line = None
     for part in loc:

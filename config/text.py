@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -43,3 +45,14 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def parse_json(data: str | bytes | bytearray) -> Any:
+    """JSON from outside (a payload, a request, a file), or ValueError saying why not. JSON
+    nested too deep for the parser raises RecursionError, which is not a ValueError: a
+    handler that catches ValueError would let a few kilobytes of brackets through to end
+    its thread (paho's network loop, the fleet's worker, the daemon's start)."""
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError("JSON nested too deep to read") from None

@@ -3,13 +3,13 @@ the state file so that a box restarted while its broker is away starts with them
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from pathlib import Path
 
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import MoodcastConfig, with_central
+from moodcast.config.text import parse_json
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def with_saved_central(config: MoodcastConfig) -> MoodcastConfig:
     if not path.is_file():
         return config
     try:
-        merged = with_central(config, json.loads(path.read_text(encoding="utf-8")))
+        merged = with_central(config, parse_json(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, MoodcastError) as exc:
         logger.error("central settings kept in %s not used: %s", path, exc)
         return config

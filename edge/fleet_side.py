@@ -7,7 +7,6 @@ Runs on the daemon's thread; everything it sends goes through the MQTT link.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from typing import Any
 
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import MoodcastConfig, with_central
+from moodcast.config.text import parse_json
 from moodcast.edge.central import save_central
 from moodcast.edge.commands.remote_commands import Command
 from moodcast.edge.events import CentralSettings, FleetCommand
@@ -64,7 +64,7 @@ class FleetSide:
         """Rules and named announcements from the fleet, in force at once and kept for the
         next start; '' when taken, else why not (the last good settings stay)."""
         try:
-            merged = with_central(config, json.loads(body))
+            merged = with_central(config, parse_json(body))
         except (ValueError, MoodcastError) as exc:
             reason = str(exc) if isinstance(exc, MoodcastError) else f"not JSON ({exc})"
             logger.warning("central settings refused: %s", reason)

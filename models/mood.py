@@ -184,8 +184,8 @@ def load_taxonomy(preset_or_path: str) -> Taxonomy:
             for m in raw["moods"]
         ]
         return Taxonomy(str(raw.get("name", path.stem)), moods)
-    except (yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
+    except (yaml.YAMLError, KeyError, TypeError, ValueError, RecursionError) as exc:
         raise MoodcastError(
-            f"taxonomy file {path} is malformed ({exc})",
+            f"taxonomy file {path} is malformed ({type(exc).__name__}: {exc})",
             "each mood needs name, valence, arousal and a list of tags",
         ) from exc

@@ -21,13 +21,13 @@ top; with one, decoding reuses the encoder's freed blocks (peak of the 384 px in
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from moodcast.config.errors import MoodcastError
+from moodcast.config.text import parse_json
 from moodcast.models.heap import release_freed_heap
 
 logger = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ class Manifest:
     def __init__(self, path: Path, kind: str | None, fix: str) -> None:
         self.dir, self.fix = path.parent, fix
         try:
-            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            data: dict[str, Any] = parse_json(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise MoodcastError(f"no readable model manifest at {path} ({exc})", fix) from exc
         if not isinstance(data, dict):

@@ -10,13 +10,13 @@ time up to 30 s, until it is stopped.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import socket
 import time
 from collections.abc import Callable
 from typing import Any
 
+from moodcast.config.text import parse_json
 from moodcast.edge.car.signals import Reading
 from moodcast.edge.car.source import SourceThread
 from moodcast.edge.events import VehicleRead
@@ -31,7 +31,7 @@ def parse_report(line: bytes, at: float) -> Reading | str | None:
     """One gpsd report: a Reading (a TPV with a fix), a problem ('no fix'), or None for
     reports moodcast does not use (VERSION, DEVICES, SKY…)."""
     try:
-        report = json.loads(line)
+        report = parse_json(line)
     except (ValueError, UnicodeDecodeError):
         return f"gpsd sent a line that is not JSON ({line[:40]!r})"
     if not isinstance(report, dict) or report.get("class") != "TPV":

@@ -6,14 +6,13 @@ was expected; nothing from a payload reaches a path, a shell or SQL.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from moodcast.config.combinations import MAX_OVERRIDE_MINUTES
-from moodcast.config.text import safe_text, spoken_text
+from moodcast.config.text import parse_json, safe_text, spoken_text
 
 MAX_PAYLOAD = 1024
 
@@ -91,8 +90,8 @@ def _text(payload: bytes) -> str:
 def _json_or_text(text: str) -> object:
     if (text and text[0] in '{["') or text in {"true", "false", "null"}:
         try:
-            return json.loads(text)
-        except (json.JSONDecodeError, RecursionError):
+            return parse_json(text)
+        except ValueError:
             raise CommandError("payload looks like JSON but does not parse") from None
     return text
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from moodcast.config.fleet import FleetConfig
 from moodcast.config.settings import MqttSettings
-from moodcast.config.text import safe_text
+from moodcast.config.text import parse_json, safe_text
 from moodcast.edge.fleet.database import DatabaseError
 from moodcast.edge.fleet.store import FleetStore
 from moodcast.edge.fleet.watch import Alerting, Seen
@@ -172,7 +172,7 @@ class FleetService:
                     held = self.messages.get(timeout=0.2)
             try:
                 if held is not None:
-                    self.handle(*held)
+                    self._handle_one(*held)
                     held = None
                 if time.monotonic() >= next_check:
                     next_check = time.monotonic() + 1.0
@@ -192,6 +192,17 @@ class FleetService:
         if self.database_problem:
             logger.info("fleet: the database is back")
             self.database_problem = ""
+
+    def _handle_one(self, topic: str, payload: bytes) -> None:
+        """One message; a database error goes up (the message is held and tried again), any
+        other failure drops the message with a log line: one device's bytes must not end the
+        thread that listens to every device."""
+        try:
+            self.handle(topic, payload)
+        except DatabaseError:
+            raise
+        except Exception:
+            logger.exception("fleet: a message on %s dropped", safe_text(topic)[:200])
 
     def handle(self, topic: str, payload: bytes) -> None:
         """One device message; anything malformed is logged and dropped."""
@@ -214,7 +225,7 @@ class FleetService:
         if kind != "state" or not payload or len(payload) > MAX_STATE_BYTES:
             return
         try:
-            state = json.loads(payload)
+            state = parse_json(payload)
         except (ValueError, UnicodeDecodeError):
             logger.warning("fleet: %s sent a state that is not JSON; ignored", device)
             return
@@ -246,7 +257,7 @@ class FleetService:
 
     def _on_command_ack(self, device: str, payload: bytes) -> None:
         try:
-            body = json.loads(payload[: 16 * 1024])
+            body = parse_json(payload[: 16 * 1024])
             command_id = int(body["id"])
             ok, reason = bool(body.get("ok")), safe_text(str(body.get("reason") or ""))[:300]
         except (ValueError, TypeError, KeyError, UnicodeDecodeError):
@@ -293,7 +304,7 @@ def parse_plays(payload: bytes) -> list[dict[str, Any]] | None:
     if len(payload) > MAX_PLAYS_BYTES:
         return None
     try:
-        body = json.loads(payload)
+        body = parse_json(payload)
     except (ValueError, UnicodeDecodeError):
         return None
     plays = body.get("plays") if isinstance(body, dict) else None

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from moodcast.config.errors import MoodcastError
 from moodcast.config.fleet import FleetConfig
 from moodcast.config.settings import CENTRAL_KEYS
-from moodcast.config.text import is_loopback, safe_text, spreadsheet_cell
+from moodcast.config.text import is_loopback, parse_json, safe_text, spreadsheet_cell
 from moodcast.edge.fleet.store import FleetStore
 from moodcast.edge.fleet.watch import Seen, problem_texts, should_play, status_of
 from moodcast.edge.status.device_state import safe_value
@@ -206,7 +206,7 @@ class FleetWeb:
         from moodcast.edge.web.forms import read_body
 
         try:
-            body = json.loads(await read_body(request))
+            body = parse_json(await read_body(request))
             group, verb = str(body["group"]), str(body["verb"])
             payload = body.get("payload", "")
         except (ValueError, TypeError, KeyError):
@@ -229,7 +229,7 @@ class FleetWeb:
         from moodcast.edge.web.forms import read_body
 
         try:
-            body = json.loads(await read_body(request, 64 * 1024))  # b'' (refused) if larger
+            body = parse_json(await read_body(request, 64 * 1024))  # b'' (refused) if larger
             group = str(body.pop("group"))
         except (ValueError, TypeError, KeyError, AttributeError):
             return _json({"error": 'send JSON of at most 64 KiB: {"group": …, "rules": …,'

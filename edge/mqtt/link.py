@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from moodcast.config.settings import MqttSettings
+from moodcast.config.text import parse_json, safe_text
 from moodcast.edge.commands.command_gate import CommandGate
 from moodcast.edge.commands.remote_commands import CommandError
 from moodcast.edge.events import (
@@ -90,6 +91,15 @@ class MqttLink:
         self._events.put(BrokerStatus(False, f"disconnected: {reason_code}"))
 
     def _on_message(self, _c: Any, _u: Any, message: Any) -> None:
+        """paho's network thread: an exception here would end it, and the device would hear
+        no command and say nothing more while still looking connected. Whatever a message
+        holds, it is dropped with a log line instead."""
+        try:
+            self._route(message)
+        except Exception:
+            logger.exception("MQTT message on %s dropped", safe_text(str(message.topic))[:200])
+
+    def _route(self, message: Any) -> None:
         topic: str = message.topic
         prefix = f"{self.base}/cmd/"
         if topic.startswith(prefix):
@@ -174,7 +184,7 @@ def fleet_command(payload: bytes, gate: CommandGate) -> FleetCommand | None:
     """``{"id": "…", "verb": "volume", "payload": "30"}`` checked by the same table as every
     command; None for a message with no usable id (nothing to acknowledge it by)."""
     try:
-        body = json.loads(payload[: 64 * 1024])
+        body = parse_json(payload[: 64 * 1024])
     except (ValueError, UnicodeDecodeError):
         return None
     if not isinstance(body, dict):

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from moodcast.config.files import read_regular
+from moodcast.config.text import parse_json
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class StateStore:
 
     def _read(self, path: Path, quiet: bool = False) -> dict[str, Any] | None:
         try:
-            raw = json.loads(read_regular(path, _MAX_STATE_BYTES, "state").decode("utf-8"))
+            raw = parse_json(read_regular(path, _MAX_STATE_BYTES, "state").decode("utf-8"))
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from moodcast.config.text import parse_json
+
 MAX_BODY = 4096  # no command needs more
 
 
@@ -29,7 +31,7 @@ def form_value(body: bytes, name: str) -> str | None:
     text = body.decode("utf-8", "replace").strip()
     if text.startswith("{"):
         try:
-            data = json.loads(text)
+            data = parse_json(text)
         except ValueError:
             return None
         if not isinstance(data, dict) or name not in data:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from moodcast.config.text import parse_json
 from moodcast.models.onnx_runtime import sha256
 from moodcast.models.text import caption_va
 from moodcast.models.text.caption_labels import Labelled, read_labelled
@@ -47,7 +48,7 @@ def write_va_models(folder: Path, files: Sequence[Path] | None = None) -> dict[s
     files = list(files or training_files())
     rows = training_set(files)
     path = folder / "text_manifest.json"
-    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest = parse_json(path.read_text(encoding="utf-8"))
     written: dict[str, str] = {}
     for precision, graph in (("fp32", "text.onnx"), ("int8", "text.int8.onnx")):
         if graph not in manifest["files"]:

@@ -10,10 +10,10 @@ library only to encode its prompt once.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from moodcast.config.errors import MoodcastError
+from moodcast.config.text import parse_json
 
 # tokenizers' decoders::wordpiece::cleanup, in its order.
 _CLEANUP = ((" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"),
@@ -26,7 +26,7 @@ class WordPieceText:
 
     def __init__(self, tokenizer_json: Path) -> None:
         try:
-            spec = json.loads(tokenizer_json.read_text(encoding="utf-8"))
+            spec = parse_json(tokenizer_json.read_text(encoding="utf-8"))
             decoder = spec.get("decoder") or {}
             vocab: dict[str, int] = spec["model"]["vocab"]
             added = spec.get("added_tokens") or []

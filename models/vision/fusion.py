@@ -15,7 +15,6 @@ out and the rest still reads. Pure numpy: no I/O after load.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from moodcast.config.errors import MoodcastError
+from moodcast.config.text import parse_json
 
 KIND = "scene-fusion"
 FILE = "scene_fusion.json"
@@ -295,7 +295,7 @@ def load_fusion(folder: Path | None = None) -> SceneFusion:
     folder = folder or fusion_dir()
     path = folder / FILE
     try:
-        manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+        manifest = parse_json((folder / "manifest.json").read_text("utf-8"))
         expected = manifest["files"][FILE]["sha256"]
         if manifest.get("kind") != KIND:
             raise ValueError(f"the manifest describes {manifest.get('kind')!r}, not {KIND!r}")
@@ -306,7 +306,7 @@ def load_fusion(folder: Path | None = None) -> SceneFusion:
         raise MoodcastError(f"{path} does not match its manifest checksum (damaged or replaced)",
                             FIX)  # fmt: skip
     try:
-        return from_json(json.loads(data.decode("utf-8")))
+        return from_json(parse_json(data.decode("utf-8")))
     except (ValueError, KeyError, TypeError) as exc:
         raise MoodcastError(f"{path} is not a usable scene fusion ({exc})", FIX) from exc
 
