@@ -275,6 +275,7 @@ class EventLoop:
         self._last_state_at = 0.0
         self._last_trim_at = 0.0
         self._last_summary_at = 0.0
+        self._last_failure = ""  # of a periodic duty, logged once until another
         self.scheduler: JobScheduler | None = None  # set once started (announcement times)
         self.fleet: FleetSide | None = None
         self.presence: BrokerPresence | None = None
@@ -361,17 +362,19 @@ class EventLoop:
             self.parts.health.report(ProblemKind.RESCAN, problem)
 
     def tick(self) -> None:
+        """The periodic duties, each on its own: one that fails is said and the others still
+        run (before, a fleet acknowledgement SQLite could not hold ended the daemon here)."""
         c = self.parts.conductor
-        c.tick()
+        self._duty("playback", c.tick)
         now = self.clocks.mono()
-        if self.fleet is not None:
-            self.fleet.tick(now)
-        t = self.timings
+        fleet, presence, t = self.fleet, self.presence, self.timings
+        if fleet is not None:
+            self._duty("sending the play log to the fleet", lambda: fleet.tick(now))
         if c.dirty and now - self._last_state_at >= t.state_min_interval_s:
             self._last_state_at = now
-            c.publish_state()
-        if self.presence is not None:
-            self.presence.tick(now)
+            self._duty("publishing the state", c.publish_state)
+        if presence is not None:
+            self._duty("the broker's presence", lambda: presence.tick(now))
         if now - self._last_summary_at >= t.summary_s:
             self._last_summary_at = now
             summary = self.parts.commands.take_summary()
@@ -381,6 +384,18 @@ class EventLoop:
         if now - self._last_trim_at >= t.trim_interval_s:
             self._last_trim_at = now
             release_freed_heap()
+
+    def _duty(self, name: str, run: Callable[[], object]) -> None:
+        try:
+            run()
+        except Exception as exc:  # the music plays on; said once in the log, always in the state
+            said = f"{name} failed ({type(exc).__name__}: {exc})"
+            if said != self._last_failure:
+                self._last_failure = said
+                logger.exception("%s", said)
+            self.parts.health.report(ProblemKind.INTERNAL,
+                                     f"{said}; the music plays on: please report this with"
+                                     " the log")  # fmt: skip
 
 
 def _warn_if_exposed(config: MoodcastConfig) -> None:

@@ -116,9 +116,9 @@ class MqttLink:
             if order is not None:
                 self._events.put(order)
         elif topic == f"{self.base}/plays/ack":
-            text = bytes(message.payload)[:20].decode("ascii", "replace").strip()
-            if text.isdigit():  # anything else is not the fleet's: ignored
-                self._events.put(PlaysAcked(int(text)))
+            last_id = plays_ack(bytes(message.payload))
+            if last_id is not None:  # anything else is not the fleet's: ignored
+                self._events.put(PlaysAcked(last_id))
         elif topic == self.ha_status_topic and bytes(message.payload) == b"online":
             self._events.put(HomeAssistantOnline())
 
@@ -178,6 +178,19 @@ class MqttLink:
         client.loop_stop()
         self._client = None
         self.connected = False
+
+
+MAX_PLAY_ID = 2**63 - 1  # SQLite's largest INTEGER: a play id is a row id
+
+
+def plays_ack(payload: bytes) -> int | None:
+    """The play id the fleet holds up to, or None for anything that cannot be one (a number
+    SQLite cannot hold would fail every query of the play log after it)."""
+    text = payload[:24].decode("ascii", "replace").strip()
+    if not text.isdigit() or not text.isascii():
+        return None
+    last_id = int(text)
+    return last_id if last_id <= MAX_PLAY_ID else None
 
 
 def fleet_command(payload: bytes, gate: CommandGate) -> FleetCommand | None:

@@ -704,3 +704,57 @@ def test_a_library_another_program_holds_locked_never_holds_up_the_music(
     with Library(config.library.path) as lib:
         logged = [p.title for p in lib.plays(0, float("inf"))]
     assert titles[0] in logged and titles[1] in logged  # the plays kept in memory were written
+
+
+@pytest.mark.reliability
+def test_hostile_fleet_payloads_neither_end_the_daemon_nor_deafen_it(setup) -> None:
+    """Found by publishing hostile payloads to a running daemon: an acknowledgement of a play
+    id SQLite cannot hold ended the daemon at its next tick, and brackets nested 5,000 deep
+    on the fleet's command topic ended paho's network thread."""
+    config, mq, _ = setup
+    daemon, thread = start(config)
+    try:
+        mq.wait(lambda: mq.last(f"{BASE}/availability") == b"online", timeout=20)
+        deep = "[" * 5000 + "]" * 5000
+        settings = json.dumps({"id": "1", "verb": "settings", "payload": deep})
+        for topic, payload in (("plays/ack", "99999999999999999999999"),
+                               ("plays/ack", "9223372036854775808"),
+                               ("fleet/cmd", deep), ("fleet/cmd", settings)):  # fmt: skip
+            mq.send(f"{BASE}/{topic}", payload)
+        mq.send(f"{BASE}/cmd/volume", "31")
+        mq.wait(lambda: mq.state(BASE).get("volume") == 31, timeout=20)
+        time.sleep(2.0)  # ticks after the acknowledgements
+        assert thread.is_alive()
+        mq.send(f"{BASE}/cmd/volume", "32")
+        mq.wait(lambda: mq.state(BASE).get("volume") == 32, timeout=20)
+        assert not {"internal"} & _kinds(mq.state(BASE))
+    finally:
+        daemon.stop()
+        thread.join(timeout=15)
+
+
+@pytest.mark.reliability
+def test_a_periodic_duty_that_fails_is_said_and_the_others_go_on(setup, monkeypatch) -> None:
+    """A bug in one of the tick's duties (here the play log's sending, made to fail) is said
+    in the state; the music, the state and the commands go on."""
+    from moodcast.edge.play_sync import PlaySync
+
+    def broken(self: PlaySync, mono: float) -> int:
+        raise RuntimeError("the play log broke")
+
+    monkeypatch.setattr(PlaySync, "tick", broken)
+    config, mq, _ = setup
+    daemon, thread = start(config)
+    try:
+        mq.wait(lambda: mq.last(f"{BASE}/availability") == b"online", timeout=20)
+        mq.send(f"{BASE}/plays/ack", "0")  # the fleet's mark: from now on the log is sent
+        mq.wait(lambda: "internal" in _kinds(mq.state(BASE)), timeout=20)
+        problem = next(p for p in mq.state(BASE)["problems"] if p["kind"] == "internal")
+        assert "sending the play log to the fleet failed" in problem["text"]
+        assert "the play log broke" in problem["text"] and thread.is_alive()
+        mq.send(f"{BASE}/cmd/volume", "29")
+        mq.wait(lambda: mq.state(BASE).get("volume") == 29, timeout=20)
+        mq.wait(lambda: (mq.state(BASE).get("now_playing") or {}).get("title") is not None)
+    finally:
+        daemon.stop()
+        thread.join(timeout=15)

@@ -161,3 +161,17 @@ def test_a_config_or_taxonomy_nested_too_deep_is_a_clear_error(tmp_path: Path) -
     with pytest.raises(MoodcastError, match=r"taxonomy file .* is malformed .RecursionError"):
         load_taxonomy(str(taxonomy))
     assert "cannot be read" in str(taxonomy_names(str(taxonomy)))
+
+
+@pytest.mark.parametrize(
+    ("payload", "last_id"),
+    [(b"0", 0), (b" 123 ", 123), (b"9223372036854775807", 2**63 - 1),
+     (b"9223372036854775808", None), (b"99999999999999999999999", None), (b"-1", None),
+     (b"\xc2\xb2", None), (b"", None), (b"12a", None), (b"1e3", None)],
+)  # fmt: skip
+def test_a_plays_acknowledgement_is_a_play_id_sqlite_can_hold(
+    payload: bytes, last_id: int | None
+) -> None:
+    from moodcast.edge.mqtt.link import plays_ack
+
+    assert plays_ack(payload) == last_id
