@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +44,9 @@ def _columns(header: list[str], path: Path) -> tuple[int, int, int]:
 def read_rows(path: Path, report: ImportReport) -> list[tuple[str, str, str]]:
     """(artist, title, tag) rows; malformed rows are counted and skipped, not fatal."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or a device never ends: read on, it
+            raise MoodcastError(f"{path} is not a regular file",  # would fill the memory
+                                "give the path of a CSV file")  # fmt: skip
         handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise MoodcastError(f"cannot read {path}: {exc.strerror}", "check the file path") from exc

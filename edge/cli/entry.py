@@ -73,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_lazy("moodcast.edge.cli.commands", "cmd_library_stats"))
     p = _command(lib, "bans", help="the tracks banned with 'Not this track'; --undo takes one back")
     _library_arg(p)
-    p.add_argument("--undo", type=_positive_int, metavar="N", help="take back ban N (as listed)")
+    p.add_argument(
+        "--undo", type=_whole(2**63 - 1), metavar="N", help="take back ban N (as listed)"
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=_lazy("moodcast.edge.cli.commands", "cmd_library_bans"))
 
@@ -89,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _command(sub, "tag", help="tag tracks by listening (musicnn in ONNX Runtime)")
     _library_arg(p)
-    p.add_argument("--workers", type=_positive_int, default=1, help="parallel processes")
+    p.add_argument("--workers", type=_whole(64), default=1, help="parallel processes")
     p.add_argument("--force", action="store_true", help="analyse every track again")
     p.add_argument(
         "--write-tags", action="store_true", help="write the mood into the files' own tags"
@@ -134,7 +136,7 @@ def _add_config_and_model_commands(sub: Any) -> None:
     p = _command(models, "export", help="export BLIP and the caption→mood model to ONNX")
     p.add_argument("--model", default=None, help="hub id or folder of a BLIP checkpoint")
     p.add_argument("--tiny", action="store_true", help="a small random BLIP, for tests")
-    p.add_argument("--image-size", type=_positive_int, help="input size (default: the model's)")
+    p.add_argument("--image-size", type=_whole(4096), help="input size (default: the model's)")
     p.add_argument("--no-text", action="store_true", help="skip the caption→mood model")
     p.add_argument("--fp16", action="store_true", help="also write fp16 graphs (for a GPU)")
     p.add_argument("--out", type=Path, required=True)
@@ -168,7 +170,7 @@ def _add_config_and_model_commands(sub: Any) -> None:
 def _add_daemon_commands(sub: Any) -> None:
     p = _command(sub, "fleet", help="watch a chain's devices from a server (page, API, alerts)")
     p.add_argument("--broker", metavar="HOST[:PORT]", help="the chain's broker (default: config)")
-    p.add_argument("--port", type=_positive_int, help="the page's port (default 8480)")
+    p.add_argument("--port", type=_whole(65535), help="the page's port (default 8480)")
     p.set_defaults(handler=_lazy("moodcast.edge.fleet.run", "cmd_fleet"))
     p = _command(sub, "fleet-users", help="a broker user and password per box, and the ACL")
     p.add_argument("devices", nargs="+", metavar="DEVICE", help="every box's device id")
@@ -201,14 +203,25 @@ def _day(text: str) -> Any:
     return day(text)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+def _whole(most: int) -> Callable[[str], int]:
+    """A whole number from 1 to ``most``: past it a number means nothing here, and one too
+    large for SQLite or a C int would end the command with a traceback."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError("must be at least 1")
+        if value > most:
+            raise argparse.ArgumentTypeError(f"must be at most {most:,}")
+        return value
+
+    return parse
+
+
+_positive_int = _whole(1_000_000)
 
 
 def _lazy(module: str, name: str) -> Handler:

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from moodcast.config.errors import MoodcastError
+from moodcast.config.files import read_regular
 
 QUADRANTS = ("HV-HA", "HV-LA", "LV-HA", "LV-LA")
+MAX_LABELS_BYTES = 64 << 20  # a labels file of a million lines is ~50 MB
 _FORMAT = "write 'caption<TAB>quadrant' with quadrant one of " + ", ".join(QUADRANTS)
 
 
@@ -78,9 +80,10 @@ def read_labelled(path: Path) -> list[Labelled]:
 def labelled_lines(path: Path, what: str, fmt: str) -> Iterator[tuple[int, list[str]]]:
     """(line number, tab-separated fields) of each line that is not blank or a ``#`` comment."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_regular(path, MAX_LABELS_BYTES, what).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise MoodcastError(f"{what} {path}: cannot be read ({exc})",
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise MoodcastError(f"{what} {path}: cannot be read ({why})",
                             "give a UTF-8 text file; " + fmt) from exc  # fmt: skip
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()

@@ -78,6 +78,14 @@ def test_recommend_gives_different_tracks_for_different_photos(tagged_library, p
         (["import-tags", "{tmp}/fake.jpg"], "unknown CSV columns"),
         (["config", "check", "{tmp}/typo.yaml"], "did you mean 'camera'"),
         (["frobnicate"], "invalid choice"),
+        # numbers too large for SQLite or a C int, and files that never end
+        (["library", "bans", "--undo", "99999999999999999999999"], "must be at most"),
+        (["tag", "--workers", "99999999999"], "--workers: must be at most 64"),
+        (["import-tags", "/dev/zero"], "/dev/zero is not a regular file"),
+        (
+            ["models", "evaluate-images", "{tmp}", "--labels", "/dev/zero"],
+            "not a regular file (a character device)",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:

@@ -186,6 +186,12 @@ def test_span_is_local_days_inclusive() -> None:
     assert to_csv([]).startswith("started,seconds,kind,title")
 
 
+def test_days_past_either_end_of_the_calendar_mean_the_whole_log() -> None:
+    """--from 0001-01-01 --to 9999-12-31 ended the export with 'year 0 is out of range'."""
+    low, high = span(dt.date(1, 1, 1), dt.date(9999, 12, 31), dt.date(2026, 12, 1))
+    assert low <= 86_400 * 2 and dt.datetime.fromtimestamp(high).year == 9999
+
+
 def test_isrc_and_label_are_read_from_each_container(tmp_path: Path, make_tone) -> None:
     import mutagen
     from mutagen.id3 import ID3, TPUB, TSRC
