@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import Field, SecretStr, field_validator
 
-from moodcast.config.settings import Strict, read_yaml_mapping, validated
+from moodcast.config.settings import FsPath, Strict, read_yaml_mapping, validated
 
 
 class FleetBroker(Strict):
@@ -20,7 +20,7 @@ class FleetBroker(Strict):
     username: str | None = None
     password: SecretStr | None = None
     tls: bool = False
-    ca_file: Path | None = None
+    ca_file: FsPath | None = None
     topic_prefix: str = Field("moodcast", pattern=r"^[A-Za-z0-9_\-/]+$",
                               description="the devices' mqtt.topic_prefix")  # fmt: skip
     keepalive_s: int = Field(30, ge=5, le=3600)

