@@ -63,9 +63,18 @@ def describe(spec: str) -> str:
         return "device"
     if "://" in spec:
         return "stream"
-    if any(ch in spec for ch in "*?[") or Path(spec).is_dir():
+    if any(ch in spec for ch in "*?[") or _is_dir(spec):
         return "images"
     return "file"
+
+
+def _is_dir(spec: str) -> bool:
+    """False, not OSError, for a path the system refuses (a name over 255 bytes): a camera
+    that cannot be opened is said in the state while the music plays, as any missing one."""
+    try:
+        return Path(spec).is_dir()
+    except OSError:
+        return False
 
 
 def device_node(spec: str) -> str | None:

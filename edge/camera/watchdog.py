@@ -67,6 +67,9 @@ class CameraWatchdog:
         except CameraError as exc:
             self._fail(now, str(exc))
             return None
+        except OSError as exc:  # a file of an image folder gone or refused mid-read
+            self._fail(now, f"{exc.filename or 'the camera'}: {exc.strerror or exc}")
+            return None
         if self._frozen(frame, now):
             self._fail(now, f"frozen: the same frame for {self._policy.stall_timeout_s:.0f} s")
             return None
@@ -82,6 +85,9 @@ class CameraWatchdog:
             source.open()
         except CameraError as exc:
             self._fail(now, str(exc))
+            return False
+        except OSError as exc:  # a path the system refuses (a name over 255 bytes, ...)
+            self._fail(now, f"cannot open {exc.filename or 'the camera'}: {exc.strerror or exc}")
             return False
         if self.failures:
             self.reconnects += 1

@@ -248,6 +248,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MoodcastError as exc:
         print(f"moodcast: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a path from the command line the system refuses (too long, ...)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"moodcast: error: {where}{exc.strerror or exc} — check the path given",
+              file=sys.stderr)  # fmt: skip
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -175,6 +175,16 @@ def test_watchdog_reports_a_missing_file(tmp_path: Path) -> None:
     assert "does not exist" in dog.detail
 
 
+def test_a_camera_path_the_system_refuses_is_an_error_in_the_state(tmp_path: Path) -> None:
+    """A name over 255 bytes raised OSError out of every capture (a traceback each time, the
+    camera's status never said)."""
+    spec = str(tmp_path / ("x" * 300))
+    assert describe(spec) == "file"
+    dog = CameraWatchdog(lambda: make_source(spec, True, FakeClock()), CameraSettings())
+    assert dog.read(0.0) is None
+    assert dog.status == "error" and "File name too long" in dog.detail
+
+
 def _png(shape: tuple[int, ...], value: int = 90) -> bytes:
     ok, data = cv2.imencode(".png", np.full(shape, value, np.uint8))
     assert ok

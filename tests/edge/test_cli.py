@@ -82,6 +82,8 @@ def test_recommend_gives_different_tracks_for_different_photos(tagged_library, p
         (["library", "bans", "--undo", "99999999999999999999999"], "must be at most"),
         (["tag", "--workers", "99999999999"], "--workers: must be at most 64"),
         (["import-tags", "/dev/zero"], "/dev/zero is not a regular file"),
+        (["recommend", "{tmp}/" + "x" * 300], "File name too long — check the path given"),
+        (["scan", "{tmp}/" + "x" * 300], "File name too long — check the path given"),
         (
             ["models", "evaluate-images", "{tmp}", "--labels", "/dev/zero"],
             "not a regular file (a character device)",
