@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import queue
 import re
 import threading
@@ -258,7 +259,9 @@ class FleetService:
     def _on_command_ack(self, device: str, payload: bytes) -> None:
         try:
             body = parse_json(payload[: 16 * 1024])
-            command_id = int(body["id"])
+            command_id = _row_id(body["id"])
+            if command_id is None:
+                raise ValueError("not a command id")
             ok, reason = bool(body.get("ok")), safe_text(str(body.get("reason") or ""))[:300]
         except (ValueError, TypeError, KeyError, UnicodeDecodeError):
             logger.warning("fleet: %s sent an acknowledgement that is not one; ignored", device)
@@ -314,11 +317,35 @@ def parse_plays(payload: bytes) -> list[dict[str, Any]] | None:
     for play in plays:
         if not isinstance(play, dict):
             return None
-        pid, started, seconds = play.get("id"), play.get("started_at"), play.get("seconds")
-        if not isinstance(pid, int) or pid <= 0 or not isinstance(started, int | float):
+        pid, started = _row_id(play.get("id")), _finite(play.get("started_at"))
+        seconds = play.get("seconds")
+        if pid is None or started is None:
             return None
-        if seconds is not None and not isinstance(seconds, int | float):
-            return None
+        if seconds is not None:
+            seconds = _finite(seconds)
+            if seconds is None or seconds < 0:
+                return None
         text = {k: safe_text(str(play.get(k) or ""))[:300] for k in _PLAY_TEXT}
-        out.append({"id": pid, "started_at": float(started), "seconds": seconds, **text})
+        out.append({"id": pid, "started_at": started, "seconds": seconds, **text})
     return out
+
+
+MAX_ROW_ID = 2**63 - 1  # SQLite's largest INTEGER
+
+
+def _row_id(value: object) -> int | None:
+    """A positive id SQLite can hold (a bigger one failed the insert of the whole batch)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ROW_ID:
+        return None
+    return value
+
+
+def _finite(value: object) -> float | None:
+    """A finite number as a float; None for anything else (true, 1e999, 10**400, NaN)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None

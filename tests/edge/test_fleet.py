@@ -407,6 +407,13 @@ def _check_central_settings(client: httpx.Client, fleet: Fleet, second: Any) -> 
     b"{not json", b"[]", b'{"plays": 3}', b'{"plays": [{"id": "x", "started_at": 1}]}',
     b'{"plays": [{"id": 1}]}', b'{"plays": [{"id": -1, "started_at": 1}]}',
     b'{"plays": [{"id": 1, "started_at": 1, "seconds": "long"}]}', b"x" * (2 * 1024 * 1024),
+    # numbers SQLite or a float cannot hold: before, the insert failed the worker's message
+    b'{"plays": [{"id": 1000000000000000000000000000000, "started_at": 1}]}',
+    b'{"plays": [{"id": 1, "started_at": 1e999}]}', b'{"plays": [{"id": 1, "started_at": NaN}]}',
+    b'{"plays": [{"id": 1, "started_at": 1' + b"0" * 400 + b'}]}',
+    b'{"plays": [{"id": true, "started_at": 1}]}', b'{"plays": [{"id": 1, "started_at": true}]}',
+    b'{"plays": [{"id": 1, "started_at": 1, "seconds": -5}]}',
+    b'{"plays": [{"id": 1, "started_at": 1, "seconds": Infinity}]}',
 ])  # fmt: skip
 def test_a_play_batch_that_is_not_one_is_refused(payload: bytes) -> None:
     from moodcast.edge.fleet.service import parse_plays

@@ -95,6 +95,8 @@ def test_the_fleet_drops_it_from_a_device_and_refuses_it_from_the_page(tmp_path:
     service = FleetService(config, store)
     for kind in ("state", "plays", "fleet/ack"):
         service.handle(f"moodcast/shop1/{kind}", DEEP_OBJECT.encode())  # dropped, no raise
+    huge = 10**30  # an id SQLite cannot hold: dropped as not an acknowledgement, no raise
+    service.handle("moodcast/shop1/fleet/ack", json.dumps({"id": huge, "ok": True}).encode())
     assert parse_plays(DEEP_OBJECT.encode()) is None
     assert "shop1" not in store.devices()
     server = WebServer(FleetWeb(config, config.database, lambda: "connected"))
