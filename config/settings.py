@@ -318,7 +318,7 @@ class MqttSettings(Strict):
     tls: bool = Field(False, description="connect with TLS")
     ca_file: FsPath | None = Field(None, description="CA certificate for TLS")
     topic_prefix: str = Field("moodcast", pattern=r"^[A-Za-z0-9_\-/]+$", description="root")
-    device_id: str = Field("moodcast", pattern=r"^[A-Za-z0-9_\-]+$", description="device id")
+    device_id: str = Field("moodcast", pattern=r"^[A-Za-z0-9_\-]{1,64}$", description="device id")
     discovery: bool = Field(True, description="announce to Home Assistant")
     discovery_prefix: str = Field("homeassistant", description="Home Assistant's prefix")
     keepalive_s: int = Field(30, ge=5, le=3600, description="MQTT keepalive")
@@ -729,6 +729,8 @@ _PATTERN_WORDS = {
     r"^[A-Za-z0-9_\-/]+$": "made of letters, digits, _, - and / only",
     r"^[A-Za-z0-9_\-]+$": "made of letters, digits, _ and - only",
     r"^[A-Za-z0-9_\-]{1,40}$": "1 to 40 letters, digits, _ or -",
+    r"^[A-Za-z0-9_\-]{1,64}$": "1 to 64 letters, digits, _ or - (a device id; the fleet and"
+    " its broker users take no longer one)",
 }
 
 

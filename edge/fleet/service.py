@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 MAX_STATE_BYTES = 256 * 1024  # a device's state is a few KiB
 MAX_PLAYS_BYTES = 1024 * 1024  # a batch of 100 plays is ~40 KiB
 COMMAND_RESEND_S = 30.0  # a command not acknowledged by then is sent again
-_DEVICE = re.compile(r"^[A-Za-z0-9_\-]+$")
+_DEVICE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")  # a device id; longer ones are no box's
 
 
 class Webhook:
@@ -259,7 +259,8 @@ class FleetService:
     def _on_command_ack(self, device: str, payload: bytes) -> None:
         try:
             body = parse_json(payload[: 16 * 1024])
-            command_id = _row_id(body["id"])
+            raw = body["id"]  # the box echoes the id it was sent: digits as text
+            command_id = _row_id(int(raw) if isinstance(raw, str) and raw.isdigit() else raw)
             if command_id is None:
                 raise ValueError("not a command id")
             ok, reason = bool(body.get("ok")), safe_text(str(body.get("reason") or ""))[:300]
