@@ -73,12 +73,16 @@ def _job(path: str) -> JobResult:
         loudness = str(exc)
     except OSError as exc:
         loudness = f"cannot read file ({exc.strerror or exc})"
+    except Exception as exc:  # a decoder's own kind of failure: this file, not the run
+        loudness = f"cannot be measured ({type(exc).__name__}: {exc})"
     try:
         tags, feats = analyse_file(path)
     except AudioError as exc:
         return path, {}, {}, str(exc), loudness
     except OSError as exc:
         return path, {}, {}, f"cannot read file ({exc.strerror or exc})", loudness
+    except Exception as exc:  # a decoder's own kind of failure: this file fails, not the run
+        return path, {}, {}, f"cannot be analysed ({type(exc).__name__}: {exc})", loudness
     return path, tags, feats, "", loudness
 
 

@@ -9,6 +9,7 @@ file's own rate.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -40,7 +41,9 @@ class SoundFileAudio:
     def __init__(self, path: Path) -> None:
         import soundfile as sf
 
-        self._sf, self._path = sf, str(path)
+        # As bytes: libsndfile takes a path as UTF-8, and a name that is not UTF-8 (read from
+        # the disk with surrogate escapes) cannot be encoded so; its own bytes open it.
+        self._sf, self._path = sf, os.fsencode(path)
         info = sf.info(self._path)
         self.rate, self.channels, self.frames = (
             int(info.samplerate),

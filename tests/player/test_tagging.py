@@ -57,6 +57,20 @@ def test_a_changed_file_is_analysed_again(library, make_tone) -> None:
     assert tag_library(lib, TAXONOMY).analysed == 1
 
 
+def test_a_file_whose_name_is_not_utf8_is_tagged_and_measured(tmp_path: Path, make_tone) -> None:
+    """libsndfile takes paths as UTF-8: a name with bytes that are not (a copy from an old
+    Windows share) ended the whole 'moodcast tag' run with UnicodeEncodeError."""
+    music = tmp_path / "music"
+    made = make_tone(music / "plain.ogg", seconds=4.0, freq=440, title="odd name")
+    odd = music / os.fsdecode(b"caf\xe9 \xff.ogg")
+    made.rename(odd)
+    with Library(tmp_path / "lib.db") as lib:
+        scan(lib, [music], TAXONOMY)
+        report = tag_library(lib, TAXONOMY)
+        assert report.analysed == 1 and report.failed == [] and report.measured == 1
+        assert [t.mood.source for t in lib.tracks()] == ["analysed"]
+
+
 @pytest.mark.reliability
 def test_a_file_damaged_after_the_scan_is_reported_not_fatal(library) -> None:
     lib, music = library
