@@ -12,7 +12,12 @@ import pytest
 
 from moodcast.config.errors import MoodcastError
 from moodcast.models.mood import MoodEstimate, load_taxonomy
-from moodcast.models.vision.image_eval import evaluate_images, read_image_labels, read_photos
+from moodcast.models.vision.image_eval import (
+    LabelledImage,
+    evaluate_images,
+    read_image_labels,
+    read_photos,
+)
 
 TAXONOMY = load_taxonomy("cowen13")
 
@@ -22,13 +27,18 @@ def _reading(valence: float, arousal: float, confidence: float, people: int) -> 
     return MoodEstimate(valence, arousal, probs, confidence, {"people": people})
 
 
+def _labelled(folder: Path, names: str, text: str) -> list[LabelledImage]:
+    """The rows of a labels file over placeholder photographs ``a.jpg``, ``b.jpg``, ..."""
+    for name in names:
+        (folder / f"{name}.jpg").write_bytes(b"x")
+    labels = folder / "labels.tsv"
+    labels.write_text(text)
+    return read_image_labels(labels, folder)
+
+
 def test_figures_of_a_small_labelled_set(tmp_path: Path) -> None:
-    for name in "abcd":
-        (tmp_path / f"{name}.jpg").write_bytes(b"x")
-    labels = tmp_path / "labels.tsv"
-    labels.write_text("# a comment\nfile\tquadrant\tpeople\na.jpg\tHV-HA\t3\nb.jpg\thv-la\n"
-                      "c.jpg\tLV-HA\t0\nd.jpg\tLV-LA\t1\n")  # fmt: skip
-    rows = read_image_labels(labels, tmp_path)
+    rows = _labelled(tmp_path, "abcd", "# a comment\nfile\tquadrant\tpeople\na.jpg\tHV-HA\t3\n"
+                     "b.jpg\thv-la\nc.jpg\tLV-HA\t0\nd.jpg\tLV-LA\t1\n")  # fmt: skip
     assert [r.quadrant for r in rows] == ["HV-HA", "HV-LA", "LV-HA", "LV-LA"]
     assert [r.people for r in rows] == [3, None, 0, 1]
     readings = [_reading(0.6, 0.5, 0.9, 2), _reading(0.5, -0.4, 0.8, 0),
@@ -51,11 +61,7 @@ def test_figures_of_a_small_labelled_set(tmp_path: Path) -> None:
 
 
 def test_the_mean_recall_shows_a_lean_to_the_largest_quadrant(tmp_path: Path) -> None:
-    for name in "abcd":
-        (tmp_path / f"{name}.jpg").write_bytes(b"x")
-    labels = tmp_path / "labels.tsv"
-    labels.write_text("a.jpg\tHV-LA\nb.jpg\tHV-LA\nc.jpg\tHV-LA\nd.jpg\tLV-LA\n")
-    rows = read_image_labels(labels, tmp_path)
+    rows = _labelled(tmp_path, "abcd", "a.jpg\tHV-LA\nb.jpg\tHV-LA\nc.jpg\tHV-LA\nd.jpg\tLV-LA\n")
     calm = _reading(0.5, -0.5, 0.9, 0)  # everything read pleasant and calm
     result = evaluate_images(rows, [calm] * 4, TAXONOMY)
     assert result.figures.quadrant == 0.75 and result.figures.mean_recall == 0.5
@@ -63,11 +69,9 @@ def test_the_mean_recall_shows_a_lean_to_the_largest_quadrant(tmp_path: Path) ->
 
 
 def test_a_photograph_that_cannot_be_read_is_set_aside_with_its_reason(tmp_path: Path) -> None:
-    for name in "abc":
-        (tmp_path / f"{name}.jpg").write_bytes(b"x")
-    labels = tmp_path / "labels.tsv"
-    labels.write_text("# mine\nimage\tlabel\tpeople\na.jpg\tHV-LA\nb.jpg\tLV-LA\nc.jpg\thvha\n")
-    rows = read_image_labels(labels, tmp_path)
+    rows = _labelled(
+        tmp_path, "abc", "# mine\nimage\tlabel\tpeople\na.jpg\tHV-LA\nb.jpg\tLV-LA\nc.jpg\thvha\n"
+    )
     assert [(r.line, r.quadrant) for r in rows] == [(3, "HV-LA"), (4, "LV-LA"), (5, "HV-HA")]
 
     def read(file: Path) -> MoodEstimate:
@@ -84,11 +88,7 @@ def test_a_photograph_that_cannot_be_read_is_set_aside_with_its_reason(tmp_path:
 
 
 def test_the_log_loss_scores_the_sides_probabilities(tmp_path: Path) -> None:
-    for name in "ab":
-        (tmp_path / f"{name}.jpg").write_bytes(b"x")
-    labels = tmp_path / "labels.tsv"
-    labels.write_text("a.jpg\tHV-HA\nb.jpg\tLV-LA\n")
-    rows = read_image_labels(labels, tmp_path)
+    rows = _labelled(tmp_path, "ab", "a.jpg\tHV-HA\nb.jpg\tLV-LA\n")
 
     def said(p_pleasant: float, p_lively: float) -> MoodEstimate:
         evidence = {"p_pleasant": p_pleasant, "p_lively": p_lively}
