@@ -47,7 +47,14 @@ def parse_report(line: bytes, at: float) -> Reading | str | None:
 
 
 def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    """A number as a float (range checks are the signals' job); None for anything else,
+    a whole number too large for a float included (10**400 raised OverflowError here)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return None
 
 
 def _utc(value: Any) -> float | None:
