@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeGuard
 
 from moodcast.config.combinations import MAX_OVERRIDE_MINUTES
 from moodcast.config.text import parse_json, safe_text, spoken_text
@@ -111,6 +111,16 @@ def _flag(payload: bytes, default: bool | None) -> bool:
     raise CommandError("expected ON or OFF (or true/false)")
 
 
+def _finite(value: object) -> TypeGuard[int | float]:
+    """A finite number (not a bool): a JSON whole number of 400 digits is an int that
+    ``math.isfinite`` cannot even look at (OverflowError), so it is measured as text."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, int):
+        return abs(value) < 10**300  # within a float; far beyond any limit here
+    return math.isfinite(value)
+
+
 def _volume(payload: bytes) -> Command:
     value = _json_or_text(_text(payload))
     if isinstance(value, dict):
@@ -120,7 +130,7 @@ def _volume(payload: bytes) -> Command:
             value = float(value)
         except ValueError:
             raise CommandError("expected a volume from 0 to 100") from None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if not _finite(value):
         raise CommandError("expected a volume from 0 to 100")
     if not 0 <= value <= 100:
         raise CommandError(f"volume {value} is out of range: expected 0 to 100")
@@ -193,12 +203,7 @@ def _override(moods: Iterable[str], default_minutes: float) -> Callable[[bytes],
             return SetOverride(None, 0.0)
         if value not in allowed:
             raise CommandError(f"unknown mood {value[:40]!r}: use auto or {', '.join(allowed)}")
-        if (
-            isinstance(minutes, bool)
-            or not isinstance(minutes, int | float)
-            or not math.isfinite(minutes)
-            or not 0 < minutes <= MAX_OVERRIDE_MINUTES
-        ):
+        if not _finite(minutes) or not 0 < minutes <= MAX_OVERRIDE_MINUTES:
             raise CommandError(f"minutes must be a number from 1 to {MAX_OVERRIDE_MINUTES}")
         return SetOverride(value, float(minutes))
 

@@ -61,6 +61,9 @@ def test_valid_commands(verb: str, payload: bytes, command: object) -> None:
         ("skip", b"x" * 5000, "too long"),
         ("selfdestruct", b"", "unknown command"),
         ("mood", b"{" * 500, "does not parse"),
+        # a JSON whole number no float holds: OverflowError, where a rejection was due
+        ("volume", b'{"volume": 1' + b"0" * 400 + b"}", "expected a volume"),
+        ("mood", b'{"mood": "calm", "minutes": 1' + b"0" * 400 + b"}", "minutes must be"),
     ],
 )
 def test_invalid_commands_name_what_was_expected(verb: str, payload: bytes, message: str) -> None:
@@ -69,7 +72,12 @@ def test_invalid_commands_name_what_was_expected(verb: str, payload: bytes, mess
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=50),
+    st.none()
+    | st.booleans()
+    | st.floats()
+    | st.integers()
+    | st.text(max_size=50)
+    | st.integers(min_value=10**300, max_value=10**330),  # past any float
     lambda children: (
         st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
     ),
