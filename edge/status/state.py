@@ -124,8 +124,16 @@ class StateStore:
 
 
 def _saved_at(raw: dict[str, Any]) -> float:
+    """When a copy was saved; 0 for anything that is not a time (a whole number of 400
+    digits raised OverflowError here and stopped the start)."""
     value = raw.get("saved_at")
-    return float(value) if isinstance(value, int | float) and math.isfinite(value) else 0.0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0.0
+    try:
+        number = float(value)
+    except OverflowError:
+        return 0.0
+    return number if math.isfinite(number) else 0.0
 
 
 def _write(path: Path, state: RuntimeState) -> None:

@@ -73,6 +73,20 @@ def test_a_state_file_nested_too_deep_starts_from_the_defaults(tmp_path: Path) -
     assert StateStore(path).load(RuntimeState(volume=40)) == RuntimeState(volume=40)
 
 
+def test_a_saved_time_no_float_holds_never_stops_the_start(tmp_path: Path) -> None:
+    """A 400-digit saved_at beside a spare copy raised OverflowError out of load()."""
+    from moodcast.edge.status.state import RuntimeState, StateStore
+
+    path, spare = tmp_path / "state.json", tmp_path / "spare.json"
+    huge = "1" + "0" * 400
+    path.write_text(f'{{"saved_at": {huge}, "volume": 20}}')
+    spare.write_text('{"saved_at": 5, "volume": 30}')
+    assert StateStore(path, spare).load(RuntimeState()).volume == 30  # the one with a time
+    path.write_text('{"saved_at": 5, "volume": 20}')
+    spare.write_text(f'{{"saved_at": {huge}, "volume": 30}}')
+    assert StateStore(path, spare).load(RuntimeState()).volume == 20
+
+
 def test_gpsd_and_the_page_refuse_it() -> None:
     from moodcast.edge.car.gnss import parse_report
     from moodcast.edge.web.forms import form_value
