@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HHMM_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
@@ -41,3 +41,17 @@ def in_window(days: Sequence[str], start: str | None, end: str | None, now: date
         return today in days and begin <= clock and (finish is None or clock < finish)
     yesterday = weekday_name(now.weekday() - 1)
     return (today in days and clock >= begin) or (yesterday in days and clock < finish)
+
+
+EARLIEST_DAY, LATEST_DAY = date(1970, 1, 2), date(9999, 12, 30)
+
+
+def local_days(first: date, last: date) -> tuple[float, float]:
+    """[``first`` 00:00, the day after ``last`` 00:00) in local time, as Unix times. No play
+    is older than the Unix epoch or newer than the calendar, so days past either end are
+    taken as those ends (the first and last days have no local midnight as a Unix time:
+    'year 0 is out of range')."""
+    first, last = max(first, EARLIEST_DAY), min(last, LATEST_DAY)
+    low = datetime.combine(first, time()).astimezone().timestamp()
+    high = datetime.combine(last + timedelta(days=1), time()).astimezone().timestamp()
+    return low, high

@@ -14,6 +14,7 @@ import io
 import sys
 from collections.abc import Sequence
 
+from moodcast.config.clock import EARLIEST_DAY, local_days
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import load_config
 from moodcast.config.text import spreadsheet_cell
@@ -35,23 +36,13 @@ def day(text: str) -> dt.date:
         ) from exc
 
 
-EARLIEST, LATEST = dt.date(1970, 1, 2), dt.date(9999, 12, 30)
-
-
 def span(start: dt.date | None, end: dt.date | None, today: dt.date) -> tuple[float, float]:
     """[from 00:00, the day after 'to' 00:00) in local time, as Unix times; without 'from'
     the log's beginning, without 'to' today."""
     end = end or today
     if start is not None and start > end:
         raise MoodcastError(f"--from {start} is after --to {end}", "give --from before --to")
-    # No play is older than the Unix epoch or newer than the calendar: days past either end
-    # mean 'from the beginning' and 'to the end' (the first and last days cannot be given a
-    # local midnight as a Unix time).
-    first = max(start or EARLIEST, EARLIEST)
-    end = min(end, LATEST)
-    low = dt.datetime.combine(first, dt.time()).astimezone().timestamp()
-    high = dt.datetime.combine(end + dt.timedelta(days=1), dt.time()).astimezone().timestamp()
-    return low, high
+    return local_days(start or EARLIEST_DAY, end)
 
 
 def row(play: Play) -> dict[str, object]:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from importlib.resources import files
 from typing import Any, TypeVar
 
+from moodcast.config.clock import local_days
 from moodcast.config.errors import MoodcastError
 from moodcast.config.fleet import FleetConfig
 from moodcast.config.settings import CENTRAL_KEYS
@@ -287,9 +288,7 @@ def report_span(start: str | None, end: str | None, today: dt.date) -> tuple[flo
     first = day(start) if start else last - dt.timedelta(days=30)
     if first > last:
         raise ValueError(f"from {first} is after to {last}: give 'from' before 'to'")
-    low = dt.datetime.combine(first, dt.time()).astimezone().timestamp()
-    high = dt.datetime.combine(last + dt.timedelta(days=1), dt.time()).astimezone().timestamp()
-    return low, high
+    return local_days(first, last)
 
 
 def plays_csv(plays: list[dict[str, Any]]) -> str:

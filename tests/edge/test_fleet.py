@@ -870,3 +870,15 @@ def test_a_webhook_that_hangs_is_a_failed_try_and_the_alert_is_sent_again() -> N
     finally:
         hook.stop()
         server.shutdown()
+
+
+def test_a_report_from_the_first_to_the_last_day_of_the_calendar_is_the_whole_log() -> None:
+    """'from=0001-01-01&to=9999-12-31' answered 400 'year 0 is out of range'."""
+    import datetime as dt
+
+    from moodcast.edge.fleet.web import report_span
+
+    low, high = report_span("0001-01-01", "9999-12-31", dt.date(2026, 12, 4))
+    assert low <= 2 * 86_400 and dt.datetime.fromtimestamp(high).year == 9999
+    with pytest.raises(ValueError, match="is not a date"):
+        report_span("2026-02-31", None, dt.date(2026, 12, 4))
