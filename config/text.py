@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -56,3 +57,16 @@ def parse_json(data: str | bytes | bytearray) -> Any:
         return json.loads(data)
     except RecursionError:
         raise ValueError("JSON nested too deep to read") from None
+
+
+def finite_number(value: object) -> float | None:
+    """A JSON number as a finite float; None for anything else: a bool, text, NaN, an
+    infinity, and a whole number too large for a float (``float`` and ``math.isfinite``
+    raise OverflowError for one of 400 digits, which no handler of ValueError catches)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None

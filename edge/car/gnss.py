@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from moodcast.config.text import parse_json
+from moodcast.config.text import finite_number, parse_json
 from moodcast.edge.car.signals import Reading
 from moodcast.edge.car.source import SourceThread
 from moodcast.edge.events import VehicleRead
@@ -39,22 +39,11 @@ def parse_report(line: bytes, at: float) -> Reading | str | None:
     mode = report.get("mode", 0)
     if not isinstance(mode, int) or mode < 2:
         return "no fix: the receiver does not know where it is yet"
-    speed = _number(report.get("speed"))
+    speed = finite_number(report.get("speed"))
     return Reading(source="gnss", at=at, speed_kmh=None if speed is None else speed * 3.6,
-                   lat=_number(report.get("lat")), lon=_number(report.get("lon")),
-                   heading=_number(report.get("track")),
+                   lat=finite_number(report.get("lat")), lon=finite_number(report.get("lon")),
+                   heading=finite_number(report.get("track")),
                    utc=_utc(report.get("time")))  # fmt: skip
-
-
-def _number(value: Any) -> float | None:
-    """A number as a float (range checks are the signals' job); None for anything else,
-    a whole number too large for a float included (10**400 raised OverflowError here)."""
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except OverflowError:
-        return None
 
 
 def _utc(value: Any) -> float | None:

@@ -6,13 +6,12 @@ was expected; nothing from a payload reaches a path, a shell or SQL.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Any, TypeGuard
+from typing import Any
 
 from moodcast.config.combinations import MAX_OVERRIDE_MINUTES
-from moodcast.config.text import parse_json, safe_text, spoken_text
+from moodcast.config.text import finite_number, parse_json, safe_text, spoken_text
 
 MAX_PAYLOAD = 1024
 
@@ -111,16 +110,6 @@ def _flag(payload: bytes, default: bool | None) -> bool:
     raise CommandError("expected ON or OFF (or true/false)")
 
 
-def _finite(value: object) -> TypeGuard[int | float]:
-    """A finite number (not a bool): a JSON whole number of 400 digits is an int that
-    ``math.isfinite`` cannot even look at (OverflowError), so it is measured as text."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    if isinstance(value, int):
-        return abs(value) < 10**300  # within a float; far beyond any limit here
-    return math.isfinite(value)
-
-
 def _volume(payload: bytes) -> Command:
     value = _json_or_text(_text(payload))
     if isinstance(value, dict):
@@ -130,11 +119,12 @@ def _volume(payload: bytes) -> Command:
             value = float(value)
         except ValueError:
             raise CommandError("expected a volume from 0 to 100") from None
-    if not _finite(value):
+    volume = finite_number(value)
+    if volume is None:
         raise CommandError("expected a volume from 0 to 100")
-    if not 0 <= value <= 100:
+    if not 0 <= volume <= 100:
         raise CommandError(f"volume {value} is out of range: expected 0 to 100")
-    return SetVolume(round(value))
+    return SetVolume(round(volume))
 
 
 WHEN = ("duck", "between_tracks", "urgent")
@@ -203,9 +193,10 @@ def _override(moods: Iterable[str], default_minutes: float) -> Callable[[bytes],
             return SetOverride(None, 0.0)
         if value not in allowed:
             raise CommandError(f"unknown mood {value[:40]!r}: use auto or {', '.join(allowed)}")
-        if not _finite(minutes) or not 0 < minutes <= MAX_OVERRIDE_MINUTES:
+        length = finite_number(minutes)
+        if length is None or not 0 < length <= MAX_OVERRIDE_MINUTES:
             raise CommandError(f"minutes must be a number from 1 to {MAX_OVERRIDE_MINUTES}")
-        return SetOverride(value, float(minutes))
+        return SetOverride(value, length)
 
     return parse
 

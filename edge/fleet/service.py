@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import math
 import queue
 import re
 import threading
@@ -24,7 +23,7 @@ from typing import Any
 
 from moodcast.config.fleet import FleetConfig
 from moodcast.config.settings import MqttSettings
-from moodcast.config.text import parse_json, safe_text
+from moodcast.config.text import finite_number, parse_json, safe_text
 from moodcast.edge.fleet.database import DatabaseError
 from moodcast.edge.fleet.store import FleetStore
 from moodcast.edge.fleet.watch import Alerting, Seen
@@ -318,12 +317,12 @@ def parse_plays(payload: bytes) -> list[dict[str, Any]] | None:
     for play in plays:
         if not isinstance(play, dict):
             return None
-        pid, started = _row_id(play.get("id")), _finite(play.get("started_at"))
+        pid, started = _row_id(play.get("id")), finite_number(play.get("started_at"))
         seconds = play.get("seconds")
         if pid is None or started is None:
             return None
         if seconds is not None:
-            seconds = _finite(seconds)
+            seconds = finite_number(seconds)
             if seconds is None or seconds < 0:
                 return None
         text = {k: safe_text(str(play.get(k) or ""))[:300] for k in _PLAY_TEXT}
@@ -339,14 +338,3 @@ def _row_id(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ROW_ID:
         return None
     return value
-
-
-def _finite(value: object) -> float | None:
-    """A finite number as a float; None for anything else (true, 1e999, 10**400, NaN)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from moodcast.config.files import read_regular
-from moodcast.config.text import parse_json
+from moodcast.config.text import finite_number, parse_json
 
 logger = logging.getLogger(__name__)
 
@@ -126,14 +126,7 @@ class StateStore:
 def _saved_at(raw: dict[str, Any]) -> float:
     """When a copy was saved; 0 for anything that is not a time (a whole number of 400
     digits raised OverflowError here and stopped the start)."""
-    value = raw.get("saved_at")
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return 0.0
-    try:
-        number = float(value)
-    except OverflowError:
-        return 0.0
-    return number if math.isfinite(number) else 0.0
+    return finite_number(raw.get("saved_at")) or 0.0
 
 
 def _write(path: Path, state: RuntimeState) -> None:

@@ -116,3 +116,14 @@ def test_a_path_the_system_cannot_open_is_refused_naming_the_key(key: str, value
     (File name too long), in 'config check' too."""
     with pytest.raises(MoodcastError, match=rf"{key.rsplit('.', maxsplit=1)[-1]}.*path too long"):
         load_config(None, {key: value})
+
+
+@pytest.mark.parametrize(
+    ("value", "number"),
+    [(3, 3.0), (2.5, 2.5), (True, None), ("3", None), (None, None), (float("nan"), None),
+     (float("inf"), None), (10**400, None), (-(10**400), None), ([1], None)],
+)  # fmt: skip
+def test_finite_number_takes_only_json_numbers_a_float_holds(value: Any, number: Any) -> None:
+    from moodcast.config.text import finite_number
+
+    assert finite_number(value) == number
