@@ -62,7 +62,8 @@ def write_users(devices: Sequence[str], out: Path, prefix: str = "moodcast") -> 
     bad = [d for d in devices if not _DEVICE.match(d) or d == FLEET_USER]
     if bad:
         raise MoodcastError(f"not device ids: {', '.join(map(repr, bad))}",
-                            "use letters, digits, '-' and '_' (and not 'fleet')")  # fmt: skip
+                            "use 1 to 64 letters, digits, '-' and '_' (and not"
+                            " 'fleet')")  # fmt: skip
     if not devices:
         raise MoodcastError("no devices given", "name every box's device id")
     out.mkdir(parents=True, exist_ok=True)
