@@ -882,3 +882,24 @@ def test_a_report_from_the_first_to_the_last_day_of_the_calendar_is_the_whole_lo
     assert low <= 2 * 86_400 and dt.datetime.fromtimestamp(high).year == 9999
     with pytest.raises(ValueError, match="is not a date"):
         report_span("2026-02-31", None, dt.date(2026, 12, 4))
+
+
+def test_a_device_id_longer_than_64_is_no_device(tmp_path: Path) -> None:
+    """A device name thousands of characters long was a device at the fleet (and filled its
+    log); a box may not be given one either."""
+    from moodcast.config.settings import load_config
+    from moodcast.edge.status.device_state import SCHEMA_VERSION
+
+    long_id = "a" * 65
+    with pytest.raises(MoodcastError, match="device_id"):
+        load_config(None, {"mqtt.device_id": long_id})
+    config = load_fleet_config(None, {"database": str(tmp_path / "f.db")})
+    store = FleetStore(config.database)
+    try:
+        service = FleetService(config, store)
+        state = json.dumps({"schema": SCHEMA_VERSION, "mood": "calm"}).encode()
+        service.handle(f"moodcast/{long_id}/state", state)
+        service.handle(f"moodcast/{'a' * 64}/state", state)
+        assert set(store.devices()) == {"a" * 64}
+    finally:
+        store.close()
