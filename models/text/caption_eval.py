@@ -14,7 +14,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from moodcast.models.mood import MoodEstimate, Taxonomy
-from moodcast.models.text.caption_labels import QUADRANTS, Labelled, quadrant_of
+from moodcast.models.text.caption_labels import (
+    QUADRANTS,
+    Labelled,
+    quadrant_of,
+    quadrant_recalls,
+)
 from moodcast.models.text.caption_mood import MoodVocabulary, has_words, no_reading, reading
 from moodcast.models.text.caption_training import fit_rows
 from moodcast.models.text.caption_va import QuadrantModel
@@ -77,7 +82,7 @@ def evaluate(
         if a != row.quadrant
     ]
     conf = np.array([r.confidence for r in readings])
-    recall = {t: row[t] / sum(row.values()) for t, row in confusion.items() if sum(row.values())}
+    recall = quadrant_recalls(truth, right)
     return Evaluation(len(rows), float(right.mean()), float(valence), float(arousal),
                       float(agree), confusion, _by_confidence(conf, right), wrong, recall,
                       float(np.mean(list(recall.values()))))  # fmt: skip

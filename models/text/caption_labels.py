@@ -7,7 +7,7 @@ The quadrant names the valence/arousal quadrant that music for the scene should 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +37,18 @@ class Labelled:
 def quadrant_of(valence: float, arousal: float) -> str:
     """The quadrant a point of the plane lies in (0 counts as pleasant / lively)."""
     return f"{'HV' if valence >= 0 else 'LV'}-{'HA' if arousal >= 0 else 'LA'}"
+
+
+def quadrant_recalls(truth: Iterable[str], right: Iterable[bool]) -> dict[str, float]:
+    """Each labelled quadrant's share read right, in ``QUADRANTS`` order (a quadrant with no
+    labels left out): their mean counts every quadrant the same, whatever the set's mix."""
+    pairs = list(zip(truth, right, strict=True))
+    recalls = {}
+    for quadrant in QUADRANTS:
+        hits = [bool(r) for t, r in pairs if t == quadrant]
+        if hits:
+            recalls[quadrant] = sum(hits) / len(hits)
+    return recalls
 
 
 def parse_quadrant(text: str) -> str | None:

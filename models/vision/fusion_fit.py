@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from moodcast.models.text.caption_labels import quadrant_recalls
 from moodcast.models.vision import fusion
 from moodcast.models.vision.fusion import Appearance, Axis, ClassTable, SceneFusion, fit_axis
 
@@ -302,10 +303,10 @@ def by_source(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str],
     unpleasant = sides(quadrants)[0] < 0.5
     read_lv = float((logits[unpleasant, 0] < 0).mean()) if unpleasant.any() else float("nan")
     right = right_v & right_a
-    recall = [right[[q == quadrant for q in quadrants]].mean() for quadrant in set(quadrants)]
+    recall = quadrant_recalls(quadrants, right)
     return BySource(max(fold) + 1, float(right.mean()), float(right_v.mean()),
                     float(right_a.mean()), float(loss), read_lv,
-                    float(np.mean(recall)))  # fmt: skip
+                    float(np.mean(list(recall.values()))))  # fmt: skip
 
 
 def by_source_confidence(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str],
