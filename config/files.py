@@ -13,6 +13,15 @@ import stat
 from pathlib import Path
 
 
+def is_there(path: Path | str, folder: bool = False) -> bool:
+    """Whether ``path`` is a file (or, with ``folder``, a folder); False, not OSError, for a
+    name the system refuses (over 255 bytes: ``Path.is_file`` raises for that)."""
+    try:
+        return Path(path).is_dir() if folder else Path(path).is_file()
+    except OSError:
+        return False
+
+
 class NotARegularFileError(OSError):
     """The path is a FIFO, a device, a socket or a folder, or is too big: the message says."""
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from moodcast.config.files import is_there
 from moodcast.config.settings import PUBLIC_PLACE_FORBID, MoodcastConfig
 
 
@@ -23,19 +24,10 @@ def taxonomy_file(preset_or_path: str) -> Path:
     return resource(f"taxonomies/{preset_or_path}.yaml") if not path.suffix else path
 
 
-def is_taxonomy_file(path: Path) -> bool:
-    """Whether ``path`` is a file; False, not OSError, for a name the system refuses (too
-    long, for one: ``Path.is_file`` raises for that)."""
-    try:
-        return path.is_file()
-    except OSError:
-        return False
-
-
 def taxonomy_names(preset_or_path: str) -> tuple[str, ...] | str:
     """The mood names of a preset or taxonomy file, or why they cannot be read."""
     path = taxonomy_file(preset_or_path)
-    if not is_taxonomy_file(path):
+    if not is_there(path):
         return f"taxonomy {preset_or_path!r} not found: use cowen13, moodsic5 or a taxonomy file"
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -59,6 +59,9 @@ def parse_json(data: str | bytes | bytearray) -> Any:
         raise ValueError("JSON nested too deep to read") from None
 
 
+MAX_ROW_ID = 2**63 - 1  # SQLite's largest INTEGER: an id from outside past it fails a query
+
+
 def finite_number(value: object) -> float | None:
     """A JSON number as a finite float; None for anything else: a bool, text, NaN, an
     infinity, and a whole number too large for a float (``float`` and ``math.isfinite``

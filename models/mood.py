@@ -163,10 +163,11 @@ class Taxonomy:
 
 def load_taxonomy(preset_or_path: str) -> Taxonomy:
     """Load a shipped preset by name (``cowen13``, ``moodsic5``) or a taxonomy YAML file."""
-    from moodcast.config.moods import is_taxonomy_file, taxonomy_file
+    from moodcast.config.files import is_there
+    from moodcast.config.moods import taxonomy_file
 
     path = taxonomy_file(preset_or_path)
-    if not is_taxonomy_file(path):
+    if not is_there(path):
         raise MoodcastError(
             f"taxonomy {preset_or_path!r} not found",
             "use a preset (cowen13, moodsic5) or the path of a taxonomy YAML file",

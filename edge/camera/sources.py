@@ -19,7 +19,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from moodcast.config.files import NotARegularFileError, read_regular
+from moodcast.config.files import NotARegularFileError, is_there, read_regular
 from moodcast.models.vision.frames import FrameRefusedError, decode_image
 
 logger = logging.getLogger(__name__)
@@ -63,18 +63,9 @@ def describe(spec: str) -> str:
         return "device"
     if "://" in spec:
         return "stream"
-    if any(ch in spec for ch in "*?[") or _is_dir(spec):
+    if any(ch in spec for ch in "*?[") or is_there(spec, folder=True):
         return "images"
     return "file"
-
-
-def _is_dir(spec: str) -> bool:
-    """False, not OSError, for a path the system refuses (a name over 255 bytes): a camera
-    that cannot be opened is said in the state while the music plays, as any missing one."""
-    try:
-        return Path(spec).is_dir()
-    except OSError:
-        return False
 
 
 def device_node(spec: str) -> str | None:

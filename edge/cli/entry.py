@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from moodcast.config.errors import MoodcastError
+from moodcast.config.text import MAX_ROW_ID
 
 logger = logging.getLogger("moodcast")
 
@@ -74,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(lib, "bans", help="the tracks banned with 'Not this track'; --undo takes one back")
     _library_arg(p)
     p.add_argument(
-        "--undo", type=_whole(2**63 - 1), metavar="N", help="take back ban N (as listed)"
+        "--undo", type=_whole(MAX_ROW_ID), metavar="N", help="take back ban N (as listed)"
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=_lazy("moodcast.edge.cli.commands", "cmd_library_bans"))

@@ -23,7 +23,7 @@ from typing import Any
 
 from moodcast.config.fleet import FleetConfig
 from moodcast.config.settings import MqttSettings
-from moodcast.config.text import finite_number, parse_json, safe_text
+from moodcast.config.text import MAX_ROW_ID, finite_number, parse_json, safe_text
 from moodcast.edge.fleet.database import DatabaseError
 from moodcast.edge.fleet.store import FleetStore
 from moodcast.edge.fleet.watch import Alerting, Seen
@@ -328,9 +328,6 @@ def parse_plays(payload: bytes) -> list[dict[str, Any]] | None:
         text = {k: safe_text(str(play.get(k) or ""))[:300] for k in _PLAY_TEXT}
         out.append({"id": pid, "started_at": started, "seconds": seconds, **text})
     return out
-
-
-MAX_ROW_ID = 2**63 - 1  # SQLite's largest INTEGER
 
 
 def _row_id(value: object) -> int | None:

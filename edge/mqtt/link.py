@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from moodcast.config.settings import MqttSettings
-from moodcast.config.text import parse_json, safe_text
+from moodcast.config.text import MAX_ROW_ID, parse_json, safe_text
 from moodcast.edge.commands.command_gate import CommandGate
 from moodcast.edge.commands.remote_commands import CommandError
 from moodcast.edge.events import (
@@ -180,9 +180,6 @@ class MqttLink:
         self.connected = False
 
 
-MAX_PLAY_ID = 2**63 - 1  # SQLite's largest INTEGER: a play id is a row id
-
-
 def plays_ack(payload: bytes) -> int | None:
     """The play id the fleet holds up to, or None for anything that cannot be one (a number
     SQLite cannot hold would fail every query of the play log after it)."""
@@ -190,7 +187,7 @@ def plays_ack(payload: bytes) -> int | None:
     if not text.isdigit() or not text.isascii():
         return None
     last_id = int(text)
-    return last_id if last_id <= MAX_PLAY_ID else None
+    return last_id if last_id <= MAX_ROW_ID else None
 
 
 def fleet_command(payload: bytes, gate: CommandGate) -> FleetCommand | None:
