@@ -111,8 +111,7 @@ def cmd_models_evaluate_images(args: argparse.Namespace) -> int:
     for u in unread:
         print(f"{args.labels}:{u.line}: not read, left out of the figures: {u.why}",
               file=sys.stderr)  # fmt: skip
-    result = image_eval.evaluate_images(rows, readings, taxonomy)
-    result.not_read = unread
+    result = image_eval.evaluate_images(rows, readings, taxonomy, unread)
     how = f"reader {config.reader.kind}"
     if config.reader.kind != "caption":
         how += f", fusion {config.reader.fusion}"

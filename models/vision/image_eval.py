@@ -127,8 +127,10 @@ def _row(parts: list[str], path: Path, number: int, folder: Path) -> LabelledIma
 
 
 def evaluate_images(rows: Sequence[LabelledImage], readings: Sequence[MoodEstimate],
-                    taxonomy: Taxonomy) -> ImageEvaluation:  # fmt: skip
-    """The figures of ``readings`` (one per row, in order) against the labels."""
+                    taxonomy: Taxonomy, not_read: Sequence[Unread] = (),
+                    ) -> ImageEvaluation:  # fmt: skip
+    """The figures of ``readings`` (one per row, in order) against the labels; ``not_read``:
+    the photographs left out (:func:`read_photos`), listed beside the figures."""
     as_rows = [Labelled(r.file.name, r.quadrant, r.line) for r in rows]
     figures = evaluate(as_rows, readings, taxonomy)
     figures.wrong.sort(key=lambda w: -w.confidence)  # the worst: confident and wrong
@@ -141,7 +143,7 @@ def evaluate_images(rows: Sequence[LabelledImage], readings: Sequence[MoodEstima
     error = float(np.mean(errors)) if errors else None
     return ImageEvaluation(figures, named, error, len(errors),
                            float(np.mean(crowd)) if crowd else None, len(crowd),
-                           _log_loss(rows, readings))  # fmt: skip
+                           _log_loss(rows, readings), list(not_read))  # fmt: skip
 
 
 def _log_loss(rows: Sequence[LabelledImage], readings: Sequence[MoodEstimate]) -> float | None:
