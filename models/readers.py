@@ -127,15 +127,21 @@ def _fusion_parts(
         logger.warning("%s", detail)
         return fusion, None, detail, detail
     look = fusion.appearance
-    if look is not None and not (classifier.appearance_size * len(look.views) == len(look.valence)
-                                 and look.model_sha256 == classifier.model_sha256):  # fmt: skip
+    if look is not None and not (
+        look.style in (0, classifier.style_size)
+        and classifier.appearance_size * len(look.views) + look.style == len(look.valence)
+        and look.model_sha256 == classifier.model_sha256
+    ):
         detail = (f"fitted fusion ({cues}) with EfficientNet-Lite3: classes, without its"
-                  " appearance: the classifier's pooled features are missing, of another size"
-                  " or from another graph than the fusion was fitted on (fit the fusion"
-                  " again)")  # fmt: skip
+                  " appearance: the classifier's pooled features or style statistics are"
+                  " missing, of another size or from another graph than the fusion was fitted"
+                  " on (fit the fusion again)")  # fmt: skip
         logger.warning("%s", detail)
         return replace(fusion, appearance=None), classifier, detail, detail
-    what = "classes" if look is None else f"classes and appearance ({', '.join(look.views)})"
+    what = "classes"
+    if look is not None:
+        style = "; the frame's style" if look.style else ""
+        what = f"classes and appearance ({', '.join(look.views)}{style})"
     return fusion, classifier, f"fitted fusion ({cues}) with EfficientNet-Lite3: {what}", ""
 
 

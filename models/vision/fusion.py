@@ -109,11 +109,13 @@ def view(frame: NDArray[Any], name: str) -> NDArray[Any]:
 
 @dataclass(frozen=True)
 class Appearance:
-    """Each axis's weights on the classifier's pooled features, and their training means.
+    """Each axis's weights on the classifier's pooled features (and the frame's style
+    statistics), and their training means.
 
     A linear probe: the content of the frame (a shanty lane, storm clouds, a packed stand)
-    rather than its colours. Fitted on the leading principal components of the training
-    photographs' features; since every step is linear, it is stored as one weight per feature.
+    rather than its colours, and its texture and light as the network sees them. Fitted on the
+    leading principal components of the training photographs' features; since every step is
+    linear, it is stored as one weight per feature.
     """
 
     valence: NDArray[np.float64]
@@ -124,6 +126,14 @@ class Appearance:
     # (black, noise) is not read more surely than the surest of them.
     limit: NDArray[np.float64] = field(default_factory=lambda: np.full(2, np.inf))
     views: tuple[str, ...] = ("frame",)  # whose pooled features, one after the other
+    # How many of the whole frame's style statistics follow them (classifier.STYLE; 0: none,
+    # as in a fusion of an older release).
+    style: int = 0
+
+    @property
+    def pooled(self) -> int:
+        """How many pooled features each view has."""
+        return (len(self.valence) - self.style) // len(self.views)
 
     def terms(self, features: NDArray[np.float32] | None) -> tuple[float, float]:
         """Each axis's logit term; 0 (the training mean) without features or with odd ones."""
@@ -138,7 +148,7 @@ class Appearance:
 
     def to_json(self) -> dict[str, Any]:
         return {"model_sha256": self.model_sha256, "offset": self.offset.tolist(),
-                "limit": self.limit.tolist(), "views": list(self.views),
+                "limit": self.limit.tolist(), "views": list(self.views), "style": self.style,
                 "valence": [float(f"{w:.6g}") for w in self.valence.tolist()],
                 "arousal": [float(f"{w:.6g}") for w in self.arousal.tolist()]}  # fmt: skip
 
@@ -264,16 +274,20 @@ def _appearance(data: Any) -> Appearance | None:
     n = len(valence)
     if valence.ndim != 1 or n < 1:
         raise ValueError("appearance.valence must be a list of numbers")
-    views = _views(data.get("views", ["frame"]), n)
+    style = data.get("style", 0)
+    if not isinstance(style, int) or isinstance(style, bool) or not 0 <= style < n:
+        raise ValueError("appearance.style must be a whole number of weights, fewer than all")
+    views = _views(data.get("views", ["frame"]), n - style)
     return Appearance(_vector(valence, n, "appearance.valence"),
                       _vector(data["arousal"], n, "appearance.arousal"),
                       _vector(data["offset"], 2, "appearance.offset"),
-                      str(data["model_sha256"]), _limit(data.get("limit")), views)  # fmt: skip
+                      str(data["model_sha256"]), _limit(data.get("limit")), views,
+                      style)  # fmt: skip
 
 
 def _views(data: Any, n: int) -> tuple[str, ...]:
-    """Known, distinct view names that share the weights evenly (a fusion of an older
-    release names none: the whole frame)."""
+    """Known, distinct view names that share the ``n`` pooled weights evenly (a fusion of an
+    older release names none: the whole frame)."""
     if (not isinstance(data, list) or not data or len(set(map(str, data))) != len(data)
             or any(v not in VIEWS for v in data) or n % len(data)):  # fmt: skip
         raise ValueError(f"appearance.views must be distinct names among {', '.join(VIEWS)}"

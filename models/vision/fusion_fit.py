@@ -29,7 +29,7 @@ from moodcast.models.vision.fusion import Appearance, Axis, ClassTable, SceneFus
 RIDGES = (0.3, 1.0, 3.0, 10.0, 30.0)
 CUE_LIMIT = 3.0  # standard deviations a cue's z-score is held within (fusion.SceneFusion)
 # Of the classifier's pooled features (of all its views), tried in cross-validation.
-COMPONENTS = (20, 40, 60, 80, 100, 120)
+COMPONENTS = (20, 40, 60, 80, 100, 120, 150)
 Looks = Sequence[NDArray[np.float32]]  # the classifier's pooled features, one row per photograph
 
 
@@ -42,6 +42,7 @@ class Probe:
     components: int
     model_sha256: str
     views: tuple[str, ...] = ("frame",)
+    style: int = 0  # how many of the frame's style statistics follow (fusion.Appearance.style)
 
     def subset(self, rows: Sequence[int]) -> Probe:
         return replace(self, looks=[self.looks[i] for i in rows])
@@ -85,25 +86,43 @@ def fit(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str], features:
     x = matrix(rows, features)
     mean, scale = standardiser(x)
     z = fusion.zscores(x, mean, scale, CUE_LIMIT)
-    basis = None
+    basis, factors, looks = None, np.ones(0), np.zeros((0, 0))
     if probe is not None and probe.components > 0:
-        basis = _principal(np.asarray(probe.looks, dtype=np.float64), probe.components)
+        looks = np.asarray(probe.looks, dtype=np.float64)
+        factors = _factors(looks, probe.style)
+        basis = _principal(looks * factors, probe.components)
         z = np.hstack([z, basis[3]])
     pleasant, lively = sides(quadrants)
     axes: list[Axis] = [fit_axis(z, y, ridge, balanced(y, balance)) for y in (pleasant, lively)]
     appearance = None
     if basis is not None and probe is not None:
         n = len(features)
-        centre, directions, spread, _ = basis
-        folded = [directions.T @ (a.weights[n:] / spread) for a in axes]  # one weight a feature
+        _, directions, spread, _ = basis
+        # One weight a feature, on the features as read (the factors folded in too).
+        folded = [factors * (directions.T @ (a.weights[n:] / spread)) for a in axes]
+        centre = looks.mean(axis=0)
         offset = np.array([centre @ folded[0], centre @ folded[1]])
-        seen = np.asarray(probe.looks, dtype=np.float64) @ np.stack(folded, axis=1) - offset
+        seen = looks @ np.stack(folded, axis=1) - offset
         limit = np.maximum(np.abs(seen).max(axis=0), 1e-6)
         appearance = Appearance(folded[0], folded[1], offset, probe.model_sha256, limit,
-                                probe.views)  # fmt: skip
+                                probe.views, probe.style)  # fmt: skip
         axes = [Axis(a.weights[:n], a.bias) for a in axes]
     return SceneFusion(tuple(features), mean, scale, axes[0], axes[1], classes, dict(training),
                        appearance=appearance, cue_limit=CUE_LIMIT)  # fmt: skip
+
+
+def _factors(looks: NDArray[np.float64], style: int) -> NDArray[np.float64]:
+    """What each feature is multiplied by before the principal components: 1 for the pooled
+    features; each style statistic standardised (they come in different units, block by
+    block), and the style block as a whole given the pooled features' total variance, so that
+    neither part drowns the other (a constant statistic: 0, it tells nothing)."""
+    factors = np.ones(looks.shape[1])
+    if style:
+        spread = looks[:, -style:].std(axis=0)
+        pooled = float(looks[:, :-style].var(axis=0).sum()) or float(style)
+        safe = np.where(spread > 1e-9, spread, 1.0)
+        factors[-style:] = np.where(spread > 1e-9, np.sqrt(pooled / style) / safe, 0.0)
+    return factors
 
 
 def _principal(looks: NDArray[np.float64], components: int) -> tuple[NDArray[np.float64], ...]:
@@ -309,15 +328,31 @@ def by_source(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str],
                     float(np.mean(list(recall.values()))))  # fmt: skip
 
 
+def source_logits(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str],
+                  names: Sequence[str], features: Sequence[str], ridge: float,
+                  classes: ClassTable, balance: float, probe: Probe | None,
+                  stratified: NDArray[np.float64]) -> NDArray[np.float64]:  # fmt: skip
+    """The out-of-fold logits the confidence is fitted on: each source read by a fusion fitted
+    without it. The reader is used on photographs from elsewhere, and a stratified fold's
+    readings of sources the fit has seen are surer, and more often right, than a camera's
+    will be. With fewer than two sources, ``stratified`` (the k-fold ones)."""
+    fold = source_folds(names)
+    if max(fold) < 1:
+        return stratified
+    return out_of_fold(rows, quadrants, names, features, ridge, classes, balance=balance,
+                       probe=probe, fold=fold)  # fmt: skip
+
+
 def by_source_confidence(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str],
                          names: Sequence[str], features: Sequence[str], ridge: float,
                          classes: ClassTable, k: int = 5, balance: float = BALANCE,
                          probe: Probe | None = None, sure: float = 0.75,
                          ) -> tuple[int, float]:  # fmt: skip
     """How many readings say ``sure`` or more, and the share of them right, when each source
-    is read by a fusion fitted *and calibrated* on the other sources alone (temperature and
-    confidence from their k-fold out-of-fold readings, as the fitting script does): whether
-    the confidence holds on photographs from elsewhere."""
+    is read by a fusion fitted *and calibrated* on the other sources alone (temperature from
+    their k-fold out-of-fold readings, confidence from their readings with each of them held
+    out in turn, as the fitting script does): whether the confidence holds on photographs
+    from elsewhere."""
     fold = source_folds(names)
     said, held = np.zeros(len(rows)), np.zeros((len(rows), 2))
     for f in range(max(fold) + 1):
@@ -327,8 +362,9 @@ def by_source_confidence(rows: Sequence[Mapping[str, float]], quadrants: Sequenc
         logits = out_of_fold(*part, features, ridge, classes, k, balance, looks)
         pleasant, lively = sides(part[1])
         factors = (temperature(logits[:, 0], pleasant), temperature(logits[:, 1], lively))
+        sources = source_logits(*part, features, ridge, classes, balance, looks, logits)
         model = calibrated(fit(part[0], part[1], features, ridge, classes, {}, balance, looks),
-                           factors, logits, part[1])  # fmt: skip
+                           factors, sources, part[1])  # fmt: skip
         for i in (i for i in range(len(rows)) if fold[i] == f):
             held[i] = model.logits(rows[i], None if probe is None else probe.looks[i])
             said[i] = model.confidence(*fusion.sigmoid(held[i]))

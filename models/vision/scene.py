@@ -230,16 +230,17 @@ class SceneReader:
     def observe(self, frame: Frame, previous: Frame | None = None,
                 classes: ClassTable | None = None, described: list[str] | None = None,
                 looks: list[Pooled] | None = None, views: Sequence[str] = ("frame",),
-                ) -> dict[str, float]:  # fmt: skip
+                style: bool = False) -> dict[str, float]:  # fmt: skip
         """The cues the fitted fusion reads, by name (what ``scripts/fit_scene_fusion.py``
         fits on); a cue whose part is missing is NaN. What was described (objects and
         classes, as a phrase; '' for nothing) is appended to ``described`` when given, and
-        the classifier's pooled features of ``views`` (None without them) to ``looks``."""
+        the classifier's pooled features of ``views`` (and the frame's style statistics after
+        them when ``style``; None without them) to ``looks``."""
         frame = fit_frame(frame)
         cues = self.measure(frame, None if previous is None else _fit_or_none(previous))
         evidence: dict[str, Any] = {}
         found, words, look = self._cues(frame, cues, _darkness(cues), _haze(cues), evidence,
-                                        classes, views)  # fmt: skip
+                                        classes, views, style)  # fmt: skip
         if described is not None:
             described.append(_description(evidence, words))
         if looks is not None:
@@ -248,10 +249,11 @@ class SceneReader:
 
     def _cues(self, frame: Frame, cues: dict[str, float], darkness: float, haze: float,
               evidence: dict[str, Any], classes: ClassTable | None,
-              views: Sequence[str] = ("frame",),
+              views: Sequence[str] = ("frame",), style: bool = False,
               ) -> tuple[dict[str, float], list[str], Pooled]:  # fmt: skip
         """The fusion's cues, the classifier's likeliest class names (at least 10 %) and its
-        pooled features of ``views`` (None without them)."""
+        pooled features of ``views`` (with the frame's style after them when ``style``; None
+        without them)."""
         nan = float("nan")
         words: list[str] = []
         out = {k: cues[k] for k in ("brightness", "saturation", "warmth", "contrast",
@@ -273,16 +275,18 @@ class SceneReader:
                                seen_lively=2 * float(odds["caption_lively"]) - 1)  # fmt: skip
         look = None
         if self._classifier is not None and classes is not None:
-            words, look = _class_cues(self._classifier, classes, frame, out, evidence, views)
+            words, look = _class_cues(self._classifier, classes, frame, out, evidence, views,
+                                      style)  # fmt: skip
         return out, words, look
 
     def _fused(self, frame: Frame, cues: dict[str, float], darkness: float, haze: float,
                evidence: dict[str, Any], fusion: SceneFusion) -> MoodEstimate:  # fmt: skip
         """The reading from the fitted fusion: each axis's side from its probability, motion
         on top (motion adds arousal; a still frame is not taken as calm for lack of it)."""
-        views = ("frame",) if fusion.appearance is None else fusion.appearance.views
+        layout = fusion.appearance
+        views = ("frame",) if layout is None else layout.views
         found, words, look = self._cues(frame, cues, darkness, haze, evidence, fusion.classes,
-                                        views)  # fmt: skip
+                                        views, layout is not None and layout.style > 0)  # fmt: skip
         p_pleasant, p_lively = fusion.odds(found, look)
         p_lively = min(1.0, p_lively + 0.5 * self._weights.activity_arousal * cues["activity"])
         evidence.update(reader="scene", fusion="fitted", p_pleasant=round(p_pleasant, 3),
@@ -344,17 +348,18 @@ class SceneReader:
 
 
 def _class_cues(classifier: SceneLook, classes: ClassTable, frame: Frame, out: dict[str, float],
-                evidence: dict[str, Any], views: Sequence[str] = ("frame",),
+                evidence: dict[str, Any], views: Sequence[str] = ("frame",), style: bool = False,
                 ) -> tuple[list[str], Pooled]:  # fmt: skip
     """The classifier's lean into ``out``, its three likeliest classes into the evidence;
-    the names of those at 10 % or more, and the pooled features of ``views`` (the classes
-    are read from the whole frame; each other view is one more pass of the classifier)."""
+    the names of those at 10 % or more, and the pooled features of ``views``, with the whole
+    frame's style statistics after them when ``style`` (the classes and the style are read
+    from the whole frame; each other view is one more pass of the classifier)."""
     try:
         look = classifier.look(frame)
         pooled = look.appearance
-        if pooled is not None and tuple(views) != ("frame",):
+        if pooled is not None and (tuple(views) != ("frame",) or style):
             parts = [pooled if v == "frame" else classifier.look(view(frame, v)).appearance
-                     for v in views]  # fmt: skip
+                     for v in views] + ([look.style] if style else [])  # fmt: skip
             kept = [p for p in parts if p is not None]
             pooled = np.concatenate(kept) if len(kept) == len(parts) else None
     except Exception as exc:  # a frame the classifier cannot take: read the rest

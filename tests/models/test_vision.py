@@ -69,6 +69,22 @@ def test_the_classifier_gives_the_features_its_classes_are_read_from(
     assert again.appearance is not None and np.array_equal(again.appearance, coffee.appearance)
 
 
+def test_the_classifier_gives_the_frames_style_from_its_middle_blocks(
+    classifier: SceneClassifier, photos: Path
+) -> None:
+    assert classifier.style_size == 2 * (96 + 136 + 232)
+    coffee, cat = (
+        classifier.look(cv2.imread(str(photos / p))) for p in ("coffee.png", "chelsea.png")
+    )
+    assert coffee.style is not None and cat.style is not None
+    assert coffee.style.shape == (classifier.style_size,) and np.all(np.isfinite(coffee.style))
+    assert not np.allclose(coffee.style, cat.style)
+    spreads = cat.style[96:192]  # the first block's channel means, then their spreads
+    assert float(spreads.min()) >= 0 and float(spreads.mean()) > 0
+    again = classifier.look(cv2.imread(str(photos / "chelsea.png")))
+    assert again.style is not None and np.array_equal(again.style, cat.style)
+
+
 def test_a_graph_without_the_pooled_layer_is_read_without_it(photos: Path) -> None:
     class Net:
         def __init__(self, name: str) -> None:
@@ -83,10 +99,15 @@ def test_a_graph_without_the_pooled_layer_is_read_without_it(photos: Path) -> No
         Net(classifier_module.APPEARANCE), classifier_module.APPEARANCE
     )
     assert found == (7, 0.5, -3, 1280)
+    blocks = Net(classifier_module.STYLE[0])
+    blocks.details[0]["shape"] = [1, 18, 18, 96]
+    assert classifier_module._blocks(blocks, classifier_module.STYLE[:1]) == [(7, 0.5, -3, 96)]
+    assert classifier_module._blocks(blocks, classifier_module.STYLE) is None  # two missing
     require_classifier()
     plain = SceneClassifier(appearance=False)  # what a fusion without the appearance builds
     look = plain.look(cv2.imread(str(photos / "coffee.png")))
     assert plain.appearance_size == 0 and look.appearance is None
+    assert plain.style_size == 0 and look.style is None
     assert plain.labels[int(np.argmax(look.probs))] == "espresso"
 
 
@@ -174,20 +195,39 @@ def test_holding_out_sources_exposes_what_only_tells_sources_apart() -> None:
     assert unseen.sources == 6
     assert within.valence > 0.8 and unseen.valence < 0.6
     assert unseen.to_dict()["sources"] == 6 and 0 <= unseen.unpleasant_read_unpleasant <= 1
-    # Calibrated on the other packages, a reader that knows packages (and the arousal) is sure
-    # of photographs from a new one and mostly wrong; one that reads the mood stays right.
+    # Calibrated on the other packages, a reader that knows packages (and the arousal) would
+    # be sure of photographs from a new one and mostly wrong, had its confidence been fitted
+    # on stratified folds (20 or more readings at 0.75, under half right, before it was
+    # fitted on each package held out); it is not sure of them now. One that reads the mood
+    # stays sure and right.
     busy = [{**r, "tone": float(rng.normal()),
              "busy": float(q.endswith("HA")) + float(rng.normal(0, 0.3))}
             for r, q in zip(rows, quadrants, strict=True)]  # fmt: skip
     sure, right = fusion_fit.by_source_confidence(busy, quadrants, names, (*features, "busy"),
                                                   1.0, NO_CLASSES)  # fmt: skip
-    assert sure >= 20 and right < 0.5
+    assert sure <= 5
     honest = [{"light": float(q.startswith("HV")) + float(rng.normal(0, 0.3)),
                "busy": float(q.endswith("HA")) + float(rng.normal(0, 0.3))}
               for q in quadrants]  # fmt: skip
     sure, right = fusion_fit.by_source_confidence(honest, quadrants, names, ("light", "busy"),
                                                   1.0, NO_CLASSES)  # fmt: skip
     assert sure >= 60 and right > 0.85
+
+
+def test_the_confidence_is_fitted_on_each_source_held_out_where_there_are_sources() -> None:
+    rows, quadrants = synthetic()
+    features = ("brightness", "people")
+    names = [f"package{i % 3}/{i}.jpg" for i in range(len(rows))]
+    stratified = fusion_fit.out_of_fold(rows, quadrants, names, features, 1.0, NO_CLASSES)
+    held = fusion_fit.source_logits(rows, quadrants, names, features, 1.0, NO_CLASSES, 0.5,
+                                    None, stratified)  # fmt: skip
+    by_package = fusion_fit.out_of_fold(rows, quadrants, names, features, 1.0, NO_CLASSES,
+                                        fold=fusion_fit.source_folds(names))  # fmt: skip
+    assert np.array_equal(held, by_package) and not np.array_equal(held, stratified)
+    one = [f"package/{i}.jpg" for i in range(len(rows))]  # one source: nothing to hold out
+    alone = fusion_fit.source_logits(rows, quadrants, one, features, 1.0, NO_CLASSES, 0.5, None,
+                                     stratified)  # fmt: skip
+    assert alone is stratified
 
 
 def test_the_mean_recall_shows_a_reader_that_says_the_largest_quadrant() -> None:
@@ -285,6 +325,44 @@ def test_the_appearance_is_fitted_folded_into_one_weight_a_feature_and_round_tri
     assert cv.components == 10 and cv.quadrant > 0.85 and cv.log_loss < plain.log_loss
 
 
+def test_style_statistics_in_other_units_weigh_as_much_as_the_pooled_features() -> None:
+    """The frame's style statistics come in their blocks' units: standardised and given the
+    pooled features' total variance before the principal components, a block a thousand
+    times smaller still decides where it carries the mood, and the folded weights read the
+    features as the classifier gives them."""
+    rows, quadrants = synthetic()
+    blind = [{"noise": r["noise"]} for r in rows]
+    fresh_quadrants = ["HV-HA", "LV-LA", "HV-LA", "LV-HA"] * 10
+    every = quadrants + fresh_quadrants
+    rng = np.random.default_rng(8)
+    pooled = rng.normal(size=(len(every), 64)) * 3.0  # content that says nothing here
+    style = np.array(looks_for(every, seed=5)) * 1e-3  # texture that says it all, tiny units
+    looks = [np.concatenate([p, s]).astype(np.float32) for p, s in zip(pooled, style, strict=True)]
+    train, fresh = looks[: len(quadrants)], looks[len(quadrants) :]
+
+    def right(model: fusion_module.SceneFusion) -> float:
+        read = [model.odds({}, look) for look in fresh]
+        return float(
+            np.mean(
+                [
+                    (p >= 0.5) == q.startswith("HV") and (a >= 0.5) == q.endswith("HA")
+                    for (p, a), q in zip(read, fresh_quadrants, strict=True)
+                ]
+            )
+        )
+
+    fitted = {n: fusion_fit.fit(blind, quadrants, ("noise",), 1.0, NO_CLASSES, {}, 0.5,
+                                fusion_fit.Probe(train, 10, "ab" * 32, ("frame",), n))
+              for n in (0, 64)}  # fmt: skip
+    assert right(fitted[64]) > 0.85 and right(fitted[0]) < 0.6  # as plain features: drowned
+    model = fitted[64]
+    assert model.appearance is not None and model.appearance.style == 64
+    assert model.appearance.pooled == 64 and model.appearance.views == ("frame",)
+    again = from_json(json.loads(json.dumps(model.to_json())))
+    assert again.appearance is not None and again.appearance.style == 64
+    assert again.odds({}, fresh[0]) == pytest.approx(model.odds({}, fresh[0]), abs=1e-5)
+
+
 def test_centring_spreads_the_names_a_hub_mood_would_take() -> None:
     # Mood 0 lies near every description (a hub); moods 1 and 2 each near about half of them.
     rng = np.random.default_rng(3)
@@ -316,7 +394,8 @@ class ViewCounter:
     def look(self, frame: np.ndarray) -> classifier_module.Look:
         self.heights.append(frame.shape[0])
         return classifier_module.Look(np.full(1000, 1e-3, np.float32),
-                                      np.full(4, frame.shape[0], np.float32))  # fmt: skip
+                                      np.full(4, frame.shape[0], np.float32),
+                                      np.full(3, -frame.shape[0], np.float32))  # fmt: skip
 
 
 def test_the_appearance_reads_the_frame_and_its_halves_as_the_fusion_names_them() -> None:
@@ -338,6 +417,11 @@ def test_the_appearance_reads_the_frame_and_its_halves_as_the_fusion_names_them(
     reader.observe(photo, classes=NO_CLASSES, looks=looks, views=fusion_module.VIEWS)
     assert counter.heights == [240] + [120] * 6
     assert looks[0].tolist() == [240.0] * 4 + [120.0] * 24
+    # The style of the whole frame follows when asked for, from the frame's own pass.
+    counter.heights.clear()
+    reader.observe(photo, classes=NO_CLASSES, looks=looks, views=("frame", "top"), style=True)
+    assert counter.heights == [240, 120]
+    assert looks[1].tolist() == [240.0] * 4 + [120.0] * 4 + [-240.0] * 3
     # A fusion fitted on two views stores and reloads them; one of an older release (no
     # views named) reads the whole frame; views that do not share the weights are refused.
     rows, quadrants = synthetic()
@@ -360,6 +444,13 @@ def test_the_appearance_reads_the_frame_and_its_halves_as_the_fusion_names_them(
                          fusion=replace(again, appearance=two))  # fmt: skip
     assert "appearance" in fitted.read(photo).evidence
     assert counter.heights == [240, 120]
+    # A fusion that reads the frame's style gets it after the views' pooled features.
+    styled = replace(again.appearance, valence=np.r_[np.zeros(8), 1.0, 0.0, 0.0],
+                     arousal=np.zeros(11), offset=np.zeros(2), limit=np.full(2, 2.5),
+                     style=3)  # fmt: skip
+    fitted = SceneReader(load_taxonomy("cowen13"), classifier=counter,
+                         fusion=replace(again, appearance=styled))  # fmt: skip
+    assert fitted.read(photo).evidence["appearance"].startswith("valence -2.50")  # -240, held
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -375,6 +466,11 @@ def test_the_appearance_reads_the_frame_and_its_halves_as_the_fusion_names_them(
     (lambda d: d["appearance"].update(offset=[float("inf"), 0.0]), "appearance.offset"),
     (lambda d: d["appearance"].update(limit=[0.0, 1.0]), "appearance.limit must be positive"),
     (lambda d: d["appearance"].update(views=["frame", "left"]), "appearance.views"),
+    (lambda d: d["appearance"].update(style=-1), "appearance.style must be"),
+    (lambda d: d["appearance"].update(style=True), "appearance.style must be"),
+    (lambda d: d["appearance"].update(style=len(d["appearance"]["valence"])),
+     "appearance.style must be"),
+    (lambda d: d["appearance"].update(style=1), "appearance.views"),  # the rest is not 5 views
     (lambda d: d.update(cue_limit=0.0), "cue_limit must be positive"),
 ])  # fmt: skip
 def test_a_bad_fusion_file_is_refused_by_what_is_wrong(tmp_path: Path, change, message) -> None:
@@ -520,7 +616,11 @@ def test_features_from_another_graph_are_not_read(monkeypatch) -> None:
     look = shipped.appearance
     shorter = replace(look, valence=look.valence[:1000], arousal=look.arousal[:1000])
     fewer_views = replace(look, views=look.views[:1])  # weights for three views, one read
-    for other in (replace(look, model_sha256="0" * 64), shorter, fewer_views):
+    no_style = replace(look, style=look.style + 1)  # the style's size not what is read
+    # The sizes add up, but a view's weights taken for style statistics of another size.
+    other_style = replace(look, views=look.views[:-1], style=look.style + 1280)
+    for other in (replace(look, model_sha256="0" * 64), shorter, fewer_views, no_style,
+                  other_style):  # fmt: skip
         monkeypatch.setattr(fusion_module, "load_fusion",
                             lambda other=other: replace(shipped, appearance=other))  # fmt: skip
         fusion, classifier, detail, problem = readers._fusion_parts(config)
@@ -548,6 +648,9 @@ def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
     assert "+ appearance of the frame: log-loss" in done.stdout
     assert "+ appearance of the frame and its halves: log-loss" in done.stdout
     assert "+ appearance of the frame and its quarters: log-loss" in done.stdout
+    assert "+ appearance of the frame and its quarters, and the frame's style: log-loss" in (
+        done.stdout
+    )
     assert "chosen:" in done.stdout
     assert "each of 8 sources held out in turn" in done.stdout  # bare names: each its own
     assert "fitted and calibrated on the others" in done.stdout
@@ -559,7 +662,8 @@ def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
     assert training["labels_sha256"] == hashlib.sha256(labels.read_bytes()).hexdigest()
     if training["components"]:
         look = fitted.appearance
-        assert look is not None and look.valence.shape == (1280 * len(look.views),)
+        assert look is not None and look.style in (0, 928)
+        assert look.valence.shape == (1280 * len(look.views) + look.style,)
         assert look.model_sha256 == classifier_module.MODEL[1]
     reader = SceneReader(load_taxonomy("cowen13"), fusion=fitted)
     assert reader.read(cv2.imread(str(photos / "coffee.png"))).evidence["fusion"] == "fitted"
