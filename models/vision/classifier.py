@@ -126,8 +126,9 @@ class SceneClassifier:
         """Class probabilities for a BGR (or grey) frame of any size the frame guard let in."""
         return self.look(frame).probs
 
-    def look(self, frame: NDArray[np.uint8]) -> Look:
-        """Class probabilities and the pooled features of a BGR (or grey) frame."""
+    def look(self, frame: NDArray[np.uint8], style: bool = True) -> Look:
+        """Class probabilities and the pooled features of a BGR (or grey) frame, and its
+        style statistics when ``style`` (a quarter's are not read: skip them)."""
         cv2 = self._cv2
         if frame.ndim == 2:
             frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
@@ -145,7 +146,8 @@ class SceneClassifier:
             index, scale, zero, _ = self._appearance
             pooled = self._net.get_tensor(index)[0].astype(np.float32)
             appearance = (pooled - zero) * scale
-        return Look(probs / max(float(probs.sum()), 1e-6), appearance, self._style_of())
+        return Look(probs / max(float(probs.sum()), 1e-6), appearance,
+                    self._style_of() if style else None)  # fmt: skip
 
     def _style_of(self) -> NDArray[np.float32] | None:
         """Each style block's channel means and spreads over the frame just read."""

@@ -69,7 +69,7 @@ class SceneLook(Protocol):
 
     labels: tuple[str, ...]
 
-    def look(self, frame: Frame) -> Look: ...
+    def look(self, frame: Frame, style: bool = True) -> Look: ...
 
 
 class ThingCounter(Protocol):
@@ -358,7 +358,8 @@ def _class_cues(classifier: SceneLook, classes: ClassTable, frame: Frame, out: d
         look = classifier.look(frame)
         pooled = look.appearance
         if pooled is not None and (tuple(views) != ("frame",) or style):
-            parts = [pooled if v == "frame" else classifier.look(view(frame, v)).appearance
+            parts = [pooled if v == "frame" else
+                     classifier.look(view(frame, v), style=False).appearance
                      for v in views] + ([look.style] if style else [])  # fmt: skip
             kept = [p for p in parts if p is not None]
             pooled = np.concatenate(kept) if len(kept) == len(parts) else None

@@ -83,6 +83,8 @@ def test_the_classifier_gives_the_frames_style_from_its_middle_blocks(
     assert float(spreads.min()) >= 0 and float(spreads.mean()) > 0
     again = classifier.look(cv2.imread(str(photos / "chelsea.png")))
     assert again.style is not None and np.array_equal(again.style, cat.style)
+    unasked = classifier.look(cv2.imread(str(photos / "chelsea.png")), style=False)
+    assert unasked.style is None and unasked.appearance is not None
 
 
 def test_a_graph_without_the_pooled_layer_is_read_without_it(photos: Path) -> None:
@@ -390,12 +392,15 @@ class ViewCounter:
 
     def __init__(self) -> None:
         self.heights: list[int] = []
+        self.styles: list[bool] = []  # whether each look was asked for its style
 
-    def look(self, frame: np.ndarray) -> classifier_module.Look:
+    def look(self, frame: np.ndarray, style: bool = True) -> classifier_module.Look:
         self.heights.append(frame.shape[0])
+        self.styles.append(style)
         return classifier_module.Look(np.full(1000, 1e-3, np.float32),
                                       np.full(4, frame.shape[0], np.float32),
-                                      np.full(3, -frame.shape[0], np.float32))  # fmt: skip
+                                      np.full(3, -frame.shape[0], np.float32)
+                                      if style else None)  # fmt: skip
 
 
 def test_the_appearance_reads_the_frame_and_its_halves_as_the_fusion_names_them() -> None:
@@ -422,6 +427,7 @@ def test_the_appearance_reads_the_frame_and_its_halves_as_the_fusion_names_them(
     reader.observe(photo, classes=NO_CLASSES, looks=looks, views=("frame", "top"), style=True)
     assert counter.heights == [240, 120]
     assert looks[1].tolist() == [240.0] * 4 + [120.0] * 4 + [-240.0] * 3
+    assert counter.styles[-2:] == [True, False]  # a quarter's style is not computed
     # A fusion fitted on two views stores and reloads them; one of an older release (no
     # views named) reads the whole frame; views that do not share the weights are refused.
     rows, quadrants = synthetic()
