@@ -2,7 +2,7 @@
 
     scripts/fetch_photos.sh
     .venv/bin/python scripts/fit_scene_fusion.py [--labels tests/data/photos/train.tsv]
-        [--folder .cache/photos] [--out models/vision] [--k 5] [--check]
+        [--folder .cache/photos] [--out models/vision] [--k 5] [--group NAME] [--check]
 
 Reads every photograph of the labels file with the scene reader's parts (light and colour,
 the object detector and the text model's reading of what it saw, the ImageNet classifier's
@@ -53,6 +53,7 @@ CLASSES = ("class_pleasant", "class_lively")
 GROUPS = {"light and colour": LIGHT, "+ objects and what was seen": LIGHT + OBJECTS,
           "+ classes": LIGHT + OBJECTS + CLASSES,
           "+ appearance of the frame": LIGHT + OBJECTS + CLASSES,
+          "+ appearance of the frame, and its style": LIGHT + OBJECTS + CLASSES,
           "+ appearance of the frame and its halves": LIGHT + OBJECTS + CLASSES,
           "+ appearance of the frame and its quarters": LIGHT + OBJECTS + CLASSES,
           "+ appearance of the frame and its quarters, and the frame's style":
@@ -63,6 +64,7 @@ GROUPS = {"light and colour": LIGHT, "+ objects and what was seen": LIGHT + OBJE
 QUARTERS = ("top-left", "top-right", "bottom-left", "bottom-right")
 APPEARANCE = {
     "+ appearance of the frame": (("frame",), False),
+    "+ appearance of the frame, and its style": (("frame",), True),  # one pass: a slow board's
     "+ appearance of the frame and its halves": (("frame", "top", "bottom"), False),
     "+ appearance of the frame and its quarters": (("frame", *QUARTERS), False),
     "+ appearance of the frame and its quarters, and the frame's style":
@@ -143,6 +145,8 @@ def choose(seen: Observed, args: argparse.Namespace,
     held out in turn: the estimate for photographs from elsewhere."""
     results, unseen = {}, {}
     for group, features in GROUPS.items():
+        if args.group and group != args.group:  # one group asked for: a slow board's
+            continue
         trials = list(fusion_fit.COMPONENTS) if group in APPEARANCE else [0]
         best = min((fusion_fit.cross_validate(
                         seen.cues, seen.quadrants, seen.names, features, ridge, seen.classes,
@@ -183,6 +187,9 @@ def main() -> None:
         default=fusion_fit.BALANCE,
         help="0: each side weighs as the set has it, 1: equal (default 0.5)",
     )
+    parser.add_argument("--group", choices=list(GROUPS),
+                        help="fit this cue group only, e.g. '+ appearance of the frame, and its"
+                             " style' (one pass of the classifier) for a slow board")  # fmt: skip
     parser.add_argument("--dump", type=Path, help="also write the cues read, as JSON")
     parser.add_argument("--check", action="store_true", help="fit and print, write nothing")
     args = parser.parse_args()

@@ -652,6 +652,7 @@ def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
                           capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert "+ appearance of the frame: log-loss" in done.stdout
+    assert "+ appearance of the frame, and its style: log-loss" in done.stdout
     assert "+ appearance of the frame and its halves: log-loss" in done.stdout
     assert "+ appearance of the frame and its quarters: log-loss" in done.stdout
     assert "+ appearance of the frame and its quarters, and the frame's style: log-loss" in (
@@ -673,6 +674,18 @@ def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
         assert look.model_sha256 == classifier_module.MODEL[1]
     reader = SceneReader(load_taxonomy("cowen13"), fusion=fitted)
     assert reader.read(cv2.imread(str(photos / "coffee.png"))).evidence["fusion"] == "fitted"
+    # One group asked for (a slow board's: one pass of the classifier): only it is fitted.
+    slow = "+ appearance of the frame, and its style"
+    done = subprocess.run([sys.executable, str(ROOT / "scripts/fit_scene_fusion.py"),
+                           "--labels", str(labels), "--folder", str(photos), "--out",
+                           str(tmp_path / "slow"), "--k", "2", "--repeats", "1",
+                           "--group", slow],
+                          capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"chosen: {slow}," in done.stdout and "+ classes: log-loss" not in done.stdout
+    one = load_fusion(tmp_path / "slow")
+    if one.appearance is not None:
+        assert one.appearance.views == ("frame",) and one.appearance.style == 928
 
 
 def test_fusions_of_other_commits_are_compared_on_the_same_photographs(
