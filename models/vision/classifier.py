@@ -126,9 +126,9 @@ class SceneClassifier:
         """Class probabilities for a BGR (or grey) frame of any size the frame guard let in."""
         return self.look(frame).probs
 
-    def look(self, frame: NDArray[np.uint8], style: bool = True) -> Look:
+    def look(self, frame: NDArray[np.uint8], style: bool = False) -> Look:
         """Class probabilities and the pooled features of a BGR (or grey) frame, and its
-        style statistics when ``style`` (a quarter's are not read: skip them)."""
+        style statistics when ``style`` (only a fusion that reads them asks)."""
         cv2 = self._cv2
         if frame.ndim == 2:
             frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
@@ -161,28 +161,36 @@ class SceneClassifier:
         return np.concatenate(parts)
 
 
-def _tensor(net: Any, name: str) -> tuple[int, float, int, int] | None:
-    """Index, scale, zero point and size of the pooled features (one row), if the graph has
-    them."""
-    for detail in net.get_tensor_details():
-        if detail["name"] == name and len(detail["shape"]) == 2 and detail["shape"][0] == 1:
-            scale, zero = detail["quantization"]
-            return int(detail["index"]), float(scale or 1.0), int(zero), int(detail["shape"][1])
-    logger.warning("the classifier's graph has no %s layer: read without its appearance", name)
-    return None
+Layer = tuple[int, float, int, int]  # index, scale, zero point, size of the last dimension
 
 
-def _blocks(net: Any, names: tuple[str, ...]) -> list[tuple[int, float, int, int]] | None:
-    """Index, scale, zero point and channels of each named block output (one frame, height,
-    width, channels), if the graph has them all."""
+def _tensor(net: Any, name: str) -> Layer | None:
+    """The pooled features' layer (one row), if the graph has it."""
+    found = _layers(net, (name,), rank=2)
+    if found is None:
+        logger.warning("the classifier's graph has no %s layer: read without its appearance",
+                       name)  # fmt: skip
+        return None
+    return found[0]
+
+
+def _blocks(net: Any, names: tuple[str, ...]) -> list[Layer] | None:
+    """Each named block's output (one frame, height, width, channels), if the graph has them
+    all."""
+    found = _layers(net, names, rank=4)
+    if found is None:
+        logger.warning("the classifier's graph lacks its style blocks: read without its style")
+    return found
+
+
+def _layers(net: Any, names: tuple[str, ...], rank: int) -> list[Layer] | None:
+    """Index, scale, zero point and last dimension of each named tensor of one frame with
+    ``rank`` dimensions, in the order named; None unless the graph has them all."""
     found = {}
     for detail in net.get_tensor_details():
         shape = detail["shape"]
-        if detail["name"] in names and len(shape) == 4 and shape[0] == 1:
+        if detail["name"] in names and len(shape) == rank and shape[0] == 1:
             scale, zero = detail["quantization"]
             found[detail["name"]] = (int(detail["index"]), float(scale or 1.0), int(zero),
-                                     int(shape[3]))  # fmt: skip
-    if len(found) != len(names):
-        logger.warning("the classifier's graph lacks its style blocks: read without its style")
-        return None
-    return [found[name] for name in names]
+                                     int(shape[-1]))  # fmt: skip
+    return [found[name] for name in names] if len(found) == len(names) else None

@@ -69,7 +69,7 @@ class SceneLook(Protocol):
 
     labels: tuple[str, ...]
 
-    def look(self, frame: Frame, style: bool = True) -> Look: ...
+    def look(self, frame: Frame, style: bool = False) -> Look: ...
 
 
 class ThingCounter(Protocol):
@@ -355,11 +355,10 @@ def _class_cues(classifier: SceneLook, classes: ClassTable, frame: Frame, out: d
     frame's style statistics after them when ``style`` (the classes and the style are read
     from the whole frame; each other view is one more pass of the classifier)."""
     try:
-        look = classifier.look(frame)
+        look = classifier.look(frame, style=style)
         pooled = look.appearance
         if pooled is not None and (tuple(views) != ("frame",) or style):
-            parts = [pooled if v == "frame" else
-                     classifier.look(view(frame, v), style=False).appearance
+            parts = [pooled if v == "frame" else classifier.look(view(frame, v)).appearance
                      for v in views] + ([look.style] if style else [])  # fmt: skip
             kept = [p for p in parts if p is not None]
             pooled = np.concatenate(kept) if len(kept) == len(parts) else None

@@ -74,16 +74,17 @@ def test_the_classifier_gives_the_frames_style_from_its_middle_blocks(
 ) -> None:
     assert classifier.style_size == 2 * (96 + 136 + 232)
     coffee, cat = (
-        classifier.look(cv2.imread(str(photos / p))) for p in ("coffee.png", "chelsea.png")
+        classifier.look(cv2.imread(str(photos / p)), style=True)
+        for p in ("coffee.png", "chelsea.png")
     )
     assert coffee.style is not None and cat.style is not None
     assert coffee.style.shape == (classifier.style_size,) and np.all(np.isfinite(coffee.style))
     assert not np.allclose(coffee.style, cat.style)
     spreads = cat.style[96:192]  # the first block's channel means, then their spreads
     assert float(spreads.min()) >= 0 and float(spreads.mean()) > 0
-    again = classifier.look(cv2.imread(str(photos / "chelsea.png")))
+    again = classifier.look(cv2.imread(str(photos / "chelsea.png")), style=True)
     assert again.style is not None and np.array_equal(again.style, cat.style)
-    unasked = classifier.look(cv2.imread(str(photos / "chelsea.png")), style=False)
+    unasked = classifier.look(cv2.imread(str(photos / "chelsea.png")))  # only when asked
     assert unasked.style is None and unasked.appearance is not None
 
 
@@ -394,7 +395,7 @@ class ViewCounter:
         self.heights: list[int] = []
         self.styles: list[bool] = []  # whether each look was asked for its style
 
-    def look(self, frame: np.ndarray, style: bool = True) -> classifier_module.Look:
+    def look(self, frame: np.ndarray, style: bool = False) -> classifier_module.Look:
         self.heights.append(frame.shape[0])
         self.styles.append(style)
         return classifier_module.Look(np.full(1000, 1e-3, np.float32),
@@ -422,6 +423,7 @@ def test_the_appearance_reads_the_frame_and_its_halves_as_the_fusion_names_them(
     reader.observe(photo, classes=NO_CLASSES, looks=looks, views=fusion_module.VIEWS)
     assert counter.heights == [240] + [120] * 6
     assert looks[0].tolist() == [240.0] * 4 + [120.0] * 24
+    assert not any(counter.styles)  # no style asked for: none computed
     # The style of the whole frame follows when asked for, from the frame's own pass.
     counter.heights.clear()
     reader.observe(photo, classes=NO_CLASSES, looks=looks, views=("frame", "top"), style=True)
