@@ -158,10 +158,13 @@ def choose(seen: Observed, args: argparse.Namespace,
         print(f"  {group}: log-loss {best.log_loss:.3f}, quadrant {best.quadrant:.3f}"
               f" (valence {best.valence:.3f}, arousal {best.arousal:.3f})"
               f" at ridge {best.ridge}{more}")  # fmt: skip
-        unseen[group] = fusion_fit.by_source(
+        u = fusion_fit.by_source(
             seen.cues, seen.quadrants, seen.names, features, best.ridge, seen.classes,
             args.balance, seen.looks(group, best.components))  # fmt: skip
-        u = unseen[group]
+        if u is None:
+            print("    one source: none to hold out (no figures for photographs from elsewhere)")
+            continue
+        unseen[group] = u
         print(f"    each of {u.sources} sources held out in turn: log-loss {u.log_loss:.3f},"
               f" quadrant {u.quadrant:.3f} (valence {u.valence:.3f}, arousal {u.arousal:.3f}),"
               f" unpleasant read unpleasant {u.unpleasant_read_unpleasant:.3f},"
@@ -213,27 +216,28 @@ def main() -> None:
     confident = fusion_fit.by_source_confidence(
         cues, quadrants, seen.names, GROUPS[group], ridge, seen.classes, args.k, args.balance,
         seen.looks(group, components))  # fmt: skip
-    print(f"  each source read by a fusion fitted and calibrated on the others: {confident[0]}"
-          f" readings at >= 0.75, {confident[1]:.3f} right")  # fmt: skip
-    training["by_source_confidence"] = {"readings_at_0.75": confident[0],
-                                        "right": round(confident[1], 4)}  # fmt: skip
+    if confident is not None:
+        print(f"  each source read by a fusion fitted and calibrated on the others:"
+              f" {confident[0]} readings at >= 0.75, {confident[1]:.3f} right")  # fmt: skip
+    training["by_source_confidence"] = None if confident is None else {
+        "readings_at_0.75": confident[0], "right": round(confident[1], 4)}  # fmt: skip
     logits = results[group].logits  # the chosen fit's out-of-fold logits, not fitted again
     pleasant, lively = fusion_fit.sides(quadrants)
     factors = (fusion_fit.temperature(logits[:, 0], pleasant),
                fusion_fit.temperature(logits[:, 1], lively))  # fmt: skip
+    how = "each source held out" if group in unseen else "k-fold (one source: none to hold out)"
     training["calibration"] = {"valence": round(factors[0], 3), "arousal": round(factors[1], 3),
-                               "confidence_from": "each source held out"}  # fmt: skip
+                               "confidence_from": how}  # fmt: skip
     probe = seen.looks(group, components)
     fusion = fusion_fit.fit(cues, quadrants, GROUPS[group], ridge, seen.classes, training,
                             args.balance, probe)  # fmt: skip
     # The temperature from the stratified folds (the probabilities' best fit); the confidence
     # from each source read by a fit without it (how sure a reading from elsewhere may be).
-    sources = fusion_fit.source_logits(cues, quadrants, seen.names, GROUPS[group], ridge,
-                                       seen.classes, args.balance, probe, logits)  # fmt: skip
+    sources = fusion_fit.confidence_logits(unseen.get(group), logits)
     fusion = fusion_fit.calibrated(fusion, factors, sources, quadrants)
     chosen_looks = [None] * n if probe is None else list(probe.looks)
     fusion = named_spread(fusion, cues, seen.described, chosen_looks, text)
-    report(fusion, factors, sources, quadrants)
+    report(fusion, factors, sources, quadrants, how)
     if not args.check:
         write(fusion, args.out)
 
@@ -257,9 +261,9 @@ def named_spread(fusion: SceneFusion, cues: list[dict[str, float]], described: l
 
 
 def report(fusion: SceneFusion, factors: tuple[float, float], logits: Any,
-           quadrants: list[str]) -> None:  # fmt: skip
+           quadrants: list[str], how: str) -> None:  # fmt: skip
     print(f"calibration: logits times {factors[0]:.2f} (valence), {factors[1]:.2f} (arousal)")
-    print("  confidence band with each source held out: readings, right quadrant")
+    print(f"  confidence band, {how}: readings, right quadrant")
     scaled = logits * np.array(factors)
     said = np.interp(fusion_fit.top_quadrant(scaled), fusion.confidence_at, fusion.confidence_is)
     for low, high, count, right in fusion_fit.bands(

@@ -16,7 +16,7 @@ import hashlib
 import itertools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -306,16 +306,24 @@ class BySource:
     log_loss: float
     unpleasant_read_unpleasant: float  # of the LV photographs, the share read LV
     mean_recall: float = math.nan  # each labelled quadrant's share read right, averaged
+    # Each row's (pleasant, lively) logits from the fit without its source: what the
+    # confidence is fitted on (the fitting script), not a figure.
+    logits: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 2)), repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v if isinstance(v, int) else round(v, 4) for k, v in vars(self).items()}
+        return {k: v if isinstance(v, int) else round(v, 4) for k, v in vars(self).items()
+                if k != "logits"}  # fmt: skip
 
 
 def by_source(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str],
               names: Sequence[str], features: Sequence[str], ridge: float, classes: ClassTable,
-              balance: float = BALANCE, probe: Probe | None = None) -> BySource:  # fmt: skip
-    """Leave-one-source-out figures (sources: the first part of each name)."""
+              balance: float = BALANCE, probe: Probe | None = None,
+              ) -> BySource | None:  # fmt: skip
+    """Leave-one-source-out figures (sources: the first part of each name); None with fewer
+    than two sources, where no source can be held out (all the photographs in one folder)."""
     fold = source_folds(names)
+    if max(fold) < 1:
+        return None
     logits = out_of_fold(rows, quadrants, names, features, ridge, classes, balance=balance,
                          probe=probe, fold=fold)  # fmt: skip
     right_v, right_a, loss = _scored(logits, quadrants)
@@ -325,35 +333,31 @@ def by_source(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str],
     recall = quadrant_recalls(quadrants, right)
     return BySource(max(fold) + 1, float(right.mean()), float(right_v.mean()),
                     float(right_a.mean()), float(loss), read_lv,
-                    float(np.mean(list(recall.values()))))  # fmt: skip
+                    float(np.mean(list(recall.values()))), logits)  # fmt: skip
 
 
-def source_logits(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str],
-                  names: Sequence[str], features: Sequence[str], ridge: float,
-                  classes: ClassTable, balance: float, probe: Probe | None,
-                  stratified: NDArray[np.float64]) -> NDArray[np.float64]:  # fmt: skip
-    """The out-of-fold logits the confidence is fitted on: each source read by a fusion fitted
-    without it. The reader is used on photographs from elsewhere, and a stratified fold's
-    readings of sources the fit has seen are surer, and more often right, than a camera's
-    will be. With fewer than two sources, ``stratified`` (the k-fold ones)."""
-    fold = source_folds(names)
-    if max(fold) < 1:
-        return stratified
-    return out_of_fold(rows, quadrants, names, features, ridge, classes, balance=balance,
-                       probe=probe, fold=fold)  # fmt: skip
+def confidence_logits(unseen: BySource | None,
+                      stratified: NDArray[np.float64]) -> NDArray[np.float64]:  # fmt: skip
+    """The out-of-fold logits the confidence is fitted on: each source read by a fusion
+    fitted without it (``unseen``). The reader is used on photographs from elsewhere, and a
+    stratified fold's readings of sources the fit has seen are surer, and more often right,
+    than a camera's will be. With one source, ``stratified`` (the k-fold ones)."""
+    return stratified if unseen is None else unseen.logits
 
 
 def by_source_confidence(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str],
                          names: Sequence[str], features: Sequence[str], ridge: float,
                          classes: ClassTable, k: int = 5, balance: float = BALANCE,
                          probe: Probe | None = None, sure: float = 0.75,
-                         ) -> tuple[int, float]:  # fmt: skip
+                         ) -> tuple[int, float] | None:  # fmt: skip
     """How many readings say ``sure`` or more, and the share of them right, when each source
     is read by a fusion fitted *and calibrated* on the other sources alone (temperature from
     their k-fold out-of-fold readings, confidence from their readings with each of them held
     out in turn, as the fitting script does): whether the confidence holds on photographs
-    from elsewhere."""
+    from elsewhere. None with fewer than two sources."""
     fold = source_folds(names)
+    if max(fold) < 1:
+        return None
     said, held = np.zeros(len(rows)), np.zeros((len(rows), 2))
     for f in range(max(fold) + 1):
         rest = [i for i in range(len(rows)) if fold[i] != f]
@@ -362,9 +366,9 @@ def by_source_confidence(rows: Sequence[Mapping[str, float]], quadrants: Sequenc
         logits = out_of_fold(*part, features, ridge, classes, k, balance, looks)
         pleasant, lively = sides(part[1])
         factors = (temperature(logits[:, 0], pleasant), temperature(logits[:, 1], lively))
-        sources = source_logits(*part, features, ridge, classes, balance, looks, logits)
+        unseen = by_source(*part, features, ridge, classes, balance, looks)
         model = calibrated(fit(part[0], part[1], features, ridge, classes, {}, balance, looks),
-                           factors, sources, part[1])  # fmt: skip
+                           factors, confidence_logits(unseen, logits), part[1])  # fmt: skip
         for i in (i for i in range(len(rows)) if fold[i] == f):
             held[i] = model.logits(rows[i], None if probe is None else probe.looks[i])
             said[i] = model.confidence(*fusion.sigmoid(held[i]))

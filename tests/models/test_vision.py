@@ -195,7 +195,7 @@ def test_holding_out_sources_exposes_what_only_tells_sources_apart() -> None:
     features = tuple(f"from_{s}" for s in range(6))
     within = fusion_fit.cross_validate(rows, quadrants, names, features, 1.0, NO_CLASSES)
     unseen = fusion_fit.by_source(rows, quadrants, names, features, 1.0, NO_CLASSES)
-    assert unseen.sources == 6
+    assert unseen is not None and unseen.sources == 6
     assert within.valence > 0.8 and unseen.valence < 0.6
     assert unseen.to_dict()["sources"] == 6 and 0 <= unseen.unpleasant_read_unpleasant <= 1
     # Calibrated on the other packages, a reader that knows packages (and the arousal) would
@@ -206,15 +206,15 @@ def test_holding_out_sources_exposes_what_only_tells_sources_apart() -> None:
     busy = [{**r, "tone": float(rng.normal()),
              "busy": float(q.endswith("HA")) + float(rng.normal(0, 0.3))}
             for r, q in zip(rows, quadrants, strict=True)]  # fmt: skip
-    sure, right = fusion_fit.by_source_confidence(busy, quadrants, names, (*features, "busy"),
-                                                  1.0, NO_CLASSES)  # fmt: skip
-    assert sure <= 5
+    confident = fusion_fit.by_source_confidence(busy, quadrants, names, (*features, "busy"),
+                                                1.0, NO_CLASSES)  # fmt: skip
+    assert confident is not None and confident[0] <= 5
     honest = [{"light": float(q.startswith("HV")) + float(rng.normal(0, 0.3)),
                "busy": float(q.endswith("HA")) + float(rng.normal(0, 0.3))}
               for q in quadrants]  # fmt: skip
-    sure, right = fusion_fit.by_source_confidence(honest, quadrants, names, ("light", "busy"),
-                                                  1.0, NO_CLASSES)  # fmt: skip
-    assert sure >= 60 and right > 0.85
+    confident = fusion_fit.by_source_confidence(honest, quadrants, names, ("light", "busy"),
+                                                1.0, NO_CLASSES)  # fmt: skip
+    assert confident is not None and confident[0] >= 60 and confident[1] > 0.85
 
 
 def test_the_confidence_is_fitted_on_each_source_held_out_where_there_are_sources() -> None:
@@ -222,15 +222,19 @@ def test_the_confidence_is_fitted_on_each_source_held_out_where_there_are_source
     features = ("brightness", "people")
     names = [f"package{i % 3}/{i}.jpg" for i in range(len(rows))]
     stratified = fusion_fit.out_of_fold(rows, quadrants, names, features, 1.0, NO_CLASSES)
-    held = fusion_fit.source_logits(rows, quadrants, names, features, 1.0, NO_CLASSES, 0.5,
-                                    None, stratified)  # fmt: skip
+    unseen = fusion_fit.by_source(rows, quadrants, names, features, 1.0, NO_CLASSES)
+    assert unseen is not None and "logits" not in unseen.to_dict()
+    held = fusion_fit.confidence_logits(unseen, stratified)
     by_package = fusion_fit.out_of_fold(rows, quadrants, names, features, 1.0, NO_CLASSES,
                                         fold=fusion_fit.source_folds(names))  # fmt: skip
     assert np.array_equal(held, by_package) and not np.array_equal(held, stratified)
-    one = [f"package/{i}.jpg" for i in range(len(rows))]  # one source: nothing to hold out
-    alone = fusion_fit.source_logits(rows, quadrants, one, features, 1.0, NO_CLASSES, 0.5, None,
-                                     stratified)  # fmt: skip
-    assert alone is stratified
+    # One source (every photograph in one folder): none can be held out, no figures for
+    # photographs from elsewhere, and the confidence from the k-fold readings.
+    one = [f"package/{i}.jpg" for i in range(len(rows))]
+    assert fusion_fit.by_source(rows, quadrants, one, features, 1.0, NO_CLASSES) is None
+    assert fusion_fit.by_source_confidence(rows, quadrants, one, features, 1.0,
+                                           NO_CLASSES) is None  # fmt: skip
+    assert fusion_fit.confidence_logits(None, stratified) is stratified
 
 
 def test_the_mean_recall_shows_a_reader_that_says_the_largest_quadrant() -> None:
@@ -241,7 +245,7 @@ def test_the_mean_recall_shows_a_reader_that_says_the_largest_quadrant() -> None
     rows = [{"noise": float(rng.normal())} for _ in quadrants]
     names = [f"package{i % 4}/{i}.jpg" for i in range(len(quadrants))]
     unseen = fusion_fit.by_source(rows, quadrants, names, ("noise",), 1000.0, NO_CLASSES, 0.0)
-    assert unseen.quadrant == pytest.approx(28 / 40, abs=0.05)
+    assert unseen is not None and unseen.quadrant == pytest.approx(28 / 40, abs=0.05)
     assert unseen.mean_recall == pytest.approx(0.25, abs=0.05)
     assert unseen.to_dict()["mean_recall"] == round(unseen.mean_recall, 4)
 
@@ -677,15 +681,26 @@ def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
     reader = SceneReader(load_taxonomy("cowen13"), fusion=fitted)
     assert reader.read(cv2.imread(str(photos / "coffee.png"))).evidence["fusion"] == "fitted"
     # One group asked for (a slow board's: one pass of the classifier): only it is fitted.
+    # The photographs all in one folder (a shop's own): one source, none to hold out.
+    shop = tmp_path / "own" / "shop"
+    shop.mkdir(parents=True)
+    lines = labels.read_text().splitlines()
+    for line in lines[1:]:
+        shutil.copy(photos / line.split("\t")[0], shop)
+    one_source = tmp_path / "one-source.tsv"
+    one_source.write_text("\n".join([lines[0]] + [f"shop/{line}" for line in lines[1:]]) + "\n")
     slow = "+ appearance of the frame, and its style"
     done = subprocess.run([sys.executable, str(ROOT / "scripts/fit_scene_fusion.py"),
-                           "--labels", str(labels), "--folder", str(photos), "--out",
-                           str(tmp_path / "slow"), "--k", "2", "--repeats", "1",
+                           "--labels", str(one_source), "--folder", str(tmp_path / "own"),
+                           "--out", str(tmp_path / "slow"), "--k", "2", "--repeats", "1",
                            "--group", slow],
                           capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert f"chosen: {slow}," in done.stdout and "+ classes: log-loss" not in done.stdout
+    assert "one source: none to hold out" in done.stdout
     one = load_fusion(tmp_path / "slow")
+    assert one.training["by_source"] == {} and one.training["by_source_confidence"] is None
+    assert one.training["calibration"]["confidence_from"].startswith("k-fold")
     if one.appearance is not None:
         assert one.appearance.views == ("frame",) and one.appearance.style == 928
 
