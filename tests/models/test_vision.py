@@ -198,6 +198,14 @@ def test_holding_out_sources_exposes_what_only_tells_sources_apart() -> None:
     assert unseen is not None and unseen.sources == 6
     assert within.valence > 0.8 and unseen.valence < 0.6
     assert unseen.to_dict()["sources"] == 6 and 0 <= unseen.unpleasant_read_unpleasant <= 1
+    # Per source: its photographs and right quadrants, summing to the figure over all.
+    assert list(unseen.per_source) == [f"package{s}" for s in range(6)]
+    assert unseen.on(unseen.per_source) == (120, round(unseen.quadrant * 120))
+    assert unseen.on(["package0", "package1", "elsewhere"]) == (
+        40,
+        unseen.per_source["package0"][1] + unseen.per_source["package1"][1],
+    )
+    assert unseen.to_dict()["per_source"]["package3"] == list(unseen.per_source["package3"])
     # Calibrated on the other packages, a reader that knows packages (and the arousal) would
     # be sure of photographs from a new one and mostly wrong, had its confidence been fitted
     # on stratified folds (20 or more readings at 0.75, under half right, before it was
