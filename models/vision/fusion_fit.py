@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -319,11 +319,6 @@ class BySource:
                                if k not in ("logits", "per_source")}  # fmt: skip
         out["per_source"] = {s: list(counts) for s, counts in self.per_source.items()}
         return out
-
-    def on(self, sources: Iterable[str]) -> tuple[int, int]:
-        """Photographs and right quadrants over ``sources`` (those it has; others count 0)."""
-        counts = [self.per_source.get(s, (0, 0)) for s in set(sources)]
-        return sum(c[0] for c in counts), sum(c[1] for c in counts)
 
 
 def by_source(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str],
