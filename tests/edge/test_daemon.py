@@ -126,13 +126,14 @@ def test_plays_publishes_and_obeys_commands(setup) -> None:
         mq.wait(lambda: mq.last(f"{BASE}/availability") == b"online")
         mq.wait(lambda: (mq.state(BASE).get("now_playing") or {}).get("title") is not None)
         mq.wait(lambda: mq.state(BASE).get("camera") == "ok")
+        # The camera is up before its first frame is read: wait for that reading's evidence.
+        mq.wait(lambda: "brightness" in (mq.state(BASE).get("evidence") or {}))
         discovery = json.loads(mq.last("homeassistant/device/shop1/config") or b"{}")
         assert {"dev", "o", "cmps"} <= set(discovery)
         assert discovery["cmps"]["volume"]["p"] == "number"
         state = mq.state(BASE)
         assert state["mood"] in load_taxonomy("cowen13").names
         assert {"valence", "arousal", "confidence", "evidence", "queue_head"} <= set(state)
-        assert "brightness" in state["evidence"]
 
         mq.send(f"{BASE}/cmd/volume", "30")
         mq.wait(lambda: mq.state(BASE).get("volume") == 30)
