@@ -283,8 +283,9 @@ def write(fusion: SceneFusion, out: Path) -> None:
     target = out / FILE
     target.write_text(json.dumps(fusion.to_json(), indent=1) + "\n", "utf-8")
     manifest = {"kind": KIND, "files": {FILE: {"sha256": sha256(target)}},
-                "source": "fitted by scripts/fit_scene_fusion.py on labelled photographs from"
-                          " Debian packages (tests/data/photos/sources.tsv)"}  # fmt: skip
+                "source": "fitted by scripts/fit_scene_fusion.py on labelled photographs"
+                          " from Debian, PyPI and npm packages"
+                          " (tests/data/photos/sources.tsv)"}  # fmt: skip
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
     print(f"wrote {target} and its manifest")
 
