@@ -20,6 +20,7 @@ from moodcast.config.settings import AnnouncementSettings
 from moodcast.edge.commands.remote_commands import Announce
 from moodcast.player.decks import Deck, DeckEnded, DeckEvent, DeckFailed, DeckStarted
 from moodcast.player.playback import Player
+from moodcast.player.tags import UnreadableAudioError, read_file_info
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +112,10 @@ class Announcer:
         path = self.settings.folder.expanduser() / name
         if not path.is_file():
             return f"announcement file {path} is missing"
+        try:  # before the music ducks for it: a damaged file must not duck the music at all
+            read_file_info(path)
+        except UnreadableAudioError as exc:
+            return f"announcement file {path} is not audio ({exc}): replace it with a sound file"
         return Pending(label, path=path)
 
     # -- the daemon's thread ---------------------------------------------------------------

@@ -112,6 +112,15 @@ def test_announcements_duck_the_music_one_at_a_time_and_it_comes_back(shop) -> N
     assert spoken.max() > -30  # the announcements themselves were played
 
 
+def _silence(path: Path) -> None:
+    """A second of real audio (silence, as WAV: what the fake decks are given to play)."""
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\0\0" * 8000)
+
+
 def _announcer(tmp_path: Path):
     from moodcast.edge.events import EventQueue
     from moodcast.edge.music.announcer import Announcer
@@ -121,9 +130,10 @@ def _announcer(tmp_path: Path):
     events = EventQueue()
     music = [FakeDeck(0, "dummy", events), FakeDeck(1, "dummy", events)]
     deck = FakeDeck(2, "dummy", events)
-    (tmp_path / "a.ogg").write_bytes(b"x" * 4096)
+    _silence(tmp_path / "a.wav")
+    (tmp_path / "broken.ogg").write_bytes(b"OggS" + bytes(range(256)) * 8)
     settings = AnnouncementSettings.model_validate(
-        {"folder": str(tmp_path), "max_seconds": 30, "items": [{"name": "a", "file": "a.ogg"}]}
+        {"folder": str(tmp_path), "max_seconds": 30, "items": [{"name": "a", "file": "a.wav"}]}
     )
     player = Player(music, 1.0, 1.0, 70)
     return Announcer(settings, deck, player, synthesize=lambda *_: ""), player, deck
@@ -142,6 +152,18 @@ def test_closed_means_no_announcement_and_a_stuck_one_is_cut_off(tmp_path: Path)
     assert announcer.on_deck_event(DeckEnded(2, 999), 1.0) == ""  # not its token
     assert "cut off after 30 s" in announcer.tick(31.0)  # the deck never said it ended
     assert player.duck_db == 0.0 and announcer.current is None
+
+
+def test_a_file_that_is_not_audio_is_refused_before_the_music_ducks(tmp_path: Path) -> None:
+    """Before, a damaged file was queued, ducked the music and ended at once; on a loaded
+    machine the daemon noticed late and the music stayed ducked for a second (CI)."""
+    from moodcast.edge.commands.remote_commands import Announce
+
+    announcer, player, deck = _announcer(tmp_path)
+    problem = announcer.request(Announce(file="broken.ogg"), open_now=True)
+    assert "broken.ogg is not audio" in problem and "replace it" in problem
+    assert not announcer.queue and announcer.tick(0.0) == ""
+    assert player.duck_db == 0.0 and not deck.playing
 
 
 HOSTILE_TEXTS = [
@@ -202,7 +224,7 @@ def _timed_announcer(tmp_path: Path, **settings: object):
     music = [FakeDeck(0, "dummy", events), FakeDeck(1, "dummy", events)]
     deck = FakeDeck(2, "dummy", events)
     for name in ("a.ogg", "chime.ogg", "song.ogg"):
-        (tmp_path / name).write_bytes(b"x" * 4096)
+        _silence(tmp_path / name)
     items = [{"name": "a", "file": "a.ogg"},
              {"name": "late", "file": "a.ogg", "when": "between_tracks"}]  # fmt: skip
     config = AnnouncementSettings.model_validate(
