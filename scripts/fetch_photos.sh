@@ -30,18 +30,16 @@ missing_tool() {
 }
 while IFS=$'\t' read -r package version; do
   name=${package#*:}
-  case "$package" in
-    pypi:*) "$python" -m pip --version > /dev/null 2>&1 || missing_tool pip PyPI python3-pip ;;
-    npm:*) command -v npm > /dev/null || missing_tool npm npm npm ;;
-  esac
   mkdir -p "$work/$package" "$work/get"
   case "$package" in
     pypi:*)
+      "$python" -m pip --version > /dev/null 2>&1 || missing_tool pip PyPI python3-pip
       "$python" -m pip download -q --no-deps --only-binary :all: -d "$work/get" \
         "$name==$version"
       "$python" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' \
         "$(ls "$work"/get/*.whl)" "$work/$package" ;;
     npm:*)
+      command -v npm > /dev/null || missing_tool npm npm npm
       (cd "$work/get" && npm pack --silent "$name@$version" > /dev/null)
       tar -xzf "$(ls "$work"/get/*.tgz)" -C "$work/$package" ;;
   esac
