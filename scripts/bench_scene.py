@@ -1,8 +1,10 @@
 """Cost of the default scene reader per frame: the fitted fusion with the classifier's classes
 and appearance (of the frame and its four quarters: five passes of the classifier, and the
-frame's style statistics), beside the same fusion without the style (what the last round
-shipped cost), reading the appearance of the whole frame alone (one pass), reading the classes
-alone (no preserved layer) and the hand-set reader, in the same run on the same frames.
+frame's style statistics; the detector runs beside the classifier), beside the same reader
+with the detector run before the classifier (as before), the same fusion without the style
+(what an earlier round shipped cost), reading the appearance of the whole frame alone (one
+pass), reading the classes alone (no preserved layer) and the hand-set reader, in the same
+run on the same frames.
 
     .venv/bin/python scripts/bench_scene.py [--frames 40]
 
@@ -33,6 +35,7 @@ READERS = {
     "fitted, classes and appearance of the frame and its quarters": "quarters",
     "fitted, classes, appearance of the frame and its quarters, and the frame's style"
     " (shipped)": "fitted",
+    "the shipped reader with the detector before the classifier (one after the other)": "serial",
 }
 
 
@@ -60,8 +63,14 @@ def child(fusion: str, count: int) -> dict[str, float]:
                             views=views, style=0)  # fmt: skip
         setattr(fusion_module, "load_fusion", lambda: replace(shipped, appearance=fewer))  # noqa: B010
         fusion = "fitted"
-    config = load_config(None, {"reader.fusion": fusion})
+    serial = fusion == "serial"
+    config = load_config(None, {"reader.fusion": "fitted" if serial else fusion})
     reader = build_reader(config, active_taxonomy(config))
+    if serial:
+        from moodcast.models.vision.scene import SceneReader
+
+        assert isinstance(reader, SceneReader)
+        reader.detect_beside = False
     built = status_mb(proc_status(), "VmHWM")
     files = sorted((ROOT / ".cache/photos").rglob("*.*"))
     frames = [np.asarray(f, dtype=np.uint8) for f in

@@ -13,6 +13,7 @@ also read like a caption and blended in by confidence.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -145,6 +146,7 @@ class SceneReader:
         self._fusion = fusion
         self._namer = None if fusion is None else QuadrantNamer(taxonomy, text, fusion)
         self._last_people: int | None = None
+        self.detect_beside = True  # the detector beside the classifier (False: one after the other)
         self.counter_detail = ""  # which counter is in use and why (for doctor and the state)
         self.models_detail = ""  # which cues and fusion are in use and why
 
@@ -255,12 +257,11 @@ class SceneReader:
         pooled features of ``views`` (with the frame's style after them when ``style``; None
         without them)."""
         nan = float("nan")
-        words: list[str] = []
         out = {k: cues[k] for k in ("brightness", "saturation", "warmth", "contrast",
                                     "sharpness", "colourfulness")}  # fmt: skip
         out.update(darkness=darkness, haze=haze, people=nan, vehicles=nan, seen_pleasant=nan,
                    seen_lively=nan, class_pleasant=nan, class_lively=nan)  # fmt: skip
-        seen = self._detect(frame, evidence)
+        seen, words, look = self._detect_and_look(frame, out, evidence, classes, views, style)
         if seen is not None:
             self._objects_lean(seen, evidence)  # the counts and place into the evidence
             out.update(people=float(np.log1p(min(seen.people, 20))),
@@ -273,11 +274,29 @@ class SceneReader:
                     odds = told.evidence
                     out.update(seen_pleasant=2 * float(odds["caption_pleasant"]) - 1,
                                seen_lively=2 * float(odds["caption_lively"]) - 1)  # fmt: skip
-        look = None
-        if self._classifier is not None and classes is not None:
-            words, look = _class_cues(self._classifier, classes, frame, out, evidence, views,
-                                      style)  # fmt: skip
         return out, words, look
+
+    def _detect_and_look(self, frame: Frame, out: dict[str, float], evidence: dict[str, Any],
+                         classes: ClassTable | None, views: Sequence[str], style: bool,
+                         ) -> tuple[Detections | None, list[str], Pooled]:  # fmt: skip
+        """What the detector found, and the classifier's likeliest class names and pooled
+        features (its lean into ``out``). With both, the detector runs in a thread of its own
+        beside the classifier: each leaves cores idle on its own (OpenCV's SSD gains little
+        from a second thread) and both let go of the GIL while they compute."""
+        classifier = self._classifier
+        if classifier is None or classes is None:
+            return self._detect(frame, evidence), [], None
+        found: dict[str, Any] = {}  # the detector's evidence, merged once it is done
+        if self.detect_beside and self._people is not None:
+            with ThreadPoolExecutor(1, thread_name_prefix="moodcast-detect") as pool:
+                detecting = pool.submit(self._detect, frame, found)
+                words, look = _class_cues(classifier, classes, frame, out, evidence, views, style)
+                seen = detecting.result()
+        else:
+            seen = self._detect(frame, found)
+            words, look = _class_cues(classifier, classes, frame, out, evidence, views, style)
+        evidence.update(found)
+        return seen, words, look
 
     def _fused(self, frame: Frame, cues: dict[str, float], darkness: float, haze: float,
                evidence: dict[str, Any], fusion: SceneFusion) -> MoodEstimate:  # fmt: skip

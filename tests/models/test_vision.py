@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -616,6 +617,42 @@ def test_the_fitted_reader_reads_bad_frames_and_a_missing_classifier(classifier,
     assert readings["black"].evidence["frame"] == "black, flat or washed out"
     assert readings["black"].valence < 0  # dark and flat: not extrapolated into "pleasant"
     assert "no picture" in str(readings["noise"].evidence["frame"])
+
+
+class ThreadedDetector:
+    """The real detector, noting the thread each frame was detected in; ``fail`` raises."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self._detector = objects.ObjectDetector(load_config(None, {}).reader.objects)
+        self.fail = fail
+        self.threads: list[str] = []
+
+    def count(self, frame: np.ndarray) -> int:
+        return self.detect(frame).people
+
+    def detect(self, frame: np.ndarray) -> objects.Detections:
+        self.threads.append(threading.current_thread().name)
+        if self.fail:
+            raise ValueError("the detector broke")
+        return self._detector.detect(frame)
+
+
+def test_the_detector_runs_beside_the_classifier_and_reads_the_same(classifier, photos) -> None:
+    taxonomy, fusion = load_taxonomy("cowen13"), load_fusion()
+    frame = np.asarray(cv2.imread(str(photos / "messi5.jpg")), dtype=np.uint8)
+    readings = {}
+    for beside in (True, False):
+        counter = ThreadedDetector()
+        reader = SceneReader(taxonomy, counter, classifier=classifier, fusion=fusion)
+        reader.detect_beside = beside
+        readings[beside] = reader.read(frame)
+        assert (counter.threads[0] == threading.current_thread().name) is not beside
+    assert readings[True] == readings[False]  # the same reading, evidence and all
+    assert int(readings[True].evidence["people"]) > 0 and "classes" in readings[True].evidence
+    broken = SceneReader(taxonomy, ThreadedDetector(fail=True), classifier=classifier,
+                         fusion=fusion)  # fmt: skip
+    read = broken.read(frame)  # a detector that fails in its thread: the rest is read
+    assert read.evidence["objects_error"] == "the detector broke" and "classes" in read.evidence
 
 
 def test_motion_adds_arousal_and_a_still_frame_is_not_calm_for_lack_of_it(photos: Path) -> None:
