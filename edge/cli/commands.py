@@ -11,6 +11,7 @@ import numpy as np
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import MoodcastConfig, config_warnings, load_config, masked
 from moodcast.edge.cli.console import ProgressBar, print_json
+from moodcast.edge.music.announcer import unplayable_files
 from moodcast.models.readers import active_taxonomy, build_reader, load_photo, reader_overrides
 from moodcast.player.community import import_tags
 from moodcast.player.library import Library
@@ -123,7 +124,8 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     active_taxonomy(config)
     if args.print:
         print_json(masked(config))
-    warnings = config_warnings(config, args.file) + _rule_names_unknown(config)
+    warnings = (config_warnings(config, args.file) + _rule_names_unknown(config)
+                + unplayable_files(config.announcements))  # fmt: skip
     for warning in warnings:
         print(f"{args.file}: warning: {warning}")
     print(f"{args.file}: ok" + (f" ({len(warnings)} warning(s))" if warnings else ""))

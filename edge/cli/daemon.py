@@ -8,6 +8,7 @@ import signal
 from typing import Any
 
 from moodcast.config.settings import MoodcastConfig, config_warnings, load_config
+from moodcast.edge.music.announcer import unplayable_files
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,9 @@ def load_with_flags(args: argparse.Namespace) -> tuple[MoodcastConfig, list[str]
     overrides = overrides_from_flags(args)
     sources = flag_sources(overrides)
     config = load_config(args.config, overrides, sources)
-    return config, config_warnings(config, args.config, sources)
+    return config, config_warnings(config, args.config, sources) + unplayable_files(
+        config.announcements
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:

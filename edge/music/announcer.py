@@ -57,6 +57,28 @@ def espeak(text: str, voice: str, wav: Path) -> str:
     return ""
 
 
+def unplayable_files(settings: AnnouncementSettings) -> list[str]:
+    """Configured announcement files (and the chime) that are there but are not audio: said
+    at start and by 'moodcast config check', before anyone asks for them (they would be
+    refused then). Files that are not there are the config check's own warning."""
+    if settings.folder is None:
+        return []
+    folder = settings.folder.expanduser()
+    named = [(f"announcements.items.{i}.file", item.file)
+             for i, item in enumerate(settings.items)]  # fmt: skip
+    out = []
+    for key, name in [*named, ("announcements.chime", settings.chime)]:
+        path = folder / name if name else None
+        if path is None or not path.is_file():
+            continue
+        try:
+            read_file_info(path)
+        except UnreadableAudioError as exc:
+            out.append(f"{key}: {path} is not audio ({exc}): it will be refused; replace it"
+                       " with a sound file (WAV, MP3, Ogg, FLAC)")  # fmt: skip
+    return out
+
+
 class Announcer:
     def __init__(self, settings: AnnouncementSettings, deck: Deck, player: Player,
                  synthesize: Synthesize = espeak) -> None:  # fmt: skip
