@@ -68,15 +68,21 @@ def unplayable_files(settings: AnnouncementSettings) -> list[str]:
              for i, item in enumerate(settings.items)]  # fmt: skip
     out = []
     for key, name in [*named, ("announcements.chime", settings.chime)]:
-        path = folder / name if name else None
-        if path is None or not path.is_file():
-            continue
-        try:
-            read_file_info(path)
-        except UnreadableAudioError as exc:
-            out.append(f"{key}: {path} is not audio ({exc}): it will be refused; replace it"
-                       " with a sound file (WAV, MP3, Ogg, FLAC)")  # fmt: skip
+        why = not_audio(folder / name) if name and (folder / name).is_file() else None
+        if why:
+            out.append(f"{key}: {why}: it will be refused; replace it with a sound file"
+                       " (WAV, MP3, Ogg, FLAC)")  # fmt: skip
     return out
+
+
+def not_audio(path: Path) -> str | None:
+    """Why a file that is there cannot be played (None: it can): read before the music ducks
+    for it, and when the config is checked."""
+    try:
+        read_file_info(path)
+    except UnreadableAudioError as exc:
+        return f"{path} is not audio ({exc})"
+    return None
 
 
 class Announcer:
@@ -134,10 +140,9 @@ class Announcer:
         path = self.settings.folder.expanduser() / name
         if not path.is_file():
             return f"announcement file {path} is missing"
-        try:  # before the music ducks for it: a damaged file must not duck the music at all
-            read_file_info(path)
-        except UnreadableAudioError as exc:
-            return f"announcement file {path} is not audio ({exc}): replace it with a sound file"
+        why = not_audio(path)  # before the music ducks: a damaged file must not duck it at all
+        if why:
+            return f"announcement file {why}: replace it with a sound file"
         return Pending(label, path=path)
 
     # -- the daemon's thread ---------------------------------------------------------------

@@ -168,8 +168,7 @@ def test_a_file_that_is_not_audio_is_refused_before_the_music_ducks(tmp_path: Pa
 
 def test_config_check_and_doctor_say_which_announcement_files_are_not_audio(tmp_path) -> None:
     """Said when the owner checks or starts, not first when an announcement is asked for."""
-    import subprocess
-    import sys
+    from tests.edge.test_cli import moodcast
 
     folder = tmp_path / "ann"
     folder.mkdir()
@@ -181,19 +180,14 @@ def test_config_check_and_doctor_say_which_announcement_files_are_not_audio(tmp_
                       "    - {name: closing, file: closing.wav}\n"
                       "    - {name: sale, file: broken.ogg}\n"
                       "    - {name: gone, file: gone.wav}\n")  # fmt: skip
-
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "moodcast.edge.cli", *args],
-                              capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
-
-    check = cli("config", "check", str(config))
+    check = moodcast("config", "check", config)
     assert check.returncode == 0, check.stderr
     said = [line for line in check.stdout.splitlines() if "is not audio" in line]
     assert len(said) == 2, check.stdout  # the playable file and the missing one are not said
     assert "announcements.items.1.file" in said[0] and "broken.ogg" in said[0]
     assert "announcements.chime" in said[1] and "replace it with a sound file" in said[1]
     assert "gone.wav is not there" in check.stdout and "(3 warning(s))" in check.stdout
-    doctor = cli("doctor", "--config", str(config), "--no-mqtt", "--camera", str(tmp_path))
+    doctor = moodcast("doctor", "--config", config, "--no-mqtt", "--camera", tmp_path)
     assert "broken.ogg is not audio" in doctor.stdout and "notes.mp3 is not audio" in doctor.stdout
 
 
