@@ -11,7 +11,7 @@ import datetime as dt
 import difflib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -663,9 +663,14 @@ def with_central(config: MoodcastConfig, body: Any) -> MoodcastConfig:
 
 
 def config_warnings(
-    config: MoodcastConfig, path: Path | None = None, sources: Mapping[str, str] | None = None
+    config: MoodcastConfig,
+    path: Path | None = None,
+    sources: Mapping[str, str] | None = None,
+    more: Sequence[tuple[str, str]] = (),
 ) -> list[str]:
-    """Values that work but probably not as meant, each with where it came from."""
+    """Values that work but probably not as meant, each with where it came from. ``more``:
+    (dotted key, message) warnings that only a later layer can find (an announcement file
+    that is not audio), placed by key and line like the config's own."""
     text = ""
     if path is not None:
         try:
@@ -673,6 +678,8 @@ def config_warnings(
         except OSError:
             text = ""
     found = _findings(config, text, sources or {})
+    found += [("warning", f"{_where(key.split('.'), text, sources or {})}: {message}")
+              for key, message in more]  # fmt: skip
     return [line for level, line in found if level == "warning"]
 
 

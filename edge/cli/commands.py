@@ -124,8 +124,8 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     active_taxonomy(config)
     if args.print:
         print_json(masked(config))
-    warnings = (config_warnings(config, args.file) + _rule_names_unknown(config)
-                + unplayable_files(config.announcements))  # fmt: skip
+    warnings = (config_warnings(config, args.file, more=unplayable_files(config.announcements))
+                + _rule_names_unknown(config))  # fmt: skip
     for warning in warnings:
         print(f"{args.file}: warning: {warning}")
     print(f"{args.file}: ok" + (f" ({len(warnings)} warning(s))" if warnings else ""))

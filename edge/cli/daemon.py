@@ -52,9 +52,8 @@ def load_with_flags(args: argparse.Namespace) -> tuple[MoodcastConfig, list[str]
     overrides = overrides_from_flags(args)
     sources = flag_sources(overrides)
     config = load_config(args.config, overrides, sources)
-    return config, config_warnings(config, args.config, sources) + unplayable_files(
-        config.announcements
-    )
+    return config, config_warnings(config, args.config, sources,
+                                   unplayable_files(config.announcements))  # fmt: skip
 
 
 def cmd_run(args: argparse.Namespace) -> int:

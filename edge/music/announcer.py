@@ -57,10 +57,11 @@ def espeak(text: str, voice: str, wav: Path) -> str:
     return ""
 
 
-def unplayable_files(settings: AnnouncementSettings) -> list[str]:
-    """Configured announcement files (and the chime) that are there but are not audio: said
-    at start and by 'moodcast config check', before anyone asks for them (they would be
-    refused then). Files that are not there are the config check's own warning."""
+def unplayable_files(settings: AnnouncementSettings) -> list[tuple[str, str]]:
+    """Configured announcement files (and the chime) that are there but are not audio, as
+    (dotted key, message) for ``config_warnings`` to place: said at start and by 'moodcast
+    config check', before anyone asks for them (they would be refused then). Files that are
+    not there are the config check's own warning."""
     if settings.folder is None:
         return []
     folder = settings.folder.expanduser()
@@ -70,8 +71,8 @@ def unplayable_files(settings: AnnouncementSettings) -> list[str]:
     for key, name in [*named, ("announcements.chime", settings.chime)]:
         why = not_audio(folder / name) if name and (folder / name).is_file() else None
         if why:
-            out.append(f"{key}: {why}: it will be refused; replace it with a sound file"
-                       " (WAV, MP3, Ogg, FLAC)")  # fmt: skip
+            out.append((key, f"{why}: it will be refused; replace it with a sound file"
+                             " (WAV, MP3, Ogg, FLAC)"))  # fmt: skip
     return out
 
 

@@ -184,8 +184,9 @@ def test_config_check_and_doctor_say_which_announcement_files_are_not_audio(tmp_
     assert check.returncode == 0, check.stderr
     said = [line for line in check.stdout.splitlines() if "is not audio" in line]
     assert len(said) == 2, check.stdout  # the playable file and the missing one are not said
-    assert "announcements.items.1.file" in said[0] and "broken.ogg" in said[0]
-    assert "announcements.chime" in said[1] and "replace it with a sound file" in said[1]
+    # Placed like the config's own warnings: the key and the line it is on.
+    assert "announcements.items.1.file (line 6)" in said[0] and "broken.ogg" in said[0]
+    assert "announcements.chime (line 3)" in said[1] and "replace it with a sound" in said[1]
     assert "gone.wav is not there" in check.stdout and "(3 warning(s))" in check.stdout
     doctor = moodcast("doctor", "--config", config, "--no-mqtt", "--camera", tmp_path)
     assert "broken.ogg is not audio" in doctor.stdout and "notes.mp3 is not audio" in doctor.stdout
