@@ -3,6 +3,7 @@
     scripts/fetch_photos.sh
     .venv/bin/python scripts/fit_scene_fusion.py [--labels tests/data/photos/train.tsv]
         [--folder .cache/photos] [--out models/vision] [--k 5] [--group NAME] [--check]
+        [--on OLDER_TRAIN.tsv]
 
 Reads every photograph of the labels file with the scene reader's parts (light and colour,
 the object detector and the text model's reading of what it saw, the ImageNet classifier's
@@ -36,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from moodcast.config.settings import ObjectSettings  # noqa: E402
 from moodcast.models.mood import load_taxonomy  # noqa: E402
 from moodcast.models.readers import load_photo  # noqa: E402
-from moodcast.models.text.caption_labels import quadrant_of  # noqa: E402
+from moodcast.models.text.caption_labels import quadrant_of, quadrant_recalls  # noqa: E402
 from moodcast.models.text.caption_mood import CaptionMood  # noqa: E402
 from moodcast.models.vision import fusion_fit  # noqa: E402
 from moodcast.models.vision.classifier import SceneClassifier, packaged_files  # noqa: E402
@@ -176,7 +177,26 @@ def choose(seen: Observed, args: argparse.Namespace,
     if group in unseen:  # which sources a fit without them reads worst
         print("  each source held out, right of its photographs: " + ", ".join(
             f"{s} {r}/{n}" for s, (n, r) in unseen[group].per_source.items()))  # fmt: skip
+        for labels in args.on:
+            print(on_photographs(unseen[group], seen, labels, args.folder))
     return group, results, unseen
+
+
+def on_photographs(unseen: fusion_fit.BySource, seen: Observed, labels: Path,
+                   folder: Path) -> str:  # fmt: skip
+    """The by-source figures on the photographs of another labels file only: a training file
+    grown by photographs of the same sources compared with the old one on the same photographs
+    (per-source sums cannot, when a source has photographs in both)."""
+    wanted = {str(r.file.relative_to(folder)) for r in read_image_labels(labels, folder)}
+    rows = [i for i, name in enumerate(seen.names) if name in wanted]
+    if not rows:
+        return f"  {labels}: none of its photographs is in this training file"
+    quadrants = [seen.quadrants[i] for i in rows]
+    right = fusion_fit.right_quadrant(unseen.logits[rows], quadrants) > 0.5
+    recall = quadrant_recalls(quadrants, right)
+    return (f"  each source held out, on the {len(rows)} photographs of {labels} (of"
+            f" {len(wanted)}): {int(right.sum())} right, quadrant {right.mean():.3f}, mean of"
+            f" the quadrants' recalls {np.mean(list(recall.values())):.3f}")  # fmt: skip
 
 
 def main() -> None:
@@ -197,6 +217,9 @@ def main() -> None:
                         help="fit this cue group only, e.g. '+ appearance of the frame, and its"
                              " style' (one pass of the classifier) for a slow board")  # fmt: skip
     parser.add_argument("--dump", type=Path, help="also write the cues read, as JSON")
+    parser.add_argument("--on", type=Path, action="append", default=[],
+                        help="also give the by-source figures on this labels file's photographs"
+                             " alone (an older training file; repeatable)")  # fmt: skip
     parser.add_argument("--check", action="store_true", help="fit and print, write nothing")
     args = parser.parse_args()
     text = CaptionMood(None, load_taxonomy("cowen13"))  # read once, for the cues and the names

@@ -716,9 +716,11 @@ def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
                       "home.jpg\tHV-LA\t0\nmoon.png\tLV-LA\t0\n"
                       "hubble_deep_field.jpg\tLV-LA\t0\n")  # fmt: skip
     out = tmp_path / "fusion"
+    older = tmp_path / "older.tsv"  # an older training file: four of the eight
+    older.write_text("".join(labels.read_text().splitlines(keepends=True)[:5]))
     done = subprocess.run([sys.executable, str(ROOT / "scripts/fit_scene_fusion.py"),
                            "--labels", str(labels), "--folder", str(photos), "--out", str(out),
-                           "--k", "2", "--repeats", "2"],
+                           "--k", "2", "--repeats", "2", "--on", str(older)],
                           capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert "+ appearance of the frame: log-loss" in done.stdout
@@ -730,6 +732,7 @@ def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
     )
     assert "chosen:" in done.stdout
     assert "each of 8 sources held out in turn" in done.stdout  # bare names: each its own
+    assert f"each source held out, on the 4 photographs of {older} (of 4): " in done.stdout
     assert "fitted and calibrated on the others" in done.stdout
     fitted = load_fusion(out)
     training = fitted.training
