@@ -124,17 +124,18 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     active_taxonomy(config)
     if args.print:
         print_json(masked(config))
-    warnings = (config_warnings(config, args.file, more=unplayable_files(config.announcements))
-                + _rule_names_unknown(config))  # fmt: skip
+    later = [*unplayable_files(config.announcements), *_rule_names_unknown(config)]
+    warnings = config_warnings(config, args.file, more=later)
     for warning in warnings:
         print(f"{args.file}: warning: {warning}")
     print(f"{args.file}: ok" + (f" ({len(warnings)} warning(s))" if warnings else ""))
     return 0
 
 
-def _rule_names_unknown(config: MoodcastConfig) -> list[str]:
+def _rule_names_unknown(config: MoodcastConfig) -> list[tuple[str, str]]:
     """Genres and artists the rules name that no track in the library has (a typo matches
-    nothing, silently); said only when the library file exists."""
+    nothing, silently), as (dotted key, message) for ``config_warnings`` to place; said only
+    when the library file exists."""
     path = Path(config.library.path).expanduser()
     if not path.is_file():
         return []
@@ -152,8 +153,8 @@ def _rule_names_unknown(config: MoodcastConfig) -> list[str]:
                                        ("artists", artists, match.artists)):  # fmt: skip
                 unknown = [n for n in names if n.casefold() not in known]
                 if unknown:
-                    out.append(f"rules.rules.{i}.{part}.{kind}: {unknown} are in no track of"
-                               f" the library {path}")  # fmt: skip
+                    out.append((f"rules.rules.{i}.{part}.{kind}",
+                                f"{unknown} are in no track of the library {path}"))  # fmt: skip
     return out
 
 

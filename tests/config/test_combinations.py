@@ -114,6 +114,25 @@ def test_a_rule_naming_an_unknown_mood_or_folder_is_said(tmp_path: Path) -> None
     assert check.returncode == 0 and "is not a folder" in check.stdout
 
 
+def test_rules_naming_genres_or_artists_no_track_has_are_said_with_their_line(
+    tmp_path: Path,
+) -> None:
+    """A typo in a rule's genre or artist matches nothing, silently: the check says so, placed
+    by key and line like the config's own warnings."""
+    from moodcast.player.library import Library
+
+    db = tmp_path / "lib.db"
+    with Library(db) as library:
+        library.upsert_track(str(tmp_path / "a.ogg"), 1, 0.0, genre="Folk; Jazz", artist="Nils")
+    path = tmp_path / "c.yaml"
+    path.write_text(f"library:\n  path: {db}\nrules:\n  rules:\n    - name: a\n"
+                    "      include: {genres: [jazz, jaz], artists: [nils]}\n")  # fmt: skip
+    check = _cli("config", "check", str(path))
+    assert check.returncode == 0, check.stderr
+    said = [line for line in check.stdout.splitlines() if "in no track" in line]
+    assert len(said) == 1 and "rules.rules.0.include.genres (line 6): ['jaz']" in said[0]
+
+
 def test_an_earlier_pbkdf2_password_hash_works_and_is_said_to_be_replaced(tmp_path: Path) -> None:
     from moodcast.edge.web.auth import hash_password
 
