@@ -151,7 +151,7 @@ def choose(seen: Observed, args: argparse.Namespace,
         trials = list(fusion_fit.COMPONENTS) if group in APPEARANCE else [0]
         best = min((fusion_fit.cross_validate(
                         seen.cues, seen.quadrants, seen.names, features, ridge, seen.classes,
-                        args.k, args.balance, seen.looks(group, c), args.repeats)
+                        args.k, args.weighing, seen.looks(group, c), args.repeats)
                     for ridge in fusion_fit.RIDGES for c in trials),
                    key=lambda cv: (round(cv.log_loss, 4), -cv.ridge))  # fmt: skip
         results[group] = best
@@ -161,7 +161,7 @@ def choose(seen: Observed, args: argparse.Namespace,
               f" at ridge {best.ridge}{more}")  # fmt: skip
         u = fusion_fit.by_source(
             seen.cues, seen.quadrants, seen.names, features, best.ridge, seen.classes,
-            args.balance, seen.looks(group, best.components))  # fmt: skip
+            args.weighing, seen.looks(group, best.components))  # fmt: skip
         if u is None:
             print("    one source: none to hold out (no figures for photographs from elsewhere)")
             continue
@@ -210,8 +210,14 @@ def main() -> None:
     parser.add_argument(
         "--balance",
         type=float,
-        default=fusion_fit.BALANCE,
-        help="0: each side weighs as the set has it, 1: equal (default 0.5)",
+        default=fusion_fit.BALANCE.sides,
+        help="each axis's sides: 0 weigh as the set has them, 1 equal (default %(default)s)",
+    )
+    parser.add_argument(
+        "--quadrant-balance",
+        type=float,
+        default=fusion_fit.BALANCE.quadrants,
+        help="each quadrant, on top: 0 as the set has it, 1 equal (default %(default)s)",
     )
     parser.add_argument("--group", choices=list(GROUPS),
                         help="fit this cue group only, e.g. '+ appearance of the frame, and its"
@@ -222,6 +228,7 @@ def main() -> None:
                              " alone (an older training file; repeatable)")  # fmt: skip
     parser.add_argument("--check", action="store_true", help="fit and print, write nothing")
     args = parser.parse_args()
+    args.weighing = fusion_fit.Balance(args.balance, args.quadrant_balance)
     text = CaptionMood(None, load_taxonomy("cowen13"))  # read once, for the cues and the names
     seen = read_cues(args, text)
     cues, quadrants = seen.cues, seen.quadrants
@@ -236,11 +243,12 @@ def main() -> None:
         "k": args.k, "repeats": args.repeats, "chosen_by": "least log-loss",
         "cross_validation": {g: cv.to_dict() for g, cv in results.items()},
         "by_source": {g: u.to_dict() for g, u in unseen.items()},
-        "ridge": ridge, "cues": group, "balance": args.balance, "components": components,
+        "ridge": ridge, "cues": group, "balance": args.balance,
+        "quadrant_balance": args.quadrant_balance, "components": components,
         "text_phrase": "a {class name}",
     }  # fmt: skip
     confident = fusion_fit.by_source_confidence(
-        cues, quadrants, seen.names, GROUPS[group], ridge, seen.classes, args.k, args.balance,
+        cues, quadrants, seen.names, GROUPS[group], ridge, seen.classes, args.k, args.weighing,
         seen.looks(group, components))  # fmt: skip
     if confident is not None:
         print(f"  each source read by a fusion fitted and calibrated on the others:"
@@ -256,7 +264,7 @@ def main() -> None:
                                "confidence_from": how}  # fmt: skip
     probe = seen.looks(group, components)
     fusion = fusion_fit.fit(cues, quadrants, GROUPS[group], ridge, seen.classes, training,
-                            args.balance, probe)  # fmt: skip
+                            args.weighing, probe)  # fmt: skip
     # The temperature from the stratified folds (the probabilities' best fit); the confidence
     # from each source read by a fit without it (how sure a reading from elsewhere may be).
     sources = fusion_fit.confidence_logits(unseen.get(group), logits)

@@ -4,6 +4,7 @@ espeak-ng for texts. The music's own recording shows the duck and the return."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import threading
 import time
@@ -101,11 +102,16 @@ def test_announcements_duck_the_music_one_at_a_time_and_it_comes_back(shop) -> N
         thread.join(timeout=15)
     levels = _levels(tmp / "out.wav")
     music = np.median(levels[5:15])
-    ducked = levels < music - 10
+    # Ducked: about 15 dB down, not silent (the end, where the daemon's stop fades out).
+    ducked = (levels < music - 10) & (levels > music - 25)
     assert abs(np.median(levels[ducked]) - (music - 15)) < 1.0  # ducked by 15 dB
-    runs = [len(r) for r in "".join("d" if d else "." for d in ducked).split(".") if r]
-    # closing (2 s) and the spoken text; the broken file ducks for a moment at most
-    assert len([n for n in runs if n >= 5]) == 2, runs
+    # Ducks apart by half a second or more (the music comes back for a second between two
+    # queued announcements): a loaded machine's libVLC drops late buffers from the
+    # recording, which may break one duck for a window or two but not bring the music back.
+    marks = "".join("d" if d else "." for d in ducked)
+    runs = [part.count("d") for part in re.split(r"\.{5,}", marks) if "d" in part]
+    # closing (2 s) and the spoken text; the broken file is refused before the music ducks
+    assert len([n for n in runs if n >= 5]) == 2, marks
     # back, and not left ducked (before the last 1.5 s: the daemon's stop fades the music out)
     assert abs(np.median(levels[-30:-20]) - music) < 0.5
     spoken = _levels(tmp / "out.deck2.wav")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import itertools
 import json
 import shutil
 import subprocess
@@ -251,10 +252,44 @@ def test_the_mean_recall_shows_a_reader_that_says_the_largest_quadrant() -> None
     quadrants = ["HV-LA"] * 28 + ["HV-HA", "LV-HA", "LV-LA"] * 4
     rows = [{"noise": float(rng.normal())} for _ in quadrants]
     names = [f"package{i % 4}/{i}.jpg" for i in range(len(quadrants))]
-    unseen = fusion_fit.by_source(rows, quadrants, names, ("noise",), 1000.0, NO_CLASSES, 0.0)
+    unseen = fusion_fit.by_source(rows, quadrants, names, ("noise",), 1000.0, NO_CLASSES,
+                                  fusion_fit.Balance(0.0, 0.0))  # fmt: skip
     assert unseen is not None and unseen.quadrant == pytest.approx(28 / 40, abs=0.05)
     assert unseen.mean_recall == pytest.approx(0.25, abs=0.05)
     assert unseen.to_dict()["mean_recall"] == round(unseen.mean_recall, 4)
+
+
+def test_the_quadrants_the_set_has_few_of_weigh_more_and_are_read_more_often() -> None:
+    """What packages ship is mostly pleasant and calm, which says what was easy to find, not
+    what a camera sees: the fit weighs each quadrant towards equal (docs/scene-reader.md)."""
+    quadrants = ["HV-LA"] * 30 + ["HV-HA"] * 6 + ["LV-HA"] * 3 + ["LV-LA"] * 9
+    equal = fusion_fit.quadrant_weights(quadrants, 1.0)
+    for quadrant in set(quadrants):
+        members = [i for i, q in enumerate(quadrants) if q == quadrant]
+        assert equal[members].sum() == pytest.approx(len(quadrants) / 4)
+    assert np.allclose(fusion_fit.quadrant_weights(quadrants, 0.0), 1.0)
+    shipped = fusion_fit.quadrant_weights(quadrants, fusion_fit.BALANCE.quadrants)
+    assert shipped.mean() == pytest.approx(1.0) and shipped[30] > 1.0 > shipped[0]
+    assert 0 < fusion_fit.BALANCE.quadrants < 1 and fusion_fit.BALANCE.sides == 0.5
+    # Cues that overlap between the quadrants: weighed up, the few unpleasant and lively
+    # photographs are read further towards their side; as the set has them, less far.
+    rng = np.random.default_rng(11)
+    rows = [{"light": float(q.startswith("HV")) + float(rng.normal(0, 0.8)),
+             "busy": float(q.endswith("HA")) + float(rng.normal(0, 0.8))}
+            for q in quadrants]  # fmt: skip
+    unpleasant = [r for r, q in zip(rows, quadrants, strict=True) if q.startswith("LV")]
+    lively = [r for r, q in zip(rows, quadrants, strict=True) if q.endswith("HA")]
+    read = {}
+    for power in (0.0, fusion_fit.BALANCE.quadrants, 1.0):
+        model = fusion_fit.fit(rows, quadrants, ("light", "busy"), 1.0, NO_CLASSES, {},
+                               fusion_fit.Balance(0.5, power))  # fmt: skip
+        read[power] = (
+            np.mean([model.logits(r, None)[0] for r in unpleasant]),
+            np.mean([model.logits(r, None)[1] for r in lively]),
+        )
+    powers = sorted(read)
+    assert all(read[a][0] > read[b][0] and read[a][1] < read[b][1]
+               for a, b in itertools.pairwise(powers))  # fmt: skip
 
 
 def synthetic(n: int = 60) -> tuple[list[dict[str, float]], list[str]]:
@@ -303,7 +338,7 @@ def test_the_appearance_is_fitted_folded_into_one_weight_a_feature_and_round_tri
     blind = [{"noise": r["noise"]} for r in rows]
     looks = looks_for(quadrants)
     probe = fusion_fit.Probe(looks, 10, "ab" * 32)
-    model = fusion_fit.fit(blind, quadrants, ("noise",), 1.0, NO_CLASSES, {}, 0.5, probe)
+    model = fusion_fit.fit(blind, quadrants, ("noise",), 1.0, NO_CLASSES, {}, probe=probe)
     assert model.appearance is not None and model.appearance.valence.shape == (64,)
     read = [model.odds(cue, look) for cue, look in zip(blind, looks, strict=True)]
     right = np.mean([(p >= 0.5) == q.startswith("HV") and (lv >= 0.5) == q.endswith("HA")
@@ -332,8 +367,8 @@ def test_the_appearance_is_fitted_folded_into_one_weight_a_feature_and_round_tri
     assert twice == pytest.approx((2.0 * base[0], 0.5 * base[1]))
     names = [str(i) for i in range(len(rows))]
     cv, plain = (
-        fusion_fit.cross_validate(blind, quadrants, names, ("noise",), 1.0, NO_CLASSES, 5, 0.5,
-                                  part, repeats=2)
+        fusion_fit.cross_validate(blind, quadrants, names, ("noise",), 1.0, NO_CLASSES, 5,
+                                  fusion_fit.BALANCE, part, repeats=2)
         for part in (probe, None)
     )  # fmt: skip
     assert cv.components == 10 and cv.quadrant > 0.85 and cv.log_loss < plain.log_loss
@@ -365,8 +400,8 @@ def test_style_statistics_in_other_units_weigh_as_much_as_the_pooled_features() 
             )
         )
 
-    fitted = {n: fusion_fit.fit(blind, quadrants, ("noise",), 1.0, NO_CLASSES, {}, 0.5,
-                                fusion_fit.Probe(train, 10, "ab" * 32, ("frame",), n))
+    fitted = {n: fusion_fit.fit(blind, quadrants, ("noise",), 1.0, NO_CLASSES, {},
+                                probe=fusion_fit.Probe(train, 10, "ab" * 32, ("frame",), n))
               for n in (0, 64)}  # fmt: skip
     assert right(fitted[64]) > 0.85 and right(fitted[0]) < 0.6  # as plain features: drowned
     model = fitted[64]
@@ -445,7 +480,7 @@ def test_the_appearance_reads_the_frame_and_its_halves_as_the_fusion_names_them(
     # views named) reads the whole frame; views that do not share the weights are refused.
     rows, quadrants = synthetic()
     probe = fusion_fit.Probe(looks_for(quadrants), 10, "ab" * 32, ("frame", "top"))
-    model = fusion_fit.fit(rows, quadrants, ("noise",), 1.0, NO_CLASSES, {}, 0.5, probe)
+    model = fusion_fit.fit(rows, quadrants, ("noise",), 1.0, NO_CLASSES, {}, probe=probe)
     data = json.loads(json.dumps(model.to_json()))
     again = from_json(data)
     assert again.appearance is not None and again.appearance.views == ("frame", "top")
@@ -565,6 +600,9 @@ def test_the_shipped_fusion_matches_its_manifest_and_its_labels(tmp_path: Path) 
     assert training["labels_sha256"] == hashlib.sha256(TRAIN.read_bytes()).hexdigest()
     assert training["photographs"] == len(TRAIN.read_text().splitlines()) - 1
     assert set(training["cross_validation"]) and training["k"] >= 3
+    # Fitted as the script fits by default: each axis's sides and each quadrant weighed up.
+    assert training["balance"] == fusion_fit.BALANCE.sides
+    assert training["quadrant_balance"] == fusion_fit.BALANCE.quadrants
     heldout = {line.split("\t")[0] for line in
                (ROOT / "tests/data/photos/heldout.tsv").read_text().splitlines()[1:]}  # fmt: skip
     trained = {line.split("\t")[0] for line in TRAIN.read_text().splitlines()[1:]}
