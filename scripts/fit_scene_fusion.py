@@ -228,6 +228,11 @@ def main() -> None:
                              " alone (an older training file; repeatable)")  # fmt: skip
     parser.add_argument("--check", action="store_true", help="fit and print, write nothing")
     args = parser.parse_args()
+    for option, value in (("--balance", args.balance),
+                          ("--quadrant-balance", args.quadrant_balance)):  # fmt: skip
+        if not 0.0 <= value <= 1.0:  # NaN too
+            parser.error(f"{option} {value} is not between 0 (weigh as the set has them) and 1"
+                         " (equal)")  # fmt: skip
     args.weighing = fusion_fit.Balance(args.balance, args.quadrant_balance)
     text = CaptionMood(None, load_taxonomy("cowen13"))  # read once, for the cues and the names
     seen = read_cues(args, text)

@@ -798,16 +798,22 @@ def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
     done = subprocess.run([sys.executable, str(ROOT / "scripts/fit_scene_fusion.py"),
                            "--labels", str(one_source), "--folder", str(tmp_path / "own"),
                            "--out", str(tmp_path / "slow"), "--k", "2", "--repeats", "1",
-                           "--group", slow],
+                           "--group", slow, "--quadrant-balance", "0"],
                           capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert f"chosen: {slow}," in done.stdout and "+ classes: log-loss" not in done.stdout
     assert "one source: none to hold out" in done.stdout
     one = load_fusion(tmp_path / "slow")
+    assert one.training["quadrant_balance"] == 0.0 and one.training["balance"] == 0.5
     assert one.training["by_source"] == {} and one.training["by_source_confidence"] is None
     assert one.training["calibration"]["confidence_from"].startswith("k-fold")
     if one.appearance is not None:
         assert one.appearance.views == ("frame",) and one.appearance.style == 928
+    for bad in ("1.5", "nan", "-0.1"):  # said before a photograph is read
+        done = subprocess.run([sys.executable, str(ROOT / "scripts/fit_scene_fusion.py"),
+                               "--labels", str(labels), "--quadrant-balance", bad],
+                              capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+        assert done.returncode == 2 and f"--quadrant-balance {float(bad)} is not" in done.stderr
 
 
 def test_fusions_of_other_commits_are_compared_on_the_same_photographs(
