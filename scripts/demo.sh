@@ -14,9 +14,8 @@ db=$demo/library.db
 mkdir -p "$demo"
 $mc scan .cache/media/music --library "$db"
 $mc tag --library "$db" --workers 2
-if [ -d ../shared/data/lastfm_moods ]; then
-  $mc import-tags ../shared/data/lastfm_moods/*.csv --library "$db"
-fi
+# Community tags: the original project's Last.fm crawl (committed for the tests, MIT).
+$mc import-tags tests/data/image2music/lastfm_moods/*.csv --library "$db"
 for photo in hubble_deep_field.jpg coffee.png; do
   echo "== moodcast recommend $photo"
   $mc recommend ".cache/media/photos/$photo" --library "$db" --count 3

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MEDIA = ROOT / ".cache" / "media"
-SHARED_DATA = ROOT.parent / "shared" / "data"
+IMAGE2MUSIC = ROOT / "tests" / "data" / "image2music"
 
 
 def require(condition: bool, what: str) -> None:
@@ -44,9 +44,11 @@ def real_music() -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    require((SHARED_DATA / "lastfm_moods").is_dir(), "../shared/data")
-    return SHARED_DATA
+def image2music() -> Path:
+    """The original project's crawls and database, copied into tests/data (see its README)."""
+    if not (IMAGE2MUSIC / "lastfm_moods").is_dir():
+        pytest.fail(f"{IMAGE2MUSIC} is missing: it is committed; check out the whole repository")
+    return IMAGE2MUSIC
 
 
 ToneMaker = Callable[..., Path]

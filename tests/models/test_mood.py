@@ -10,7 +10,7 @@ from moodcast.models.mood import Mood, Taxonomy, load_taxonomy, normalize_tag
 
 PRESETS = ("cowen13", "moodsic5")
 
-# The folder letter of ../shared/data/cowen13_clusters → the cowen13 mood it stands for.
+# The folder letter of tests/data/image2music/cowen13_clusters → the cowen13 mood it stands for.
 COWEN_FOLDERS = {
     "A": "amusing", "B": "annoying", "C": "anxious", "D": "beautiful", "E": "calm",
     "F": "dreamy", "G": "energizing", "H": "erotic", "I": "defiant", "J": "joyful",
@@ -19,17 +19,17 @@ COWEN_FOLDERS = {
 
 
 @pytest.mark.parametrize("preset", PRESETS)
-def test_every_lastfm_tag_maps_into_preset(preset: str, shared_data: Path) -> None:
+def test_every_lastfm_tag_maps_into_preset(preset: str, image2music: Path) -> None:
     taxonomy = load_taxonomy(preset)
-    tags = {p.stem for p in (shared_data / "lastfm_moods").glob("*.csv")}
+    tags = {p.stem for p in (image2music / "lastfm_moods").glob("*.csv")}
     assert len(tags) == 45
     unmapped = sorted(t for t in tags if taxonomy.mood_for_tag(t) is None)
     assert unmapped == []
 
 
-def test_cowen_cluster_tags_map_to_their_category(shared_data: Path) -> None:
+def test_cowen_cluster_tags_map_to_their_category(image2music: Path) -> None:
     taxonomy = load_taxonomy("cowen13")
-    for folder in sorted((shared_data / "cowen13_clusters").iterdir()):
+    for folder in sorted((image2music / "cowen13_clusters").iterdir()):
         expected = COWEN_FOLDERS[folder.name[0]]
         for path in folder.glob("*.csv"):
             with path.open(encoding="utf-8") as handle:

@@ -13,14 +13,14 @@ from moodcast.player.scan import scan
 TAXONOMY = load_taxonomy("cowen13")
 
 
-def test_lastfm_tags_apply_to_tracks_by_normalised_name(tmp_path, make_tone, shared_data):
+def test_lastfm_tags_apply_to_tracks_by_normalised_name(tmp_path, make_tone, image2music):
     music = tmp_path / "m"
     # Rows from the real crawl: Bon Iver – Holocene is tagged Calm.
     make_tone(music / "1.ogg", artist="BON IVER", title="Holocene (Live)")
     make_tone(music / "2.ogg", artist="Nobody", title="Unknown Song")
     with Library(":memory:") as lib:
         scan(lib, [music], TAXONOMY)
-        report = import_tags(lib, [shared_data / "lastfm_moods" / "Calm.csv"], TAXONOMY)
+        report = import_tags(lib, [image2music / "lastfm_moods" / "Calm.csv"], TAXONOMY)
         tracks = {t.title: t.to_dict() for t in lib.tracks()}
     assert report.imported > 100 and report.matched_tracks == 1
     assert tracks["Holocene (Live)"]["source"] == "imported"
@@ -39,9 +39,9 @@ def test_tags_imported_before_a_scan_apply_when_the_track_arrives(tmp_path, make
     assert track.mood is not None and track.mood.mood == "aggressive"
 
 
-def test_whole_original_database_imports(shared_data: Path) -> None:
+def test_whole_original_database_imports(image2music: Path) -> None:
     with Library(":memory:") as lib:
-        report = import_tags(lib, [shared_data / "moodsic_database.csv"], TAXONOMY)
+        report = import_tags(lib, [image2music / "moodsic_database.csv"], TAXONOMY)
     assert report.imported > 5000
 
 
