@@ -3,6 +3,7 @@ a real daemon: Mosquitto, libVLC writing a file, OpenCV reading a real video."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -43,8 +44,13 @@ def until(page: Any, expression: str, timeout: float = 15.0) -> None:
     raise AssertionError(f"never true: {expression}")
 
 
+def _events(mq: Any, name: str) -> list[bytes]:
+    with mq.lock:
+        return [p for t, p, _ in mq.messages if t == f"{BASE}/event/{name}"]
+
+
 def _starts(mq: Any) -> list[bytes]:
-    return [p for t, p, _ in mq.messages if t == f"{BASE}/event/track_started"]
+    return _events(mq, "track_started")
 
 
 def _log_in(page: Any, url: str) -> None:
@@ -150,8 +156,13 @@ def _ban_and_read_the_log(page: Any, mq: Any, library_path: Path) -> None:
     play log on the page lists what was heard."""
     from moodcast.player.library import Library
 
-    banned = mq.state(BASE)["now_playing"]["id"]
+    # Which track the click bans is the daemon's to say (the retained state can lag a skip,
+    # and the 4 s tracks change by themselves): its "banned" event names it, once the
+    # library holds the ban.
+    before = len(_events(mq, "banned"))
     page.click("#ban")
+    mq.wait(lambda: len(_events(mq, "banned")) > before)
+    banned = json.loads(_events(mq, "banned")[-1])["id"]
     mq.wait(lambda: (mq.state(BASE).get("now_playing") or {}).get("id") not in {banned, None})
     with Library(library_path) as library:
         assert [path for _, path, *_ in library.bans()]
