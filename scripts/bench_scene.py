@@ -87,7 +87,7 @@ def child(fusion: str, count: int, before: str) -> dict[str, float]:
     return {"frames": len(times), "ms_median": statistics.median(times),
             "ms_p90": times[int(0.9 * (len(times) - 1))], "python_mb": start,
             "built_mb": built, "peak_mb": status_mb(proc_status(), "VmHWM"),
-            "passes": len(used.views) if used is not None else 0}  # fmt: skip
+            "views": len(used.views) if used is not None else 0}  # fmt: skip
 
 
 def main() -> None:
@@ -108,7 +108,7 @@ def main() -> None:
         done = subprocess.run(command, capture_output=True, text=True, check=True)
         r = json.loads(done.stdout.strip().splitlines()[-1])
         label = name.replace("--before", args.before)
-        rows.append(f"| {label} | {r['passes']:.0f} | {r['ms_median']:.1f} | {r['ms_p90']:.1f} |"
+        rows.append(f"| {label} | {r['views']:.0f} | {r['ms_median']:.1f} | {r['ms_p90']:.1f} |"
                     f" {r['built_mb']:.0f} | {r['peak_mb']:.0f} | {r['frames']:.0f} |")  # fmt: skip
     print("| reader | appearance views | ms/frame median | ms/frame p90 |"
           " MB after build (VmHWM) | MB peak after frames | frames |")  # fmt: skip
