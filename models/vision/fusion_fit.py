@@ -152,12 +152,30 @@ def _factors(looks: NDArray[np.float64], style: int) -> NDArray[np.float64]:
 def _principal(looks: NDArray[np.float64], components: int) -> tuple[NDArray[np.float64], ...]:
     """Centre, leading directions and their spread, and the standardised projections."""
     centre = looks.mean(axis=0)
-    _, _, directions = np.linalg.svd(looks - centre, full_matrices=False)
-    directions = directions[:components]
+    directions = _directions(looks - centre, components)
     projected = (looks - centre) @ directions.T
     spread = projected.std(axis=0)
     spread = np.where(spread > 1e-9, spread, 1.0)
     return centre, directions, spread, projected / spread
+
+
+def _directions(centred: NDArray[np.float64], components: int) -> NDArray[np.float64]:
+    """The leading principal directions (rows) of centred rows. With fewer photographs than
+    features (hundreds against the five views' 7,328) they come from the photographs' Gram
+    matrix: its eigenvectors carried back to the features, about ten times faster than the
+    full SVD, which the nested by-source calibration runs thousands of times. The full SVD
+    where the leading eigenvalues are not clear of zero (fewer independent rows than
+    components), as before."""
+    rows, width = centred.shape
+    if rows <= width and components < rows:
+        values, vectors = np.linalg.eigh(centred @ centred.T)
+        order = np.argsort(values)[::-1][:components]
+        values, vectors = values[order], vectors[:, order]
+        if values[-1] > 1e-9 * max(values[0], 1e-300):
+            directions = (vectors.T @ centred) / np.sqrt(values)[:, None]
+            return np.asarray(directions, dtype=np.float64)
+    _, _, directions = np.linalg.svd(centred, full_matrices=False)
+    return np.asarray(directions[:components], dtype=np.float64)
 
 
 def _hash(text: str) -> str:

@@ -392,7 +392,7 @@ def _class_cues(classifier: SceneLook, classes: ClassTable, frame: Frame, out: d
 
 
 # Neighbouring pixels of a photograph are alike: their correlation was 0.70 or more in every
-# one of the 547 labelled photographs and 0.65 in the Hubble deep field (a photograph with
+# one of the 565 labelled photographs and 0.65 in the Hubble deep field (a photograph with
 # heavy sensor noise added: 0.93), about 0 in a frame of random noise.
 NO_PICTURE = 0.3
 

@@ -374,6 +374,30 @@ def test_the_appearance_is_fitted_folded_into_one_weight_a_feature_and_round_tri
     assert cv.components == 10 and cv.quadrant > 0.85 and cv.log_loss < plain.log_loss
 
 
+def test_the_principal_directions_from_the_photographs_gram_matrix_fit_as_the_svds_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows, quadrants = synthetic()
+    blind = [{"noise": r["noise"]} for r in rows]
+    looks = looks_for(quadrants)  # 60 photographs, 64 features: the Gram matrix's case
+    centred = np.asarray(looks, np.float64) - np.mean(looks, axis=0)
+    fast = fusion_fit._directions(centred, 10)
+    full = np.linalg.svd(centred, full_matrices=False)[2][:10]
+    assert np.allclose(np.abs(np.sum(fast * full, axis=1)), 1.0)  # the same, up to sign
+    assert np.allclose(fast @ fast.T, np.eye(10))
+    probe = fusion_fit.Probe(looks, 10, "ab" * 32)
+    model = fusion_fit.fit(blind, quadrants, ("noise",), 1.0, NO_CLASSES, {}, probe=probe)
+    monkeypatch.setattr(fusion_fit, "_directions",
+                        lambda c, k: np.linalg.svd(c, full_matrices=False)[2][:k])  # fmt: skip
+    plain = fusion_fit.fit(blind, quadrants, ("noise",), 1.0, NO_CLASSES, {}, probe=probe)
+    assert model.appearance is not None and plain.appearance is not None
+    assert np.allclose(model.appearance.valence, plain.appearance.valence, atol=1e-6)
+    assert np.allclose(model.appearance.arousal, plain.appearance.arousal, atol=1e-6)
+    # More components than independent photographs: the full SVD, as before.
+    few = centred[:5] - centred[:5].mean(axis=0)
+    assert fusion_fit._directions(few, 8).shape == (5, 64)
+
+
 def test_style_statistics_in_other_units_weigh_as_much_as_the_pooled_features() -> None:
     """The frame's style statistics come in their blocks' units: standardised and given the
     pooled features' total variance before the principal components, a block a thousand
