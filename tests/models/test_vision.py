@@ -393,9 +393,15 @@ def test_the_principal_directions_from_the_photographs_gram_matrix_fit_as_the_sv
     assert model.appearance is not None and plain.appearance is not None
     assert np.allclose(model.appearance.valence, plain.appearance.valence, atol=1e-6)
     assert np.allclose(model.appearance.arousal, plain.appearance.arousal, atol=1e-6)
-    # More components than independent photographs: the full SVD, as before.
+    # More components than photographs, or than independent ones: the full SVD, as before
+    # (from the Gram matrix, the null directions would be divided by zero).
     few = centred[:5] - centred[:5].mean(axis=0)
     assert fusion_fit._directions(few, 8).shape == (5, 64)
+    flat = np.random.default_rng(5).normal(size=(20, 3)) @ centred[:3]  # rank 3 of 20 rows
+    flat -= flat.mean(axis=0)
+    some = fusion_fit._directions(flat, 10)
+    assert some.shape == (10, 64) and np.isfinite(some).all()
+    assert np.allclose(some @ some.T, np.eye(10), atol=1e-8)
 
 
 def test_style_statistics_in_other_units_weigh_as_much_as_the_pooled_features() -> None:
