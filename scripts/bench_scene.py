@@ -2,11 +2,11 @@
 classes and the appearance of the views it was fitted on, with the frame's style statistics;
 the detector runs beside the classifier), beside the same reader with the detector run before
 the classifier, the same fusion without the style, reading the classes alone (no preserved
-layer), the fusion an earlier commit shipped (``--before``, taken from git: 23243fa's read
-the frame and its four quarters, five passes of the classifier) and the hand-set reader, in
+layer), the fusion an earlier commit shipped (``--before``, taken from git: 5b4d7e8's read
+the frame alone with its style, one pass of the classifier) and the hand-set reader, in
 the same run on the same frames.
 
-    .venv/bin/python scripts/bench_scene.py [--frames 40] [--before 23243fa]
+    .venv/bin/python scripts/bench_scene.py [--frames 40] [--before 5b4d7e8]
 
 Each reader is built and timed in a child process of its own (so its resident memory is its
 own): peak resident memory (VmHWM) after building it and after reading every frame, the
@@ -93,7 +93,7 @@ def child(fusion: str, count: int, before: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--frames", type=int, default=40)
-    parser.add_argument("--before", default="23243fa", help="an earlier commit's fusion")
+    parser.add_argument("--before", default="5b4d7e8", help="an earlier commit's fusion")
     parser.add_argument("--child", choices=list(READERS.values()))
     args = parser.parse_args()
     if args.child:

@@ -152,8 +152,9 @@ def _factors(looks: NDArray[np.float64], style: int) -> NDArray[np.float64]:
 def _principal(looks: NDArray[np.float64], components: int) -> tuple[NDArray[np.float64], ...]:
     """Centre, leading directions and their spread, and the standardised projections."""
     centre = looks.mean(axis=0)
-    directions = _directions(looks - centre, components)
-    projected = (looks - centre) @ directions.T
+    centred = looks - centre
+    directions = _directions(centred, components)
+    projected = centred @ directions.T
     spread = projected.std(axis=0)
     spread = np.where(spread > 1e-9, spread, 1.0)
     return centre, directions, spread, projected / spread
