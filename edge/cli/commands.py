@@ -17,6 +17,7 @@ from moodcast.player.community import import_tags
 from moodcast.player.library import Library
 from moodcast.player.scan import scan
 from moodcast.player.selection import PlayHistory, TrackSelector
+from moodcast.player.track import Track
 
 
 def _config(args: argparse.Namespace) -> MoodcastConfig:
@@ -84,12 +85,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     taxonomy = active_taxonomy(config)
     frame = load_photo(args.photo)
     estimate = build_reader(config, taxonomy).read(frame)
-    with _library(args, config) as library:
-        tracks = library.tracks(playable_only=True)
-    if not tracks:
-        raise MoodcastError(
-            "the library has no playable tracks", "run 'moodcast scan DIR' on a music folder first"
-        )
+    tracks, none = _playable(Path(args.library or config.library.path).expanduser())
     policy = config.selection
     selector, history = TrackSelector(tracks, taxonomy, policy), PlayHistory(policy)
     rng = np.random.default_rng(args.seed)
@@ -100,11 +96,16 @@ def cmd_recommend(args: argparse.Namespace) -> int:
             break
         history.add(pick.track)
         picks.append(pick)
+    if none:  # the photograph's reading is still worth having
+        print(f"moodcast: no tracks listed: {none} — run 'moodcast scan DIR' on a music folder"
+              " first", file=sys.stderr)  # fmt: skip
     if args.json:
         result = estimate.to_dict()
         result["tracks"] = [
             {**p.track.to_dict(), "score": round(p.score, 4), "why": p.reason} for p in picks
         ]
+        if none:
+            result["no_tracks"] = none
         print_json(result)
         return 0
     ev = ", ".join(f"{k} {v}" for k, v in estimate.evidence.items() if k != "caption")
@@ -117,6 +118,16 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     for i, p in enumerate(picks, 1):
         print(f"{i}. {p.track.artist or '?'} — {p.track.title}  [{p.score:.3f}] {p.reason}")
     return 0
+
+
+def _playable(path: Path) -> tuple[list[Track], str | None]:
+    """The library's playable tracks, or why there are none. A library not made yet is not
+    created here: reading a photograph needs none, and 'moodcast scan' makes it."""
+    if not path.exists():
+        return [], f"there is no library at {path} yet"
+    with Library(path) as library:
+        tracks = library.tracks(playable_only=True)
+    return tracks, None if tracks else f"the library {path} has no playable tracks"
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:

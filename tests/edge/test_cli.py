@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from moodcast.player.library import Library
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -107,10 +109,24 @@ def test_config_check_accepts_the_shipped_files() -> None:
         assert result.returncode == 0, result.stderr
 
 
-def test_recommend_on_empty_library_says_to_scan(tmp_path: Path, photos: Path) -> None:
-    result = moodcast("recommend", photos / "coffee.png", "--library", tmp_path / "x.db")
-    assert result.returncode == 2
-    assert "moodcast scan" in result.stderr
+def test_recommend_without_a_library_still_reads_the_photo_and_says_to_scan(
+    tmp_path: Path, photos: Path
+) -> None:
+    # No library yet (a new user's first try): the reading is shown, the library not created.
+    missing = tmp_path / "not-yet" / "x.db"
+    result = moodcast("recommend", photos / "coffee.png", "--library", missing, "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["mood"] and out["tracks"] == []
+    assert "no library" in out["no_tracks"] and "moodcast scan" in result.stderr
+    assert not missing.parent.exists()
+    # A library with no playable tracks: the same, and the text output names the mood.
+    empty = tmp_path / "empty.db"
+    Library(empty).close()
+    result = moodcast("recommend", photos / "coffee.png", "--library", empty)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("mood: ")
+    assert "has no playable tracks" in result.stderr and "moodcast scan" in result.stderr
 
 
 def test_recommend_with_the_fused_reader_includes_the_caption(tagged_library, photos, tiny_models):
