@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 if TYPE_CHECKING:
     from moodcast.models.text.caption_mood import CaptionMood
     from moodcast.models.vision.classifier import SceneClassifier
-    from moodcast.models.vision.fusion import SceneFusion
+    from moodcast.models.vision.fusion import Appearance, SceneFusion
     from moodcast.models.vision.scene import SceneReader, ThingCounter
 
 
@@ -82,11 +82,44 @@ def _scene_reader_and_problem(
         text = _text_reader(config, taxonomy)
     problem = detail if detail.startswith("HOG people count: the object detector") else ""
     fusion, classifier, models, trouble = _fusion_parts(config)
-    problem = "; ".join(filter(None, (problem, trouble)))
-    scene = SceneReader(taxonomy, counter, text=text, classifier=classifier, fusion=fusion)
+    mono, mono_detail, mono_trouble = (None, "", "") if fusion is None else _mono_fusion(classifier)
+    problem = "; ".join(filter(None, (problem, trouble, mono_trouble)))
+    scene = SceneReader(taxonomy, counter, text=text, classifier=classifier, fusion=fusion,
+                        mono=mono)  # fmt: skip
     scene.counter_detail = detail
-    scene.models_detail = models
+    scene.models_detail = "; ".join(filter(None, (models, mono_detail)))
+    if mono_trouble:
+        scene.mono_detail = mono_trouble
     return scene, problem
+
+
+def _mono_fusion(classifier: SceneClassifier | None) -> tuple[SceneFusion | None, str, str]:
+    """The fusion for frames without colour (night vision), a line for doctor, and what keeps
+    it from use ('' when nothing does: for the state). Without it such frames are read by the
+    colour fusion at a quarter of its confidence (it reads them gloomy)."""
+    from moodcast.models.vision.fusion import MONO_FILE, load_fusion
+
+    try:
+        mono = load_fusion(name=MONO_FILE)
+    except MoodcastError as exc:
+        trouble = f"colourless frames (night vision) read by the colour fusion: {exc}"
+        logger.warning("%s", trouble)
+        return None, trouble, trouble
+    look = mono.appearance
+    if look is not None and (classifier is None or not _appearance_fits(look, classifier)):
+        mono = replace(mono, appearance=None)  # the classes and cues still read
+        how = "without the classifier's appearance"
+    else:
+        how = "with the classifier's appearance" if look is not None else "of the cues"
+    return mono, f"colourless frames (night vision): fusion fitted on colourless copies, {how}", ""
+
+
+def _appearance_fits(look: Appearance, classifier: SceneClassifier) -> bool:
+    """Whether the classifier gives the pooled features and style statistics ``look`` was
+    fitted on (same graph, same sizes)."""
+    return (look.style in (0, classifier.style_size)
+            and classifier.appearance_size * len(look.views) + look.style == len(look.valence)
+            and look.model_sha256 == classifier.model_sha256)  # fmt: skip
 
 
 def _fusion_parts(
@@ -127,11 +160,7 @@ def _fusion_parts(
         logger.warning("%s", detail)
         return fusion, None, detail, detail
     look = fusion.appearance
-    if look is not None and not (
-        look.style in (0, classifier.style_size)
-        and classifier.appearance_size * len(look.views) + look.style == len(look.valence)
-        and look.model_sha256 == classifier.model_sha256
-    ):
+    if look is not None and not _appearance_fits(look, classifier):
         detail = (f"fitted fusion ({cues}) with EfficientNet-Lite3: classes, without its"
                   " appearance: the classifier's pooled features or style statistics are"
                   " missing, of another size or from another graph than the fusion was fitted"
@@ -157,9 +186,14 @@ def _text_reader(config: MoodcastConfig, taxonomy: Taxonomy) -> CaptionMood | No
         return None
 
 
-def build_reader(config: MoodcastConfig, taxonomy: Taxonomy) -> MoodReader:
-    """The configured reader; raises MoodcastError when caption models cannot be used."""
+def build_reader(config: MoodcastConfig, taxonomy: Taxonomy, *,
+                 photographs: bool = False) -> MoodReader:  # fmt: skip
+    """The configured reader; raises MoodcastError when caption models cannot be used.
+    ``photographs``: it reads photographs, not a camera's frames, so a frame without colour
+    is a black-and-white photograph (read as one) rather than a camera in night vision."""
     scene = _scene_reader(config, taxonomy)
+    if photographs:
+        scene.colourless_as = "photograph"
     return scene if config.reader.kind == "scene" else _caption_reader(config, taxonomy, scene)
 
 

@@ -2,9 +2,10 @@
 classes and the appearance of the views it was fitted on, with the frame's style statistics;
 the detector runs beside the classifier), beside the same reader with the detector run before
 the classifier, the same fusion without the style, reading the classes alone (no preserved
-layer), the fusion an earlier commit shipped (``--before``, taken from git: 5b4d7e8's read
-the frame alone with its style, one pass of the classifier) and the hand-set reader, in
-the same run on the same frames.
+layer), the shipped reader on the frames made colourless (a camera in night vision: the
+monochrome fusion reads them), the fusion an earlier commit shipped (``--before``, taken from
+git: 5b4d7e8's read the frame alone with its style, one pass of the classifier) and the
+hand-set reader, in the same run on the same frames.
 
     .venv/bin/python scripts/bench_scene.py [--frames 40] [--before 5b4d7e8]
 
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -36,6 +38,8 @@ READERS = {
     "**shipped** (fitted: classes, appearance and style)": "fitted",
     "the fusion shipped by --before": "before",
     "the shipped reader with the detector before the classifier (one after the other)": "serial",
+    "the shipped reader on the frames without their colour (night vision: the monochrome"
+    " fusion)": "night",
 }
 
 
@@ -60,13 +64,21 @@ def child(fusion: str, count: int, before: str) -> dict[str, float]:
             size = look.pooled * len(look.views)
             fewer = replace(look, valence=look.valence[:size], arousal=look.arousal[:size],
                             style=0)  # fmt: skip
-        setattr(fusion_module, "load_fusion", lambda: replace(shipped, appearance=fewer))  # noqa: B010
+        load = fusion_module.load_fusion
+
+        def fewer_parts(folder: Path | None = None, name: str = fusion_module.FILE) -> Any:
+            if name != fusion_module.FILE:  # the monochrome fusion as shipped
+                return load(folder, name)
+            return replace(shipped, appearance=fewer)
+
+        setattr(fusion_module, "load_fusion", fewer_parts)  # noqa: B010
         fusion = "fitted"
-    serial = fusion == "serial"
+    serial, night = fusion == "serial", fusion == "night"
     config = load_config(None, {"reader.fusion": "hand-set" if fusion == "hand-set" else "fitted"})
     with fusion_of(before if fusion == "before" else "."):
         reader = build_reader(config, active_taxonomy(config))
-        used = None if fusion == "hand-set" else fusion_module.load_fusion().appearance
+        name = fusion_module.MONO_FILE if night else fusion_module.FILE
+        used = None if fusion == "hand-set" else fusion_module.load_fusion(name=name).appearance
     if serial:
         from moodcast.models.vision.scene import SceneReader
 
@@ -74,7 +86,10 @@ def child(fusion: str, count: int, before: str) -> dict[str, float]:
         reader.detect_beside = False
     built = status_mb(proc_status(), "VmHWM")
     files = sorted((ROOT / ".cache/photos").rglob("*.*"))
-    frames = [np.asarray(f, dtype=np.uint8) for f in
+    from moodcast.models.vision.monochrome import grey
+
+    seen = grey if night else (lambda frame: frame)  # night: as a camera in night vision
+    frames = [seen(np.asarray(f, dtype=np.uint8)) for f in
               (cv2.imread(str(p)) for p in files[: count + 2]) if f is not None]  # fmt: skip
     times, previous = [], None
     for i, frame in enumerate(frames):

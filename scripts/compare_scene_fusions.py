@@ -2,18 +2,23 @@
 
     .venv/bin/python scripts/compare_scene_fusions.py hand-set 62d2584 8893707 HEAD \
         --labels tests/data/photos/heldout.tsv [--labels more.tsv ...] [--folder .cache/photos]
+        [--monochrome]
 
-Each revision's ``models/vision/scene_fusion.json`` and manifest are taken from git (``hand-set``:
-the hand-set weights; ``.``: the working tree's), the default scene reader is built with it,
+Each revision's fusions (``models/vision/manifest.json`` and the files it lists: the colour
+fusion, and since the monochrome one was added, that too) are taken from git (``hand-set``:
+the hand-set weights; ``.``: the working tree's), the default scene reader is built with them,
 and every labels file is read and scored as ``moodcast models evaluate-images`` does. One
 Markdown row per revision and labels file: quadrant, sides, log-loss, how many readings are
 at 0.75 or more and how often right, unpleasant photographs read unpleasant, the most named
-mood and the people-count error on photographs with people.
+mood and the people-count error on photographs with people. The photographs are read as
+photographs (a black-and-white one by the colour fusion); ``--monochrome`` reads every one
+without its colour, as a camera in night vision gives it (by the monochrome fusion).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -28,8 +33,7 @@ from moodcast.config.settings import load_config  # noqa: E402
 from moodcast.models.readers import active_taxonomy, build_reader, load_photo  # noqa: E402
 from moodcast.models.vision import fusion as fusion_module  # noqa: E402
 from moodcast.models.vision import image_eval  # noqa: E402
-
-FILES = ("scene_fusion.json", "manifest.json")
+from moodcast.models.vision.monochrome import grey  # noqa: E402
 
 
 @contextmanager
@@ -40,15 +44,20 @@ def fusion_of(revision: str) -> Iterator[None]:
         return
     shipped = fusion_module.fusion_dir
     with tempfile.TemporaryDirectory() as folder:
-        for name in FILES:
-            text = subprocess.run(["git", "show", f"{revision}:models/vision/{name}"], cwd=ROOT,
-                                  check=True, capture_output=True, text=True).stdout  # fmt: skip
-            (Path(folder) / name).write_text(text, "utf-8")
+        manifest = _show(revision, "manifest.json")
+        (Path(folder) / "manifest.json").write_text(manifest, "utf-8")
+        for name in json.loads(manifest)["files"]:
+            (Path(folder) / name).write_text(_show(revision, name), "utf-8")
         fusion_module.fusion_dir = lambda: Path(folder)
         try:
             yield
         finally:
             fusion_module.fusion_dir = shipped
+
+
+def _show(revision: str, name: str) -> str:
+    return subprocess.run(["git", "show", f"{revision}:models/vision/{name}"], cwd=ROOT,
+                          check=True, capture_output=True, text=True).stdout  # fmt: skip
 
 
 def row(revision: str, labels: Path, result: image_eval.ImageEvaluation) -> str:
@@ -72,7 +81,13 @@ def main() -> None:
     parser.add_argument("revisions", nargs="+", help="git revisions, '.' or 'hand-set'")
     parser.add_argument("--labels", type=Path, action="append", required=True)
     parser.add_argument("--folder", type=Path, default=ROOT / ".cache/photos")
+    parser.add_argument(
+        "--monochrome",
+        action="store_true",
+        help="read the photographs without their colour (night vision)",
+    )
     args = parser.parse_args()
+    seen = grey if args.monochrome else (lambda frame: frame)
     sets = [(labels, image_eval.read_image_labels(labels, args.folder)) for labels in args.labels]
     print("| fusion | photographs | quadrant | valence / arousal | log-loss |"
           " at ≥ 0.75: readings, right | unpleasant read unpleasant | most named |"
@@ -83,9 +98,9 @@ def main() -> None:
         config = load_config(None, overrides)
         taxonomy = active_taxonomy(config)
         with fusion_of(revision):
-            reader = build_reader(config, taxonomy)
+            reader = build_reader(config, taxonomy, photographs=not args.monochrome)
         for labels, rows in sets:
-            readings = [reader.read(load_photo(r.file)) for r in rows]
+            readings = [reader.read(seen(load_photo(r.file))) for r in rows]
             print(row(revision, labels, image_eval.evaluate_images(rows, readings, taxonomy)),
                   flush=True)  # fmt: skip
 

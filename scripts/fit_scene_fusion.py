@@ -3,7 +3,7 @@
     scripts/fetch_photos.sh
     .venv/bin/python scripts/fit_scene_fusion.py [--labels tests/data/photos/train.tsv]
         [--folder .cache/photos] [--out models/vision] [--k 5] [--group NAME] [--check]
-        [--on OLDER_TRAIN.tsv]
+        [--on OLDER_TRAIN.tsv] [--monochrome]
 
 Reads every photograph of the labels file with the scene reader's parts (light and colour,
 the object detector and the text model's reading of what it saw, the ImageNet classifier's
@@ -16,12 +16,15 @@ photographs), reports each choice's figures with every source (package) held out
 (the estimate for photographs from elsewhere), fits on the whole file and writes
 scene_fusion.json with its manifest. The held-out photographs (tests/data/photos/heldout.tsv)
 are never read here: measure on them with 'moodcast models evaluate-images'. --check fits and
-prints without writing.
+prints without writing. --monochrome fits the fusion for frames without colour (a camera in
+night vision, a black-and-white one) on colourless copies of the same photographs
+(scene_fusion_mono.json, beside the other in the manifest).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -41,8 +44,16 @@ from moodcast.models.text.caption_labels import quadrant_of, quadrant_recalls  #
 from moodcast.models.text.caption_mood import CaptionMood  # noqa: E402
 from moodcast.models.vision import fusion_fit  # noqa: E402
 from moodcast.models.vision.classifier import SceneClassifier, packaged_files  # noqa: E402
-from moodcast.models.vision.fusion import FILE, KIND, VIEWS, ClassTable, SceneFusion  # noqa: E402
+from moodcast.models.vision.fusion import (  # noqa: E402
+    FILE,
+    KIND,
+    MONO_FILE,
+    VIEWS,
+    ClassTable,
+    SceneFusion,
+)
 from moodcast.models.vision.image_eval import read_image_labels  # noqa: E402
+from moodcast.models.vision.monochrome import grey  # noqa: E402
 from moodcast.models.vision.objects import ObjectDetector  # noqa: E402
 from moodcast.models.vision.scene import SceneReader  # noqa: E402
 
@@ -125,7 +136,10 @@ def read_cues(args: argparse.Namespace, text: CaptionMood) -> Observed:
     detector = ObjectDetector(ObjectSettings())  # stateless: loaded once, not per photograph
     for row in rows:  # a reader each, so no photograph is read against the one before it
         reader = SceneReader(taxonomy, detector, text=text, classifier=classifier)
-        cues.append(reader.observe(load_photo(row.file), classes=classes, described=described,
+        frame = load_photo(row.file)
+        if getattr(args, "monochrome", False):  # as a night-vision or black-and-white camera
+            frame = grey(frame)
+        cues.append(reader.observe(frame, classes=classes, described=described,
                                    looks=looks, views=VIEWS, style=True))  # fmt: skip
     if any(look is None for look in looks):
         sys.exit("the classifier gave no pooled features: is ai-edge-litert installed?")
@@ -226,6 +240,12 @@ def main() -> None:
     parser.add_argument("--on", type=Path, action="append", default=[],
                         help="also give the by-source figures on this labels file's photographs"
                              " alone (an older training file; repeatable)")  # fmt: skip
+    parser.add_argument(
+        "--monochrome",
+        action="store_true",
+        help="fit the fusion for frames without colour (night vision, black and"
+        f" white) on colourless copies of the photographs: {MONO_FILE}",
+    )
     parser.add_argument("--check", action="store_true", help="fit and print, write nothing")
     args = parser.parse_args()
     for option, value in (("--balance", args.balance),
@@ -251,6 +271,7 @@ def main() -> None:
         "ridge": ridge, "cues": group, "balance": args.balance,
         "quadrant_balance": args.quadrant_balance, "components": components,
         "text_phrase": "a {class name}",
+        "frames": "monochrome" if args.monochrome else "colour",
     }  # fmt: skip
     confident = fusion_fit.by_source_confidence(
         cues, quadrants, seen.names, GROUPS[group], ridge, seen.classes, args.k, args.weighing,
@@ -278,7 +299,7 @@ def main() -> None:
     fusion = named_spread(fusion, cues, seen.described, chosen_looks, text)
     report(fusion, factors, sources, quadrants, how)
     if not args.check:
-        write(fusion, args.out)
+        write(fusion, args.out, MONO_FILE if args.monochrome else FILE)
 
 
 def named_spread(fusion: SceneFusion, cues: list[dict[str, float]], described: list[str],
@@ -314,14 +335,34 @@ def report(fusion: SceneFusion, factors: tuple[float, float], logits: Any,
         print(f"  {axis}: " + ", ".join(f"{f} {w:+.2f}" for f, w in ranked[:6]))
 
 
-def write(fusion: SceneFusion, out: Path) -> None:
+def write(fusion: SceneFusion, out: Path, name: str = FILE) -> None:
+    """The fusion as ``name`` in ``out``, and its line in the manifest (the other fusion's
+    line, colour or monochrome, kept where it still matches its file)."""
     out.mkdir(parents=True, exist_ok=True)
-    target = out / FILE
+    target = out / name
     target.write_text(json.dumps(fusion.to_json(), indent=1) + "\n", "utf-8")
-    manifest = {"kind": KIND, "files": {FILE: {"sha256": sha256(target)}},
+    files: Any = {}
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):  # none yet: afresh
+        files = json.loads((out / "manifest.json").read_text("utf-8"))["files"]
+    files = (
+        {
+            f: entry
+            for f, entry in files.items()
+            if f in (FILE, MONO_FILE)
+            and f != name
+            and isinstance(entry, dict)
+            and (out / f).is_file()
+            and entry.get("sha256") == sha256(out / f)
+        }
+        if isinstance(files, dict)
+        else {}
+    )
+    files[name] = {"sha256": sha256(target)}
+    manifest = {"kind": KIND, "files": dict(sorted(files.items())),
                 "source": "fitted by scripts/fit_scene_fusion.py on labelled photographs"
                           " from Debian, PyPI and npm packages"
-                          " (tests/data/photos/sources.tsv)"}  # fmt: skip
+                          " (tests/data/photos/sources.tsv); the monochrome one on colourless"
+                          " copies of them"}  # fmt: skip
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
     print(f"wrote {target} and its manifest")
 

@@ -84,7 +84,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     config = load_config(args.config, reader_overrides(args.reader, args.models))
     taxonomy = active_taxonomy(config)
     frame = load_photo(args.photo)
-    estimate = build_reader(config, taxonomy).read(frame)
+    estimate = build_reader(config, taxonomy, photographs=True).read(frame)
     tracks, none = _playable(Path(args.library or config.library.path).expanduser())
     policy = config.selection
     selector, history = TrackSelector(tracks, taxonomy, policy), PlayHistory(policy)

@@ -164,6 +164,11 @@ def _add_config_and_model_commands(sub: Any) -> None:
         choices=["fitted", "hand-set"],
         help="how the scene reader combines its cues (default: the config's)",
     )
+    p.add_argument(
+        "--monochrome",
+        action="store_true",
+        help="read each photograph without its colour, as a night-vision camera would give it",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=_lazy("moodcast.edge.cli.models", "cmd_models_evaluate_images"))
 

@@ -99,6 +99,7 @@ def cmd_models_evaluate_images(args: argparse.Namespace) -> int:
         reader_overrides,
     )
     from moodcast.models.vision import image_eval
+    from moodcast.models.vision.monochrome import grey
 
     overrides = reader_overrides(args.reader, args.models)
     if args.fusion:
@@ -106,8 +107,12 @@ def cmd_models_evaluate_images(args: argparse.Namespace) -> int:
     config = load_config(args.config, overrides)
     taxonomy = active_taxonomy(config)
     rows = image_eval.read_image_labels(args.labels, args.folder)
-    reader = build_reader(config, taxonomy)
-    rows, readings, unread = image_eval.read_photos(rows, lambda f: reader.read(load_photo(f)))
+    # Photographs, read as photographs; --monochrome: as a camera in night vision gives them.
+    reader = build_reader(config, taxonomy, photographs=not args.monochrome)
+    seen = grey if args.monochrome else (lambda frame: frame)
+    rows, readings, unread = image_eval.read_photos(
+        rows, lambda f: reader.read(seen(load_photo(f)))
+    )
     for u in unread:
         print(f"{args.labels}:{u.line}: not read, left out of the figures: {u.why}",
               file=sys.stderr)  # fmt: skip
@@ -115,6 +120,8 @@ def cmd_models_evaluate_images(args: argparse.Namespace) -> int:
     how = f"reader {config.reader.kind}"
     if config.reader.kind != "caption":
         how += f", fusion {config.reader.fusion}"
+    if args.monochrome:
+        how += ", the photographs without their colour"
     if args.json:
         print_json({"how": how, **result.to_dict()})
     else:

@@ -90,15 +90,18 @@ def _caption(c: Conductor) -> str | None:
 
 def main_evidence(estimate: MoodEstimate, items: int = 3) -> str:
     """The caption when there is one, else why the frame says little (black, noise), else
-    what was seen, else the first few cues, as one short text."""
+    what was seen, else the first few cues, as one short text; a frame without colour (a
+    camera in night vision) is said first: it is read by another fusion."""
     ev = estimate.evidence
     if "caption" in ev:
         return f"caption {str(ev['caption'])[:120]!r}"
     if ev.get("frame"):
         return f"the frame says little: {str(ev['frame'])[:120]}"
+    colourless = "no colour in the frame (night vision?); " if ev.get("colour") else ""
     if ev.get("seen"):
-        return f"saw {str(ev['seen'])[:120]!r}"
-    return ", ".join(f"{k} {v}" for k, v in list(ev.items())[:items]) or "no evidence"
+        return f"{colourless}saw {str(ev['seen'])[:120]!r}"
+    cues = [f"{k} {v}" for k, v in ev.items() if k != "colour"][:items]
+    return colourless + (", ".join(cues) or "no evidence")
 
 
 def _position(estimate: MoodEstimate | None) -> Point | None:

@@ -29,6 +29,10 @@ from moodcast.config.text import parse_json
 
 KIND = "scene-fusion"
 FILE = "scene_fusion.json"
+# The fusion for frames without colour (night vision, black-and-white cameras): fitted on
+# colourless copies of the same photographs (models/vision/monochrome.py); beside the other,
+# in the same manifest.
+MONO_FILE = "scene_fusion_mono.json"
 FIX = "reinstall moodcast, or fit the fusion again: scripts/fit_scene_fusion.py"
 AXES = ("valence", "arousal")
 # The parts of a frame whose pooled features the appearance reads, each seen by the classifier
@@ -304,13 +308,16 @@ def _limit(data: Any) -> NDArray[np.float64]:
     return limit
 
 
-def load_fusion(folder: Path | None = None) -> SceneFusion:
-    """The fusion in ``folder`` (the shipped one by default), checked against its manifest."""
+def load_fusion(folder: Path | None = None, name: str = FILE) -> SceneFusion:
+    """The fusion ``name`` in ``folder`` (the shipped one by default), checked against its
+    manifest; the monochrome one (``MONO_FILE``) must say it was fitted on colourless frames."""
     folder = folder or fusion_dir()
-    path = folder / FILE
+    path = folder / name
     try:
         manifest = parse_json((folder / "manifest.json").read_text("utf-8"))
-        expected = manifest["files"][FILE]["sha256"]
+        if name not in manifest["files"]:
+            raise MoodcastError(f"{folder / 'manifest.json'} lists no {name}", FIX)
+        expected = manifest["files"][name]["sha256"]
         if manifest.get("kind") != KIND:
             raise ValueError(f"the manifest describes {manifest.get('kind')!r}, not {KIND!r}")
         data = path.read_bytes()
@@ -320,9 +327,14 @@ def load_fusion(folder: Path | None = None) -> SceneFusion:
         raise MoodcastError(f"{path} does not match its manifest checksum (damaged or replaced)",
                             FIX)  # fmt: skip
     try:
-        return from_json(parse_json(data.decode("utf-8")))
+        fusion = from_json(parse_json(data.decode("utf-8")))
     except (ValueError, KeyError, TypeError) as exc:
         raise MoodcastError(f"{path} is not a usable scene fusion ({exc})", FIX) from exc
+    frames = fusion.training.get("frames", "colour")
+    if frames != ("monochrome" if name == MONO_FILE else "colour"):
+        raise MoodcastError(f"{path} was fitted on {frames} frames, not the ones its name says",
+                            FIX)  # fmt: skip
+    return fusion
 
 
 def fit_axis(z: NDArray[np.float64], y: NDArray[np.float64], ridge: float,

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from moodcast.models.mood import MoodEstimate, Taxonomy, clamp
 from moodcast.models.vision.frames import FrameRefusedError, fit_frame
 from moodcast.models.vision.fusion import view
+from moodcast.models.vision.monochrome import grey, is_monochrome
 from moodcast.models.vision.naming import QuadrantNamer
 from moodcast.models.vision.objects import Detections
 
@@ -131,10 +132,12 @@ class SceneReader:
         text: CaptionMood | None = None,
         classifier: SceneLook | None = None,
         fusion: SceneFusion | None = None,
+        mono: SceneFusion | None = None,
     ) -> None:
         """``people``: what counts things in view; ``text``: reads what was seen into mood;
         ``classifier``: what kind of scene it is; ``fusion``: the fitted way the cues combine
-        (without it, the hand-set ``weights`` do)."""
+        (without it, the hand-set ``weights`` do); ``mono``: the one fitted on colourless
+        copies of the same photographs, for frames without colour (night vision)."""
         import cv2
 
         self._cv2 = cv2
@@ -145,6 +148,15 @@ class SceneReader:
         self._classifier = classifier
         self._fusion = fusion
         self._namer = None if fusion is None else QuadrantNamer(taxonomy, text, fusion)
+        self._mono = mono if fusion is not None else None
+        self._mono_namer = None if self._mono is None else QuadrantNamer(taxonomy, text, self._mono)
+        # Why colourless frames are read by the colour fusion, when they are (for evidence).
+        self.mono_detail = "" if self._mono is not None else "no monochrome fusion"
+        # What a frame without colour is: a camera's night vision ("camera": its colour says
+        # nothing of the room, the monochrome fusion reads it) or a black-and-white
+        # photograph ("photograph": the colour fusion reads it as the photographs it learnt
+        # from, where black and white mostly went with gloom; docs/scene-reader.md).
+        self.colourless_as = "camera"
         self._last_people: int | None = None
         self.detect_beside = True  # the detector beside the classifier (False: one after the other)
         self.counter_detail = ""  # which counter is in use and why (for doctor and the state)
@@ -193,15 +205,24 @@ class SceneReader:
                 cues["activity"] = min(1.0, float(diff.mean()) / 32.0)
         return cues
 
+    def _measured(self, frame: Frame,
+                  previous: Frame | None) -> tuple[dict[str, float], dict[str, Any]]:  # fmt: skip
+        """The raw cues, and the evidence they start (with darkness and haze)."""
+        cues = self.measure(frame, previous)
+        evidence: dict[str, Any] = {k: round(v, 4) for k, v in cues.items()}
+        evidence.update(darkness=round(_darkness(cues), 4), haze=round(_haze(cues), 4))
+        return cues, evidence
+
     def read(self, frame: Frame, previous: Frame | None = None) -> MoodEstimate:
         frame = fit_frame(frame)  # any shape in: bounded time and memory, or FrameRefusedError
         previous = None if previous is None else _fit_or_none(previous)
-        cues = self.measure(frame, previous)
-        evidence: dict[str, Any] = {k: round(v, 4) for k, v in cues.items()}
+        cues, evidence = self._measured(frame, previous)
         darkness, haze = _darkness(cues), _haze(cues)
-        evidence.update(darkness=round(darkness, 4), haze=round(haze, 4))
         if self._fusion is not None:
-            return self._fused(frame, cues, darkness, haze, evidence, self._fusion)
+            if self.colourless_as == "camera" and is_monochrome(frame):
+                return self._colourless(frame, previous, cues, evidence)
+            assert self._namer is not None  # built with the fusion
+            return self._fused(frame, cues, darkness, haze, evidence, self._fusion, self._namer)
         b, s = cues["brightness"], cues["saturation"]
         w = self._weights
         valence = _rescale(0.69 * b + 0.22 * s, _PLEASURE_RANGE) * 0.8
@@ -298,8 +319,31 @@ class SceneReader:
         evidence.update(found)
         return seen, words, look
 
+    def _colourless(self, frame: Frame, previous: Frame | None, cues: dict[str, float],
+                    evidence: dict[str, Any]) -> MoodEstimate:  # fmt: skip
+        """A frame without colour (night vision, a black-and-white camera, an old print): read
+        as the colourless copies the monochrome fusion was fitted on (a tint dropped). Without
+        that fusion, by the colour one with a quarter of its confidence: it reads almost every
+        colourless frame gloomy, whatever the room is doing."""
+        assert self._fusion is not None and self._namer is not None
+        if self._mono is None or self._mono_namer is None:
+            estimate = self._fused(frame, cues, _darkness(cues), _haze(cues), evidence,
+                                   self._fusion, self._namer)  # fmt: skip
+            said = ("none: read by the colour fusion at a quarter of its confidence, since it"
+                    f" reads colourless frames gloomy ({self.mono_detail})")  # fmt: skip
+            return replace(estimate, confidence=estimate.confidence * 0.25,
+                           evidence={**estimate.evidence, "colour": said})  # fmt: skip
+        frame = grey(frame)
+        cues, evidence = self._measured(frame, None if previous is None else grey(previous))
+        estimate = self._fused(frame, cues, _darkness(cues), _haze(cues), evidence, self._mono,
+                               self._mono_namer)  # fmt: skip
+        said = ("none (night vision or black and white): read by the fusion fitted on colourless"
+                " copies of the photographs")  # fmt: skip
+        return replace(estimate, evidence={**estimate.evidence, "colour": said})
+
     def _fused(self, frame: Frame, cues: dict[str, float], darkness: float, haze: float,
-               evidence: dict[str, Any], fusion: SceneFusion) -> MoodEstimate:  # fmt: skip
+               evidence: dict[str, Any], fusion: SceneFusion,
+               namer: QuadrantNamer) -> MoodEstimate:  # fmt: skip
         """The reading from the fitted fusion: each axis's side from its probability, motion
         on top (motion adds arousal; a still frame is not taken as calm for lack of it)."""
         layout = fusion.appearance
@@ -316,8 +360,7 @@ class SceneReader:
         near = _near_axis(2 * p_pleasant - 1, 2 * p_lively - 1)
         if near:  # a coin toss on that axis: said (the confidence already says it is one)
             evidence["near_axis"] = near
-        assert self._namer is not None  # built with the fusion
-        named = self._namer.estimate(p_pleasant, p_lively, _description(evidence, words), evidence)
+        named = namer.estimate(p_pleasant, p_lively, _description(evidence, words), evidence)
         estimate = replace(named, confidence=fusion.confidence(p_pleasant, p_lively))
         little = _says_little(cues)
         if little:  # the fusion was fitted on photographs: such a frame says little of a room

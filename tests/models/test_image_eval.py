@@ -135,6 +135,12 @@ def test_the_cli_measures_the_scene_reader_on_real_photographs(photos: Path,
     assert sum(sum(row.values()) for row in figures["confusion"].values()) == 4
     assert sum(figures["moods_named"].values()) == 4
     assert 0.0 <= figures["quadrant"] <= 1.0
+    done = subprocess.run([sys.executable, "-m", "moodcast.edge.cli", "models", "evaluate-images",
+                           str(photos), "--labels", str(labels), "--json", "--monochrome"],
+                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    night = json.loads(done.stdout)
+    assert night["how"].endswith("the photographs without their colour") and night["n"] == 4
     broken = tmp_path / "broken"  # one photograph cut short among good ones: set aside, named
     broken.mkdir()
     for name in ("coffee.png", "moon.png"):

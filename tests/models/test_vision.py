@@ -862,6 +862,34 @@ def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
         assert done.returncode == 2 and f"--quadrant-balance {float(bad)} is not" in done.stderr
 
 
+def test_the_fitting_script_fits_the_monochrome_fusion_beside_the_colour_one(
+    photos: Path, tmp_path: Path
+) -> None:
+    """--monochrome fits on grey copies of the photographs and writes scene_fusion_mono.json
+    into the same manifest, keeping the colour fusion's line."""
+    require_classifier()
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("file\tquadrant\nastronaut.png\tHV-HA\nrocket.jpg\tHV-HA\n"
+                      "coffee.png\tHV-LA\nchelsea.png\tHV-LA\nmoon.png\tLV-LA\n"
+                      "hubble_deep_field.jpg\tLV-LA\n")  # fmt: skip
+    out, slow = tmp_path / "fusion", "+ appearance of the frame, and its style"
+    for extra in ([], ["--monochrome"]):
+        done = subprocess.run([sys.executable, str(ROOT / "scripts/fit_scene_fusion.py"),
+                               "--labels", str(labels), "--folder", str(photos), "--out",
+                               str(out), "--k", "2", "--repeats", "1", "--group", slow, *extra],
+                              capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+    colour, mono = load_fusion(out), load_fusion(out, fusion_module.MONO_FILE)
+    assert colour.training["frames"] == "colour" and mono.training["frames"] == "monochrome"
+    assert mono.training["photographs"] == 6
+    assert set(json.loads((out / "manifest.json").read_text())["files"]) == {
+        fusion_module.FILE, fusion_module.MONO_FILE}  # fmt: skip
+    reader = SceneReader(load_taxonomy("cowen13"), fusion=colour, mono=mono)
+    moon = reader.read(cv2.imread(str(photos / "moon.png")))
+    assert str(moon.evidence["colour"]).startswith("none (night vision")
+    assert "colour" not in reader.read(cv2.imread(str(photos / "coffee.png"))).evidence
+
+
 def test_fusions_of_other_commits_are_compared_on_the_same_photographs(
     photos: Path, tmp_path: Path
 ) -> None:
