@@ -17,6 +17,8 @@ not in their lightness.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -38,8 +40,10 @@ def tint_residual(frame: Frame) -> float:
 
     if frame.ndim == 2 or frame.shape[2] == 1:
         return 0.0
-    height = max(1, round(frame.shape[0] * _WIDTH / frame.shape[1]))
-    small = cv2.resize(frame, (_WIDTH, height), interpolation=cv2.INTER_AREA)
+    small: NDArray[Any] = frame
+    if frame.shape[1] > _WIDTH:  # the reader gives its analysis copy, 160 px already
+        height = max(1, round(frame.shape[0] * _WIDTH / frame.shape[1]))
+        small = cv2.resize(frame, (_WIDTH, height), interpolation=cv2.INTER_AREA)
     lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(np.float64)
     light = lab[:, 0] / 255.0
     chroma = lab[:, 1:] - 128.0

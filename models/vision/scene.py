@@ -175,10 +175,12 @@ class SceneReader:
         small: Frame = cv2.resize(frame, (_ANALYSIS_WIDTH, height), interpolation=cv2.INTER_AREA)
         return small
 
-    def measure(self, frame: Frame, previous: Frame | None = None) -> dict[str, float]:
-        """The raw cues in [0, 1] (warmth in [-1, 1]) that the reading is built from."""
+    def measure(self, frame: Frame, previous: Frame | None = None,
+                small: Frame | None = None) -> dict[str, float]:  # fmt: skip
+        """The raw cues in [0, 1] (warmth in [-1, 1]) that the reading is built from
+        (``small``: the frame at the analysis width, when already made)."""
         cv2 = self._cv2
-        small = self._small(frame)
+        small = self._small(frame) if small is None else small
         hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
         hue = hsv[..., 0].astype(np.float32) * 2.0  # degrees
         sat = hsv[..., 1].astype(np.float32) / 255.0
@@ -205,10 +207,10 @@ class SceneReader:
                 cues["activity"] = min(1.0, float(diff.mean()) / 32.0)
         return cues
 
-    def _measured(self, frame: Frame,
-                  previous: Frame | None) -> tuple[dict[str, float], dict[str, Any]]:  # fmt: skip
+    def _measured(self, frame: Frame, previous: Frame | None, small: Frame | None = None,
+                  ) -> tuple[dict[str, float], dict[str, Any]]:  # fmt: skip
         """The raw cues, and the evidence they start (with darkness and haze)."""
-        cues = self.measure(frame, previous)
+        cues = self.measure(frame, previous, small)
         evidence: dict[str, Any] = {k: round(v, 4) for k, v in cues.items()}
         evidence.update(darkness=round(_darkness(cues), 4), haze=round(_haze(cues), 4))
         return cues, evidence
@@ -216,10 +218,11 @@ class SceneReader:
     def read(self, frame: Frame, previous: Frame | None = None) -> MoodEstimate:
         frame = fit_frame(frame)  # any shape in: bounded time and memory, or FrameRefusedError
         previous = None if previous is None else _fit_or_none(previous)
-        cues, evidence = self._measured(frame, previous)
+        small = self._small(frame)  # once: the cues and the colour test both read it
+        cues, evidence = self._measured(frame, previous, small)
         darkness, haze = _darkness(cues), _haze(cues)
         if self._fusion is not None:
-            if self.colourless_as == "camera" and is_monochrome(frame):
+            if self.colourless_as == "camera" and is_monochrome(small):
                 return self._colourless(frame, previous, cues, evidence)
             assert self._namer is not None  # built with the fusion
             return self._fused(frame, cues, darkness, haze, evidence, self._fusion, self._namer)

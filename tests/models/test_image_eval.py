@@ -160,3 +160,19 @@ def test_the_cli_measures_the_scene_reader_on_real_photographs(photos: Path,
                            str(photos), "--labels", str(bad)],
                           capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
     assert done.returncode == 2 and "bad.tsv:1: unknown quadrant 'HAPPY'" in done.stderr
+
+
+def test_the_camera_conditions_benchmark_reads_every_condition(photos: Path, tmp_path: Path):
+    """scripts/camera_conditions.py on two labelled photographs: a row per condition, the
+    photographs as they are first (nothing moved from themselves)."""
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("coffee.png\tHV-LA\nmoon.png\tLV-LA\n")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, str(root / "scripts/camera_conditions.py"),
+                           "--labels", str(labels), "--folder", str(photos)],
+                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    assert len(rows) == 1 + 7 and rows[1].startswith("| as photographed |")
+    assert "| 0 of 2 |" in rows[1]
+    assert any(row.startswith("| night vision (grey) |") for row in rows)

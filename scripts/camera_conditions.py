@@ -1,0 +1,132 @@
+"""The scene reader on labelled photographs as a camera would give them in worse conditions.
+
+    .venv/bin/python scripts/camera_conditions.py [--labels tests/data/photos/heldout.tsv]
+        [--folder .cache/photos] [--fusion fitted|hand-set]
+
+A shop's or a car's camera is not a photographer: it sees at night in infrared, in dim light
+with sensor noise, through a small, strongly compressed stream, under a lamp's colour cast
+and with things moving. Each labelled photograph is read as a camera frame (the reader the
+daemon builds) as it is and after each such change, made here with OpenCV and numpy (seeded:
+the same frames every run), and scored as ``moodcast models evaluate-images`` does: one
+Markdown row per condition with the quadrant, the sides, readings at 0.75 or more and how
+often right, and how many readings changed quadrant from the photograph's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from moodcast.config.settings import load_config  # noqa: E402
+from moodcast.models.mood import MoodEstimate  # noqa: E402
+from moodcast.models.readers import active_taxonomy, build_reader, load_photo  # noqa: E402
+from moodcast.models.text.caption_labels import quadrant_of  # noqa: E402
+from moodcast.models.vision import image_eval  # noqa: E402
+from moodcast.models.vision.monochrome import grey  # noqa: E402
+
+Frame = NDArray[np.uint8]
+
+
+def _jpeg(frame: Frame, quality: int) -> Frame:
+    import cv2
+
+    _, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    decoded = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    assert decoded is not None
+    return np.asarray(decoded, dtype=np.uint8)
+
+
+def small_stream(frame: Frame) -> Frame:
+    """A 320-px wide stream, JPEG quality 35 (a cheap camera's substream)."""
+    import cv2
+
+    height = max(16, round(frame.shape[0] * 320 / frame.shape[1]))
+    resized = np.asarray(cv2.resize(frame, (320, height), interpolation=cv2.INTER_AREA), np.uint8)
+    return _jpeg(resized, 35)
+
+
+def dim_and_noisy(frame: Frame) -> Frame:
+    """A quarter of the light, the gain turned up again: shot noise and a raised floor."""
+    rng = np.random.default_rng(7)
+    light = frame.astype(np.float64) / 4.0
+    noisy = rng.poisson(light) * 4.0 + rng.normal(0, 6, frame.shape)
+    return _jpeg(np.clip(noisy, 0, 255).astype(np.uint8), 70)
+
+
+def tungsten(frame: Frame) -> Frame:
+    """An orange lamp's cast that the camera did not balance (about 2,700 K on daylight)."""
+    cast = frame.astype(np.float64) * np.array([0.62, 0.86, 1.12])  # B, G, R
+    return np.asarray(np.clip(cast, 0, 255), dtype=np.uint8)
+
+
+def motion_blur(frame: Frame) -> Frame:
+    """A sideways smear of about 2 % of the width (a moving camera or quick movement)."""
+    import cv2
+
+    length = max(3, frame.shape[1] // 50)
+    kernel = np.zeros((length, length))
+    kernel[length // 2] = 1.0 / length
+    return np.asarray(cv2.filter2D(frame, -1, kernel), dtype=np.uint8)
+
+
+def infrared(frame: Frame) -> Frame:
+    """Night vision: the luminance alone, with a colour sensor's faint magenta cast and noise."""
+    rng = np.random.default_rng(11)
+    tinted = grey(frame).astype(np.float64) * np.array([1.06, 0.96, 1.06])
+    return _jpeg(np.clip(tinted + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8), 70)
+
+
+CONDITIONS: dict[str, Callable[[Frame], Frame]] = {
+    "as photographed": lambda frame: frame,
+    "night vision (grey)": grey,
+    "night vision (tinted, noisy)": infrared,
+    "small stream (320 px, JPEG 35)": small_stream,
+    "dim and noisy (a quarter of the light)": dim_and_noisy,
+    "tungsten cast (unbalanced)": tungsten,
+    "motion blur (2 % of the width)": motion_blur,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--labels", type=Path, default=ROOT / "tests/data/photos/heldout.tsv")
+    parser.add_argument("--folder", type=Path, default=ROOT / ".cache/photos")
+    parser.add_argument("--fusion", choices=["fitted", "hand-set"], default="fitted")
+    args = parser.parse_args()
+    config = load_config(None, {"reader.fusion": args.fusion})
+    taxonomy = active_taxonomy(config)
+    reader = build_reader(config, taxonomy)  # a camera's reader: colourless is night vision
+    rows = image_eval.read_image_labels(args.labels, args.folder)
+    photos = [load_photo(r.file) for r in rows]
+    print(f"{len(rows)} photographs of {args.labels.name}, fusion {args.fusion}\n")
+    print("| camera condition | quadrant | valence / arousal | at ≥ 0.75: readings, right |"
+          " read another quadrant than as photographed | most named |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
+    first: list[str] = []
+    for name, change in CONDITIONS.items():
+        readings: list[MoodEstimate] = [reader.read(change(photo)) for photo in photos]
+        quadrants = [quadrant_of(e.valence, e.arousal) for e in readings]
+        first = first or quadrants
+        moved = sum(q != f for q, f in zip(quadrants, first, strict=True))
+        f = image_eval.evaluate_images(rows, readings, taxonomy).figures
+        sure = [(n, right) for band, n, right in f.by_confidence if band.startswith("0.75")]
+        n_sure, right_sure = sure[0] if sure else (0, None)
+        sure_text = f"{n_sure}, " + ("–" if right_sure is None else f"{right_sure:.3f}")
+        named = [e.mood for e in readings]
+        mood = max(set(named), key=named.count)
+        times = named.count(mood)
+        print(f"| {name} | {f.quadrant:.3f} | {f.valence:.3f} / {f.arousal:.3f} |"
+              f" {sure_text} | {moved} of {len(rows)} |"
+              f" *{mood}* {times / len(rows):.2f} |", flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
