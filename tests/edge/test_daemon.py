@@ -759,3 +759,27 @@ def test_a_periodic_duty_that_fails_is_said_and_the_others_go_on(setup, monkeypa
     finally:
         daemon.stop()
         thread.join(timeout=15)
+
+
+def test_a_camera_in_night_vision_is_read_by_the_monochrome_fusion_and_said(
+    setup, photos: Path
+) -> None:
+    """The camera's frames turn colourless (infrared at dusk): the reading comes from the
+    fusion fitted on colourless photographs, and the state says the frame has no colour."""
+    import cv2
+
+    config, mq, _ = setup
+    camera = Path(config.camera.source)
+    grey = cv2.cvtColor(cv2.imread(str(photos / "coffee.png")), cv2.COLOR_BGR2GRAY)
+    (camera / "a.png").unlink()
+    cv2.imwrite(str(camera / "night.png"), grey)
+    daemon, thread = start(config)
+    try:
+        mq.wait(lambda: str(mq.state(BASE).get("main_evidence") or "").startswith(
+            "no colour in the frame (night vision?)"), 60)  # fmt: skip
+        state = mq.state(BASE)
+        assert state["mood_source"] == "camera" and state["problems"] == []
+        assert "colour" in state["evidence"]
+    finally:
+        daemon.stop()
+        thread.join(timeout=15)
