@@ -31,6 +31,7 @@ from moodcast.models.readers import active_taxonomy, build_reader, load_photo  #
 from moodcast.models.text.caption_labels import quadrant_of  # noqa: E402
 from moodcast.models.vision import image_eval  # noqa: E402
 from moodcast.models.vision.monochrome import grey  # noqa: E402
+from scripts.compare_scene_fusions import confident  # noqa: E402
 
 Frame = NDArray[np.uint8]
 
@@ -116,15 +117,11 @@ def main() -> None:
         quadrants = [quadrant_of(e.valence, e.arousal) for e in readings]
         first = first or quadrants
         moved = sum(q != f for q, f in zip(quadrants, first, strict=True))
-        f = image_eval.evaluate_images(rows, readings, taxonomy).figures
-        sure = [(n, right) for band, n, right in f.by_confidence if band.startswith("0.75")]
-        n_sure, right_sure = sure[0] if sure else (0, None)
-        sure_text = f"{n_sure}, " + ("–" if right_sure is None else f"{right_sure:.3f}")
-        named = [e.mood for e in readings]
-        mood = max(set(named), key=named.count)
-        times = named.count(mood)
+        result = image_eval.evaluate_images(rows, readings, taxonomy)
+        f = result.figures
+        mood, times = next(iter(result.moods_named.items()))  # most said first
         print(f"| {name} | {f.quadrant:.3f} | {f.valence:.3f} / {f.arousal:.3f} |"
-              f" {sure_text} | {moved} of {len(rows)} |"
+              f" {confident(f)} | {moved} of {len(rows)} |"
               f" *{mood}* {times / len(rows):.2f} |", flush=True)  # fmt: skip
 
 

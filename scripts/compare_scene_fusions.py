@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from moodcast.config.settings import load_config  # noqa: E402
 from moodcast.models.readers import active_taxonomy, build_reader, load_photo  # noqa: E402
+from moodcast.models.text.caption_eval import Evaluation  # noqa: E402
 from moodcast.models.vision import fusion as fusion_module  # noqa: E402
 from moodcast.models.vision import image_eval  # noqa: E402
 from moodcast.models.vision.monochrome import grey  # noqa: E402
@@ -60,19 +61,23 @@ def _show(revision: str, name: str) -> str:
                           check=True, capture_output=True, text=True).stdout  # fmt: skip
 
 
+def confident(figures: Evaluation) -> str:
+    """The readings at 0.75 or more and the share of them right, as "n, share"."""
+    sure = [(n, right) for band, n, right in figures.by_confidence if band.startswith("0.75")]
+    n_sure, right_sure = sure[0] if sure else (0, None)
+    return f"{n_sure}, " + ("–" if right_sure is None else f"{right_sure:.3f}")
+
+
 def row(revision: str, labels: Path, result: image_eval.ImageEvaluation) -> str:
     f = result.figures
-    sure = [(n, right) for band, n, right in f.by_confidence if band.startswith("0.75")]
-    n_sure, right_sure = sure[0] if sure else (0, None)
     unpleasant = sum(f.confusion.get(t, {}).get(r, 0) for t in ("LV-HA", "LV-LA")
                      for r in ("LV-HA", "LV-LA"))  # fmt: skip
     of = sum(sum(f.confusion.get(t, {}).values()) for t in ("LV-HA", "LV-LA"))
     mood, times = next(iter(result.moods_named.items()))
     loss = "–" if result.log_loss is None else f"{result.log_loss:.3f}"
     people = "–" if result.crowd_error is None else f"{result.crowd_error:.2f}"
-    sure_text = f"{n_sure}, " + ("–" if right_sure is None else f"{right_sure:.3f}")
     return (f"| {revision} | {labels.name} ({f.n}) | {f.quadrant:.3f} | {f.valence:.3f} /"
-            f" {f.arousal:.3f} | {loss} | {sure_text} | {unpleasant} of {of} |"
+            f" {f.arousal:.3f} | {loss} | {confident(f)} | {unpleasant} of {of} |"
             f" *{mood}* {times / f.n:.2f} | {people} |")  # fmt: skip
 
 

@@ -137,7 +137,7 @@ def read_cues(args: argparse.Namespace, text: CaptionMood) -> Observed:
     for row in rows:  # a reader each, so no photograph is read against the one before it
         reader = SceneReader(taxonomy, detector, text=text, classifier=classifier)
         frame = load_photo(row.file)
-        if getattr(args, "monochrome", False):  # as a night-vision or black-and-white camera
+        if args.monochrome:  # as a night-vision or black-and-white camera gives it
             frame = grey(frame)
         cues.append(reader.observe(frame, classes=classes, described=described,
                                    looks=looks, views=VIEWS, style=True))  # fmt: skip

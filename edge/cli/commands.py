@@ -24,8 +24,13 @@ def _config(args: argparse.Namespace) -> MoodcastConfig:
     return load_config(args.config)
 
 
+def _library_path(args: argparse.Namespace, config: MoodcastConfig) -> Path:
+    """The library named by --library, else the config's."""
+    return Path(args.library or config.library.path).expanduser()
+
+
 def _library(args: argparse.Namespace, config: MoodcastConfig) -> Library:
-    return Library(args.library or config.library.path)
+    return Library(_library_path(args, config))
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -85,7 +90,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     taxonomy = active_taxonomy(config)
     frame = load_photo(args.photo)
     estimate = build_reader(config, taxonomy, photographs=True).read(frame)
-    tracks, none = _playable(Path(args.library or config.library.path).expanduser())
+    tracks, none = _playable(_library_path(args, config))
     policy = config.selection
     selector, history = TrackSelector(tracks, taxonomy, policy), PlayHistory(policy)
     rng = np.random.default_rng(args.seed)
