@@ -9,6 +9,7 @@ reader goes through :func:`fit_frame` first, so time and memory per frame are bo
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -127,25 +128,78 @@ def _webp_size(head: bytes) -> tuple[int, int] | None:
 _JPEG_FRAMES = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
 
-def _jpeg_size(data: bytes) -> tuple[int, int] | None:
-    """Walks the JPEG markers to the first start-of-frame, which holds the size."""
+def _jpeg_segments(data: bytes) -> Iterator[tuple[int, int]]:
+    """(marker, offset) of each JPEG segment up to the first start-of-frame, jumping from
+    segment to segment without reading any pixels."""
     i = 2
     while i + 9 < len(data):
         if data[i] != 0xFF:
-            return None
+            return
         marker = data[i + 1]
         if marker == 0xFF:  # fill byte
             i += 1
             continue
+        yield marker, i
         if marker in _JPEG_FRAMES:
-            h, w = struct.unpack(">HH", data[i + 5 : i + 9])
-            return int(w), int(h)
+            return
         if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
             i += 2
             continue
         (length,) = struct.unpack(">H", data[i + 2 : i + 4])
         i += 2 + int(length)
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """The size the first start-of-frame holds."""
+    for marker, i in _jpeg_segments(data):
+        if marker in _JPEG_FRAMES:
+            h, w = struct.unpack(">HH", data[i + 5 : i + 9])
+            return int(w), int(h)
     return None
+
+
+def exif_orientation(data: bytes) -> int:
+    """The EXIF orientation (1-8) a JPEG's camera wrote: how the stored pixels must be turned
+    to stand upright (a phone held upright stores its picture sideways, with 6). 1 when
+    there is none or it cannot be read."""
+    for marker, i in _jpeg_segments(data):
+        if marker == 0xE1 and data[i + 4 : i + 10] == b"Exif\x00\x00":
+            (length,) = struct.unpack(">H", data[i + 2 : i + 4])
+            found = _tiff_orientation(data[i + 10 : i + 2 + length])
+            if found is not None:
+                return found
+    return 1
+
+
+def _tiff_orientation(tiff: bytes) -> int | None:
+    """Tag 0x0112 of the first image directory of an EXIF block (a TIFF header)."""
+    order = {b"II": "<", b"MM": ">"}.get(tiff[:2])
+    if order is None or len(tiff) < 8:
+        return None
+    (first,) = struct.unpack(order + "I", tiff[4:8])
+    if first + 2 > len(tiff):
+        return None
+    (count,) = struct.unpack(order + "H", tiff[first : first + 2])
+    for k in range(count):
+        entry = tiff[first + 2 + 12 * k : first + 14 + 12 * k]
+        if len(entry) < 12:
+            return None
+        tag, kind = struct.unpack(order + "HH", entry[:4])
+        if tag == 0x0112 and kind == 3:  # SHORT
+            (value,) = struct.unpack(order + "H", entry[8:10])
+            return int(value) if 1 <= value <= 8 else None
+    return None
+
+
+def upright(frame: Frame, orientation: int) -> Frame:
+    """The frame turned as its EXIF orientation says (OpenCV's own steps, which its full-size
+    decode applies and its reduced decodes do not)."""
+    import cv2
+
+    if orientation in (5, 6, 7, 8):
+        frame = cv2.transpose(frame)
+    flip = {2: 1, 3: -1, 4: 0, 6: 1, 7: -1, 8: 0}.get(orientation)
+    return frame if flip is None else cv2.flip(frame, flip)
 
 
 def decode_image(data: bytes, name: str) -> Frame:
@@ -176,10 +230,12 @@ def decode_image(data: bytes, name: str) -> Frame:
                 f"{name} is {w}×{h} pixels, over the {MAX_IMAGE_PIXELS // 1_000_000} Mpx a still"
                 " may have: scale it down"
             )
-        flag = reduced
+        flag = reduced | cv2.IMREAD_IGNORE_ORIENTATION  # whatever OpenCV's version does
     frame = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
     if frame is None:
         raise FrameRefusedError(f"{name} cannot be decoded (damaged or cut short?)", AGAIN)
+    if flag != cv2.IMREAD_COLOR:  # turned here: OpenCV 4.14's reduced decodes do not
+        frame = upright(frame, exif_orientation(data))
     return fit_frame(frame)
 
 

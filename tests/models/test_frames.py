@@ -116,3 +116,47 @@ def test_what_is_not_an_image_is_named_with_a_fix(data: bytes, why: str) -> None
     with pytest.raises(FrameRefusedError, match=why) as refused:
         decode_image(data, "empty.jpg")
     assert "give a photograph in one of those formats" in str(refused.value)
+
+
+def _exif_jpeg(picture: np.ndarray, orientation: int) -> bytes:
+    """A JPEG whose EXIF says how to turn it, as a phone writes one held on its side."""
+    import io
+
+    from PIL import Image
+
+    image = Image.fromarray(cv2.cvtColor(picture, cv2.COLOR_BGR2RGB))
+    exif = image.getexif()
+    exif[0x0112] = orientation
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=95, exif=exif)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_a_big_phone_photograph_decoded_reduced_stands_as_its_exif_says(
+    monkeypatch, orientation: int
+) -> None:
+    from moodcast.models.vision import frames
+
+    picture = np.zeros((240, 320, 3), np.uint8)  # four quadrants of their own colour
+    picture[:120, :160], picture[:120, 160:] = (0, 0, 255), (0, 255, 0)
+    picture[120:, :160], picture[120:, 160:] = (255, 0, 0), (255, 255, 255)
+    data = _exif_jpeg(picture, orientation)
+    assert frames.exif_orientation(data) == orientation
+    upright = decode_image(data, "phone.jpg")  # full size: OpenCV turns it
+    monkeypatch.setattr(frames, "MAX_IMAGE_PIXELS", 5_000)
+    reduced = decode_image(data, "phone.jpg")  # at a quarter of each side: turned here
+    assert reduced.shape[:2] == (upright.shape[0] // 4, upright.shape[1] // 4)
+    small = cv2.resize(upright, reduced.shape[1::-1], interpolation=cv2.INTER_AREA)
+    assert np.abs(small.astype(int) - reduced.astype(int)).mean() < 8
+
+
+def test_exif_orientation_without_exif_or_with_a_broken_block_is_upright() -> None:
+    from moodcast.models.vision.frames import exif_orientation
+
+    plain = cv2.imencode(".jpg", np.zeros((20, 30, 3), np.uint8))[1].tobytes()
+    assert exif_orientation(plain) == 1
+    for block in (b"Exif\x00\x00XX", b"Exif\x00\x00II*\x00\xff\xff\xff\x00",
+                  b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x05"):  # fmt: skip
+        segment = b"\xff\xe1" + len(block + b"..").to_bytes(2, "big") + block
+        assert exif_orientation(plain[:2] + segment + plain[2:]) == 1
