@@ -186,6 +186,11 @@ class CameraSettings(Strict):
         5.0, gt=0, description="first wait before reopening; doubles up to retry_max_s"
     )
     retry_max_s: float = Field(60.0, gt=0, description="longest wait between reopen attempts")
+    rotate: Literal[0, 90, 180, 270] = Field(
+        0,
+        description="degrees to turn each frame clockwise so it stands upright (a ceiling"
+        " camera mounted upside down: 180)",
+    )
 
 
 class OpeningWindow(Strict):

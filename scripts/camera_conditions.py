@@ -4,12 +4,13 @@
         [--folder .cache/photos] [--fusion fitted|hand-set]
 
 A shop's or a car's camera is not a photographer: it sees at night in infrared, in dim light
-with sensor noise, through a small, strongly compressed stream, under a lamp's colour cast
-and with things moving. Each labelled photograph is read as a camera frame (the reader the
-daemon builds) as it is and after each such change, made here with OpenCV and numpy (seeded:
-the same frames every run), and scored as ``moodcast models evaluate-images`` does: one
-Markdown row per condition with the quadrant, the sides, readings at 0.75 or more and how
-often right, and how many readings changed quadrant from the photograph's own.
+with sensor noise, through a small, strongly compressed stream, under a lamp's colour cast,
+with things moving, inside black bars and mounted upside down. Each labelled photograph is
+read as a camera frame (the reader the daemon builds) as it is and after each such change,
+made here with OpenCV and numpy (seeded: the same frames every run), and scored as
+``moodcast models evaluate-images`` does: one Markdown row per condition with the quadrant,
+the sides, readings at 0.75 or more and how often right, and how many readings changed
+quadrant from the photograph's own.
 """
 
 from __future__ import annotations
@@ -85,6 +86,31 @@ def infrared(frame: Frame) -> Frame:
     return _jpeg(np.clip(tinted + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8), 70)
 
 
+def letterbox(frame: Frame) -> Frame:
+    """Black bars above and below, each a sixth of the picture's height (a wide film still,
+    a stream padded to its shape), JPEG 75."""
+    h, w = frame.shape[:2]
+    bar = h // 6
+    out = np.zeros((h + 2 * bar, w, 3), np.uint8)
+    out[bar : bar + h] = frame
+    return _jpeg(out, 75)
+
+
+def pillarbox(frame: Frame) -> Frame:
+    """Black bars left and right, each a fifth of the picture's width (a 4:3 camera in a
+    16:9 stream), JPEG 75."""
+    h, w = frame.shape[:2]
+    bar = w // 5
+    out = np.zeros((h, w + 2 * bar, 3), np.uint8)
+    out[:, bar : bar + w] = frame
+    return _jpeg(out, 75)
+
+
+def upside_down(frame: Frame) -> Frame:
+    """A ceiling camera mounted the other way up, its picture not turned (``camera.rotate``)."""
+    return np.ascontiguousarray(frame[::-1, ::-1])
+
+
 CONDITIONS: dict[str, Callable[[Frame], Frame]] = {
     "as photographed": lambda frame: frame,
     "night vision (grey)": grey,
@@ -93,6 +119,9 @@ CONDITIONS: dict[str, Callable[[Frame], Frame]] = {
     "dim and noisy (a quarter of the light)": dim_and_noisy,
     "tungsten cast (unbalanced)": tungsten,
     "motion blur (2 % of the width)": motion_blur,
+    "black bars above and below (letterbox)": letterbox,
+    "black bars left and right (pillarbox)": pillarbox,
+    "upside down, not turned": upside_down,
 }
 
 

@@ -18,7 +18,7 @@ from moodcast.edge.camera.sources import (
     Frame,
     FrameSource,
 )
-from moodcast.models.vision.frames import FrameRefusedError, fit_frame
+from moodcast.models.vision.frames import FrameRefusedError, fit_frame, turned
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class CameraWatchdog:
             return None
         assert self._source is not None
         try:
-            frame = fit_frame(self._source.read())
+            frame = turned(fit_frame(self._source.read()), self._policy.rotate)
         except CameraPendingError as exc:  # after a failure the failure stays the news
             if self.status != "error":
                 self._set("connecting", str(exc))

@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from moodcast.models.mood import MoodEstimate, Taxonomy, clamp
-from moodcast.models.vision.frames import FrameRefusedError, fit_frame
+from moodcast.models.vision.frames import FrameRefusedError, content_box, fit_frame
 from moodcast.models.vision.fusion import view
 from moodcast.models.vision.monochrome import grey, is_monochrome
 from moodcast.models.vision.naming import QuadrantNamer
@@ -121,6 +121,17 @@ def _fit_or_none(frame: Frame) -> Frame | None:
         return None
 
 
+def _inside_bars(frame: Frame, previous: Frame | None) -> tuple[Frame, Frame | None]:
+    """The picture inside any bars (:func:`content_box`), and the previous frame cut the
+    same way: a camera's bars stay where they are, and motion compares like with like."""
+    rows, cols = content_box(frame)
+    if (rows.stop - rows.start, cols.stop - cols.start) == frame.shape[:2]:
+        return frame, previous
+    if previous is not None and previous.shape == frame.shape:
+        previous = np.ascontiguousarray(previous[rows, cols])
+    return np.ascontiguousarray(frame[rows, cols]), previous
+
+
 class SceneReader:
     """Reads a BGR frame (and optionally the previous one) into a :class:`MoodEstimate`."""
 
@@ -218,8 +229,13 @@ class SceneReader:
     def read(self, frame: Frame, previous: Frame | None = None) -> MoodEstimate:
         frame = fit_frame(frame)  # any shape in: bounded time and memory, or FrameRefusedError
         previous = None if previous is None else _fit_or_none(previous)
+        height, width = frame.shape[:2]
+        frame, previous = _inside_bars(frame, previous)
         small = self._small(frame)  # once: the cues and the colour test both read it
         cues, evidence = self._measured(frame, previous, small)
+        if frame.shape[:2] != (height, width):
+            evidence["bars"] = (f"read the {frame.shape[1]}×{frame.shape[0]} picture inside the"
+                                f" {width}×{height} frame's bars")  # fmt: skip
         darkness, haze = _darkness(cues), _haze(cues)
         if self._fusion is not None:
             if self.colourless_as == "camera" and is_monochrome(small):
@@ -263,7 +279,8 @@ class SceneReader:
         the classifier's pooled features of ``views`` (and the frame's style statistics after
         them when ``style``; None without them) to ``looks``."""
         frame = fit_frame(frame)
-        cues = self.measure(frame, None if previous is None else _fit_or_none(previous))
+        frame, previous = _inside_bars(frame, None if previous is None else _fit_or_none(previous))
+        cues = self.measure(frame, previous)
         evidence: dict[str, Any] = {}
         found, words, look = self._cues(frame, cues, _darkness(cues), _haze(cues), evidence,
                                         classes, views, style)  # fmt: skip

@@ -129,6 +129,22 @@ def test_image_folder_cycles_in_name_order(tmp_path: Path) -> None:
     assert values == [0, 40, 80, 0]
 
 
+def test_a_camera_mounted_upside_down_is_turned_as_configured(tmp_path: Path) -> None:
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    frame = np.zeros((48, 64, 3), np.uint8)
+    frame[:8, :8] = 255  # a mark in the top-left corner
+    cv2.imwrite(str(folder / "a.png"), frame)
+    for degrees, shape, corner in ((0, (48, 64), (0, 0)), (180, (48, 64), (47, 63)),
+                                   (90, (64, 48), (0, 47))):  # fmt: skip
+        policy = CameraSettings(rotate=degrees)
+        dog = CameraWatchdog(lambda: ImageFolderSource(str(folder), True, FakeClock()), policy,
+                             detect_frozen=False)  # fmt: skip
+        read = dog.read(0.0)
+        assert read is not None and read.shape[:2] == shape
+        assert read[corner].tolist() == [255, 255, 255]
+
+
 @pytest.mark.reliability
 def test_watchdog_survives_an_emptied_folder_and_recovers(tmp_path: Path) -> None:
     folder = tmp_path / "imgs"

@@ -160,3 +160,51 @@ def test_exif_orientation_without_exif_or_with_a_broken_block_is_upright() -> No
                   b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x05"):  # fmt: skip
         segment = b"\xff\xe1" + len(block + b"..").to_bytes(2, "big") + block
         assert exif_orientation(plain[:2] + segment + plain[2:]) == 1
+
+
+def _barred(picture: np.ndarray, top: int, side: int, level: int = 0) -> np.ndarray:
+    """The picture inside flat bars, JPEG-encoded as a stream or a still gives it."""
+    h, w = picture.shape[:2]
+    out = np.full((h + 2 * top, w + 2 * side, 3), level, np.uint8)
+    out[top : top + h, side : side + w] = picture
+    return np.asarray(cv2.imdecode(cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, 75])[1], 1))
+
+
+@pytest.mark.parametrize("name", ["coffee.png", "chelsea.png", "astronaut.png", "messi5.jpg"])
+def test_bars_around_a_real_photograph_are_cut_back_to_it(photos, name: str) -> None:
+    from moodcast.models.vision.frames import content_box
+
+    picture = cv2.imread(str(photos / name))
+    h, w = picture.shape[:2]
+    assert content_box(picture) == (slice(0, h), slice(0, w))  # a photograph has none
+    for top, side, level in ((h // 6, 0, 0), (0, w // 5, 0), (h // 8, 0, 16), (0, w // 6, 255)):
+        rows, cols = content_box(_barred(picture, top, side, level))
+        assert abs(rows.start - top) <= 3 and abs(rows.stop - (top + h)) <= 3
+        assert abs(cols.start - side) <= 3 and abs(cols.stop - (side + w)) <= 3
+
+
+def test_flat_edges_that_fade_into_the_picture_are_not_bars(photos) -> None:
+    """A night sky over lights, a studio backdrop, one flat side, a flat frame: nothing cut."""
+    from moodcast.models.vision.frames import content_box
+
+    h, w = 240, 320
+    night = np.zeros((h, w, 3), np.uint8)  # black above and below, lights fading in
+    ramp = np.linspace(0, 120, 60)[:, None, None].astype(np.uint8)
+    night[60:120] = ramp * np.random.default_rng(3).integers(0, 2, (60, w, 1), np.uint8)
+    night[120:180] = night[60:120][::-1]
+    one_side = _barred(cv2.imread(str(photos / "coffee.png")), 40, 0)[40:]  # the top bar only
+    flat = np.full((h, w, 3), 200, np.uint8)
+    for frame in (night, one_side, np.zeros((h, w, 3), np.uint8), flat):
+        assert content_box(frame) == (slice(0, frame.shape[0]), slice(0, frame.shape[1]))
+
+
+@pytest.mark.parametrize("degrees", [0, 90, 180, 270])
+def test_a_frame_is_turned_clockwise(degrees: int) -> None:
+    from moodcast.models.vision.frames import turned
+
+    frame = np.zeros((20, 30, 3), np.uint8)
+    frame[0, 0] = 255  # the top-left corner goes round clockwise
+    corner = {0: (0, 0), 90: (0, 19), 180: (19, 29), 270: (29, 0)}[degrees]
+    out = turned(frame, degrees)
+    assert out.shape[:2] == ((20, 30) if degrees in (0, 180) else (30, 20))
+    assert out[corner].tolist() == [255, 255, 255]

@@ -698,6 +698,27 @@ def test_the_fitted_reader_reads_bad_frames_and_a_missing_classifier(classifier,
     assert "no picture" in str(readings["noise"].evidence["frame"])
 
 
+def test_a_photograph_inside_black_bars_reads_as_the_photograph(classifier, photos) -> None:
+    """A 4:3 camera in a 16:9 stream, a film still: the bars are not read as dark, flat
+    picture (uncut, a letterboxed building read valence +0.04 against +0.48)."""
+    reader = SceneReader(load_taxonomy("cowen13"), classifier=classifier, fusion=load_fusion())
+    for name in ("building.jpg", "coffee.png"):
+        photo = np.asarray(cv2.imread(str(photos / name)), dtype=np.uint8)
+        h, w = photo.shape[:2]
+        alone = reader.read(photo)
+        for top, side in ((h // 6, 0), (0, w // 5)):
+            framed = np.zeros((h + 2 * top, w + 2 * side, 3), np.uint8)
+            framed[top : top + h, side : side + w] = photo
+            framed = np.asarray(cv2.imdecode(cv2.imencode(".jpg", framed)[1], cv2.IMREAD_COLOR))
+            read = reader.read(framed, framed.copy())  # the previous frame is cut alike
+            assert abs(read.valence - alone.valence) < 0.1, name
+            assert abs(read.arousal - alone.arousal) < 0.1, name
+            assert f"picture inside the {w + 2 * side}×{h + 2 * top} frame's bars" in str(
+                read.evidence["bars"])  # fmt: skip
+            assert read.evidence["activity"] == 0
+    assert "bars" not in alone.evidence
+
+
 class ThreadedDetector:
     """The real detector, noting the thread each frame was detected in; ``fail`` raises."""
 
