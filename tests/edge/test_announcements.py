@@ -108,7 +108,9 @@ def test_announcements_duck_the_music_one_at_a_time_and_it_comes_back(shop) -> N
     # Ducks apart by half a second or more (the music comes back for a second between two
     # queued announcements): a loaded machine's libVLC drops late buffers from the
     # recording, which may break one duck for a window or two but not bring the music back.
-    marks = "".join("d" if d else "." for d in ducked)
+    # The last 1.5 s are the daemon's stop fading the music out, through the duck's band
+    # (slowly on a loaded machine: 11 windows in one full run): not an announcement.
+    marks = "".join("d" if d else "." for d in ducked[:-15])
     runs = [part.count("d") for part in re.split(r"\.{5,}", marks) if "d" in part]
     # closing (2 s) and the spoken text; the broken file is refused before the music ducks
     assert len([n for n in runs if n >= 5]) == 2, marks

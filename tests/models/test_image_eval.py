@@ -173,6 +173,8 @@ def test_the_camera_conditions_benchmark_reads_every_condition(photos: Path, tmp
                           capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
-    assert len(rows) == 1 + 7 and rows[1].startswith("| as photographed |")
+    assert len(rows) == 1 + 10 and rows[1].startswith("| as photographed |")
     assert "| 0 of 2 |" in rows[1]
-    assert any(row.startswith("| night vision (grey) |") for row in rows)
+    for condition in ("night vision (grey)", "black bars left and right (pillarbox)",
+                      "upside down, not turned"):  # fmt: skip
+        assert any(row.startswith(f"| {condition} |") for row in rows)
