@@ -42,7 +42,8 @@ def check_camera(config: MoodcastConfig) -> str:
         ) from exc
     finally:
         source.close()
-    return f"camera {config.camera.source!r} gives {frame.shape[1]}×{frame.shape[0]} frames"
+    turned = f", turned {config.camera.rotate}° clockwise" if config.camera.rotate else ""
+    return f"camera {config.camera.source!r} gives {frame.shape[1]}×{frame.shape[0]} frames{turned}"
 
 
 def check_library(config: MoodcastConfig) -> str:

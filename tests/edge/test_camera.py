@@ -143,6 +143,11 @@ def test_a_camera_mounted_upside_down_is_turned_as_configured(tmp_path: Path) ->
         read = dog.read(0.0)
         assert read is not None and read.shape[:2] == shape
         assert read[corner].tolist() == [255, 255, 255]
+    from moodcast.config.settings import load_config
+    from moodcast.edge.doctor import check_camera
+
+    config = load_config(None, {"camera.source": str(folder), "camera.rotate": 180})
+    assert check_camera(config).endswith("gives 64×48 frames, turned 180° clockwise")
 
 
 @pytest.mark.reliability
