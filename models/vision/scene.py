@@ -234,8 +234,8 @@ class SceneReader:
         small = self._small(frame)  # once: the cues and the colour test both read it
         cues, evidence = self._measured(frame, previous, small)
         if frame.shape[:2] != (height, width):
-            evidence["bars"] = (f"read the {frame.shape[1]}×{frame.shape[0]} picture inside the"
-                                f" {width}×{height} frame's bars")  # fmt: skip
+            evidence["bars"] = (f"{frame.shape[1]}×{frame.shape[0]} picture read inside the"
+                                f" {width}×{height} frame")  # fmt: skip
         darkness, haze = _darkness(cues), _haze(cues)
         if self._fusion is not None:
             if self.colourless_as == "camera" and is_monochrome(small):

@@ -713,8 +713,8 @@ def test_a_photograph_inside_black_bars_reads_as_the_photograph(classifier, phot
             read = reader.read(framed, framed.copy())  # the previous frame is cut alike
             assert abs(read.valence - alone.valence) < 0.1, name
             assert abs(read.arousal - alone.arousal) < 0.1, name
-            assert f"picture inside the {w + 2 * side}×{h + 2 * top} frame's bars" in str(
-                read.evidence["bars"])  # fmt: skip
+            assert str(read.evidence["bars"]).endswith(
+                f"picture read inside the {w + 2 * side}×{h + 2 * top} frame")  # fmt: skip
             assert read.evidence["activity"] == 0
     assert "bars" not in alone.evidence
 
