@@ -5,12 +5,12 @@
 
 A shop's or a car's camera is not a photographer: it sees at night in infrared, in dim light
 with sensor noise, through a small, strongly compressed stream, under a lamp's colour cast,
-with things moving, inside black bars and mounted upside down. Each labelled photograph is
-read as a camera frame (the reader the daemon builds) as it is and after each such change,
-made here with OpenCV and numpy (seeded: the same frames every run), and scored as
-``moodcast models evaluate-images`` does: one Markdown row per condition with the quadrant,
-the sides, readings at 0.75 or more and how often right, and how many readings changed
-quadrant from the photograph's own.
+with things moving, inside black bars (its caption in them) and mounted upside down. Each
+labelled photograph is read as a camera frame (the reader the daemon builds) as it is and
+after each such change, made here with OpenCV and numpy (seeded: the same frames every run),
+and scored as ``moodcast models evaluate-images`` does: one Markdown row per condition with
+the quadrant, the sides, readings at 0.75 or more and how often right, and how many readings
+changed quadrant from the photograph's own.
 """
 
 from __future__ import annotations
@@ -106,6 +106,23 @@ def pillarbox(frame: Frame) -> Frame:
     return _jpeg(out, 75)
 
 
+def captioned_bars(frame: Frame) -> Frame:
+    """Black bars above and below with the camera's caption in them (date and time above, its
+    name below), as security cameras write it, JPEG 75."""
+    import cv2
+
+    h, w = frame.shape[:2]
+    bar = h // 6
+    out = np.zeros((h + 2 * bar, w, 3), np.uint8)
+    out[bar : bar + h] = frame
+    size, thick = bar / 67, max(1, round(bar / 27))
+    cv2.putText(out, "2026-12-05 21:14:07", (bar // 4, int(bar * 0.7)), cv2.FONT_HERSHEY_SIMPLEX,
+                size, (255, 255, 255), thick)  # fmt: skip
+    cv2.putText(out, "CAM 03 ENTRANCE", (int(w * 0.6), h + int(bar * 1.7)),
+                cv2.FONT_HERSHEY_SIMPLEX, size, (255, 255, 255), thick)  # fmt: skip
+    return _jpeg(out, 75)
+
+
 def upside_down(frame: Frame) -> Frame:
     """A ceiling camera mounted the other way up, its picture not turned (``camera.rotate``)."""
     return np.ascontiguousarray(frame[::-1, ::-1])
@@ -121,6 +138,7 @@ CONDITIONS: dict[str, Callable[[Frame], Frame]] = {
     "motion blur (2 % of the width)": motion_blur,
     "black bars above and below (letterbox)": letterbox,
     "black bars left and right (pillarbox)": pillarbox,
+    "black bars with the camera's caption in them": captioned_bars,
     "upside down, not turned": upside_down,
 }
 

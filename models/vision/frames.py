@@ -71,15 +71,16 @@ BAR_FLAT = 6.0  # grey levels: a bar's lines vary less than this (JPEG noise nea
 BAR_LEVEL = 10.0  # grey levels: one bar's lines, and the two opposite bars, alike within this
 BAR_EDGE = 20.0  # grey levels: the picture starts this far from the bar's level, all along
 BAR_MOST = 0.6  # two bars covering more than this share of the side are a flat frame
+BAR_MOSTLY = 0.5  # a line with this share at the bar's level may hold a caption (OSD text)
 
 
 def content_box(frame: Frame) -> tuple[slice, slice]:
     """The picture inside black (or any flat) bars on two opposite sides: a 4:3 camera in a
-    16:9 stream, a film still, a photograph on a mat. Bars are read as dark, flat picture
-    (a letterboxed beach read gloomy); cutting them reads what was filmed. Both sides must
-    have a bar of the same level with a sharp straight edge into the picture, which a
-    night sky or a studio backdrop fading into its subject does not (none of the 565
-    labelled photographs is cut)."""
+    16:9 stream with its caption (date, time, name) in the bars, a film still, a photograph
+    on a mat. Bars are read as dark, flat picture (a letterboxed beach read gloomy); cutting
+    them reads what was filmed. Both sides must have a bar of the same level with a sharp
+    straight edge into the picture, which a night sky or a studio backdrop fading into its
+    subject does not (none of the 565 labelled photographs is cut)."""
     import cv2
 
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
@@ -95,7 +96,7 @@ def _bars(grey: NDArray[np.float32]) -> tuple[int, int]:
     n = grey.shape[0]
     mean, spread = grey.mean(axis=1), grey.std(axis=1)
     flat = (spread < BAR_FLAT).tolist()
-    ends = [_run(flat, mean, range(n)), _run(flat, mean, range(n - 1, -1, -1))]
+    ends = [_run(grey, flat, mean, range(n)), _run(grey, flat, mean, range(n - 1, -1, -1))]
     if min(ends) < max(2, BAR_LEAST * n) or sum(ends) > BAR_MOST * n:
         return 0, 0
     if abs(float(mean[0]) - float(mean[-1])) >= BAR_LEVEL:
@@ -108,14 +109,21 @@ def _bars(grey: NDArray[np.float32]) -> tuple[int, int]:
     return top, bottom
 
 
-def _run(flat: list[bool], mean: NDArray[np.float32], order: range) -> int:
-    """Flat lines of one level from an edge."""
+def _run(grey: NDArray[np.float32], flat: list[bool], mean: NDArray[np.float32],
+         order: range) -> int:  # fmt: skip
+    """Lines of the bar from an edge: flat lines of one level, and lines mostly at that level
+    (a camera's caption written in its bar) when flat lines follow them."""
     level = float(mean[order[0]])
-    count = 0
+    if not flat[order[0]]:
+        return 0
+    count = pending = 0
     for i in order:
-        if not flat[i] or abs(float(mean[i]) - level) >= BAR_LEVEL:
+        if flat[i] and abs(float(mean[i]) - level) < BAR_LEVEL:
+            count, pending = count + pending + 1, 0
+        elif float((np.abs(grey[i] - level) < BAR_LEVEL).mean()) >= BAR_MOSTLY:
+            pending += 1  # a line of text, or the picture's first line: the next lines say
+        else:
             break
-        count += 1
     return count
 
 

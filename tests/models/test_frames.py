@@ -183,6 +183,26 @@ def test_bars_around_a_real_photograph_are_cut_back_to_it(photos, name: str) -> 
         assert abs(cols.start - side) <= 3 and abs(cols.stop - (side + w)) <= 3
 
 
+@pytest.mark.parametrize("name", ["coffee.png", "chelsea.png", "astronaut.png"])
+def test_bars_with_a_cameras_caption_in_them_are_cut_too(photos, name: str) -> None:
+    """A security camera writes its date, time and name in the bars of its picture."""
+    from moodcast.models.vision.frames import content_box
+
+    picture = cv2.imread(str(photos / name))
+    h, w = picture.shape[:2]
+    bar = h // 6
+    framed = np.zeros((h + 2 * bar, w, 3), np.uint8)
+    framed[bar : bar + h] = picture
+    size = bar / 60
+    for text, x, y in (("2026-12-05 21:14:07", 10, int(bar * 0.7)),
+                       ("CAM 03 ENTRANCE", w // 2, h + int(bar * 1.7))):  # fmt: skip
+        cv2.putText(framed, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, size, (255, 255, 255), 2)
+    data = cv2.imencode(".jpg", framed, [cv2.IMWRITE_JPEG_QUALITY, 75])[1]
+    rows, cols = content_box(np.asarray(cv2.imdecode(data, cv2.IMREAD_COLOR)))
+    assert abs(rows.start - bar) <= 3 and abs(rows.stop - (bar + h)) <= 3
+    assert (cols.start, cols.stop) == (0, w)
+
+
 def test_flat_edges_that_fade_into_the_picture_are_not_bars(photos) -> None:
     """A night sky over lights, a studio backdrop, one flat side, a flat frame: nothing cut."""
     from moodcast.models.vision.frames import content_box
