@@ -5,12 +5,12 @@
 
 A shop's or a car's camera is not a photographer: it sees at night in infrared, in dim light
 with sensor noise, through a small, strongly compressed stream, under a lamp's colour cast,
-with things moving, inside black bars (its caption in them) and mounted upside down. Each
-labelled photograph is read as a camera frame (the reader the daemon builds) as it is and
-after each such change, made here with OpenCV and numpy (seeded: the same frames every run),
-and scored as ``moodcast models evaluate-images`` does: one Markdown row per condition with
-the quadrant, the sides, readings at 0.75 or more and how often right, and how many readings
-changed quadrant from the photograph's own.
+with things moving, inside black bars (its caption in them), mounted upside down and with a
+privacy mask. Each labelled photograph is read as a camera frame (the reader the daemon
+builds) as it is and after each such change, made here with OpenCV and numpy (seeded: the
+same frames every run), and scored as ``moodcast models evaluate-images`` does: one Markdown
+row per condition with the quadrant, the sides, readings at 0.75 or more and how often
+right, and how many readings changed quadrant from the photograph's own.
 """
 
 from __future__ import annotations
@@ -123,6 +123,31 @@ def captioned_bars(frame: Frame) -> Frame:
     return _jpeg(out, 75)
 
 
+def _mask_box(frame: Frame) -> tuple[slice, slice]:
+    """Where the privacy mask goes: 15 % of the picture, towards the lower right (a till)."""
+    h, w = frame.shape[:2]
+    mh, mw = int(h * 0.15**0.5), int(w * 0.15**0.5)
+    return slice(h - mh - h // 10, h - h // 10), slice(w - mw - w // 10, w - w // 10)
+
+
+def privacy_mask(frame: Frame) -> Frame:
+    """A camera's privacy mask, a black box over 15 % of the picture (a till, a neighbour's
+    window), JPEG 75."""
+    out = frame.copy()
+    out[_mask_box(frame)] = 0
+    return _jpeg(out, 75)
+
+
+def privacy_mask_filled(frame: Frame) -> Frame:
+    """The same box filled with the mean colour of the rest of the picture: what a reader that
+    found the mask could do at best (the box's place is known here)."""
+    out = frame.copy()
+    rest = np.ones(frame.shape[:2], bool)
+    rest[_mask_box(frame)] = False
+    out[_mask_box(frame)] = frame[rest].mean(axis=0).astype(np.uint8)
+    return _jpeg(out, 75)
+
+
 def upside_down(frame: Frame) -> Frame:
     """A ceiling camera mounted the other way up, its picture not turned (``camera.rotate``)."""
     return np.ascontiguousarray(frame[::-1, ::-1])
@@ -140,6 +165,8 @@ CONDITIONS: dict[str, Callable[[Frame], Frame]] = {
     "black bars left and right (pillarbox)": pillarbox,
     "black bars with the camera's caption in them": captioned_bars,
     "upside down, not turned": upside_down,
+    "privacy mask (a black box over 15 %)": privacy_mask,
+    "privacy mask filled with the picture's mean colour": privacy_mask_filled,
 }
 
 
