@@ -231,11 +231,16 @@ class SceneReader:
         previous = None if previous is None else _fit_or_none(previous)
         height, width = frame.shape[:2]
         frame, previous = _inside_bars(frame, previous)
+        estimate = self._read_picture(frame, previous)
+        if frame.shape[:2] == (height, width):
+            return estimate
+        bars = f"{frame.shape[1]}×{frame.shape[0]} picture read inside the {width}×{height} frame"
+        return replace(estimate, evidence={**estimate.evidence, "bars": bars})
+
+    def _read_picture(self, frame: Frame, previous: Frame | None) -> MoodEstimate:
+        """The reading of a fitted frame without bars, by whichever fusion or weights apply."""
         small = self._small(frame)  # once: the cues and the colour test both read it
         cues, evidence = self._measured(frame, previous, small)
-        if frame.shape[:2] != (height, width):
-            evidence["bars"] = (f"{frame.shape[1]}×{frame.shape[0]} picture read inside the"
-                                f" {width}×{height} frame")  # fmt: skip
         darkness, haze = _darkness(cues), _haze(cues)
         if self._fusion is not None:
             if self.colourless_as == "camera" and is_monochrome(small):

@@ -717,6 +717,11 @@ def test_a_photograph_inside_black_bars_reads_as_the_photograph(classifier, phot
                 f"picture read inside the {w + 2 * side}×{h + 2 * top} frame")  # fmt: skip
             assert read.evidence["activity"] == 0
     assert "bars" not in alone.evidence
+    night = readers.build_reader(load_config(None, {"reader.objects.enabled": "false"}),
+                                 load_taxonomy("cowen13"))  # fmt: skip
+    grey = cv2.cvtColor(cv2.cvtColor(framed, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    evidence = night.read(grey).evidence  # read by the monochrome fusion, bars said all the same
+    assert "colour" in evidence and "picture read inside the" in str(evidence["bars"])
 
 
 class ThreadedDetector:
