@@ -117,15 +117,16 @@ def _run(grey: NDArray[np.float32], flat: list[bool], mean: NDArray[np.float32],
     if not flat[order[0]]:
         return 0
     lines = order[: int(BAR_MOST * len(order)) + 1]  # a longer bar is refused anyway
-    near: NDArray[np.float64] | None = None  # each line's share at the level, when asked
-    count = pending = 0
+    near: NDArray[np.float64] | None = None  # each line's share at the level, from ``first``
+    first = count = pending = 0
     for k, i in enumerate(lines):
         if flat[i] and abs(float(mean[i]) - level) < BAR_LEVEL:
             count, pending = count + pending + 1, 0
             continue
         if near is None:  # once, for the lines left (every 4th column is enough for a share)
+            first = k
             near = (np.abs(grey[list(lines[k:]), ::4] - level) < BAR_LEVEL).mean(axis=1)
-        if float(near[k - (len(lines) - len(near))]) < BAR_MOSTLY:
+        if float(near[k - first]) < BAR_MOSTLY:
             break
         pending += 1  # a line of text, or the picture's first line: the next lines say
     return count
