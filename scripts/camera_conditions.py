@@ -86,24 +86,25 @@ def infrared(frame: Frame) -> Frame:
     return _jpeg(np.clip(tinted + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8), 70)
 
 
+def _in_bars(frame: Frame, top: int, side: int) -> Frame:
+    """The frame on a black canvas with ``top`` rows above and below it and ``side`` columns
+    left and right of it."""
+    h, w = frame.shape[:2]
+    out = np.zeros((h + 2 * top, w + 2 * side, 3), np.uint8)
+    out[top : top + h, side : side + w] = frame
+    return out
+
+
 def letterbox(frame: Frame) -> Frame:
     """Black bars above and below, each a sixth of the picture's height (a wide film still,
     a stream padded to its shape), JPEG 75."""
-    h, w = frame.shape[:2]
-    bar = h // 6
-    out = np.zeros((h + 2 * bar, w, 3), np.uint8)
-    out[bar : bar + h] = frame
-    return _jpeg(out, 75)
+    return _jpeg(_in_bars(frame, frame.shape[0] // 6, 0), 75)
 
 
 def pillarbox(frame: Frame) -> Frame:
     """Black bars left and right, each a fifth of the picture's width (a 4:3 camera in a
     16:9 stream), JPEG 75."""
-    h, w = frame.shape[:2]
-    bar = w // 5
-    out = np.zeros((h, w + 2 * bar, 3), np.uint8)
-    out[:, bar : bar + w] = frame
-    return _jpeg(out, 75)
+    return _jpeg(_in_bars(frame, 0, frame.shape[1] // 5), 75)
 
 
 def captioned_bars(frame: Frame) -> Frame:
@@ -113,8 +114,7 @@ def captioned_bars(frame: Frame) -> Frame:
 
     h, w = frame.shape[:2]
     bar = h // 6
-    out = np.zeros((h + 2 * bar, w, 3), np.uint8)
-    out[bar : bar + h] = frame
+    out = _in_bars(frame, bar, 0)
     size, thick = bar / 67, max(1, round(bar / 27))
     cv2.putText(out, "2026-12-05 21:14:07", (bar // 4, int(bar * 0.7)), cv2.FONT_HERSHEY_SIMPLEX,
                 size, (255, 255, 255), thick)  # fmt: skip
@@ -141,10 +141,11 @@ def privacy_mask(frame: Frame) -> Frame:
 def privacy_mask_filled(frame: Frame) -> Frame:
     """The same box filled with the mean colour of the rest of the picture: what a reader that
     found the mask could do at best (the box's place is known here)."""
-    out = frame.copy()
+    box = _mask_box(frame)
     rest = np.ones(frame.shape[:2], bool)
-    rest[_mask_box(frame)] = False
-    out[_mask_box(frame)] = frame[rest].mean(axis=0).astype(np.uint8)
+    rest[box] = False
+    out = frame.copy()
+    out[box] = frame[rest].mean(axis=0).astype(np.uint8)
     return _jpeg(out, 75)
 
 
