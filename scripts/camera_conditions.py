@@ -1,16 +1,17 @@
 """The scene reader on labelled photographs as a camera would give them in worse conditions.
 
     .venv/bin/python scripts/camera_conditions.py [--labels tests/data/photos/heldout.tsv]
-        [--folder .cache/photos] [--fusion fitted|hand-set]
+        [--folder .cache/photos] [--fusion fitted|hand-set] [--only TEXT]
 
 A shop's or a car's camera is not a photographer: it sees at night in infrared, in dim light
 with sensor noise, through a small, strongly compressed stream, under a lamp's colour cast,
-with things moving, inside black bars (its caption in them), mounted upside down and with a
-privacy mask. Each labelled photograph is read as a camera frame (the reader the daemon
+with things moving, inside black bars (its caption in them), mounted upside down and with
+privacy masks. Each labelled photograph is read as a camera frame (the reader the daemon
 builds) as it is and after each such change, made here with OpenCV and numpy (seeded: the
 same frames every run), and scored as ``moodcast models evaluate-images`` does: one Markdown
 row per condition with the quadrant, the sides, readings at 0.75 or more and how often
-right, and how many readings changed quadrant from the photograph's own.
+right, how many readings changed quadrant from the photograph's own, and in how many
+frames bars were cut and privacy masks filled (``picture.picture``).
 """
 
 from __future__ import annotations
@@ -123,6 +124,24 @@ def captioned_bars(frame: Frame) -> Frame:
     return _jpeg(out, 75)
 
 
+def caption_on_picture(frame: Frame) -> Frame:
+    """The camera's caption written on the picture itself, as most security cameras do: its
+    date and time at the top left, its name at the bottom right, white with a black outline,
+    each line a twentieth of the picture's height, JPEG 75."""
+    import cv2
+
+    h, w = frame.shape[:2]
+    out = frame.copy()
+    size = h / 20 / 22  # Hershey Simplex is about 22 px high at size 1
+    thick = max(1, round(h / 240))
+    (name_w, _), _ = cv2.getTextSize("CAM 03 ENTRANCE", cv2.FONT_HERSHEY_SIMPLEX, size, thick)
+    for text, at in (("2026-12-05 21:14:07", (w // 40, h // 14)),
+                     ("CAM 03 ENTRANCE", (w - w // 40 - name_w, h - h // 30))):  # fmt: skip
+        cv2.putText(out, text, at, cv2.FONT_HERSHEY_SIMPLEX, size, (0, 0, 0), thick * 3)
+        cv2.putText(out, text, at, cv2.FONT_HERSHEY_SIMPLEX, size, (255, 255, 255), thick)
+    return _jpeg(out, 75)
+
+
 def _mask_box(frame: Frame) -> tuple[slice, slice]:
     """Where the privacy mask goes: 15 % of the picture, towards the lower right (a till)."""
     h, w = frame.shape[:2]
@@ -149,6 +168,18 @@ def privacy_mask_filled(frame: Frame) -> Frame:
     return _jpeg(out, 75)
 
 
+def two_grey_masks(frame: Frame) -> Frame:
+    """Two mid-grey privacy masks of 7 % of the picture each, one in the top-left corner,
+    one at the right (other makes' masks are grey or coloured, and masks sit anywhere), in
+    a JPEG 50 stream."""
+    h, w = frame.shape[:2]
+    mh, mw = int(h * 0.07**0.5), int(w * 0.07**0.5)
+    out = frame.copy()
+    out[:mh, :mw] = 128
+    out[h // 3 : h // 3 + mh, w - mw - w // 20 : w - w // 20] = 128
+    return _jpeg(out, 50)
+
+
 def upside_down(frame: Frame) -> Frame:
     """A ceiling camera mounted the other way up, its picture not turned (``camera.rotate``)."""
     return np.ascontiguousarray(frame[::-1, ::-1])
@@ -165,9 +196,11 @@ CONDITIONS: dict[str, Callable[[Frame], Frame]] = {
     "black bars above and below (letterbox)": letterbox,
     "black bars left and right (pillarbox)": pillarbox,
     "black bars with the camera's caption in them": captioned_bars,
+    "the camera's caption written on the picture": caption_on_picture,
     "upside down, not turned": upside_down,
     "privacy mask (a black box over 15 %)": privacy_mask,
     "privacy mask filled with the picture's mean colour": privacy_mask_filled,
+    "two grey privacy masks (7 % each, one in a corner), JPEG 50": two_grey_masks,
 }
 
 
@@ -176,6 +209,8 @@ def main() -> None:
     parser.add_argument("--labels", type=Path, default=ROOT / "tests/data/photos/heldout.tsv")
     parser.add_argument("--folder", type=Path, default=ROOT / ".cache/photos")
     parser.add_argument("--fusion", choices=["fitted", "hand-set"], default="fitted")
+    parser.add_argument("--only", default="", help="the conditions whose name holds this text"
+                        " (the photographs as they are are always read first)")  # fmt: skip
     args = parser.parse_args()
     config = load_config(None, {"reader.fusion": args.fusion})
     taxonomy = active_taxonomy(config)
@@ -184,19 +219,24 @@ def main() -> None:
     photos = [load_photo(r.file) for r in rows]
     print(f"{len(rows)} photographs of {args.labels.name}, fusion {args.fusion}\n")
     print("| camera condition | quadrant | valence / arousal | at ≥ 0.75: readings, right |"
-          " read another quadrant than as photographed | most named |")  # fmt: skip
-    print("|---|---|---|---|---|---|")
+          " read another quadrant than as photographed | bars cut, masks filled |"
+          " most named |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
     first: list[str] = []
     for name, change in CONDITIONS.items():
+        if args.only not in name and name != "as photographed":
+            continue
         readings: list[MoodEstimate] = [reader.read(change(photo)) for photo in photos]
         quadrants = [quadrant_of(e.valence, e.arousal) for e in readings]
         first = first or quadrants
         moved = sum(q != f for q, f in zip(quadrants, first, strict=True))
+        bars = sum("bars" in e.evidence for e in readings)
+        masks = sum("masks" in e.evidence for e in readings)
         result = image_eval.evaluate_images(rows, readings, taxonomy)
         f = result.figures
         mood, times = next(iter(result.moods_named.items()))  # most said first
         print(f"| {name} | {f.quadrant:.3f} | {f.valence:.3f} / {f.arousal:.3f} |"
-              f" {confident(f)} | {moved} of {len(rows)} |"
+              f" {confident(f)} | {moved} of {len(rows)} | {bars}, {masks} |"
               f" *{mood}* {times / len(rows):.2f} |", flush=True)  # fmt: skip
 
 

@@ -8,7 +8,8 @@ from numpy.typing import NDArray
 from moodcast.models.mood import MoodEstimate, Taxonomy, clamp
 from moodcast.models.text.caption_mood import CaptionMood
 from moodcast.models.vision.captioner import BlipCaptioner
-from moodcast.models.vision.frames import content_box, fit_frame
+from moodcast.models.vision.frames import fit_frame
+from moodcast.models.vision.picture import picture
 from moodcast.models.vision.scene import SceneReader
 
 
@@ -25,7 +26,7 @@ class CaptionReader:
         self, frame: NDArray[np.uint8], previous: NDArray[np.uint8] | None = None
     ) -> MoodEstimate:
         frame = fit_frame(frame)  # any shape in: bounded time and memory, or FrameRefusedError
-        caption = self.captioner(frame[content_box(frame)])  # the scene reader cuts its own
+        caption = self.captioner(picture(frame).frame)  # the scene reader makes its own
         from_text = self.text.read(caption.text)
         from_scene = self.scene.read(frame, previous)
         w = (

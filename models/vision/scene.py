@@ -21,11 +21,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from moodcast.models.mood import MoodEstimate, Taxonomy, clamp
-from moodcast.models.vision.frames import FrameRefusedError, content_box, fit_frame
+from moodcast.models.vision.frames import FrameRefusedError, fit_frame
 from moodcast.models.vision.fusion import view
 from moodcast.models.vision.monochrome import grey, is_monochrome
 from moodcast.models.vision.naming import QuadrantNamer
 from moodcast.models.vision.objects import Detections
+from moodcast.models.vision.picture import picture
 
 if TYPE_CHECKING:
     from moodcast.models.text.caption_mood import CaptionMood
@@ -119,17 +120,6 @@ def _fit_or_none(frame: Frame) -> Frame | None:
         return fit_frame(frame)
     except FrameRefusedError:
         return None
-
-
-def _inside_bars(frame: Frame, previous: Frame | None) -> tuple[Frame, Frame | None]:
-    """The picture inside any bars (:func:`content_box`), and the previous frame cut the
-    same way: a camera's bars stay where they are, and motion compares like with like."""
-    rows, cols = content_box(frame)
-    if (rows.stop - rows.start, cols.stop - cols.start) == frame.shape[:2]:
-        return frame, previous
-    if previous is not None and previous.shape == frame.shape:
-        previous = np.ascontiguousarray(previous[rows, cols])
-    return np.ascontiguousarray(frame[rows, cols]), previous
 
 
 class SceneReader:
@@ -229,16 +219,14 @@ class SceneReader:
     def read(self, frame: Frame, previous: Frame | None = None) -> MoodEstimate:
         frame = fit_frame(frame)  # any shape in: bounded time and memory, or FrameRefusedError
         previous = None if previous is None else _fit_or_none(previous)
-        height, width = frame.shape[:2]
-        frame, previous = _inside_bars(frame, previous)
-        estimate = self._read_picture(frame, previous)
-        if frame.shape[:2] == (height, width):
+        framed = picture(frame, previous)  # bars cut, privacy masks filled
+        estimate = self._read_picture(framed.frame, framed.previous)
+        if not framed.notes:
             return estimate
-        bars = f"{frame.shape[1]}×{frame.shape[0]} picture read inside the {width}×{height} frame"
-        return replace(estimate, evidence={**estimate.evidence, "bars": bars})
+        return replace(estimate, evidence={**estimate.evidence, **framed.notes})
 
     def _read_picture(self, frame: Frame, previous: Frame | None) -> MoodEstimate:
-        """The reading of a fitted frame without bars, by whichever fusion or weights apply."""
+        """The reading of a fitted frame's picture, by whichever fusion or weights apply."""
         small = self._small(frame)  # once: the cues and the colour test both read it
         cues, evidence = self._measured(frame, previous, small)
         darkness, haze = _darkness(cues), _haze(cues)
@@ -284,7 +272,8 @@ class SceneReader:
         the classifier's pooled features of ``views`` (and the frame's style statistics after
         them when ``style``; None without them) to ``looks``."""
         frame = fit_frame(frame)
-        frame, previous = _inside_bars(frame, None if previous is None else _fit_or_none(previous))
+        framed = picture(frame, None if previous is None else _fit_or_none(previous))
+        frame, previous = framed.frame, framed.previous
         cues = self.measure(frame, previous)
         evidence: dict[str, Any] = {}
         found, words, look = self._cues(frame, cues, _darkness(cues), _haze(cues), evidence,

@@ -20,7 +20,7 @@ import pytest
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import load_config
 from moodcast.models import readers
-from moodcast.models.mood import load_taxonomy
+from moodcast.models.mood import MoodEstimate, load_taxonomy
 from moodcast.models.onnx_runtime import checked
 from moodcast.models.vision import classifier as classifier_module
 from moodcast.models.vision import fusion as fusion_module
@@ -722,6 +722,38 @@ def test_a_photograph_inside_black_bars_reads_as_the_photograph(classifier, phot
     grey = cv2.cvtColor(cv2.cvtColor(framed, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
     evidence = night.read(grey).evidence  # read by the monochrome fusion, bars said all the same
     assert "colour" in evidence and "picture read inside the" in str(evidence["bars"])
+
+
+def test_a_privacy_mask_is_filled_before_the_picture_is_read(classifier, photos,
+                                                             monkeypatch) -> None:  # fmt: skip
+    """A black box over 15 % of the picture (a till) is found and filled with the picture's
+    mean colour: over four photographs the readings stand nearer the photographs' own than
+    the readings of the box as picture; the previous frame is filled alike (no motion)."""
+    from moodcast.models.vision import picture
+
+    reader = SceneReader(load_taxonomy("cowen13"), classifier=classifier, fusion=load_fusion())
+    alone, filled, masked = [], [], []
+    for name in ("building.jpg", "coffee.png", "home.jpg", "messi5.jpg"):
+        photo = np.asarray(cv2.imread(str(photos / name)), dtype=np.uint8)
+        h, w = photo.shape[:2]
+        mh, mw = int(h * 0.15**0.5), int(w * 0.15**0.5)
+        frame = photo.copy()
+        frame[h - mh - h // 10 : h - h // 10, w - mw - w // 10 : w - w // 10] = 0
+        frame = np.asarray(cv2.imdecode(cv2.imencode(".jpg", frame)[1], cv2.IMREAD_COLOR))
+        read = reader.read(frame, frame.copy())
+        assert str(read.evidence["masks"]).startswith("privacy mask filled"), name
+        assert read.evidence["activity"] == 0 and "masks" not in reader.read(photo).evidence
+        alone.append(reader.read(photo))
+        filled.append(read)
+        with monkeypatch.context() as patched:  # the box read as picture, as before
+            patched.setattr(picture, "privacy_masks", lambda frame: [])
+            masked.append(reader.read(frame))
+
+    def off(readings: list[MoodEstimate]) -> float:
+        return sum(abs(r.valence - a.valence) + abs(r.arousal - a.arousal)
+                   for r, a in zip(readings, alone, strict=True))  # fmt: skip
+
+    assert off(filled) < off(masked)
 
 
 class ThreadedDetector:
