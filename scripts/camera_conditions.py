@@ -168,6 +168,21 @@ def privacy_mask_filled(frame: Frame) -> Frame:
     return _jpeg(out, 75)
 
 
+def mosaic_mask(frame: Frame) -> Frame:
+    """The same place as a mosaic instead of a black box (other makes pixelate what they
+    hide: blocks of a twentieth of the picture's width), JPEG 75."""
+    import cv2
+
+    out = frame.copy()
+    rows, cols = _mask_box(frame)
+    part = out[rows, cols]
+    h, w = part.shape[:2]
+    block = max(2, frame.shape[1] // 20)
+    small = cv2.resize(part, (max(1, w // block), max(1, h // block)), interpolation=cv2.INTER_AREA)
+    out[rows, cols] = cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
+    return _jpeg(out, 75)
+
+
 def two_grey_masks(frame: Frame) -> Frame:
     """Two mid-grey privacy masks of 7 % of the picture each, one in the top-left corner,
     one at the right (other makes' masks are grey or coloured, and masks sit anywhere), in
@@ -200,6 +215,7 @@ CONDITIONS: dict[str, Callable[[Frame], Frame]] = {
     "upside down, not turned": upside_down,
     "privacy mask (a black box over 15 %)": privacy_mask,
     "privacy mask filled with the picture's mean colour": privacy_mask_filled,
+    "privacy mask as a mosaic (the same place)": mosaic_mask,
     "two grey privacy masks (7 % each, one in a corner), JPEG 50": two_grey_masks,
 }
 

@@ -3,8 +3,8 @@
 A shop's camera blacks out a till, a neighbour's window or a staff door with a privacy mask:
 a box of one flat colour drawn into the stream. Read as picture, a black box over 15 % of
 the view pulls the reading gloomy (0.782 of the held-out photographs right against 0.822
-without it); filled with the mean colour of the rest of the picture it reads 0.842
-(docs/scene-reader.md, "Other camera conditions"). A mask is told from the picture by what
+without it); found and filled with the mean colour of the rest of the picture, 0.822 again
+(docs/scene-reader.md, "Privacy masks are filled"). A mask is told from the picture by what
 no camera's view of a room has: a rectangle of exactly one level, straight edges, sharp
 against the picture on its inner sides, at most two of its sides on the frame's border (a
 flat band along one whole side is a black sky over a horizon as often as a mask) and not
@@ -26,7 +26,7 @@ from moodcast.models.vision.frames import Frame, content_box
 MASK_LEAST = 0.02  # a box smaller than this share of the picture is not worth filling
 MASK_MOST = 0.6  # a picture flatter than this is a flat picture, not a masked one
 MASK_FLAT = 2  # grey levels: a mask's pixels differ this little from their neighbours and level
-MASK_EXACT = 0.98  # share of a mask's flat pixels within one grey level of its own
+MASK_EXACT = 0.98  # share of a mask's pixels (inside its rim) within one level of its median
 MASK_FILLED = 0.9  # share of its bounding box a mask's flat pixels fill (JPEG rings at its rim)
 MASK_EDGE = 20.0  # grey levels: the picture past an inner side differs this much from the mask
 MASK_BRIGHTEST = 250  # a box with a channel this bright is a window blown out by daylight

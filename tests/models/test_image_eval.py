@@ -173,7 +173,7 @@ def test_the_camera_conditions_benchmark_reads_every_condition(photos: Path, tmp
                           capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
-    assert len(rows) == 1 + 15 and rows[1].startswith("| as photographed |")
+    assert len(rows) == 1 + 16 and rows[1].startswith("| as photographed |")
     assert "| 0 of 2 | 0, 0 |" in rows[1]  # nothing cut or filled in the photographs
     for condition in ("night vision (grey)", "black bars left and right (pillarbox)",
                       "upside down, not turned",
