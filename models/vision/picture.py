@@ -171,8 +171,9 @@ def _full_size(box: tuple[int, int, int, int], step: int, shape: tuple[int, ...]
 
 def fill_masks(frame: Frame, boxes: list[Box], previous: Frame | None = None,
                ) -> tuple[Frame, Frame | None]:  # fmt: skip
-    """``frame`` with each box filled with the mean colour of the rest of it, and
-    ``previous`` filled alike (the same colour: a still mask shows no motion)."""
+    """``frame`` (BGR) with each box filled with the mean colour of the rest of it, and
+    ``previous`` filled alike (the same colour: a still mask shows no motion); the caller's
+    arrays are not written."""
     import cv2
 
     rest = np.full(frame.shape[:2], 255, np.uint8)
