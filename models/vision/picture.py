@@ -92,17 +92,17 @@ def privacy_masks(frame: Frame) -> list[Box]:
     small = np.ascontiguousarray(grey[::step, ::step], dtype=np.uint8)
     kernel = np.ones((3, 3), np.uint8)
     flat = (cv2.dilate(small, kernel) - cv2.erode(small, kernel)) <= MASK_FLAT
-    colour = frame if frame.ndim == 3 else frame[..., None]
+    colour = (frame if frame.ndim == 3 else frame[..., None])[::step, ::step]
+    rim = max(1, MASK_MARGIN // step)
     boxes: list[Box] = []
     for level in _levels(small, flat):
         near = (flat & (np.abs(small.astype(np.int16) - level) <= MASK_FLAT)).astype(np.uint8)
         at_level = cv2.morphologyEx(near, cv2.MORPH_OPEN, _OPENING)  # JPEG's ringing's specks
         count, _, stats, _ = cv2.connectedComponentsWithStats(at_level, connectivity=4)
         for x, y, w, h, area in stats[1:count].tolist():
-            rim = max(1, MASK_MARGIN // step)
             inside = (slice(y + rim, y + h - rim), slice(x + rim, x + w - rim))
             if _is_mask(small, level, (x, y, w, h), area, step) and _drawn(
-                small[inside], colour[::step, ::step][inside]
+                small[inside], colour[inside]
             ):
                 box = _full_size((x, y, w, h), step, grey.shape)
                 if not any(box.overlaps(other) for other in boxes):  # a level's neighbour
