@@ -8,8 +8,6 @@ from numpy.typing import NDArray
 from moodcast.models.mood import MoodEstimate, Taxonomy, clamp
 from moodcast.models.text.caption_mood import CaptionMood
 from moodcast.models.vision.captioner import BlipCaptioner
-from moodcast.models.vision.frames import fit_frame
-from moodcast.models.vision.picture import picture
 from moodcast.models.vision.scene import SceneReader
 
 
@@ -25,10 +23,10 @@ class CaptionReader:
     def read(
         self, frame: NDArray[np.uint8], previous: NDArray[np.uint8] | None = None
     ) -> MoodEstimate:
-        frame = fit_frame(frame)  # any shape in: bounded time and memory, or FrameRefusedError
-        caption = self.captioner(picture(frame).frame)  # the scene reader makes its own
+        framed = self.scene.prepare(frame, previous)  # once: BLIP and the scene read the same
+        caption = self.captioner(framed.frame)
         from_text = self.text.read(caption.text)
-        from_scene = self.scene.read(frame, previous)
+        from_scene = self.scene.read_picture(framed)
         w = (
             self.weight
             * from_text.confidence

@@ -26,7 +26,7 @@ from moodcast.models.vision.fusion import view
 from moodcast.models.vision.monochrome import grey, is_monochrome
 from moodcast.models.vision.naming import QuadrantNamer
 from moodcast.models.vision.objects import Detections
-from moodcast.models.vision.picture import picture
+from moodcast.models.vision.picture import Picture, picture
 
 if TYPE_CHECKING:
     from moodcast.models.text.caption_mood import CaptionMood
@@ -216,10 +216,19 @@ class SceneReader:
         evidence.update(darkness=round(_darkness(cues), 4), haze=round(_haze(cues), 4))
         return cues, evidence
 
+    def prepare(self, frame: Frame, previous: Frame | None = None) -> Picture:
+        """The picture this reader reads in a frame from outside: fitted (any shape in:
+        bounded time and memory, or FrameRefusedError), bars cut, privacy masks filled; the
+        previous frame made alike, or left out when it cannot be fitted."""
+        frame = fit_frame(frame)
+        return picture(frame, None if previous is None else _fit_or_none(previous))
+
     def read(self, frame: Frame, previous: Frame | None = None) -> MoodEstimate:
-        frame = fit_frame(frame)  # any shape in: bounded time and memory, or FrameRefusedError
-        previous = None if previous is None else _fit_or_none(previous)
-        framed = picture(frame, previous)  # bars cut, privacy masks filled
+        return self.read_picture(self.prepare(frame, previous))
+
+    def read_picture(self, framed: Picture) -> MoodEstimate:
+        """The reading of a prepared picture (:meth:`prepare`), its notes in the evidence: a
+        caller that also reads the picture another way (the caption reader) prepares it once."""
         estimate = self._read_picture(framed.frame, framed.previous)
         if not framed.notes:
             return estimate
@@ -271,8 +280,7 @@ class SceneReader:
         classes, as a phrase; '' for nothing) is appended to ``described`` when given, and
         the classifier's pooled features of ``views`` (and the frame's style statistics after
         them when ``style``; None without them) to ``looks``."""
-        frame = fit_frame(frame)
-        framed = picture(frame, None if previous is None else _fit_or_none(previous))
+        framed = self.prepare(frame, previous)
         frame, previous = framed.frame, framed.previous
         cues = self.measure(frame, previous)
         evidence: dict[str, Any] = {}

@@ -756,6 +756,49 @@ def test_a_privacy_mask_is_filled_before_the_picture_is_read(classifier, photos,
     assert off(filled) < off(masked)
 
 
+def test_the_caption_reader_captions_the_picture_the_scene_reader_reads(
+    photos, tiny_models, monkeypatch
+) -> None:
+    """A masked picture in a letterbox, read by BLIP and the scene together: the caption is
+    made of the picture inside the bars with the mask filled, the evidence says both, and the
+    frame is prepared once for the two of them."""
+    from moodcast.models.vision import picture
+    from moodcast.models.vision.caption_reader import CaptionReader
+    from moodcast.models.vision.captioner import Caption
+
+    config = load_config(None, {"reader.kind": "fused", "reader.models_dir": str(tiny_models),
+                                "reader.objects.enabled": "false"})  # fmt: skip
+    reader = readers.build_reader(config, load_taxonomy("cowen13"))
+    assert isinstance(reader, CaptionReader)
+    captioned: list[np.ndarray] = []
+    searched: list[tuple[int, ...]] = []
+    blip, find = reader.captioner, picture.privacy_masks
+
+    def caption(frame: np.ndarray) -> Caption:
+        captioned.append(frame)
+        return blip(frame)
+
+    def masks(frame: np.ndarray) -> list[picture.Box]:
+        searched.append(frame.shape)
+        return find(frame)
+
+    monkeypatch.setattr(reader, "captioner", caption)
+    monkeypatch.setattr(picture, "privacy_masks", masks)
+    photo = np.asarray(cv2.imread(str(photos / "coffee.png")), dtype=np.uint8)
+    h, w = photo.shape[:2]
+    bar = h // 6
+    framed = np.zeros((h + 2 * bar, w, 3), np.uint8)
+    framed[bar : bar + h] = photo
+    framed[bar + h // 2 : bar + h // 2 + h // 3, w // 3 : w * 2 // 3] = 0
+    framed = np.asarray(cv2.imdecode(cv2.imencode(".jpg", framed)[1], cv2.IMREAD_COLOR))
+    read = reader.read(framed, framed.copy())
+    assert read.evidence["reader"] == "caption" and {"bars", "masks"} <= set(read.evidence)
+    assert len(captioned) == 1 and len(searched) == 1
+    seen = captioned[0]
+    assert abs(seen.shape[0] - h) <= 3 and seen.shape[1] == w
+    assert int(seen[h // 2 + h // 6, w // 2].min()) > 40  # the black box is filled
+
+
 class ThreadedDetector:
     """The real detector, noting the thread each frame was detected in; ``fail`` raises."""
 
