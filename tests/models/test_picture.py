@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from moodcast.models.vision.picture import Box, fill_masks, picture, privacy_masks
+from tests.conftest import letterboxed_with_a_mask
 
 PHOTOS = ["coffee.png", "chelsea.png", "astronaut.png", "messi5.jpg", "building.jpg", "home.jpg"]
 
@@ -117,11 +118,7 @@ def test_the_picture_is_cut_from_its_bars_and_its_masks_filled_inside_them(photo
     is left; the notes say both, and the previous frame is cut and filled alike."""
     photo = np.asarray(cv2.imread(str(photos / "coffee.png")), dtype=np.uint8)
     h, w = photo.shape[:2]
-    bar = h // 6
-    framed = np.zeros((h + 2 * bar, w, 3), np.uint8)
-    framed[bar : bar + h] = photo
-    framed[bar + h // 2 : bar + h // 2 + h // 3, w // 3 : w * 2 // 3] = 0
-    framed = _jpeg(framed, 75)
+    framed = letterboxed_with_a_mask(photo)
     seen = picture(framed, framed.copy())
     assert abs(seen.frame.shape[0] - h) <= 3 and seen.frame.shape[1] == w
     assert set(seen.notes) == {"bars", "masks"}

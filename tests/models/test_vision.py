@@ -28,7 +28,7 @@ from moodcast.models.vision import fusion_fit, objects
 from moodcast.models.vision.classifier import SceneClassifier
 from moodcast.models.vision.fusion import ClassTable, fit_axis, from_json, load_fusion
 from moodcast.models.vision.scene import SceneReader
-from tests.conftest import require
+from tests.conftest import letterboxed_with_a_mask, require
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN = ROOT / "tests/data/photos/train.tsv"
@@ -786,11 +786,7 @@ def test_the_caption_reader_captions_the_picture_the_scene_reader_reads(
     monkeypatch.setattr(picture, "privacy_masks", masks)
     photo = np.asarray(cv2.imread(str(photos / "coffee.png")), dtype=np.uint8)
     h, w = photo.shape[:2]
-    bar = h // 6
-    framed = np.zeros((h + 2 * bar, w, 3), np.uint8)
-    framed[bar : bar + h] = photo
-    framed[bar + h // 2 : bar + h // 2 + h // 3, w // 3 : w * 2 // 3] = 0
-    framed = np.asarray(cv2.imdecode(cv2.imencode(".jpg", framed)[1], cv2.IMREAD_COLOR))
+    framed = letterboxed_with_a_mask(photo)
     read = reader.read(framed, framed.copy())
     assert read.evidence["reader"] == "caption" and {"bars", "masks"} <= set(read.evidence)
     assert len(captioned) == 1 and len(searched) == 1
