@@ -183,7 +183,8 @@ def choose(seen: Observed, args: argparse.Namespace,
         print(f"    each of {u.sources} sources held out in turn: log-loss {u.log_loss:.3f},"
               f" quadrant {u.quadrant:.3f} (valence {u.valence:.3f}, arousal {u.arousal:.3f}),"
               f" unpleasant read unpleasant {u.unpleasant_read_unpleasant:.3f},"
-              f" mean of the quadrants' recalls {u.mean_recall:.3f}")  # fmt: skip
+              f" mean of the quadrants' recalls {u.mean_recall:.3f} ("
+              + ", ".join(f"{q} {r:.2f}" for q, r in u.recalls.items()) + ")")  # fmt: skip
     # On a tie, the group with more kinds of evidence (less riding on colour alone, which is
     # what misread real scenes before).
     group = min(results, key=lambda g: (round(results[g].log_loss, 3), -list(GROUPS).index(g)))

@@ -349,6 +349,9 @@ class BySource:
     log_loss: float
     unpleasant_read_unpleasant: float  # of the LV photographs, the share read LV
     mean_recall: float = math.nan  # each labelled quadrant's share read right, averaged
+    # Each labelled quadrant's share read right: where the mean recall is lost (the rare
+    # quadrants are what photographs from elsewhere are read worst on).
+    recalls: dict[str, float] = field(default_factory=dict)
     # Each row's (pleasant, lively) logits from the fit without its source: what the
     # confidence is fitted on (the fitting script), not a figure.
     logits: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 2)), repr=False)
@@ -359,7 +362,8 @@ class BySource:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {k: v if isinstance(v, int) else round(v, 4)
                                for k, v in vars(self).items()
-                               if k not in ("logits", "per_source")}  # fmt: skip
+                               if k not in ("logits", "per_source", "recalls")}  # fmt: skip
+        out["recalls"] = {q: round(r, 4) for q, r in self.recalls.items()}
         out["per_source"] = {s: list(counts) for s, counts in self.per_source.items()}
         return out
 
@@ -386,8 +390,8 @@ def by_source(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str],
         per_source[source_of(name)] = (n + 1, r + int(ok))
     return BySource(max(fold) + 1, float(right.mean()), float(right_v.mean()),
                     float(right_a.mean()), float(loss), read_lv,
-                    float(np.mean(list(recall.values()))), logits,
-                    dict(sorted(per_source.items())))  # fmt: skip
+                    float(np.mean(list(recall.values()))), dict(sorted(recall.items())),
+                    logits, dict(sorted(per_source.items())))  # fmt: skip
 
 
 def confidence_logits(unseen: BySource | None,

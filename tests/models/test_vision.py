@@ -257,6 +257,10 @@ def test_the_mean_recall_shows_a_reader_that_says_the_largest_quadrant() -> None
     assert unseen is not None and unseen.quadrant == pytest.approx(28 / 40, abs=0.05)
     assert unseen.mean_recall == pytest.approx(0.25, abs=0.05)
     assert unseen.to_dict()["mean_recall"] == round(unseen.mean_recall, 4)
+    # Each quadrant's own share says where: all of the largest, none of the others.
+    assert list(unseen.recalls) == ["HV-HA", "HV-LA", "LV-HA", "LV-LA"]
+    assert unseen.recalls["HV-LA"] > 0.9 and unseen.recalls["LV-HA"] < 0.2
+    assert unseen.to_dict()["recalls"] == {q: round(r, 4) for q, r in unseen.recalls.items()}
 
 
 def test_the_quadrants_the_set_has_few_of_weigh_more_and_are_read_more_often() -> None:
