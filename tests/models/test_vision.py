@@ -20,7 +20,7 @@ import pytest
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import load_config
 from moodcast.models import readers
-from moodcast.models.mood import MoodEstimate, load_taxonomy
+from moodcast.models.mood import load_taxonomy
 from moodcast.models.onnx_runtime import checked
 from moodcast.models.vision import classifier as classifier_module
 from moodcast.models.vision import fusion as fusion_module
@@ -731,12 +731,18 @@ def test_a_photograph_inside_black_bars_reads_as_the_photograph(classifier, phot
 def test_a_privacy_mask_is_filled_before_the_picture_is_read(classifier, photos,
                                                              monkeypatch) -> None:  # fmt: skip
     """A black box over 15 % of the picture (a till) is found and filled with the picture's
-    mean colour: over four photographs the readings stand nearer the photographs' own than
-    the readings of the box as picture; the previous frame is filled alike (no motion)."""
+    mean colour: in every one of four photographs the light and colour the reader measures
+    stand nearer the photograph's own than with the box read as picture (its black no
+    longer darkens the scene); the previous frame is filled alike (no motion). How much that
+    moves the quadrant on the held-out photographs is docs/scene-reader.md's measurement."""
     from moodcast.models.vision import picture
 
     reader = SceneReader(load_taxonomy("cowen13"), classifier=classifier, fusion=load_fusion())
-    alone, filled, masked = [], [], []
+    light = ("brightness", "contrast", "saturation", "colourfulness")
+
+    def off(cues: dict[str, float], alone: dict[str, float]) -> float:
+        return sum(abs(cues[k] - alone[k]) / (abs(alone[k]) + 1e-3) for k in light)
+
     for name in ("building.jpg", "coffee.png", "home.jpg", "messi5.jpg"):
         photo = np.asarray(cv2.imread(str(photos / name)), dtype=np.uint8)
         h, w = photo.shape[:2]
@@ -747,17 +753,11 @@ def test_a_privacy_mask_is_filled_before_the_picture_is_read(classifier, photos,
         read = reader.read(frame, frame.copy())
         assert str(read.evidence["masks"]).startswith("privacy mask filled"), name
         assert read.evidence["activity"] == 0 and "masks" not in reader.read(photo).evidence
-        alone.append(reader.read(photo))
-        filled.append(read)
+        alone, filled = reader.observe(photo), reader.observe(frame)
         with monkeypatch.context() as patched:  # the box read as picture, as before
             patched.setattr(picture, "privacy_masks", lambda frame: [])
-            masked.append(reader.read(frame))
-
-    def off(readings: list[MoodEstimate]) -> float:
-        return sum(abs(r.valence - a.valence) + abs(r.arousal - a.arousal)
-                   for r, a in zip(readings, alone, strict=True))  # fmt: skip
-
-    assert off(filled) < off(masked)
+            masked = reader.observe(frame)
+        assert off(filled, alone) < off(masked, alone), name
 
 
 def test_the_caption_reader_captions_the_picture_the_scene_reader_reads(
