@@ -348,7 +348,6 @@ class BySource:
     arousal: float
     log_loss: float
     unpleasant_read_unpleasant: float  # of the LV photographs, the share read LV
-    mean_recall: float = math.nan  # each labelled quadrant's share read right, averaged
     # Each labelled quadrant's share read right: where the mean recall is lost (the rare
     # quadrants are what photographs from elsewhere are read worst on).
     recalls: dict[str, float] = field(default_factory=dict)
@@ -359,10 +358,16 @@ class BySource:
     # training file grown by new sources can be compared with the old one on the old sources.
     per_source: dict[str, tuple[int, int]] = field(default_factory=dict)
 
+    @property
+    def mean_recall(self) -> float:
+        """Each labelled quadrant's share read right, averaged (NaN without labels)."""
+        return float(np.mean(list(self.recalls.values()))) if self.recalls else math.nan
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {k: v if isinstance(v, int) else round(v, 4)
                                for k, v in vars(self).items()
                                if k not in ("logits", "per_source", "recalls")}  # fmt: skip
+        out["mean_recall"] = round(self.mean_recall, 4)
         out["recalls"] = {q: round(r, 4) for q, r in self.recalls.items()}
         out["per_source"] = {s: list(counts) for s, counts in self.per_source.items()}
         return out
@@ -389,8 +394,7 @@ def by_source(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str],
         n, r = per_source.get(source_of(name), (0, 0))
         per_source[source_of(name)] = (n + 1, r + int(ok))
     return BySource(max(fold) + 1, float(right.mean()), float(right_v.mean()),
-                    float(right_a.mean()), float(loss), read_lv,
-                    float(np.mean(list(recall.values()))), dict(sorted(recall.items())),
+                    float(right_a.mean()), float(loss), read_lv, dict(sorted(recall.items())),
                     logits, dict(sorted(per_source.items())))  # fmt: skip
 
 
