@@ -994,17 +994,30 @@ def test_the_fitting_script_fits_the_monochrome_fusion_beside_the_colour_one(
 def test_fusions_of_other_commits_are_compared_on_the_same_photographs(
     photos: Path, tmp_path: Path
 ) -> None:
-    """scripts/compare_scene_fusions.py: the hand-set weights, the working tree's fusion and a
-    commit's, each scored on the same labelled photographs."""
+    """scripts/compare_scene_fusions.py: the hand-set weights, the working tree's fusion, a
+    commit's and a folder's (a fit written elsewhere), each scored on the same labelled
+    photographs; --changed lists the photographs they read in different quadrants."""
     require_classifier()
     labels = tmp_path / "labels.tsv"
     labels.write_text("file\tquadrant\tpeople\ncoffee.png\tHV-LA\t0\n"
                       "astronaut.png\tHV-HA\t1\nmoon.png\tLV-LA\t0\n")  # fmt: skip
+    folder = tmp_path / "fit"
+    shutil.copytree(ROOT / "models/vision", folder, ignore=shutil.ignore_patterns("*.py"))
     done = subprocess.run([sys.executable, str(ROOT / "scripts/compare_scene_fusions.py"),
-                           "hand-set", ".", "HEAD", "--labels", str(labels), "--folder",
-                           str(photos)], cwd=ROOT, capture_output=True, text=True, timeout=600,
-                          check=False)  # fmt: skip
+                           "hand-set", ".", "HEAD", str(folder), "--labels", str(labels),
+                           "--folder", str(photos), "--changed"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
-    rows = [line for line in done.stdout.splitlines() if "labels.tsv (3)" in line]
-    assert [row.split(" | ")[0] for row in rows] == ["| hand-set", "| .", "| HEAD"]
+    lines = done.stdout.splitlines()
+    rows = [line for line in lines if "labels.tsv (3)" in line]
+    assert [row.split(" | ")[0] for row in rows] == ["| hand-set", "| .", "| HEAD", f"| {folder}"]
     assert rows[0].split(" | ")[4] == "–" and rows[1].split(" | ")[4] != "–"  # log-loss: fitted
+    assert rows[1].split(" | ")[2:] == rows[3].split(" | ")[2:]  # the same fusion, read alike
+    # The list: every photograph some revision reads apart from the others, none that all
+    # four read alike.
+    start = next(i for i, line in enumerate(lines) if "read in different quadrants" in line)
+    listed = [line.split(" | ") for line in lines[start + 3 :] if line.startswith("| ")]
+    shown = int(lines[start].split("quadrants, ")[1].split(" of ")[0])
+    assert len(listed) == shown and lines[start].endswith(" of 3")
+    for cells in listed:
+        assert len(cells) == 6 and len({cell.split()[0] for cell in cells[2:]}) > 1, cells
