@@ -104,7 +104,8 @@ def changed(labels: Path, rows: Sequence[image_eval.LabelledImage],
         quadrants = {rev: quadrant_of(m.valence, m.arousal) for rev, m in seen.items()}
         if len(set(quadrants.values())) > 1:
             cells = " | ".join(f"{quadrants[rev]} {m.confidence:.2f}" for rev, m in seen.items())
-            lines.append(f"| {labelled.file.name} | {labelled.quadrant} | {cells} |")
+            name = f"{labelled.file.parent.name}/{labelled.file.name}"  # as the labels name it
+            lines.append(f"| {name} | {labelled.quadrant} | {cells} |")
     head = f"\n{labels.name}: read in different quadrants, {len(lines)} of {len(rows)}\n"
     columns = " | ".join(read)
     return [head, f"| photograph | truth | {columns} |", "|---|---|" + "---|" * len(read),
@@ -113,7 +114,9 @@ def changed(labels: Path, rows: Sequence[image_eval.LabelledImage],
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("revisions", nargs="+", help="git revisions, '.' or 'hand-set'")
+    parser.add_argument(
+        "revisions", nargs="+", help="git revisions, '.', 'hand-set' or folders with a manifest"
+    )
     parser.add_argument("--labels", type=Path, action="append", required=True)
     parser.add_argument("--folder", type=Path, default=ROOT / ".cache/photos")
     parser.add_argument(
