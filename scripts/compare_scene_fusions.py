@@ -44,29 +44,32 @@ from moodcast.models.vision.monochrome import grey  # noqa: E402
 
 
 @contextmanager
+def _fusions_in(folder: Path) -> Iterator[None]:
+    """The package's fusions read from ``folder`` while inside."""
+    shipped = fusion_module.fusion_dir
+    fusion_module.fusion_dir = lambda: folder
+    try:
+        yield
+    finally:
+        fusion_module.fusion_dir = shipped
+
+
+@contextmanager
 def fusion_of(revision: str) -> Iterator[None]:
     """The shipped fusion replaced by ``revision``'s while inside (``.``: left as it is)."""
     if revision in (".", "hand-set"):
         yield
-        return
-    shipped = fusion_module.fusion_dir
-    if (Path(revision) / "manifest.json").is_file():
-        fusion_module.fusion_dir = lambda: Path(revision)
-        try:
+    elif (Path(revision) / "manifest.json").is_file():
+        with _fusions_in(Path(revision)):
             yield
-        finally:
-            fusion_module.fusion_dir = shipped
-        return
-    with tempfile.TemporaryDirectory() as folder:
-        manifest = _show(revision, "manifest.json")
-        (Path(folder) / "manifest.json").write_text(manifest, "utf-8")
-        for name in json.loads(manifest)["files"]:
-            (Path(folder) / name).write_text(_show(revision, name), "utf-8")
-        fusion_module.fusion_dir = lambda: Path(folder)
-        try:
-            yield
-        finally:
-            fusion_module.fusion_dir = shipped
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            manifest = _show(revision, "manifest.json")
+            (Path(folder) / "manifest.json").write_text(manifest, "utf-8")
+            for name in json.loads(manifest)["files"]:
+                (Path(folder) / name).write_text(_show(revision, name), "utf-8")
+            with _fusions_in(Path(folder)):
+                yield
 
 
 def _show(revision: str, name: str) -> str:
