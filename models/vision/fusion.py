@@ -168,8 +168,9 @@ class SceneFusion:
     arousal: Axis
     classes: ClassTable
     training: Mapping[str, Any]
-    # P(right quadrant) against the likeliest quadrant's probability, fitted out of fold
-    # (isotonic): what the reader's confidence says.
+    # P(right quadrant) against the likeliest quadrant's probability, fitted on readings of
+    # photographs from sources the fit had not seen (a logistic curve, as knots): what the
+    # reader's confidence says.
     confidence_at: NDArray[np.float64] = field(default_factory=lambda: np.array([0.25, 1.0]))
     confidence_is: NDArray[np.float64] = field(default_factory=lambda: np.array([0.0, 1.0]))
     # What the reader described on its training photographs ("two dogs, a wood rabbit"): the

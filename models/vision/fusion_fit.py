@@ -248,20 +248,40 @@ def bands(
     return out
 
 
-def isotonic(
-    x: NDArray[np.float64], y: NDArray[np.float64]
+def logistic_curve(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    ridge: float = 1e-3,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """A rising step fit of y against x (pool adjacent violators), as knots for np.interp."""
-    order = np.argsort(x)
-    blocks: list[list[float]] = []  # [sum of y, count, first x, last x]
-    for xi, yi in zip(x[order], y[order], strict=True):
-        blocks.append([float(yi), 1.0, float(xi), float(xi)])
-        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] >= blocks[-1][0] / blocks[-1][1]:
-            last = blocks.pop()
-            blocks[-1] = [blocks[-1][0] + last[0], blocks[-1][1] + last[1], blocks[-1][2], last[3]]
-    at = np.array([(b[2] + b[3]) / 2 for b in blocks])
-    says = np.array([b[0] / b[1] for b in blocks])
-    return at, says
+    """The share right against the likeliest quadrant's probability ``x`` as a logistic in its
+    log-odds (Platt's two parameters), as knots for np.interp.
+
+    Why not the rising steps of an isotonic fit (before the round after 2f3893e): on a few
+    hundred readings its top steps are small and sure of themselves; with each source read
+    by a fusion calibrated on the others, the logistic's readings at 0.75 or more were more
+    often right with both fusions (colour 0.879 against 0.873, monochrome 0.826 against 0.793)
+    and its Brier score lower (docs/scene-reader.md). A curve that does not rise (the
+    readings say nothing of their own surety) is the flat share right."""
+    odds = _log_odds(x)
+    design = np.stack([odds, np.ones_like(odds)], axis=1)
+    w = np.zeros(2)
+    for _ in range(100):  # Newton's method; the small ridge keeps a flat x solvable
+        p = fusion.sigmoid(design @ w)
+        step = np.linalg.solve((design * (p * (1 - p))[:, None]).T @ design + ridge * np.eye(2),
+                               design.T @ (p - y) + ridge * w)  # fmt: skip
+        w -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    at = np.linspace(0.25, 1.0, 76)  # the likeliest of four quadrants is never under 0.25
+    if not w[0] > 0:
+        return at, np.full_like(at, float(np.mean(y)))
+    # Flat past the surest and the least sure reading fitted on: not extrapolated.
+    return at, fusion.sigmoid(w[0] * np.clip(_log_odds(at), odds.min(), odds.max()) + w[1])
+
+
+def _log_odds(p: NDArray[np.float64]) -> NDArray[np.float64]:
+    q = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.asarray(np.log(q / (1 - q)))
 
 
 def top_quadrant(logits: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -287,9 +307,7 @@ def calibrated(model: SceneFusion, factors: tuple[float, float], logits: NDArray
         look = replace(look, valence=look.valence * factors[0], arousal=look.arousal * factors[1],
                        offset=look.offset * scale, limit=look.limit * scale)  # fmt: skip
     scaled = logits * np.asarray(factors)
-    at, says = isotonic(top_quadrant(scaled), right_quadrant(scaled, quadrants))
-    if len(at) == 1:
-        at, says = np.array([0.25, 1.0]), np.array([says[0], says[0]])
+    at, says = logistic_curve(top_quadrant(scaled), right_quadrant(scaled, quadrants))
     return replace(model, valence=axes[0], arousal=axes[1], confidence_at=at, confidence_is=says,
                    appearance=look)  # fmt: skip
 

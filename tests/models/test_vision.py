@@ -245,6 +245,37 @@ def test_the_confidence_is_fitted_on_each_source_held_out_where_there_are_source
     assert fusion_fit.confidence_logits(None, stratified) is stratified
 
 
+def test_the_confidence_curve_rises_with_surety_and_is_flat_where_surety_says_nothing() -> None:
+    """The confidence is a logistic curve in the likeliest quadrant's log-odds, fitted on
+    readings of photographs from elsewhere: surer readings that are more often right give a
+    rising curve that says how often; a lucky sure step at the top gives no jump to 1 (the
+    isotonic steps it replaced did), nor past the surest reading fitted on; surety that says
+    nothing gives the flat share right."""
+    rng = np.random.default_rng(7)
+    top = rng.uniform(0.25, 1.0, 600)
+    truth = 0.3 + 0.6 * (top - 0.25) / 0.75  # right 30 % of the time at 0.25, 90 % at 1
+    right = (rng.uniform(size=top.size) < truth).astype(float)
+    right[top > 0.97] = 1.0  # a dozen readings at the very top, all right by luck
+    at, says = fusion_fit.logistic_curve(top, right)
+    assert at[0] == 0.25 and at[-1] == 1.0 and np.all(np.diff(at) > 0)
+    assert np.all(np.diff(says) >= 0) and says[0] >= 0.0 and says[-1] <= 1.0
+    for x, want in ((0.4, 0.42), (0.7, 0.66), (0.9, 0.82)):
+        assert float(np.interp(x, at, says)) == pytest.approx(want, abs=0.08)
+    assert float(np.interp(0.98, at, says)) < 0.95  # not the lucky top's 1.0
+    at, says = fusion_fit.logistic_curve(top * 0.8, right)  # none surer than 0.8
+    assert np.interp(0.8, at, says) == pytest.approx(np.interp(1.0, at, says))
+    flat = (rng.uniform(size=top.size) < 0.7).astype(float)
+    at, says = fusion_fit.logistic_curve(top, flat)
+    bulk = says[(at >= 0.3) & (at <= 0.95)]  # the ends ride on a few readings' noise
+    assert np.all(np.abs(bulk - flat.mean()) < 0.06)
+    # Surety that falls as readings are more often right is not believed: the share right.
+    at, says = fusion_fit.logistic_curve(top, (top < 0.5).astype(float))
+    assert np.ptp(says) == 0 and says[0] == pytest.approx((top < 0.5).mean())
+    # Readings all alike (one level of surety) are solvable and say the share right.
+    at, says = fusion_fit.logistic_curve(np.full(40, 0.25), (np.arange(40) % 4 == 0) * 1.0)
+    assert np.all(np.abs(says - 0.25) < 0.05)
+
+
 def test_the_mean_recall_shows_a_reader_that_says_the_largest_quadrant() -> None:
     """Cues that carry nothing: a reader falls back on the set's mix and says pleasant and
     calm for every photograph; the quadrant accuracy is the mix, the mean recall a quarter."""
