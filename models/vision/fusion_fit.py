@@ -249,9 +249,7 @@ def bands(
 
 
 def logistic_curve(
-    x: NDArray[np.float64],
-    y: NDArray[np.float64],
-    ridge: float = 1e-3,
+    x: NDArray[np.float64], y: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The share right against the likeliest quadrant's probability ``x`` as a logistic in its
     log-odds (Platt's two parameters), as knots for np.interp.
@@ -263,20 +261,13 @@ def logistic_curve(
     and its Brier score lower (docs/scene-reader.md). A curve that does not rise (the
     readings say nothing of their own surety) is the flat share right."""
     odds = _log_odds(x)
-    design = np.stack([odds, np.ones_like(odds)], axis=1)
-    w = np.zeros(2)
-    for _ in range(100):  # Newton's method; the small ridge keeps a flat x solvable
-        p = fusion.sigmoid(design @ w)
-        step = np.linalg.solve((design * (p * (1 - p))[:, None]).T @ design + ridge * np.eye(2),
-                               design.T @ (p - y) + ridge * w)  # fmt: skip
-        w -= step
-        if np.abs(step).max() < 1e-10:
-            break
+    curve = fit_axis(odds[:, None], y, 1e-3)  # the small ridge keeps a flat x solvable
     at = np.linspace(0.25, 1.0, 76)  # the likeliest of four quadrants is never under 0.25
-    if not w[0] > 0:
+    if not curve.weights[0] > 0:
         return at, np.full_like(at, float(np.mean(y)))
     # Flat past the surest and the least sure reading fitted on: not extrapolated.
-    return at, fusion.sigmoid(w[0] * np.clip(_log_odds(at), odds.min(), odds.max()) + w[1])
+    held = np.clip(_log_odds(at), odds.min(), odds.max())
+    return at, fusion.sigmoid(curve.weights[0] * held + curve.bias)
 
 
 def _log_odds(p: NDArray[np.float64]) -> NDArray[np.float64]:
