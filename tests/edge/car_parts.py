@@ -84,6 +84,12 @@ def elm327() -> Iterator[Any]:
     except ImportError:
         require(False, "ELM327-emulator (pip)")
     with Elm() as session:
+        # Its thread opens the pty; asking for the port before it is up races with that (the
+        # emulator then says "no configured device port" and hands back None), so wait for it.
+        deadline = time.monotonic() + 20
+        while session.threadState == session.THREAD.STARTING and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert session.threadState == session.THREAD.ACTIVE, "ELM327-emulator did not start"
         session.scenario = "car"
         yield session
 
