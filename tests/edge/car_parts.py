@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import free_port, require
+from tests.conftest import free_port, require, wait_until
 
 METRES_PER_DEG_LAT = 111_200.0
 
@@ -86,9 +86,8 @@ def elm327() -> Iterator[Any]:
     with Elm() as session:
         # Its thread opens the pty; asking for the port before it is up races with that (the
         # emulator then says "no configured device port" and hands back None), so wait for it.
-        deadline = time.monotonic() + 20
-        while session.threadState == session.THREAD.STARTING and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: session.threadState != session.THREAD.STARTING, 20,
+                   "ELM327-emulator's thread to start")  # fmt: skip
         assert session.threadState == session.THREAD.ACTIVE, "ELM327-emulator did not start"
         session.scenario = "car"
         yield session
