@@ -105,6 +105,9 @@ class Observed:
     described: list[str]
     # The pooled features of every view, then the frame's style (components chosen later).
     probe: fusion_fit.Probe
+    # The whole frame's pooled features and style under each of fusion_fit.COPIES (none: the
+    # photographs alone), fitted beside the photographs by the groups that read the frame.
+    copies: tuple[fusion_fit.Looks, ...] = ()
 
     def looks(self, group: str, components: int) -> fusion_fit.Probe | None:
         """The group's views of the pooled features (and the frame's style) at
@@ -118,8 +121,15 @@ class Observed:
         if style:
             keep.append(np.arange(every) + size * len(VIEWS))
         rows = np.concatenate(keep)
+        # The copies hold the whole frame's features only: the groups that read its halves or
+        # quarters are fitted on the photographs alone.
+        copies: tuple[fusion_fit.Looks, ...] = ()
+        if views == ("frame",):
+            own = np.concatenate([np.arange(size)] + ([np.arange(every) + size] if style else []))
+            copies = tuple([look[own] for look in copy] for copy in self.copies)
         return fusion_fit.Probe([look[rows] for look in self.probe.looks], components,
-                                self.probe.model_sha256, views, every if style else 0)  # fmt: skip
+                                self.probe.model_sha256, views, every if style else 0,
+                                copies)  # fmt: skip
 
 
 def read_cues(args: argparse.Namespace, text: CaptionMood) -> Observed:
@@ -133,6 +143,7 @@ def read_cues(args: argparse.Namespace, text: CaptionMood) -> Observed:
     cues: list[dict[str, float]] = []
     described: list[str] = []
     looks: list[Any] = []
+    copied: list[list[Any]] = [[] for _ in fusion_fit.COPIES if args.copies]
     detector = ObjectDetector(ObjectSettings())  # stateless: loaded once, not per photograph
     for row in rows:  # a reader each, so no photograph is read against the one before it
         reader = SceneReader(taxonomy, detector, text=text, classifier=classifier)
@@ -141,7 +152,12 @@ def read_cues(args: argparse.Namespace, text: CaptionMood) -> Observed:
             frame = grey(frame)
         cues.append(reader.observe(frame, classes=classes, described=described,
                                    looks=looks, views=VIEWS, style=True))  # fmt: skip
-    if any(look is None for look in looks):
+        prepared = reader.prepare(frame).frame  # what the classifier read: bars cut, masks filled
+        for name, copy in zip(fusion_fit.COPIES, copied, strict=False):
+            seen = classifier.look(fusion_fit.copy_of(prepared, name), style=True)
+            copy.append(None if seen.appearance is None or seen.style is None
+                        else np.concatenate([seen.appearance, seen.style]))  # fmt: skip
+    if any(look is None for look in looks) or any(c is None for copy in copied for c in copy):
         sys.exit("the classifier gave no pooled features: is ai-edge-litert installed?")
     quadrants = [r.quadrant for r in rows]
     names = [str(r.file.relative_to(args.folder)) for r in rows]
@@ -150,7 +166,7 @@ def read_cues(args: argparse.Namespace, text: CaptionMood) -> Observed:
                                          "people": [r.people for r in rows],
                                          "described": described}))  # fmt: skip
     probe = fusion_fit.Probe(looks, 0, classifier.model_sha256, VIEWS, classifier.style_size)
-    return Observed(cues, quadrants, names, classes, described, probe)
+    return Observed(cues, quadrants, names, classes, described, probe, tuple(copied))
 
 
 def choose(seen: Observed, args: argparse.Namespace,
@@ -247,6 +263,9 @@ def main() -> None:
         help="fit the fusion for frames without colour (night vision, black and"
         f" white) on colourless copies of the photographs: {MONO_FILE}",
     )
+    parser.add_argument("--no-copies", dest="copies", action="store_false",
+                        help="fit on the photographs alone, not also on their mirrored and cut"
+                             " copies (the fits before the round after 314b3cd)")  # fmt: skip
     parser.add_argument("--check", action="store_true", help="fit and print, write nothing")
     args = parser.parse_args()
     for option, value in (("--balance", args.balance),
@@ -272,6 +291,8 @@ def main() -> None:
         "ridge": ridge, "cues": group, "balance": args.balance,
         "quadrant_balance": args.quadrant_balance, "components": components,
         "text_phrase": "a {class name}",
+        "copies": list(fusion_fit.COPIES) if seen.copies and group in APPEARANCE
+        and APPEARANCE[group][0] == ("frame",) else [],
         "frames": "monochrome" if args.monochrome else "colour",
     }  # fmt: skip
     confident = fusion_fit.by_source_confidence(

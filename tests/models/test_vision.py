@@ -439,6 +439,80 @@ def test_the_principal_directions_from_the_photographs_gram_matrix_fit_as_the_sv
     assert np.allclose(some @ some.T, np.eye(10), atol=1e-8)
 
 
+def test_a_photograph_fitted_with_its_copies_weighs_as_much_and_what_they_vary_is_not_trusted(
+) -> None:  # fmt: skip
+    """The fit's copies (mirrored, cut): copies that repeat the photographs change nothing
+    (each photograph weighs the same with them as without, and the directions are the
+    same); copies that frame the scene differently teach the fit not to trust what framing
+    changes, so fresh frames framed either way read better."""
+    rows, quadrants = synthetic()
+    blind = [{"noise": r["noise"]} for r in rows]
+    looks = looks_for(quadrants)
+    alone = fusion_fit.fit(blind, quadrants, ("noise",), 1.0, NO_CLASSES, {},
+                           probe=fusion_fit.Probe(looks, 10, "ab" * 32))  # fmt: skip
+    same = fusion_fit.Probe(looks, 10, "ab" * 32, copies=(looks, looks, looks))
+    twice = fusion_fit.fit(blind, quadrants, ("noise",), 1.0, NO_CLASSES, {}, probe=same)
+    assert alone.appearance is not None and twice.appearance is not None
+    assert np.allclose(twice.appearance.valence, alone.appearance.valence, atol=1e-6)
+    assert np.allclose(twice.appearance.arousal, alone.appearance.arousal, atol=1e-6)
+    assert twice.valence.bias == pytest.approx(alone.valence.bias, abs=1e-6)
+    # Framing (one direction of the features) sides with pleasantness in every photograph,
+    # by chance; in their copies it goes either way, as it does in fresh frames.
+    rng = np.random.default_rng(9)
+    framing = rng.normal(size=64)
+    framing /= np.linalg.norm(framing)
+    side = np.array([1.0 if q.startswith("HV") else -1.0 for q in quadrants])
+    weak = [(look - (look @ framing) * framing) * 0.15 for look in looks]  # the mood, faintly
+    framed = [(w + 3.0 * s * framing).astype(np.float32) for w, s in zip(weak, side, strict=True)]
+    copies = tuple([(w + 3.0 * t * framing).astype(np.float32)
+                    for w, t in zip(weak, rng.choice([-1.0, 1.0], len(weak)), strict=True)]
+                   for _ in fusion_fit.COPIES)  # fmt: skip
+    fitted = {n: fusion_fit.fit(blind, quadrants, ("noise",), 1.0, NO_CLASSES, {},
+                                probe=fusion_fit.Probe(framed, 10, "ab" * 32, copies=c))
+              for n, c in (("alone", ()), ("copies", copies))}  # fmt: skip
+    fresh_quadrants = ["HV-HA", "LV-LA", "HV-LA", "LV-HA"] * 10
+    fresh = [
+        (0.15 * (look - (look @ framing) * framing) + 3.0 * t * framing).astype(np.float32)
+        for look, t in zip(looks_for(quadrants + fresh_quadrants)[len(quadrants) :],
+                           rng.choice([-1.0, 1.0], len(fresh_quadrants)), strict=True)
+    ]  # fmt: skip
+
+    def pleasant_right(model: fusion_module.SceneFusion) -> float:
+        read = [model.odds({}, look)[0] >= 0.5 for look in fresh]
+        return float(np.mean([r == q.startswith("HV")
+                              for r, q in zip(read, fresh_quadrants, strict=True)]))  # fmt: skip
+
+    trust = {}  # how much each fit reads into the framing
+    for name, model in fitted.items():
+        assert model.appearance is not None
+        trust[name] = abs(float(model.appearance.valence @ framing))
+    assert trust["copies"] < 0.5 * trust["alone"]
+    assert pleasant_right(fitted["copies"]) > pleasant_right(fitted["alone"]) + 0.15
+    # The copies travel with their photographs into every fold.
+    part = fusion_fit.Probe(framed, 10, "ab" * 32, copies=copies).subset([3, 1])
+    assert np.array_equal(part.copies[0][0], copies[0][3]) and len(part.copies[5]) == 2
+    probe = fusion_fit.Probe(framed, 10, "ab" * 32, copies=copies)
+    names = [str(i) for i in range(len(rows))]
+    cv = fusion_fit.cross_validate(blind, quadrants, names, ("noise",), 1.0, NO_CLASSES, 5,
+                                   fusion_fit.BALANCE, probe)  # fmt: skip
+    assert np.isfinite(cv.log_loss)
+
+
+def test_the_copies_are_the_frame_mirrored_and_cut_to_four_fifths() -> None:
+    frame = np.arange(10 * 20 * 3, dtype=np.uint16).reshape(10, 20, 3)
+    copies = {name: fusion_fit.copy_of(frame, name) for name in fusion_fit.COPIES}
+    assert np.array_equal(copies["mirrored"], frame[:, ::-1])
+    assert copies["mirrored"].flags["C_CONTIGUOUS"]
+    assert np.array_equal(copies["middle"], frame[1:9, 2:18])
+    assert np.array_equal(copies["top-left"], frame[:8, :16])
+    assert np.array_equal(copies["top-right"], frame[:8, 4:])
+    assert np.array_equal(copies["bottom-left"], frame[2:, :16])
+    assert np.array_equal(copies["bottom-right"], frame[2:, 4:])
+    assert fusion_fit.copy_of(np.zeros((1, 1), np.uint8), "middle").shape == (1, 1)
+    with pytest.raises(ValueError, match="unknown copy 'upside-down'"):
+        fusion_fit.copy_of(frame, "upside-down")
+
+
 def test_style_statistics_in_other_units_weigh_as_much_as_the_pooled_features() -> None:
     """The frame's style statistics come in their blocks' units: standardised and given the
     pooled features' total variance before the principal components, a block a thousand
@@ -985,8 +1059,9 @@ def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
     assert one.training["quadrant_balance"] == 0.0 and one.training["balance"] == 0.5
     assert one.training["by_source"] == {} and one.training["by_source_confidence"] is None
     assert one.training["calibration"]["confidence_from"].startswith("k-fold")
-    if one.appearance is not None:
-        assert one.appearance.views == ("frame",) and one.appearance.style == 928
+    assert one.appearance is not None and one.appearance.views == ("frame",)
+    # The frame's group is fitted beside the photographs' copies.
+    assert one.appearance.style == 928 and one.training["copies"] == list(fusion_fit.COPIES)
     for bad in ("1.5", "nan", "-0.1"):  # said before a photograph is read
         done = subprocess.run([sys.executable, str(ROOT / "scripts/fit_scene_fusion.py"),
                                "--labels", str(labels), "--quadrant-balance", bad],
@@ -1005,7 +1080,7 @@ def test_the_fitting_script_fits_the_monochrome_fusion_beside_the_colour_one(
                       "coffee.png\tHV-LA\nchelsea.png\tHV-LA\nmoon.png\tLV-LA\n"
                       "hubble_deep_field.jpg\tLV-LA\n")  # fmt: skip
     out, slow = tmp_path / "fusion", "+ appearance of the frame, and its style"
-    for extra in ([], ["--monochrome"]):
+    for extra in ([], ["--monochrome", "--no-copies"]):
         done = subprocess.run([sys.executable, str(ROOT / "scripts/fit_scene_fusion.py"),
                                "--labels", str(labels), "--folder", str(photos), "--out",
                                str(out), "--k", "2", "--repeats", "1", "--group", slow, *extra],
@@ -1014,6 +1089,9 @@ def test_the_fitting_script_fits_the_monochrome_fusion_beside_the_colour_one(
     colour, mono = load_fusion(out), load_fusion(out, fusion_module.MONO_FILE)
     assert colour.training["frames"] == "colour" and mono.training["frames"] == "monochrome"
     assert mono.training["photographs"] == 6
+    # The frame's group is fitted beside the photographs' mirrored and cut copies, unless
+    # asked not to be.
+    assert colour.training["copies"] == list(fusion_fit.COPIES) and mono.training["copies"] == []
     assert set(json.loads((out / "manifest.json").read_text())["files"]) == {
         fusion_module.FILE, fusion_module.MONO_FILE}  # fmt: skip
     reader = SceneReader(load_taxonomy("cowen13"), fusion=colour, mono=mono)
