@@ -1080,7 +1080,7 @@ def test_the_fitting_script_fits_the_monochrome_fusion_beside_the_colour_one(
                       "coffee.png\tHV-LA\nchelsea.png\tHV-LA\nmoon.png\tLV-LA\n"
                       "hubble_deep_field.jpg\tLV-LA\n")  # fmt: skip
     out, slow = tmp_path / "fusion", "+ appearance of the frame, and its style"
-    for extra in ([], ["--monochrome", "--no-copies"]):
+    for extra in (["--no-copies"], ["--monochrome"]):
         done = subprocess.run([sys.executable, str(ROOT / "scripts/fit_scene_fusion.py"),
                                "--labels", str(labels), "--folder", str(photos), "--out",
                                str(out), "--k", "2", "--repeats", "1", "--group", slow, *extra],
@@ -1089,9 +1089,8 @@ def test_the_fitting_script_fits_the_monochrome_fusion_beside_the_colour_one(
     colour, mono = load_fusion(out), load_fusion(out, fusion_module.MONO_FILE)
     assert colour.training["frames"] == "colour" and mono.training["frames"] == "monochrome"
     assert mono.training["photographs"] == 6
-    # The frame's group is fitted beside the photographs' mirrored and cut copies, unless
-    # asked not to be.
-    assert colour.training["copies"] == list(fusion_fit.COPIES) and mono.training["copies"] == []
+    # Asked not to, or without colour, the frame's group is fitted on the photographs alone.
+    assert colour.training["copies"] == [] and mono.training["copies"] == []
     assert set(json.loads((out / "manifest.json").read_text())["files"]) == {
         fusion_module.FILE, fusion_module.MONO_FILE}  # fmt: skip
     reader = SceneReader(load_taxonomy("cowen13"), fusion=colour, mono=mono)
