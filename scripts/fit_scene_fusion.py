@@ -287,6 +287,7 @@ def main() -> None:
           f" {args.repeats} splits")  # fmt: skip
     group, results, unseen = choose(seen, args)
     ridge, components = results[group].ridge, results[group].components
+    probe = seen.looks(group, components)
     training = {
         "labels": str(args.labels.relative_to(ROOT)) if args.labels.is_relative_to(ROOT)
         else str(args.labels), "labels_sha256": sha256(args.labels), "photographs": n,
@@ -296,13 +297,12 @@ def main() -> None:
         "ridge": ridge, "cues": group, "balance": args.balance,
         "quadrant_balance": args.quadrant_balance, "components": components,
         "text_phrase": "a {class name}",
-        "copies": list(fusion_fit.COPIES) if seen.copies and group in APPEARANCE
-        and APPEARANCE[group][0] == ("frame",) else [],
+        "copies": list(fusion_fit.COPIES) if probe is not None and probe.copies else [],
         "frames": "monochrome" if args.monochrome else "colour",
     }  # fmt: skip
     confident = fusion_fit.by_source_confidence(
         cues, quadrants, seen.names, GROUPS[group], ridge, seen.classes, args.k, args.weighing,
-        seen.looks(group, components))  # fmt: skip
+        probe)  # fmt: skip
     if confident is not None:
         print(f"  each source read by a fusion fitted and calibrated on the others:"
               f" {confident[0]} readings at >= 0.75, {confident[1]:.3f} right")  # fmt: skip
@@ -315,7 +315,6 @@ def main() -> None:
     how = "each source held out" if group in unseen else "k-fold (one source: none to hold out)"
     training["calibration"] = {"valence": round(factors[0], 3), "arousal": round(factors[1], 3),
                                "confidence_from": how}  # fmt: skip
-    probe = seen.looks(group, components)
     fusion = fusion_fit.fit(cues, quadrants, GROUPS[group], ridge, seen.classes, training,
                             args.weighing, probe)  # fmt: skip
     # The temperature from the stratified folds (the probabilities' best fit); the confidence

@@ -489,9 +489,9 @@ def test_a_photograph_fitted_with_its_copies_weighs_as_much_and_what_they_vary_i
     assert trust["copies"] < 0.5 * trust["alone"]
     assert pleasant_right(fitted["copies"]) > pleasant_right(fitted["alone"]) + 0.15
     # The copies travel with their photographs into every fold.
-    part = fusion_fit.Probe(framed, 10, "ab" * 32, copies=copies).subset([3, 1])
-    assert np.array_equal(part.copies[0][0], copies[0][3]) and len(part.copies[5]) == 2
     probe = fusion_fit.Probe(framed, 10, "ab" * 32, copies=copies)
+    part = probe.subset([3, 1])
+    assert np.array_equal(part.copies[0][0], copies[0][3]) and len(part.copies[5]) == 2
     names = [str(i) for i in range(len(rows))]
     cv = fusion_fit.cross_validate(blind, quadrants, names, ("noise",), 1.0, NO_CLASSES, 5,
                                    fusion_fit.BALANCE, probe)  # fmt: skip
