@@ -3,7 +3,7 @@
     scripts/fetch_photos.sh
     .venv/bin/python scripts/fit_scene_fusion.py [--labels tests/data/photos/train.tsv]
         [--folder .cache/photos] [--out models/vision] [--k 5] [--group NAME] [--check]
-        [--on OLDER_TRAIN.tsv] [--monochrome] [--no-copies]
+        [--on OLDER_TRAIN.tsv] [--monochrome] [--no-copies] [--ridge R]
 
 Reads every photograph of the labels file with the scene reader's parts (light and colour, the
 object detector and the text model's reading of what it saw, the ImageNet classifier's classes,
@@ -15,7 +15,10 @@ reads), the regularisation and the number of the pooled features' principal comp
 repeated k-fold cross-validation (least log-loss of the tempered odds: a proper score, steadier
 than accuracy on ~100 photographs), reports each choice's figures with every source (package)
 held out in turn (the estimate for photographs from elsewhere), fits on the whole file and
-writes scene_fusion.json with its manifest. The held-out photographs
+writes scene_fusion.json with its manifest. --ridge fixes the regularisation instead of
+choosing it (the components are still chosen): the k-fold rule scores fits on photographs of
+sources they have seen, and scripts/choose_ridge.py chooses one with every source held out,
+over more photographs than the training file. The held-out photographs
 (tests/data/photos/heldout.tsv) are never read here: measure on them with 'moodcast models
 evaluate-images'. --check fits and prints without writing. --monochrome fits the fusion for
 frames without colour (a camera in night vision, a black-and-white one) on colourless copies of
@@ -172,18 +175,19 @@ def read_cues(args: argparse.Namespace, text: CaptionMood) -> Observed:
 
 def choose(seen: Observed, args: argparse.Namespace,
            ) -> tuple[str, dict[str, Any], dict[str, fusion_fit.BySource]]:  # fmt: skip
-    """The cue group, ridge and components with the least cross-validated log-loss, the
-    figures of each group's best, and the same fits' figures with each source (package)
-    held out in turn: the estimate for photographs from elsewhere."""
+    """The cue group, ridge (unless given) and components with the least cross-validated
+    log-loss, the figures of each group's best, and the same fits' figures with each source
+    (package) held out in turn: the estimate for photographs from elsewhere."""
     results, unseen = {}, {}
     for group, features in GROUPS.items():
         if args.group and group != args.group:  # one group asked for: a slow board's
             continue
         trials = list(fusion_fit.COMPONENTS) if group in APPEARANCE else [0]
+        ridges = (args.ridge,) if args.ridge else fusion_fit.RIDGES
         best = min((fusion_fit.cross_validate(
                         seen.cues, seen.quadrants, seen.names, features, ridge, seen.classes,
                         args.k, args.weighing, seen.looks(group, c), args.repeats)
-                    for ridge in fusion_fit.RIDGES for c in trials),
+                    for ridge in ridges for c in trials),
                    key=lambda cv: (round(cv.log_loss, 4), -cv.ridge))  # fmt: skip
         results[group] = best
         more = f", {best.components} components" if best.components else ""
@@ -254,6 +258,10 @@ def main() -> None:
     parser.add_argument("--group", choices=list(GROUPS),
                         help="fit this cue group only, e.g. '+ appearance of the frame, and its"
                              " style' (one pass of the classifier) for a slow board")  # fmt: skip
+    parser.add_argument("--ridge", type=float,
+                        help="fit at this ridge instead of choosing one by k-fold log-loss (a"
+                             " ridge chosen with other sources held out: scripts/"
+                             "choose_ridge.py)")  # fmt: skip
     parser.add_argument("--dump", type=Path, help="also write the cues read, as JSON")
     parser.add_argument("--on", type=Path, action="append", default=[],
                         help="also give the by-source figures on this labels file's photographs"
@@ -275,6 +283,8 @@ def main() -> None:
         if not 0.0 <= value <= 1.0:  # NaN too
             parser.error(f"{option} {value} is not between 0 (weigh as the set has them) and 1"
                          " (equal)")  # fmt: skip
+    if args.ridge is not None and not args.ridge > 0:  # NaN too
+        parser.error(f"--ridge {args.ridge} is not above 0 (the larger, the smoother the fit)")
     args.weighing = fusion_fit.Balance(args.balance, args.quadrant_balance)
     # Colourless copies fitted beside the photographs read no better, each source held out
     # (log-loss 0.795 against 0.790; docs/scene-reader.md): the photographs alone.
@@ -291,7 +301,8 @@ def main() -> None:
     training = {
         "labels": str(args.labels.relative_to(ROOT)) if args.labels.is_relative_to(ROOT)
         else str(args.labels), "labels_sha256": sha256(args.labels), "photographs": n,
-        "k": args.k, "repeats": args.repeats, "chosen_by": "least log-loss",
+        "k": args.k, "repeats": args.repeats,
+        "chosen_by": "least log-loss" + (", ridge given" if args.ridge else ""),
         "cross_validation": {g: cv.to_dict() for g, cv in results.items()},
         "by_source": {g: u.to_dict() for g, u in unseen.items()},
         "ridge": ridge, "cues": group, "balance": args.balance,

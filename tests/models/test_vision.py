@@ -1050,13 +1050,14 @@ def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
     done = subprocess.run([sys.executable, str(ROOT / "scripts/fit_scene_fusion.py"),
                            "--labels", str(one_source), "--folder", str(tmp_path / "own"),
                            "--out", str(tmp_path / "slow"), "--k", "2", "--repeats", "1",
-                           "--group", slow, "--quadrant-balance", "0"],
+                           "--group", slow, "--quadrant-balance", "0", "--ridge", "100"],
                           capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
-    assert f"chosen: {slow}," in done.stdout and "+ classes: log-loss" not in done.stdout
+    assert f"chosen: {slow}, ridge 100.0" in done.stdout and "+ classes:" not in done.stdout
     assert "one source: none to hold out" in done.stdout
     one = load_fusion(tmp_path / "slow")
-    assert one.training["quadrant_balance"] == 0.0 and one.training["balance"] == 0.5
+    assert (one.training["quadrant_balance"], one.training["balance"], one.training["ridge"]) == (
+        0.0, 0.5, 100.0) and one.training["chosen_by"].endswith("ridge given")  # fmt: skip
     assert one.training["by_source"] == {} and one.training["by_source_confidence"] is None
     assert one.training["calibration"]["confidence_from"].startswith("k-fold")
     assert one.appearance is not None and one.appearance.views == ("frame",)
@@ -1067,6 +1068,49 @@ def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
                                "--labels", str(labels), "--quadrant-balance", bad],
                               capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
         assert done.returncode == 2 and f"--quadrant-balance {float(bad)} is not" in done.stderr
+
+
+def test_the_fitting_script_refuses_a_ridge_not_above_zero(tmp_path: Path) -> None:
+    """Said before a photograph is read."""
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("file\tquadrant\ncoffee.png\tHV-LA\n")
+    for bad in ("0", "-3", "nan"):
+        done = subprocess.run([sys.executable, str(ROOT / "scripts/fit_scene_fusion.py"),
+                               "--labels", str(labels), "--ridge", bad],
+                              capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+        assert done.returncode == 2 and f"--ridge {float(bad)} is not above 0" in done.stderr
+
+
+def test_choose_ridge_reads_each_source_by_a_fit_on_the_others_over_pooled_files(
+    photos: Path, tmp_path: Path
+) -> None:
+    """scripts/choose_ridge.py pools a training file and more photographs, reads each source
+    held out at each ridge and says how each file's part fared; a bad line of either file is
+    named by its own file and line, before anything is read."""
+    require_classifier()
+    train, more = tmp_path / "train.tsv", tmp_path / "more.tsv"
+    train.write_text("file\tquadrant\nastronaut.png\tHV-HA\nrocket.jpg\tHV-HA\n"
+                     "coffee.png\tHV-LA\nchelsea.png\tHV-LA\nmoon.png\tLV-LA\n")  # fmt: skip
+    more.write_text("file\tquadrant\tpeople\n# read, never fitted into the shipped fusion\n"
+                    "home.jpg\tHV-LA\t0\nhubble_deep_field.jpg\tLV-LA\t0\n")  # fmt: skip
+    script = str(ROOT / "scripts/choose_ridge.py")
+    done = subprocess.run([sys.executable, script, "--labels", str(train), "--labels", str(more),
+                           "--folder", str(photos), "--components", "3", "--ridge", "1",
+                           "--ridge", "100"],
+                          capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    assert "right of 7" in rows[0] and "train.tsv (5)" in rows[0] and "more.tsv (2)" in rows[0]
+    cells = [[c.strip() for c in row.strip("|").split("|")] for row in rows[1:]]
+    assert [c[0] for c in cells] == ["1", "100"]
+    for _ridge, right, loss, recall, of_train, of_more in cells:
+        assert int(right) == int(of_train) + int(of_more) and 0 <= int(of_more) <= 2
+        assert float(loss) > 0 and 0 <= float(recall) <= 1
+    more.write_text("file\tquadrant\nhome.jpg\tcheerful\n")
+    done = subprocess.run([sys.executable, script, "--labels", str(train), "--labels", str(more),
+                           "--folder", str(photos)],
+                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 2 and f"{more}:2: unknown quadrant" in done.stderr
 
 
 def test_the_fitting_script_fits_the_monochrome_fusion_beside_the_colour_one(

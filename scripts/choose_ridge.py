@@ -1,0 +1,103 @@
+"""Which ridge reads photographs of sources a fit has not seen best: each source held out.
+
+    .venv/bin/python scripts/choose_ridge.py --labels tests/data/photos/train.tsv \\
+        --labels OTHER.tsv [--folder .cache/photos] [--components 150] [--ridge 30 ...]
+
+``fit_scene_fusion.py`` chooses its ridge by repeated k-fold log-loss, whose folds put
+photographs of one package on both sides of a split: it scores fits on sources they have seen.
+On the training file alone that rule is flat between ridges of 30 and 100 (docs/
+scene-reader.md, "The round after d3ebdc6"). This script pools the labels files given (the
+training file and photographs of more sources, read here but never fitted into the shipped
+fusion), reads every photograph as the fitting script does (its cues, the classifier's pooled
+features and style, the mirrored and cut copies), and for each ridge reads each source by a
+fit on all the others (``fusion_fit.by_source``, the shipped cue group and weighing): right,
+log-loss, the mean of the quadrants' recalls, and right on each file's part. The ridge with
+the least log-loss is the one to give ``fit_scene_fusion.py --ridge``; a labels file used to
+choose is no longer a clean test of that choice, so keep another out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from moodcast.config.errors import MoodcastError  # noqa: E402
+from moodcast.models.mood import load_taxonomy  # noqa: E402
+from moodcast.models.text.caption_mood import CaptionMood  # noqa: E402
+from moodcast.models.vision import fusion_fit  # noqa: E402
+from moodcast.models.vision.image_eval import read_image_labels  # noqa: E402
+from scripts import fit_scene_fusion as fitting  # noqa: E402
+
+GROUP = "+ appearance of the frame, and its style"  # the shipped group: one pass a frame
+RIDGES = (10.0, 30.0, 60.0, 100.0, 200.0)
+
+
+def pooled_labels(files: list[Path], out: Path) -> list[int]:
+    """The files' labelled lines under one header in ``out``; how many each file gave."""
+    lines, sizes = ["file\tquadrant\tpeople"], []
+    for path in files:
+        rows = [line for line in path.read_text().splitlines()[1:]
+                if line.strip() and not line.startswith("#")]  # fmt: skip
+        lines += rows
+        sizes.append(len(rows))
+    out.write_text("\n".join(lines) + "\n")
+    return sizes
+
+
+def table(seen: fitting.Observed, files: list[Path], sizes: list[int], components: int,
+          ridges: list[float], weighing: fusion_fit.Balance) -> str:  # fmt: skip
+    """A Markdown row per ridge: each source held out, over all and per file."""
+    parts = " | ".join(f"right of {path.name} ({n})" for path, n in zip(files, sizes, strict=True))
+    out = [f"| ridge | right of {len(seen.names)} | log-loss | mean of the quadrants' recalls"
+           f" | {parts} |", "|---" * (4 + len(files)) + "|"]  # fmt: skip
+    probe = seen.looks(GROUP, components)
+    for ridge in ridges:
+        u = fusion_fit.by_source(seen.cues, seen.quadrants, seen.names, fitting.GROUPS[GROUP],
+                                 ridge, seen.classes, weighing, probe)  # fmt: skip
+        if u is None:
+            sys.exit("choose_ridge: the photographs come from one source: none to hold out")
+        right = fusion_fit.right_quadrant(u.logits, seen.quadrants) > 0.5
+        ends = np.cumsum([0, *sizes])
+        each = " | ".join(str(int(right[a:b].sum())) for a, b in itertools.pairwise(ends))
+        out.append(f"| {ridge:g} | {int(right.sum())} | {u.log_loss:.4f} | {u.mean_recall:.3f}"
+                   f" | {each} |")  # fmt: skip
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--labels", type=Path, action="append", required=True)
+    parser.add_argument("--folder", type=Path, default=ROOT / ".cache/photos")
+    parser.add_argument("--components", type=int, default=150)
+    parser.add_argument("--ridge", type=float, action="append", default=[])
+    args = parser.parse_args()
+    ridges = args.ridge or list(RIDGES)
+    if args.components < 1 or not all(r > 0 for r in ridges):  # NaN too
+        parser.error("--components must be 1 or more and every --ridge above 0")
+    for path in args.labels:  # each file's own errors name its own lines
+        if not path.is_file():
+            parser.error(f"no labels file {path}")
+        try:
+            read_image_labels(path, args.folder)
+        except MoodcastError as error:
+            parser.error(str(error))
+    with tempfile.TemporaryDirectory() as tmp:
+        pooled = Path(tmp) / "pooled.tsv"
+        sizes = pooled_labels(args.labels, pooled)
+        read = argparse.Namespace(labels=pooled, folder=args.folder, monochrome=False,
+                                  copies=True, dump=None)  # fmt: skip
+        text = CaptionMood(None, load_taxonomy("cowen13"))
+        seen = fitting.read_cues(read, text)
+    print(table(seen, args.labels, sizes, args.components, ridges, fusion_fit.BALANCE))
+
+
+if __name__ == "__main__":
+    main()
