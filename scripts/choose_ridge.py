@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -33,23 +32,11 @@ from moodcast.config.errors import MoodcastError  # noqa: E402
 from moodcast.models.mood import load_taxonomy  # noqa: E402
 from moodcast.models.text.caption_mood import CaptionMood  # noqa: E402
 from moodcast.models.vision import fusion_fit  # noqa: E402
-from moodcast.models.vision.image_eval import read_image_labels  # noqa: E402
+from moodcast.models.vision.image_eval import LabelledImage, read_image_labels  # noqa: E402
 from scripts import fit_scene_fusion as fitting  # noqa: E402
 
 GROUP = "+ appearance of the frame, and its style"  # the shipped group: one pass a frame
 RIDGES = (10.0, 30.0, 60.0, 100.0, 200.0)
-
-
-def pooled_labels(files: list[Path], out: Path) -> list[int]:
-    """The files' labelled lines under one header in ``out``; how many each file gave."""
-    lines, sizes = ["file\tquadrant\tpeople"], []
-    for path in files:
-        rows = [line for line in path.read_text().splitlines()[1:]
-                if line.strip() and not line.startswith("#")]  # fmt: skip
-        lines += rows
-        sizes.append(len(rows))
-    out.write_text("\n".join(lines) + "\n")
-    return sizes
 
 
 def table(seen: fitting.Observed, files: list[Path], sizes: list[int], components: int,
@@ -82,20 +69,18 @@ def main() -> None:
     ridges = args.ridge or list(RIDGES)
     if args.components < 1 or not all(r > 0 for r in ridges):  # NaN too
         parser.error("--components must be 1 or more and every --ridge above 0")
-    for path in args.labels:  # each file's own errors name its own lines
-        if not path.is_file():
-            parser.error(f"no labels file {path}")
+    rows: list[LabelledImage] = []
+    sizes = []
+    for path in args.labels:  # each file's own errors name its own lines, before any reading
         try:
-            read_image_labels(path, args.folder)
+            part = read_image_labels(path, args.folder)
         except MoodcastError as error:
             parser.error(str(error))
-    with tempfile.TemporaryDirectory() as tmp:
-        pooled = Path(tmp) / "pooled.tsv"
-        sizes = pooled_labels(args.labels, pooled)
-        read = argparse.Namespace(labels=pooled, folder=args.folder, monochrome=False,
-                                  copies=True, dump=None)  # fmt: skip
-        text = CaptionMood(None, load_taxonomy("cowen13"))
-        seen = fitting.read_cues(read, text)
+        rows += part
+        sizes.append(len(part))
+    read = argparse.Namespace(labels=None, folder=args.folder, monochrome=False, copies=True,
+                              dump=None)  # fmt: skip
+    seen = fitting.read_cues(read, CaptionMood(None, load_taxonomy("cowen13")), rows)
     print(table(seen, args.labels, sizes, args.components, ridges, fusion_fit.BALANCE))
 
 

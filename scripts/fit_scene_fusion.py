@@ -33,6 +33,7 @@ import dataclasses
 import hashlib
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,7 @@ from moodcast.models.vision.fusion import (  # noqa: E402
     ClassTable,
     SceneFusion,
 )
-from moodcast.models.vision.image_eval import read_image_labels  # noqa: E402
+from moodcast.models.vision.image_eval import LabelledImage, read_image_labels  # noqa: E402
 from moodcast.models.vision.monochrome import grey  # noqa: E402
 from moodcast.models.vision.objects import ObjectDetector  # noqa: E402
 from moodcast.models.vision.scene import SceneReader  # noqa: E402
@@ -136,14 +137,17 @@ class Observed:
                                 copies)  # fmt: skip
 
 
-def read_cues(args: argparse.Namespace, text: CaptionMood) -> Observed:
-    """The cues of every labelled photograph, their quadrants and names, the class table,
-    what the reader described on each and the classifier's pooled features."""
+def read_cues(args: argparse.Namespace, text: CaptionMood,
+              rows: Sequence[LabelledImage] | None = None) -> Observed:  # fmt: skip
+    """The cues of every labelled photograph (``rows``, or those of ``args.labels``), their
+    quadrants and names, the class table, what the reader described on each and the
+    classifier's pooled features."""
     taxonomy = text.taxonomy
     classifier = SceneClassifier()
     _, labels_path = packaged_files()
     classes = class_table(text, classifier.labels, sha256(labels_path))
-    rows = read_image_labels(args.labels, args.folder)
+    if rows is None:
+        rows = read_image_labels(args.labels, args.folder)
     cues: list[dict[str, float]] = []
     described: list[str] = []
     looks: list[Any] = []
@@ -179,11 +183,11 @@ def choose(seen: Observed, args: argparse.Namespace,
     log-loss, the figures of each group's best, and the same fits' figures with each source
     (package) held out in turn: the estimate for photographs from elsewhere."""
     results, unseen = {}, {}
+    ridges = (args.ridge,) if args.ridge else fusion_fit.RIDGES
     for group, features in GROUPS.items():
         if args.group and group != args.group:  # one group asked for: a slow board's
             continue
         trials = list(fusion_fit.COMPONENTS) if group in APPEARANCE else [0]
-        ridges = (args.ridge,) if args.ridge else fusion_fit.RIDGES
         best = min((fusion_fit.cross_validate(
                         seen.cues, seen.quadrants, seen.names, features, ridge, seen.classes,
                         args.k, args.weighing, seen.looks(group, c), args.repeats)
