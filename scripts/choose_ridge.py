@@ -29,10 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from moodcast.config.errors import MoodcastError  # noqa: E402
-from moodcast.models.mood import load_taxonomy  # noqa: E402
-from moodcast.models.text.caption_mood import CaptionMood  # noqa: E402
 from moodcast.models.vision import fusion_fit  # noqa: E402
-from moodcast.models.vision.image_eval import LabelledImage, read_image_labels  # noqa: E402
 from scripts import fit_scene_fusion as fitting  # noqa: E402
 
 GROUP = "+ appearance of the frame, and its style"  # the shipped group: one pass a frame
@@ -69,18 +66,10 @@ def main() -> None:
     ridges = args.ridge or list(RIDGES)
     if args.components < 1 or not all(r > 0 for r in ridges):  # NaN too
         parser.error("--components must be 1 or more and every --ridge above 0")
-    rows: list[LabelledImage] = []
-    sizes = []
-    for path in args.labels:  # each file's own errors name its own lines, before any reading
-        try:
-            part = read_image_labels(path, args.folder)
-        except MoodcastError as error:
-            parser.error(str(error))
-        rows += part
-        sizes.append(len(part))
-    read = argparse.Namespace(labels=None, folder=args.folder, monochrome=False, copies=True,
-                              dump=None)  # fmt: skip
-    seen = fitting.read_cues(read, CaptionMood(None, load_taxonomy("cowen13")), rows)
+    try:
+        seen, sizes = fitting.read_pooled(args.labels, args.folder)
+    except MoodcastError as error:
+        parser.error(str(error))
     print(table(seen, args.labels, sizes, args.components, ridges, fusion_fit.BALANCE))
 
 

@@ -177,6 +177,21 @@ def read_cues(args: argparse.Namespace, text: CaptionMood,
     return Observed(cues, quadrants, names, classes, described, probe, tuple(copied))
 
 
+def read_pooled(files: Sequence[Path], folder: Path) -> tuple[Observed, list[int]]:
+    """Every photograph of the labels ``files`` read as the fit reads them (copies too), in
+    the files' order, and how many each file has; each file's own errors name its own lines,
+    before any reading (MoodcastError)."""
+    rows: list[LabelledImage] = []
+    sizes = []
+    for path in files:
+        part = read_image_labels(path, folder)
+        rows += part
+        sizes.append(len(part))
+    read = argparse.Namespace(labels=None, folder=folder, monochrome=False, copies=True,
+                              dump=None)  # fmt: skip
+    return read_cues(read, CaptionMood(None, load_taxonomy("cowen13")), rows), sizes
+
+
 def choose(seen: Observed, args: argparse.Namespace,
            ) -> tuple[str, dict[str, Any], dict[str, fusion_fit.BySource]]:  # fmt: skip
     """The cue group, ridge (unless given) and components with the least cross-validated

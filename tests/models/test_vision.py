@@ -1113,6 +1113,45 @@ def test_choose_ridge_reads_each_source_by_a_fit_on_the_others_over_pooled_files
     assert done.returncode == 2 and f"{more}:2: unknown quadrant" in done.stderr
 
 
+def test_source_curve_reads_each_source_by_fits_on_shares_of_the_others(
+    photos: Path, tmp_path: Path
+) -> None:
+    """scripts/source_curve.py reads each source by fits on random shares of the other
+    sources; with all of them it gives choose_ridge.py's figure at the shipped settings; a
+    share too small to hold both sides of each axis is refused with what to do."""
+    require_classifier()
+    train, more = tmp_path / "train.tsv", tmp_path / "more.tsv"
+    train.write_text("file\tquadrant\nastronaut.png\tHV-HA\nrocket.jpg\tHV-HA\n"
+                     "coffee.png\tHV-LA\nchelsea.png\tHV-LA\nmoon.png\tLV-LA\n")  # fmt: skip
+    more.write_text("file\tquadrant\nhome.jpg\tHV-LA\nhubble_deep_field.jpg\tLV-HA\n")
+    script = str(ROOT / "scripts/source_curve.py")
+    files = ["--labels", str(train), "--labels", str(more), "--folder", str(photos)]
+    done = subprocess.run([sys.executable, script, *files, "--share", "0.5", "--share", "1",
+                           "--draws", "2"],
+                          capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    assert "other 6 sources" in rows[0] and "right of 7" in rows[0] and "more.tsv (2)" in rows[0]
+    cells = [[c.strip() for c in row.strip("|").split("|")] for row in rows[1:]]
+    assert [c[0] for c in cells] == ["0.5", "1"]
+    half, whole = (c[1].split(", ") for c in cells)
+    assert len(half) == 2 and len(whole) == 1  # all the other sources: one draw is all there is
+    for _share, _each, mean, of_train, of_more in cells:
+        assert float(mean) == pytest.approx(float(of_train) + float(of_more)) and float(mean) <= 7
+    fusion = json.loads((ROOT / "models/vision/scene_fusion.json").read_text())["training"]
+    ridge = subprocess.run([sys.executable, str(ROOT / "scripts/choose_ridge.py"), *files,
+                            "--components", str(fusion["components"]), "--ridge",
+                            str(fusion["ridge"])],
+                           capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+    assert ridge.returncode == 0, ridge.stderr[-2000:]
+    assert ridge.stdout.splitlines()[-1].split("|")[2].strip() == whole[0]
+    # One other source (a quarter of four) never holds both sides of the valence axis.
+    done = subprocess.run([sys.executable, script, "--labels", str(train), "--folder",
+                           str(photos), "--share", "0.25"],
+                          capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+    assert done.returncode == 2 and "hold both sides of each axis" in done.stderr
+
+
 def test_the_fitting_script_fits_the_monochrome_fusion_beside_the_colour_one(
     photos: Path, tmp_path: Path
 ) -> None:
