@@ -1081,6 +1081,15 @@ def test_the_fitting_script_refuses_a_ridge_not_above_zero(tmp_path: Path) -> No
         assert done.returncode == 2 and f"--ridge {float(bad)} is not above 0" in done.stderr
 
 
+def _markdown_table(script: str, *args: str) -> tuple[str, list[list[str]]]:
+    """Run a measuring script that prints a Markdown table: its header and its rows' cells."""
+    done = subprocess.run([sys.executable, script, *args],
+                          capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    return rows[0], [[c.strip() for c in row.strip("|").split("|")] for row in rows[1:]]
+
+
 def test_choose_ridge_reads_each_source_by_a_fit_on_the_others_over_pooled_files(
     photos: Path, tmp_path: Path
 ) -> None:
@@ -1094,14 +1103,10 @@ def test_choose_ridge_reads_each_source_by_a_fit_on_the_others_over_pooled_files
     more.write_text("file\tquadrant\tpeople\n# read, never fitted into the shipped fusion\n"
                     "home.jpg\tHV-LA\t0\nhubble_deep_field.jpg\tLV-LA\t0\n")  # fmt: skip
     script = str(ROOT / "scripts/choose_ridge.py")
-    done = subprocess.run([sys.executable, script, "--labels", str(train), "--labels", str(more),
-                           "--folder", str(photos), "--components", "3", "--ridge", "1",
-                           "--ridge", "100"],
-                          capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
-    assert "right of 7" in rows[0] and "train.tsv (5)" in rows[0] and "more.tsv (2)" in rows[0]
-    cells = [[c.strip() for c in row.strip("|").split("|")] for row in rows[1:]]
+    header, cells = _markdown_table(script, "--labels", str(train), "--labels", str(more),
+                                    "--folder", str(photos), "--components", "3", "--ridge", "1",
+                                    "--ridge", "100")  # fmt: skip
+    assert "right of 7" in header and "train.tsv (5)" in header and "more.tsv (2)" in header
     assert [c[0] for c in cells] == ["1", "100"]
     for _ridge, right, loss, recall, of_train, of_more in cells:
         assert int(right) == int(of_train) + int(of_more) and 0 <= int(of_more) <= 2
@@ -1126,25 +1131,18 @@ def test_source_curve_reads_each_source_by_fits_on_shares_of_the_others(
     more.write_text("file\tquadrant\nhome.jpg\tHV-LA\nhubble_deep_field.jpg\tLV-HA\n")
     script = str(ROOT / "scripts/source_curve.py")
     files = ["--labels", str(train), "--labels", str(more), "--folder", str(photos)]
-    done = subprocess.run([sys.executable, script, *files, "--share", "0.5", "--share", "1",
-                           "--draws", "2"],
-                          capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
-    assert "other 6 sources" in rows[0] and "right of 7" in rows[0] and "more.tsv (2)" in rows[0]
-    cells = [[c.strip() for c in row.strip("|").split("|")] for row in rows[1:]]
+    header, cells = _markdown_table(script, *files, "--share", "0.5", "--share", "1",
+                                    "--draws", "2")  # fmt: skip
+    assert "other 6 sources" in header and "right of 7" in header and "more.tsv (2)" in header
     assert [c[0] for c in cells] == ["0.5", "1"]
     half, whole = (c[1].split(", ") for c in cells)
     assert len(half) == 2 and len(whole) == 1  # all the other sources: one draw is all there is
     for _share, _each, mean, of_train, of_more in cells:
         assert float(mean) == pytest.approx(float(of_train) + float(of_more)) and float(mean) <= 7
     fusion = json.loads((ROOT / "models/vision/scene_fusion.json").read_text())["training"]
-    ridge = subprocess.run([sys.executable, str(ROOT / "scripts/choose_ridge.py"), *files,
-                            "--components", str(fusion["components"]), "--ridge",
-                            str(fusion["ridge"])],
-                           capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
-    assert ridge.returncode == 0, ridge.stderr[-2000:]
-    assert ridge.stdout.splitlines()[-1].split("|")[2].strip() == whole[0]
+    settings = ["--components", str(fusion["components"]), "--ridge", str(fusion["ridge"])]
+    _, ridge = _markdown_table(str(ROOT / "scripts/choose_ridge.py"), *files, *settings)
+    assert ridge[0][1] == whole[0]
     # One other source (a quarter of four) never holds both sides of the valence axis.
     done = subprocess.run([sys.executable, script, "--labels", str(train), "--folder",
                            str(photos), "--share", "0.25"],
