@@ -56,6 +56,7 @@ from moodcast.models.vision.fusion import (  # noqa: E402
     VIEWS,
     ClassTable,
     SceneFusion,
+    load_fusion,
 )
 from moodcast.models.vision.image_eval import LabelledImage, read_image_labels  # noqa: E402
 from moodcast.models.vision.monochrome import grey  # noqa: E402
@@ -190,6 +191,13 @@ def read_pooled(files: Sequence[Path], folder: Path) -> tuple[Observed, list[int
     read = argparse.Namespace(labels=None, folder=folder, monochrome=False, copies=True,
                               dump=None)  # fmt: skip
     return read_cues(read, CaptionMood(None, load_taxonomy("cowen13")), rows), sizes
+
+
+def shipped_settings() -> tuple[str, int, float]:
+    """The shipped fusion's cue group, components and ridge, as its training recorded them
+    (MoodcastError when the fusion does not match its manifest)."""
+    training = load_fusion().training
+    return str(training["cues"]), int(training["components"]), float(training["ridge"])
 
 
 def choose(seen: Observed, args: argparse.Namespace,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import random
 import sys
 from collections.abc import Sequence
@@ -31,20 +30,13 @@ sys.path.insert(0, str(ROOT))
 
 from moodcast.config.errors import MoodcastError  # noqa: E402
 from moodcast.models.vision import fusion_fit  # noqa: E402
-from moodcast.models.vision.fusion import FILE  # noqa: E402
 from scripts import fit_scene_fusion as fitting  # noqa: E402
 
 SHARES = (0.25, 0.5, 0.75, 1.0)
 TRIES = 100  # draws of a share's sources until both sides of each axis are in it
 
 
-def shipped_settings(folder: Path = ROOT / "models/vision") -> tuple[str, int, float]:
-    """The shipped fusion's cue group, components and ridge, as its training recorded them."""
-    training = json.loads((folder / FILE).read_text("utf-8"))["training"]
-    return str(training["cues"]), int(training["components"]), float(training["ridge"])
-
-
-def draw(others: Sequence[str], share: float, rng: random.Random, seen: fitting.Observed,
+def draw(others: Sequence[str], share: float, rng: random.Random, quadrants: Sequence[str],
          sources: Sequence[str]) -> list[int]:  # fmt: skip
     """The rows of a random ``share`` of ``others`` (at least one source) that hold both sides
     of each axis, so that both axes can be fitted."""
@@ -52,29 +44,25 @@ def draw(others: Sequence[str], share: float, rng: random.Random, seen: fitting.
     for _ in range(TRIES):
         keep = set(rng.sample(list(others), count))
         rows = [i for i, s in enumerate(sources) if s in keep]
-        quadrants = {seen.quadrants[i] for i in rows}
-        valence, arousal = {q[:2] for q in quadrants}, {q[3:] for q in quadrants}
-        if valence == {"HV", "LV"} and arousal == {"HA", "LA"}:
+        axes = fusion_fit.sides([quadrants[i] for i in rows])
+        if all(0 < y.sum() < len(y) for y in axes):
             return rows
     raise MoodcastError(f"no {count} of the other sources hold both sides of each axis",
                         "label photographs of every quadrant in more sources")  # fmt: skip
 
 
-def right_by_share(seen: fitting.Observed, group: str, components: int, ridge: float,
-                   share: float, rng: random.Random) -> NDArray[np.bool_]:  # fmt: skip
+def right_by_share(seen: fitting.Observed, features: Sequence[str], probe: fusion_fit.Probe,
+                   ridge: float, share: float, rng: random.Random,
+                   ) -> NDArray[np.bool_]:  # fmt: skip
     """Whether each photograph's quadrant is read right by a fit on ``share`` of the other
     sources."""
-    probe = seen.looks(group, components)
-    if probe is None:
-        raise MoodcastError(f"the cue group {group!r} reads no pooled features",
-                            "give a fusion fitted on the classifier's appearance")  # fmt: skip
     sources = [fusion_fit.source_of(name) for name in seen.names]
     logits = np.zeros((len(sources), 2))
     for held in sorted(set(sources)):
         others = sorted(set(sources) - {held})
-        train = draw(others, share, rng, seen, sources)
+        train = draw(others, share, rng, seen.quadrants, sources)
         fusion = fusion_fit.fit([seen.cues[i] for i in train], [seen.quadrants[i] for i in train],
-                                fitting.GROUPS[group], ridge, seen.classes, {},
+                                features, ridge, seen.classes, {},
                                 fusion_fit.BALANCE, probe.subset(train))  # fmt: skip
         for i in (i for i, s in enumerate(sources) if s == held):
             logits[i] = fusion.logits(seen.cues[i], probe.looks[i])
@@ -85,7 +73,11 @@ def right_by_share(seen: fitting.Observed, group: str, components: int, ridge: f
 def table(seen: fitting.Observed, files: list[Path], sizes: list[int], shares: list[float],
           draws: int, seed: int) -> str:  # fmt: skip
     """A Markdown row per share: right in each draw, their mean, and each file's part."""
-    group, components, ridge = shipped_settings()
+    group, components, ridge = fitting.shipped_settings()
+    probe = seen.looks(group, components)  # once: every draw reads the same features
+    if probe is None:
+        raise MoodcastError(f"the cue group {group!r} reads no pooled features",
+                            "give a fusion fitted on the classifier's appearance")  # fmt: skip
     sources = len({fusion_fit.source_of(name) for name in seen.names})
     parts = " | ".join(f"{path.name} ({n}), mean" for path, n in zip(files, sizes, strict=True))
     out = [f"| share of the other {sources - 1} sources | right of {len(seen.names)}, each draw"
@@ -94,7 +86,7 @@ def table(seen: fitting.Observed, files: list[Path], sizes: list[int], shares: l
     for share in shares:
         rng = random.Random(f"{seed}-{share}")
         times = 1 if share == 1 else draws  # every other source: one draw is all there is
-        right = np.array([right_by_share(seen, group, components, ridge, share, rng)
+        right = np.array([right_by_share(seen, fitting.GROUPS[group], probe, ridge, share, rng)
                           for _ in range(times)])  # fmt: skip
         each = ", ".join(str(int(r.sum())) for r in right)
         per_file = " | ".join(f"{right[:, a:b].sum(axis=1).mean():.1f}"
