@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/choose_ridge.py --labels tests/data/photos/train.tsv \\
         --labels OTHER.tsv [--folder .cache/photos] [--components N] [--ridge 30 ...]
+        [--quadrant-balance B] [--no-neighbours]
 
 ``fit_scene_fusion.py`` chooses its ridge by repeated k-fold log-loss, whose folds put
 photographs of one package on both sides of a split: it scores fits on sources they have seen.
@@ -64,6 +65,7 @@ def main() -> None:
                         help="the pooled features' principal components (default: the shipped"
                              " fusion's)")  # fmt: skip
     parser.add_argument("--ridge", type=float, action="append", default=[])
+    fitting.weighing_options(parser)
     args = parser.parse_args()
     ridges = args.ridge or list(RIDGES)
     if (args.components is not None and args.components < 1) or not all(r > 0 for r in ridges):
@@ -74,7 +76,8 @@ def main() -> None:
     except MoodcastError as error:
         parser.error(str(error))
     components = components if args.components is None else args.components
-    print(table(seen, args.labels, sizes, group, components, ridges, fusion_fit.BALANCE))
+    seen, weighing = fitting.weighed(seen, args, parser)
+    print(table(seen, args.labels, sizes, group, components, ridges, weighing))
 
 
 if __name__ == "__main__":

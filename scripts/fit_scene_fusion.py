@@ -114,6 +114,8 @@ class Observed:
     # The whole frame's pooled features and style under each of fusion_fit.COPIES (none: the
     # photographs alone), fitted beside the photographs by the groups that read the frame.
     copies: tuple[fusion_fit.Looks, ...] = ()
+    # The table of nearest photographs each fit of an appearance group builds (None: none).
+    memory: fusion_fit.Memory | None = fusion_fit.MEMORY
 
     def looks(self, group: str, components: int) -> fusion_fit.Probe | None:
         """The group's views of the pooled features (and the frame's style) at
@@ -135,7 +137,7 @@ class Observed:
             copies = tuple([look[own] for look in copy] for copy in self.copies)
         return fusion_fit.Probe([look[rows] for look in self.probe.looks], components,
                                 self.probe.model_sha256, views, every if style else 0,
-                                copies)  # fmt: skip
+                                copies, self.memory)  # fmt: skip
 
 
 def read_cues(args: argparse.Namespace, text: CaptionMood,
@@ -175,7 +177,9 @@ def read_cues(args: argparse.Namespace, text: CaptionMood,
                                          "people": [r.people for r in rows],
                                          "described": described}))  # fmt: skip
     probe = fusion_fit.Probe(looks, 0, classifier.model_sha256, VIEWS, classifier.style_size)
-    return Observed(cues, quadrants, names, classes, described, probe, tuple(copied))
+    # The table of nearest photographs was measured on colour photographs only.
+    memory = fusion_fit.MEMORY if args.neighbours and not args.monochrome else None
+    return Observed(cues, quadrants, names, classes, described, probe, tuple(copied), memory)
 
 
 def read_pooled(files: Sequence[Path], folder: Path) -> tuple[Observed, list[int]]:
@@ -189,8 +193,29 @@ def read_pooled(files: Sequence[Path], folder: Path) -> tuple[Observed, list[int
         rows += part
         sizes.append(len(part))
     read = argparse.Namespace(labels=None, folder=folder, monochrome=False, copies=True,
-                              dump=None)  # fmt: skip
+                              dump=None, neighbours=True)  # fmt: skip
     return read_cues(read, CaptionMood(None, load_taxonomy("cowen13")), rows), sizes
+
+
+def weighing_options(parser: argparse.ArgumentParser) -> None:
+    """The measuring scripts' options for fits weighed and built otherwise than by default,
+    to compare with the shipped way on the same photographs."""
+    parser.add_argument("--quadrant-balance", type=float, default=fusion_fit.BALANCE.quadrants,
+                        help="each quadrant weighed towards equal: 0 as the set has it, 1"
+                             " equal (default %(default)s)")  # fmt: skip
+    parser.add_argument("--no-neighbours", dest="neighbours", action="store_false",
+                        help="fit without the table of photographs nearest a frame")  # fmt: skip
+
+
+def weighed(seen: Observed, args: argparse.Namespace,
+            parser: argparse.ArgumentParser) -> tuple[Observed, fusion_fit.Balance]:  # fmt: skip
+    """The photographs read, with the table of nearest photographs or without, and the
+    weighing the options ask for (an out-of-range balance is refused by the parser)."""
+    if not 0.0 <= args.quadrant_balance <= 1.0:  # NaN too
+        parser.error(f"--quadrant-balance {args.quadrant_balance} is not between 0 and 1")
+    memory = seen.memory if args.neighbours else None
+    return (dataclasses.replace(seen, memory=memory),
+            fusion_fit.Balance(fusion_fit.BALANCE.sides, args.quadrant_balance))  # fmt: skip
 
 
 def shipped_settings() -> tuple[str, int, float]:
@@ -303,6 +328,10 @@ def main() -> None:
                         help="fit on the photographs alone, not also on their mirrored and cut"
                              " copies (the fits before the round after 314b3cd; always so"
                              " with --monochrome, where the copies did not help)")  # fmt: skip
+    parser.add_argument("--no-neighbours", dest="neighbours", action="store_false",
+                        help="fit without the table of the photographs nearest a frame (the"
+                             " fits before the round after 2ce1c00; always so with"
+                             " --monochrome, where it was not measured)")  # fmt: skip
     parser.add_argument("--check", action="store_true", help="fit and print, write nothing")
     args = parser.parse_args()
     for option, value in (("--balance", args.balance),
@@ -336,6 +365,8 @@ def main() -> None:
         "quadrant_balance": args.quadrant_balance, "components": components,
         "text_phrase": "a {class name}",
         "copies": list(fusion_fit.COPIES) if probe is not None and probe.copies else [],
+        "neighbours": None if probe is None or probe.memory is None
+        else dataclasses.asdict(probe.memory),
         "frames": "monochrome" if args.monochrome else "colour",
     }  # fmt: skip
     confident = fusion_fit.by_source_confidence(

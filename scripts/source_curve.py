@@ -2,7 +2,8 @@
 
     .venv/bin/python scripts/source_curve.py --labels tests/data/photos/train.tsv \\
         --labels tests/data/photos/heldout.tsv [--folder .cache/photos] \\
-        [--share 0.25 --share 0.5 ...] [--draws 3] [--seed 0]
+        [--share 0.25 --share 0.5 ...] [--draws 3] [--seed 0] [--quadrant-balance B]
+        [--no-neighbours]
 
 Each source (package) is read by a fusion fitted, at the shipped fusion's cue group,
 components and ridge (models/vision/scene_fusion.json), on a random share of the other sources,
@@ -53,6 +54,7 @@ def draw(others: Sequence[str], share: float, rng: random.Random, quadrants: Seq
 
 def right_by_share(seen: fitting.Observed, features: Sequence[str], probe: fusion_fit.Probe,
                    ridge: float, share: float, rng: random.Random,
+                   weighing: fusion_fit.Balance = fusion_fit.BALANCE,
                    ) -> NDArray[np.bool_]:  # fmt: skip
     """Whether each photograph's quadrant is read right by a fit on ``share`` of the other
     sources."""
@@ -63,7 +65,7 @@ def right_by_share(seen: fitting.Observed, features: Sequence[str], probe: fusio
         train = draw(others, share, rng, seen.quadrants, sources)
         fusion = fusion_fit.fit([seen.cues[i] for i in train], [seen.quadrants[i] for i in train],
                                 features, ridge, seen.classes, {},
-                                fusion_fit.BALANCE, probe.subset(train))  # fmt: skip
+                                weighing, probe.subset(train))  # fmt: skip
         for i in (i for i, s in enumerate(sources) if s == held):
             logits[i] = fusion.logits(seen.cues[i], probe.looks[i])
     right: NDArray[np.bool_] = fusion_fit.right_quadrant(logits, seen.quadrants) > 0.5
@@ -71,7 +73,8 @@ def right_by_share(seen: fitting.Observed, features: Sequence[str], probe: fusio
 
 
 def table(seen: fitting.Observed, files: list[Path], sizes: list[int], shares: list[float],
-          draws: int, seed: int) -> str:  # fmt: skip
+          draws: int, seed: int,
+          weighing: fusion_fit.Balance = fusion_fit.BALANCE) -> str:  # fmt: skip
     """A Markdown row per share: right in each draw, their mean, and each file's part."""
     group, components, ridge = fitting.shipped_settings()
     probe = seen.looks(group, components)  # once: every draw reads the same features
@@ -86,8 +89,8 @@ def table(seen: fitting.Observed, files: list[Path], sizes: list[int], shares: l
     for share in shares:
         rng = random.Random(f"{seed}-{share}")
         times = 1 if share == 1 else draws  # every other source: one draw is all there is
-        right = np.array([right_by_share(seen, fitting.GROUPS[group], probe, ridge, share, rng)
-                          for _ in range(times)])  # fmt: skip
+        right = np.array([right_by_share(seen, fitting.GROUPS[group], probe, ridge, share, rng,
+                                         weighing) for _ in range(times)])  # fmt: skip
         each = ", ".join(str(int(r.sum())) for r in right)
         per_file = " | ".join(f"{right[:, a:b].sum(axis=1).mean():.1f}"
                               for a, b in itertools.pairwise(ends))  # fmt: skip
@@ -102,6 +105,7 @@ def main() -> None:
     parser.add_argument("--share", type=float, action="append", default=[])
     parser.add_argument("--draws", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    fitting.weighing_options(parser)
     args = parser.parse_args()
     shares = args.share or list(SHARES)
     if args.draws < 1 or not all(0 < s <= 1 for s in shares):  # NaN too
@@ -110,7 +114,8 @@ def main() -> None:
         seen, sizes = fitting.read_pooled(args.labels, args.folder)
         if len({fusion_fit.source_of(name) for name in seen.names}) < 3:
             parser.error("the photographs come from fewer than three sources: none to draw")
-        print(table(seen, args.labels, sizes, shares, args.draws, args.seed))
+        seen, weighing = fitting.weighed(seen, args, parser)
+        print(table(seen, args.labels, sizes, shares, args.draws, args.seed, weighing))
     except MoodcastError as error:
         parser.error(str(error))
 

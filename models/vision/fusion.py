@@ -111,6 +111,16 @@ def view(frame: NDArray[Any], name: str) -> NDArray[Any]:
     return frame[rows, columns]
 
 
+def _usable(features: NDArray[np.float32] | None,
+            shape: tuple[int, ...]) -> NDArray[np.float64] | None:  # fmt: skip
+    """The classifier's features as float64 when they are of ``shape`` and finite, else None
+    (no classifier, another graph's features, a broken pass)."""
+    if features is None or features.shape != shape:
+        return None
+    f = np.asarray(features, dtype=np.float64)
+    return f if np.all(np.isfinite(f)) else None
+
+
 @dataclass(frozen=True)
 class Appearance:
     """Each axis's weights on the classifier's pooled features (and the frame's style
@@ -141,10 +151,8 @@ class Appearance:
 
     def terms(self, features: NDArray[np.float32] | None) -> tuple[float, float]:
         """Each axis's logit term; 0 (the training mean) without features or with odd ones."""
-        if features is None or features.shape != self.valence.shape:
-            return 0.0, 0.0
-        f = np.asarray(features, dtype=np.float64)
-        if not np.all(np.isfinite(f)):
+        f = _usable(features, self.valence.shape)
+        if f is None:
             return 0.0, 0.0
         terms = np.array([f @ self.valence, f @ self.arousal]) - self.offset
         v, a = np.clip(terms, -self.limit, self.limit)
@@ -155,6 +163,70 @@ class Appearance:
                 "limit": self.limit.tolist(), "views": list(self.views), "style": self.style,
                 "valence": [float(f"{w:.6g}") for w in self.valence.tolist()],
                 "arousal": [float(f"{w:.6g}") for w in self.arousal.tolist()]}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """The training photographs as the classifier saw them (the appearance's features,
+    standardised, on their leading directions, unit length) and their quadrants' sides: the
+    frame's nearest ones lean each axis's logit.
+
+    One line per axis cannot hold every kind of scene; the photographs most like this frame
+    say what its kind was labelled. Beside quadrants weighed halfway to equal in the fit, it
+    read photographs of sources left out as often right and the rare quadrants more often
+    right than the line alone (docs/scene-reader.md).
+    """
+
+    mean: NDArray[np.float64]  # per feature
+    scale: NDArray[np.float64]
+    basis: NDArray[np.float64]  # directions x features
+    rows: NDArray[np.float64]  # photographs x directions, each of unit length
+    sides: NDArray[np.float64]  # photographs x (pleasant, lively): 1 or 0
+    k: int  # how many nearest photographs are asked
+    sharpness: float  # how much more the nearer of them count (on their cosine)
+    weight: NDArray[np.float64]  # per axis: the logit added per logit of their share
+
+    def terms(self, features: NDArray[np.float32] | None) -> tuple[float, float]:
+        """Each axis's logit term; 0 without features, with odd ones or one of no direction."""
+        f = _usable(features, self.mean.shape)
+        if f is None:
+            return 0.0, 0.0
+        point = self.basis @ ((f - self.mean) / self.scale)
+        length = float(np.linalg.norm(point))
+        if not length > 1e-12:
+            return 0.0, 0.0
+        return neighbour_terms(self.rows @ (point / length), self.sides, self.k, self.sharpness,
+                               self.weight)  # fmt: skip
+
+    def to_json(self) -> dict[str, Any]:
+        return {"k": self.k, "sharpness": self.sharpness, "weight": self.weight.tolist(),
+                "mean": _short(self.mean), "scale": _short(self.scale),
+                "basis": _short(self.basis), "rows": _short(self.rows),
+                "sides": self.sides.astype(int).tolist()}  # fmt: skip
+
+
+def _short(array: NDArray[np.float64]) -> Any:
+    """Nested lists of the numbers to four significant digits (the table is ~100,000 of them:
+    the file stays under a megabyte, and cosines move by less than 1e-3)."""
+    flat = [float(f"{x:.4g}") for x in array.ravel().tolist()]
+    return np.array(flat).reshape(array.shape).tolist()
+
+
+SHARE_FLOOR = 0.05  # a share of the nearest photographs is held this far from 0 and 1
+
+
+def neighbour_terms(similarity: NDArray[np.float64], sides: NDArray[np.float64], k: int,
+                    sharpness: float, weight: NDArray[np.float64],
+                    ) -> tuple[float, float]:  # fmt: skip
+    """Each axis's term from one frame's cosine ``similarity`` to every photograph: the log-odds
+    of the share of its ``k`` nearest on each side (weighted by exp(sharpness × cosine),
+    held within SHARE_FLOOR), times ``weight``."""
+    k = min(k, len(similarity))
+    nearest = np.argpartition(-similarity, k - 1)[:k]
+    closeness = np.exp((similarity[nearest] - similarity[nearest].max()) * sharpness)
+    share = np.clip(closeness @ sides[nearest] / closeness.sum(), SHARE_FLOOR, 1 - SHARE_FLOOR)
+    v, a = weight * np.log(share / (1 - share))
+    return float(v), float(a)
 
 
 @dataclass(frozen=True)
@@ -183,6 +255,9 @@ class SceneFusion:
     # a cue far outside what the training photographs showed (the haze of a flat black
     # frame) is not extrapolated into a sure reading. An older fusion has none (inf).
     cue_limit: float = math.inf
+    # The training photographs' nearest to the frame (None: a fusion without them, as in an
+    # older release, or one fitted without the classifier's features).
+    neighbours: Neighbours | None = None
 
     def standardise(self, cues: Mapping[str, float]) -> NDArray[np.float64]:
         """Each cue as z-score within ±``cue_limit``; an absent or non-finite cue is 0 (its
@@ -195,8 +270,10 @@ class SceneFusion:
         """Each axis's logit for one frame's cues (and the classifier's pooled features)."""
         z = self.standardise(cues)
         look = (0.0, 0.0) if self.appearance is None else self.appearance.terms(features)
-        return (float(z @ self.valence.weights) + self.valence.bias + look[0],
-                float(z @ self.arousal.weights) + self.arousal.bias + look[1])  # fmt: skip
+        near = (0.0, 0.0) if self.neighbours is None else self.neighbours.terms(features)
+        v = float(z @ self.valence.weights) + self.valence.bias + look[0] + near[0]
+        a = float(z @ self.arousal.weights) + self.arousal.bias + look[1] + near[1]
+        return v, a
 
     def odds(self, cues: Mapping[str, float],
              features: NDArray[np.float32] | None = None) -> tuple[float, float]:  # fmt: skip
@@ -225,6 +302,7 @@ class SceneFusion:
             "centring": self.centring,
             **({} if math.isinf(self.cue_limit) else {"cue_limit": self.cue_limit}),
             **({} if self.appearance is None else {"appearance": self.appearance.to_json()}),
+            **({} if self.neighbours is None else {"neighbours": self.neighbours.to_json()}),
             "training": dict(self.training),
         }  # fmt: skip
 
@@ -266,10 +344,12 @@ def from_json(data: Mapping[str, Any]) -> SceneFusion:
     cue_limit = float(data.get("cue_limit", math.inf))
     if not cue_limit > 0:
         raise ValueError("cue_limit must be positive")
+    appearance = _appearance(data.get("appearance"))
+    neighbours = _neighbours(data.get("neighbours"), appearance)
     return SceneFusion(features, _vector(data["mean"], n, "mean"), scale, axes[0], axes[1],
                        table, dict(data.get("training", {})), at, says,
-                       tuple(described), centring, _appearance(data.get("appearance")),
-                       cue_limit)  # fmt: skip
+                       tuple(described), centring, appearance, cue_limit,
+                       neighbours)  # fmt: skip
 
 
 def _appearance(data: Any) -> Appearance | None:
@@ -288,6 +368,34 @@ def _appearance(data: Any) -> Appearance | None:
                       _vector(data["offset"], 2, "appearance.offset"),
                       str(data["model_sha256"]), _limit(data.get("limit")), views,
                       style)  # fmt: skip
+
+
+def _neighbours(data: Any, appearance: Appearance | None) -> Neighbours | None:
+    """The nearest-photograph table, checked: it reads the appearance's features, so it needs
+    one of the same width."""
+    if data is None:
+        return None
+    if appearance is None:
+        raise ValueError("neighbours need the appearance whose features they read")
+    n = len(appearance.valence)
+    basis = np.asarray(data["basis"], dtype=np.float64)
+    rows = np.asarray(data["rows"], dtype=np.float64)
+    sides = np.asarray(data["sides"], dtype=np.float64)
+    if (basis.ndim != 2 or basis.shape[1] != n or rows.ndim != 2
+            or rows.shape[1] != basis.shape[0] or len(rows) < 1
+            or not np.all(np.isfinite(basis)) or not np.all(np.isfinite(rows))):  # fmt: skip
+        raise ValueError(f"neighbours.basis must be directions x {n} and neighbours.rows"
+                         " photographs x directions, finite")  # fmt: skip
+    if sides.shape != (len(rows), 2) or not np.all((sides == 0) | (sides == 1)):
+        raise ValueError("neighbours.sides must be a 0 or 1 pair per photograph")
+    k, sharpness = data["k"], float(data["sharpness"])
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1 or not sharpness >= 0:
+        raise ValueError("neighbours.k must be a whole number above 0, sharpness 0 or more")
+    scale = _vector(data["scale"], n, "neighbours.scale")
+    if np.any(scale <= 0):
+        raise ValueError("neighbours.scale must be positive")
+    return Neighbours(_vector(data["mean"], n, "neighbours.mean"), scale, basis, rows, sides, k,
+                      sharpness, _vector(data["weight"], 2, "neighbours.weight"))  # fmt: skip
 
 
 def _views(data: Any, n: int) -> tuple[str, ...]:

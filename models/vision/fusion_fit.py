@@ -26,13 +26,34 @@ from numpy.typing import NDArray
 
 from moodcast.models.text.caption_labels import quadrant_recalls
 from moodcast.models.vision import fusion
-from moodcast.models.vision.fusion import Appearance, Axis, ClassTable, SceneFusion, fit_axis
+from moodcast.models.vision.fusion import (
+    Appearance,
+    Axis,
+    ClassTable,
+    Neighbours,
+    SceneFusion,
+    fit_axis,
+)
 
 RIDGES = (0.3, 1.0, 3.0, 10.0, 30.0)
 CUE_LIMIT = 3.0  # standard deviations a cue's z-score is held within (fusion.SceneFusion)
 # Of the classifier's pooled features (of all its views), tried in cross-validation.
 COMPONENTS = (20, 40, 60, 80, 100, 120, 150)
 Looks = Sequence[NDArray[np.float32]]  # the classifier's pooled features, one row per photograph
+
+
+@dataclass(frozen=True)
+class Memory:
+    """How the fit's table of its photographs' nearest (fusion.Neighbours) is built and read:
+    chosen on random shares of the sources read by fits on the rest (docs/scene-reader.md)."""
+
+    k: int = 15
+    sharpness: float = 10.0
+    weight: float = 0.2
+    directions: int = 32  # of the standardised features kept: the file stays small
+
+
+MEMORY = Memory()
 
 
 @dataclass(frozen=True)
@@ -48,6 +69,8 @@ class Probe:
     # The same photographs' features under each of COPIES (the fit's augmentation), row for
     # row with ``looks``; empty: the photographs alone.
     copies: tuple[Looks, ...] = ()
+    # The nearest-photograph table the fit also builds from ``looks`` (None: none).
+    memory: Memory | None = None
 
     def subset(self, rows: Sequence[int]) -> Probe:
         return replace(self, looks=[self.looks[i] for i in rows],
@@ -105,7 +128,10 @@ class Balance:
     axis's two sides, and on top of that each quadrant."""
 
     sides: float = 0.5
-    quadrants: float = 0.25
+    # Halfway since the round after 2ce1c00, with the table of nearest photographs beside the
+    # fit (fusion.Neighbours): together as often right as a quarter without it, with sources
+    # held out, and the rare quadrants read right more often (docs/scene-reader.md).
+    quadrants: float = 0.5
 
     def weights(self, y: NDArray[np.float64], quadrants: Sequence[str]) -> NDArray[np.float64]:
         return balanced(y, self.sides) * quadrant_weights(quadrants, self.quadrants)
@@ -162,8 +188,28 @@ def fit(rows: Sequence[Mapping[str, float]], quadrants: Sequence[str], features:
         appearance = Appearance(folded[0], folded[1], offset, probe.model_sha256, limit,
                                 probe.views, probe.style)  # fmt: skip
         axes = [Axis(a.weights[:n], a.bias) for a in axes]
+    near = None
+    if appearance is not None and probe is not None and probe.memory is not None:
+        near = neighbours(np.asarray(probe.looks, dtype=np.float64), pleasant, lively,
+                          probe.memory)  # fmt: skip
     return SceneFusion(tuple(features), mean, scale, axes[0], axes[1], classes, dict(training),
-                       appearance=appearance, cue_limit=CUE_LIMIT)  # fmt: skip
+                       appearance=appearance, cue_limit=CUE_LIMIT, neighbours=near)  # fmt: skip
+
+
+def neighbours(looks: NDArray[np.float64], pleasant: NDArray[np.float64],
+               lively: NDArray[np.float64], memory: Memory) -> Neighbours | None:  # fmt: skip
+    """The table of the photographs (not their copies: a frame's nearest would be one
+    photograph seven times) on the leading directions of their standardised features; None
+    for a single photograph, which has no direction."""
+    if len(looks) < 2:
+        return None
+    mean, scale = standardiser(looks)
+    z = (looks - mean) / scale
+    basis = _directions(z - z.mean(axis=0), min(memory.directions, len(z) - 1))
+    rows = z @ basis.T
+    rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+    return Neighbours(mean, scale, basis, rows, np.stack([pleasant, lively], axis=1), memory.k,
+                      memory.sharpness, np.full(2, memory.weight))  # fmt: skip
 
 
 def _factors(looks: NDArray[np.float64], style: int) -> NDArray[np.float64]:
@@ -354,10 +400,13 @@ def calibrated(model: SceneFusion, factors: tuple[float, float], logits: NDArray
         scale = np.asarray(factors)
         look = replace(look, valence=look.valence * factors[0], arousal=look.arousal * factors[1],
                        offset=look.offset * scale, limit=look.limit * scale)  # fmt: skip
+    near = model.neighbours
+    if near is not None:
+        near = replace(near, weight=near.weight * np.asarray(factors))
     scaled = logits * np.asarray(factors)
     at, says = logistic_curve(top_quadrant(scaled), right_quadrant(scaled, quadrants))
     return replace(model, valence=axes[0], arousal=axes[1], confidence_at=at, confidence_is=says,
-                   appearance=look)  # fmt: skip
+                   appearance=look, neighbours=near)  # fmt: skip
 
 
 @dataclass(frozen=True)

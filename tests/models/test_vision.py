@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
 import itertools
@@ -409,6 +410,68 @@ def test_the_appearance_is_fitted_folded_into_one_weight_a_feature_and_round_tri
     assert cv.components == 10 and cv.quadrant > 0.85 and cv.log_loss < plain.log_loss
 
 
+def kinds_for(n: int, seed: int = 5) -> tuple[list[str], list[np.ndarray]]:
+    """Photographs of four kinds, each a cluster in the features, whose pleasant side no
+    line tells apart: two opposite kinds pleasant, the other two not (as a sunny beach and a
+    foggy shore share much and differ in mood); every kind lively half the time."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(2, 64)) * 3.0
+    quadrants, looks = [], []
+    for i in range(n):
+        kind = i % 4
+        centre = (centres[0] if kind < 2 else centres[1]) * (1 if kind % 2 else -1)
+        quadrants.append(("HV" if kind in (0, 1) else "LV") + "-" + ("HA" if i % 8 < 4 else "LA"))
+        looks.append((centre + rng.normal(size=64)).astype(np.float32))
+    return quadrants, looks
+
+
+def test_the_nearest_photographs_read_kinds_no_line_tells_apart_and_round_trip() -> None:
+    quadrants, looks = kinds_for(80)
+    every_quadrant, every_look = kinds_for(120)  # the same kinds: 40 fresh photographs of them
+    fresh_quadrants, fresh = every_quadrant[80:], every_look[80:]
+    blind = [{"noise": 0.0}] * len(quadrants)
+    memory = fusion_fit.Memory(k=5, sharpness=10.0, weight=1.0, directions=8)
+    plain, near = (fusion_fit.fit(blind, quadrants, ("noise",), 1.0, NO_CLASSES, {},
+                                  probe=fusion_fit.Probe(looks, 4, "ab" * 32, memory=m))
+                   for m in (None, memory))  # fmt: skip
+    assert plain.neighbours is None and near.neighbours is not None
+    assert near.neighbours.rows.shape == (80, 8) and near.neighbours.basis.shape == (8, 64)
+
+    def pleasant_right(model) -> float:
+        read = [model.odds({}, look)[0] >= 0.5 for look in fresh]
+        wanted = [q.startswith("HV") for q in fresh_quadrants]
+        return float(np.mean(np.array(read) == np.array(wanted)))
+
+    assert pleasant_right(plain) < 0.75 and pleasant_right(near) > 0.95
+    # Half of each kind lively: the nearest say less of arousal than of valence.
+    terms = np.abs([near.neighbours.terms(look) for look in fresh])
+    assert terms[:, 1].mean() < 0.5 * terms[:, 0].mean()
+    # Without features, with odd ones or with none of any direction, the term drops out.
+    table = near.neighbours
+    assert table.terms(None) == table.terms(np.zeros(3, np.float32)) == (0.0, 0.0)
+    assert table.terms(np.full(64, np.nan, np.float32)) == (0.0, 0.0)
+    assert table.terms(table.mean.copy()) == (0.0, 0.0)  # the mean photograph: no direction
+    # The share is held off 0 and 1: one frame's term is bounded by the weight.
+    bound = float(np.log((1 - fusion_module.SHARE_FLOOR) / fusion_module.SHARE_FLOOR))
+    assert all(abs(t) <= bound + 1e-9 for look in fresh for t in table.terms(look))
+    again = from_json(json.loads(json.dumps(near.to_json())))
+    assert again.neighbours is not None and again.neighbours.k == 5
+    for look in fresh[:8]:
+        assert again.logits({}, look) == pytest.approx(near.logits({}, look), abs=0.05)
+    # The calibration scales the table's term with the rest of each axis's logit.
+    calibrated = fusion_fit.calibrated(near, (2.0, 0.5), np.zeros((80, 2)), quadrants)
+    assert calibrated.neighbours is not None
+    assert calibrated.neighbours.terms(fresh[0]) == pytest.approx(
+        (2.0 * table.terms(fresh[0])[0], 0.5 * table.terms(fresh[0])[1])
+    )
+    # Held out by source, the table reads only the other sources' photographs.
+    names = [f"s{i % 5}/{i}" for i in range(80)]
+    unseen = fusion_fit.by_source(blind, quadrants, names, ("noise",), 1.0, NO_CLASSES,
+                                  fusion_fit.BALANCE,
+                                  fusion_fit.Probe(looks, 4, "ab" * 32, memory=memory))  # fmt: skip
+    assert unseen is not None and unseen.valence > 0.95
+
+
 def test_the_principal_directions_from_the_photographs_gram_matrix_fit_as_the_svds_do(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -667,6 +730,15 @@ def test_the_appearance_reads_the_frame_and_its_halves_as_the_fusion_names_them(
     (lambda d: d["appearance"].update(style=d["appearance"]["style"] + 1,
                                       views=["frame", "top-left"]), "appearance.views"),
     (lambda d: d.update(cue_limit=0.0), "cue_limit must be positive"),
+    (lambda d: d["neighbours"].update(sides=[[0, 2]] * len(d["neighbours"]["rows"])),
+     "neighbours.sides"),
+    (lambda d: d["neighbours"].update(rows=[[0.0]] * 3), "neighbours.basis must be"),
+    (lambda d: d["neighbours"].update(basis=[[0.0] * 5]), "neighbours.basis must be"),
+    (lambda d: d["neighbours"].update(k=0), "neighbours.k must be"),
+    (lambda d: d["neighbours"].update(weight=[0.2]), "neighbours.weight"),
+    (lambda d: d["neighbours"].update(scale=[0.0] * len(d["neighbours"]["scale"])),
+     "neighbours.scale must be positive"),
+    (lambda d: d.pop("appearance"), "neighbours need the appearance"),
 ])  # fmt: skip
 def test_a_bad_fusion_file_is_refused_by_what_is_wrong(tmp_path: Path, change, message) -> None:
     data = json.loads((fusion_module.fusion_dir() / fusion_module.FILE).read_text())
@@ -753,6 +825,10 @@ def test_the_shipped_fusion_matches_its_manifest_and_its_labels(tmp_path: Path) 
     # Fitted as the script fits by default: each axis's sides and each quadrant weighed up.
     assert training["balance"] == fusion_fit.BALANCE.sides
     assert training["quadrant_balance"] == fusion_fit.BALANCE.quadrants
+    # With the table of its photographs nearest a frame, built as the script builds it.
+    assert training["neighbours"] == dataclasses.asdict(fusion_fit.MEMORY)
+    assert fusion.neighbours is not None
+    assert len(fusion.neighbours.rows) == training["photographs"]
     heldout = {line.split("\t")[0] for line in
                (ROOT / "tests/data/photos/heldout.tsv").read_text().splitlines()[1:]}  # fmt: skip
     trained = {line.split("\t")[0] for line in TRAIN.read_text().splitlines()[1:]}
@@ -1111,6 +1187,14 @@ def test_choose_ridge_reads_each_source_by_a_fit_on_the_others_over_pooled_files
     for _ridge, right, loss, recall, of_train, of_more in cells:
         assert int(right) == int(of_train) + int(of_more) and 0 <= int(of_more) <= 2
         assert float(loss) > 0 and 0 <= float(recall) <= 1
+    # Weighed and built otherwise (as shipped before), to compare on the same photographs.
+    files = ["--labels", str(train), "--labels", str(more), "--folder", str(photos)]
+    _, before = _markdown_table(script, *files, "--components", "3", "--ridge", "100",
+                                "--quadrant-balance", "0.25", "--no-neighbours")  # fmt: skip
+    assert [c[0] for c in before] == ["100"] and 0 <= int(before[0][1]) <= 7
+    done = subprocess.run([sys.executable, script, *files, "--quadrant-balance", "1.5"],
+                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 2 and "--quadrant-balance 1.5 is not between 0 and 1" in done.stderr
     more.write_text("file\tquadrant\nhome.jpg\tcheerful\n")
     done = subprocess.run([sys.executable, script, "--labels", str(train), "--labels", str(more),
                            "--folder", str(photos)],
