@@ -3,7 +3,7 @@
     scripts/fetch_photos.sh
     .venv/bin/python scripts/fit_scene_fusion.py [--labels tests/data/photos/train.tsv]
         [--folder .cache/photos] [--out models/vision] [--k 5] [--group NAME] [--check]
-        [--on OLDER_TRAIN.tsv] [--monochrome] [--no-copies] [--ridge R]
+        [--on OLDER_TRAIN.tsv] [--monochrome] [--no-copies] [--no-neighbours] [--ridge R]
 
 Reads every photograph of the labels file with the scene reader's parts (light and colour, the
 object detector and the text model's reading of what it saw, the ImageNet classifier's classes,
@@ -14,7 +14,8 @@ reading of each class name), chooses the cue group (with the views of the frame 
 reads), the regularisation and the number of the pooled features' principal components by
 repeated k-fold cross-validation (least log-loss of the tempered odds: a proper score, steadier
 than accuracy on ~100 photographs), reports each choice's figures with every source (package)
-held out in turn (the estimate for photographs from elsewhere), fits on the whole file and
+held out in turn (the estimate for photographs from elsewhere), fits on the whole file (with
+the table of its photographs nearest a frame, fusion_fit.MEMORY; --no-neighbours: without) and
 writes scene_fusion.json with its manifest. --ridge fixes the regularisation instead of
 choosing it (the components are still chosen): the k-fold rule scores fits on photographs of
 sources they have seen, and scripts/choose_ridge.py chooses one with every source held out,

@@ -6,7 +6,8 @@ model read from "what was seen" combine is fitted on labelled photographs
 hand. The fit is two L2-regularised logistic regressions, one per axis, on the standardised cues and
 on the classifier's pooled features of the frame and of parts of it seen closer (its
 "appearance", reduced to their leading principal components while fitting and folded back
-into one weight per feature), stored with the class
+into one weight per feature), beside a table of the training photographs as the classifier
+saw them, whose nearest to a frame lean each axis (``Neighbours``), stored with the class
 table in ``scene_fusion.json`` and checked against ``manifest.json``. A cue that is missing at
 run time (no classifier installed, no detector) is set to its training mean, so its term drops
 out and the rest still reads. Pure numpy: no I/O after load.
