@@ -199,13 +199,15 @@ def read_pooled(files: Sequence[Path], folder: Path) -> tuple[Observed, list[int
 
 
 def weighing_options(parser: argparse.ArgumentParser) -> None:
-    """The measuring scripts' options for fits weighed and built otherwise than by default,
-    to compare with the shipped way on the same photographs."""
+    """The options for fits weighed and built otherwise than by default: this script's, and
+    the measuring scripts' to compare with the shipped way on the same photographs."""
     parser.add_argument("--quadrant-balance", type=float, default=fusion_fit.BALANCE.quadrants,
-                        help="each quadrant weighed towards equal: 0 as the set has it, 1"
-                             " equal (default %(default)s)")  # fmt: skip
+                        help="each quadrant, on top of each axis's sides: 0 as the set has it,"
+                             " 1 equal (default %(default)s)")  # fmt: skip
     parser.add_argument("--no-neighbours", dest="neighbours", action="store_false",
-                        help="fit without the table of photographs nearest a frame")  # fmt: skip
+                        help="fit without the table of the photographs nearest a frame (the"
+                             " fits before the round after 2ce1c00; a monochrome fit never"
+                             " has it: it was not measured there)")  # fmt: skip
 
 
 def weighed(seen: Observed, args: argparse.Namespace,
@@ -302,12 +304,6 @@ def main() -> None:
         default=fusion_fit.BALANCE.sides,
         help="each axis's sides: 0 weigh as the set has them, 1 equal (default %(default)s)",
     )
-    parser.add_argument(
-        "--quadrant-balance",
-        type=float,
-        default=fusion_fit.BALANCE.quadrants,
-        help="each quadrant, on top: 0 as the set has it, 1 equal (default %(default)s)",
-    )
     parser.add_argument("--group", choices=list(GROUPS),
                         help="fit this cue group only, e.g. '+ appearance of the frame, and its"
                              " style' (one pass of the classifier) for a slow board")  # fmt: skip
@@ -329,10 +325,7 @@ def main() -> None:
                         help="fit on the photographs alone, not also on their mirrored and cut"
                              " copies (the fits before the round after 314b3cd; always so"
                              " with --monochrome, where the copies did not help)")  # fmt: skip
-    parser.add_argument("--no-neighbours", dest="neighbours", action="store_false",
-                        help="fit without the table of the photographs nearest a frame (the"
-                             " fits before the round after 2ce1c00; always so with"
-                             " --monochrome, where it was not measured)")  # fmt: skip
+    weighing_options(parser)  # --quadrant-balance, --no-neighbours: as the measuring scripts
     parser.add_argument("--check", action="store_true", help="fit and print, write nothing")
     args = parser.parse_args()
     for option, value in (("--balance", args.balance),

@@ -204,8 +204,8 @@ def neighbours(looks: NDArray[np.float64], pleasant: NDArray[np.float64],
     if len(looks) < 2:
         return None
     mean, scale = standardiser(looks)
-    z = (looks - mean) / scale
-    basis = _directions(z - z.mean(axis=0), min(memory.directions, len(z) - 1))
+    z = (looks - mean) / scale  # centred already: the mean is these photographs'
+    basis = _directions(z, min(memory.directions, len(z) - 1))
     rows = z @ basis.T
     rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
     return Neighbours(mean, scale, basis, rows, np.stack([pleasant, lively], axis=1), memory.k,
