@@ -67,6 +67,7 @@ def main() -> None:
     parser.add_argument("--ridge", type=float, action="append", default=[])
     fitting.weighing_options(parser)
     args = parser.parse_args()
+    fitting.check_weighing(args, parser)
     ridges = args.ridge or list(RIDGES)
     if (args.components is not None and args.components < 1) or not all(r > 0 for r in ridges):
         parser.error("--components must be 1 or more and every --ridge above 0")  # NaN too
@@ -76,7 +77,7 @@ def main() -> None:
     except MoodcastError as error:
         parser.error(str(error))
     components = components if args.components is None else args.components
-    seen, weighing = fitting.weighed(seen, args, parser)
+    seen, weighing = fitting.weighed(seen, args)
     print(table(seen, args.labels, sizes, group, components, ridges, weighing))
 
 

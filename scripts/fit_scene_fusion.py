@@ -178,7 +178,7 @@ def read_cues(args: argparse.Namespace, text: CaptionMood,
                                          "people": [r.people for r in rows],
                                          "described": described}))  # fmt: skip
     probe = fusion_fit.Probe(looks, 0, classifier.model_sha256, VIEWS, classifier.style_size)
-    # The table of nearest photographs was measured on colour photographs only.
+    # Without colour the table read no better (docs/scene-reader.md, the round after 4e4e6c3).
     memory = fusion_fit.MEMORY if args.neighbours and not args.monochrome else None
     return Observed(cues, quadrants, names, classes, described, probe, tuple(copied), memory)
 
@@ -207,15 +207,20 @@ def weighing_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-neighbours", dest="neighbours", action="store_false",
                         help="fit without the table of the photographs nearest a frame (the"
                              " fits before the round after 2ce1c00; a monochrome fit never"
-                             " has it: it was not measured there)")  # fmt: skip
+                             " has it: it read no better there)")  # fmt: skip
 
 
-def weighed(seen: Observed, args: argparse.Namespace,
-            parser: argparse.ArgumentParser) -> tuple[Observed, fusion_fit.Balance]:  # fmt: skip
-    """The photographs read, with the table of nearest photographs or without, and the
-    weighing the options ask for (an out-of-range balance is refused by the parser)."""
+def check_weighing(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Refuse a weighing out of range as soon as the options are parsed, before the
+    photographs are read (minutes)."""
     if not 0.0 <= args.quadrant_balance <= 1.0:  # NaN too
-        parser.error(f"--quadrant-balance {args.quadrant_balance} is not between 0 and 1")
+        parser.error(f"--quadrant-balance {args.quadrant_balance} is not between 0 and 1"
+                     " (0: weigh as the set has them, 1: equal)")  # fmt: skip
+
+
+def weighed(seen: Observed, args: argparse.Namespace) -> tuple[Observed, fusion_fit.Balance]:
+    """The photographs read, with the table of nearest photographs or without, and the
+    weighing the options ask for (checked by check_weighing when they were parsed)."""
     memory = seen.memory if args.neighbours else None
     return (dataclasses.replace(seen, memory=memory),
             fusion_fit.Balance(fusion_fit.BALANCE.sides, args.quadrant_balance))  # fmt: skip
@@ -328,11 +333,10 @@ def main() -> None:
     weighing_options(parser)  # --quadrant-balance, --no-neighbours: as the measuring scripts
     parser.add_argument("--check", action="store_true", help="fit and print, write nothing")
     args = parser.parse_args()
-    for option, value in (("--balance", args.balance),
-                          ("--quadrant-balance", args.quadrant_balance)):  # fmt: skip
-        if not 0.0 <= value <= 1.0:  # NaN too
-            parser.error(f"{option} {value} is not between 0 (weigh as the set has them) and 1"
-                         " (equal)")  # fmt: skip
+    if not 0.0 <= args.balance <= 1.0:  # NaN too
+        parser.error(f"--balance {args.balance} is not between 0 (weigh as the set has them)"
+                     " and 1 (equal)")  # fmt: skip
+    check_weighing(args, parser)
     if args.ridge is not None and not args.ridge > 0:  # NaN too
         parser.error(f"--ridge {args.ridge} is not above 0 (the larger, the smoother the fit)")
     args.weighing = fusion_fit.Balance(args.balance, args.quadrant_balance)

@@ -107,6 +107,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     fitting.weighing_options(parser)
     args = parser.parse_args()
+    fitting.check_weighing(args, parser)
     shares = args.share or list(SHARES)
     if args.draws < 1 or not all(0 < s <= 1 for s in shares):  # NaN too
         parser.error("--draws must be 1 or more and every --share above 0 and at most 1")
@@ -114,7 +115,7 @@ def main() -> None:
         seen, sizes = fitting.read_pooled(args.labels, args.folder)
         if len({fusion_fit.source_of(name) for name in seen.names}) < 3:
             parser.error("the photographs come from fewer than three sources: none to draw")
-        seen, weighing = fitting.weighed(seen, args, parser)
+        seen, weighing = fitting.weighed(seen, args)
         print(table(seen, args.labels, sizes, shares, args.draws, args.seed, weighing))
     except MoodcastError as error:
         parser.error(str(error))

@@ -1195,6 +1195,11 @@ def test_choose_ridge_reads_each_source_by_a_fit_on_the_others_over_pooled_files
     done = subprocess.run([sys.executable, script, *files, "--quadrant-balance", "1.5"],
                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
     assert done.returncode == 2 and "--quadrant-balance 1.5 is not between 0 and 1" in done.stderr
+    # Refused before any photograph is read: a folder that is not there is never reached.
+    done = subprocess.run([sys.executable, script, "--labels", str(train), "--folder",
+                           str(tmp_path / "gone"), "--quadrant-balance", "-1"],
+                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 2 and "--quadrant-balance -1.0 is not between" in done.stderr
     more.write_text("file\tquadrant\nhome.jpg\tcheerful\n")
     done = subprocess.run([sys.executable, script, "--labels", str(train), "--labels", str(more),
                            "--folder", str(photos)],
