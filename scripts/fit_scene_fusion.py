@@ -295,7 +295,8 @@ def on_photographs(unseen: fusion_fit.BySource, seen: Observed, labels: Path,
             f" the quadrants' recalls {np.mean(list(recall.values())):.3f}")  # fmt: skip
 
 
-def main() -> None:
+def options() -> argparse.Namespace:
+    """The command line, checked before any photograph is read (minutes)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--labels", type=Path, default=ROOT / "tests/data/photos/train.tsv")
     parser.add_argument("--folder", type=Path, default=ROOT / ".cache/photos")
@@ -331,18 +332,32 @@ def main() -> None:
                              " copies (the fits before the round after 314b3cd; always so"
                              " with --monochrome, where the copies did not help)")  # fmt: skip
     weighing_options(parser)  # --quadrant-balance, --no-neighbours: as the measuring scripts
+    parser.add_argument("--confidence-balance", type=float,
+                        default=fusion_fit.BALANCE.confidence,
+                        help="each quadrant in the confidence curve's readings: 0 as the set"
+                             " has it (the fits before the round after a773cee), 1 equal"
+                             " (default %(default)s)")  # fmt: skip
     parser.add_argument("--check", action="store_true", help="fit and print, write nothing")
     args = parser.parse_args()
     if not 0.0 <= args.balance <= 1.0:  # NaN too
         parser.error(f"--balance {args.balance} is not between 0 (weigh as the set has them)"
                      " and 1 (equal)")  # fmt: skip
     check_weighing(args, parser)
+    if not 0.0 <= args.confidence_balance <= 1.0:  # NaN too
+        parser.error(f"--confidence-balance {args.confidence_balance} is not between 0 and 1"
+                     " (0: weigh as the set has them, 1: equal)")  # fmt: skip
     if args.ridge is not None and not args.ridge > 0:  # NaN too
         parser.error(f"--ridge {args.ridge} is not above 0 (the larger, the smoother the fit)")
-    args.weighing = fusion_fit.Balance(args.balance, args.quadrant_balance)
+    args.weighing = fusion_fit.Balance(args.balance, args.quadrant_balance,
+                                       args.confidence_balance)  # fmt: skip
     # Colourless copies fitted beside the photographs read no better, each source held out
     # (log-loss 0.795 against 0.790; docs/scene-reader.md): the photographs alone.
     args.copies = args.copies and not args.monochrome
+    return args
+
+
+def main() -> None:
+    args = options()
     text = CaptionMood(None, load_taxonomy("cowen13"))  # read once, for the cues and the names
     seen = read_cues(args, text)
     cues, quadrants = seen.cues, seen.quadrants
@@ -372,22 +387,26 @@ def main() -> None:
         probe)  # fmt: skip
     if confident is not None:
         print(f"  each source read by a fusion fitted and calibrated on the others:"
-              f" {confident[0]} readings at >= 0.75, {confident[1]:.3f} right")  # fmt: skip
+              f" {confident.readings} readings at >= 0.75, {confident.right:.3f} right"
+              f" ({confident.right_each_quadrant_alike:.3f} with each quadrant"
+              f" equally often)")  # fmt: skip
     training["by_source_confidence"] = None if confident is None else {
-        "readings_at_0.75": confident[0], "right": round(confident[1], 4)}  # fmt: skip
+        "readings_at_0.75": confident.readings, "right": round(confident.right, 4),
+        "right_each_quadrant_alike": round(confident.right_each_quadrant_alike, 4)}  # fmt: skip
     logits = results[group].logits  # the chosen fit's out-of-fold logits, not fitted again
     pleasant, lively = fusion_fit.sides(quadrants)
     factors = (fusion_fit.temperature(logits[:, 0], pleasant),
                fusion_fit.temperature(logits[:, 1], lively))  # fmt: skip
     how = "each source held out" if group in unseen else "k-fold (one source: none to hold out)"
     training["calibration"] = {"valence": round(factors[0], 3), "arousal": round(factors[1], 3),
-                               "confidence_from": how}  # fmt: skip
+                               "confidence_from": how,
+                               "confidence_balance": args.confidence_balance}  # fmt: skip
     fusion = fusion_fit.fit(cues, quadrants, GROUPS[group], ridge, seen.classes, training,
                             args.weighing, probe)  # fmt: skip
     # The temperature from the stratified folds (the probabilities' best fit); the confidence
     # from each source read by a fit without it (how sure a reading from elsewhere may be).
     sources = fusion_fit.confidence_logits(unseen.get(group), logits)
-    fusion = fusion_fit.calibrated(fusion, factors, sources, quadrants)
+    fusion = fusion_fit.calibrated(fusion, factors, sources, quadrants, args.weighing)
     chosen_looks = [None] * n if probe is None else list(probe.looks)
     fusion = named_spread(fusion, cues, seen.described, chosen_looks, text)
     report(fusion, factors, sources, quadrants, how)

@@ -7,6 +7,7 @@ import hashlib
 import importlib.util
 import itertools
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -275,6 +276,43 @@ def test_the_confidence_curve_rises_with_surety_and_is_flat_where_surety_says_no
     # Readings all alike (one level of surety) are solvable and say the share right.
     at, says = fusion_fit.logistic_curve(np.full(40, 0.25), (np.arange(40) % 4 == 0) * 1.0)
     assert np.all(np.abs(says - 0.25) < 0.05)
+
+
+def test_the_confidence_says_how_often_sure_readings_are_right_with_each_quadrant_alike() -> None:
+    """A set of mostly easy pleasant calm scenes and a few hard other ones: fitted on the set as
+    it is, a sure reading says it is right 0.85 of the time, which holds only on that mix; a
+    camera whose scenes are of every kind would find it right about 0.6 of the time, and the
+    confidence, weighed as if each quadrant were equally many, says so."""
+    rng = np.random.default_rng(11)
+    quadrants = ["HV-LA"] * 300 + ["HV-HA", "LV-HA", "LV-LA"] * 30
+    pleasant, lively = fusion_fit.sides(quadrants)
+    wrong = np.array([rng.uniform() < (0.05 if q == "HV-LA" else 0.5) for q in quadrants])
+    sign = np.column_stack([2 * pleasant - 1, 2 * lively - 1])
+    sign[wrong, 0] *= -1  # read on the other side of the valence axis
+    logits = sign * rng.uniform(2.0, 4.0, size=(len(quadrants), 1))  # all of them sure
+    right = fusion_fit.right_quadrant(logits, quadrants) > 0.5
+    rows, labels = synthetic()
+    model = fusion_fit.fit(rows, labels, ("brightness", "people"), 1.0, NO_CLASSES, {})
+    as_the_set = fusion_fit.calibrated(model, (1.0, 1.0), logits, quadrants,
+                                       fusion_fit.Balance(confidence=0.0))  # fmt: skip
+    alike = fusion_fit.calibrated(model, (1.0, 1.0), logits, quadrants)  # the default: equal
+    sure = float(fusion_fit.top_quadrant(logits[:1])[0])
+    odds = fusion_module.sigmoid(logits[0])
+    assert as_the_set.confidence(*odds) == pytest.approx(right.mean(), abs=0.04)
+    each = np.mean([right[np.array(quadrants) == q].mean() for q in sorted(set(quadrants))])
+    assert alike.confidence(*odds) == pytest.approx(each, abs=0.04)
+    assert sure > 0.75 and each < 0.7 and right.mean() > 0.8
+    # The figure reported beside the set's own: the same readings, each quadrant alike.
+    share = fusion_fit.confident_share(np.ones(len(right), bool), right, quadrants)
+    assert share.readings == len(right) and share.right == pytest.approx(right.mean())
+    assert share.right_each_quadrant_alike == pytest.approx(each)
+    none = fusion_fit.confident_share(np.zeros(len(right), bool), right, quadrants)
+    assert none.readings == 0 and math.isnan(none.right)
+    # A reading counted twice weighs as one counted with weight 2.
+    top = fusion_fit.top_quadrant(logits)
+    twice = fusion_fit.logistic_curve(np.r_[top, top[:50]], np.r_[right, right[:50]] * 1.0)
+    weighed = fusion_fit.logistic_curve(top, right * 1.0, np.r_[np.full(50, 2.0), np.ones(340)])
+    assert np.allclose(twice[1], weighed[1], atol=1e-6)
 
 
 def test_the_mean_recall_shows_a_reader_that_says_the_largest_quadrant() -> None:
@@ -1103,9 +1141,12 @@ def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
     fitted = load_fusion(out)
     training = fitted.training
     assert training["photographs"] == 8 and training["repeats"] == 2
+    # The confidence curve counts each quadrant alike by default.
+    assert training["calibration"]["confidence_balance"] == 1.0 and training["labels_sha256"] == (
+        hashlib.sha256(labels.read_bytes()).hexdigest())  # fmt: skip
     assert set(training["by_source"]) == set(training["cross_validation"])
-    assert set(training["by_source_confidence"]) == {"readings_at_0.75", "right"}
-    assert training["labels_sha256"] == hashlib.sha256(labels.read_bytes()).hexdigest()
+    assert set(training["by_source_confidence"]) == {"readings_at_0.75", "right",
+                                                     "right_each_quadrant_alike"}  # fmt: skip
     if training["components"]:
         look = fitted.appearance
         assert look is not None and look.style in (0, 928)
