@@ -1198,6 +1198,19 @@ def test_the_fitting_script_refuses_a_ridge_not_above_zero(tmp_path: Path) -> No
         assert done.returncode == 2 and f"--ridge {float(bad)} is not above 0" in done.stderr
 
 
+def test_the_fitting_script_refuses_a_confidence_balance_out_of_range(tmp_path: Path) -> None:
+    """Said before a photograph is read (the labels name none that exists)."""
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("file\tquadrant\nnot-there.png\tHV-LA\n")
+    for bad in ("1.5", "nan", "-0.1"):
+        done = subprocess.run([sys.executable, str(ROOT / "scripts/fit_scene_fusion.py"),
+                               "--labels", str(labels), "--folder", str(tmp_path / "gone"),
+                               "--confidence-balance", bad],
+                              capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+        assert done.returncode == 2, done.stderr[-500:]
+        assert f"--confidence-balance {float(bad)} is not between 0 and 1" in done.stderr
+
+
 def _markdown_table(script: str, *args: str) -> tuple[str, list[list[str]]]:
     """Run a measuring script that prints a Markdown table: its header and its rows' cells."""
     done = subprocess.run([sys.executable, script, *args],
