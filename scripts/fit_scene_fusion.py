@@ -213,8 +213,13 @@ def weighing_options(parser: argparse.ArgumentParser) -> None:
 def check_weighing(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """Refuse a weighing out of range as soon as the options are parsed, before the
     photographs are read (minutes)."""
-    if not 0.0 <= args.quadrant_balance <= 1.0:  # NaN too
-        parser.error(f"--quadrant-balance {args.quadrant_balance} is not between 0 and 1"
+    check_share(parser, "--quadrant-balance", args.quadrant_balance)
+
+
+def check_share(parser: argparse.ArgumentParser, option: str, value: float) -> None:
+    """A weighing is a share of the way from the set's own mix (0) to equal (1)."""
+    if not 0.0 <= value <= 1.0:  # NaN too
+        parser.error(f"{option} {value} is not between 0 and 1"
                      " (0: weigh as the set has them, 1: equal)")  # fmt: skip
 
 
@@ -339,13 +344,9 @@ def options() -> argparse.Namespace:
                              " (default %(default)s)")  # fmt: skip
     parser.add_argument("--check", action="store_true", help="fit and print, write nothing")
     args = parser.parse_args()
-    if not 0.0 <= args.balance <= 1.0:  # NaN too
-        parser.error(f"--balance {args.balance} is not between 0 (weigh as the set has them)"
-                     " and 1 (equal)")  # fmt: skip
+    check_share(parser, "--balance", args.balance)
     check_weighing(args, parser)
-    if not 0.0 <= args.confidence_balance <= 1.0:  # NaN too
-        parser.error(f"--confidence-balance {args.confidence_balance} is not between 0 and 1"
-                     " (0: weigh as the set has them, 1: equal)")  # fmt: skip
+    check_share(parser, "--confidence-balance", args.confidence_balance)
     if args.ridge is not None and not args.ridge > 0:  # NaN too
         parser.error(f"--ridge {args.ridge} is not above 0 (the larger, the smoother the fit)")
     args.weighing = fusion_fit.Balance(args.balance, args.quadrant_balance,

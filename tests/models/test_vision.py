@@ -1141,7 +1141,7 @@ def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
     fitted = load_fusion(out)
     training = fitted.training
     assert training["photographs"] == 8 and training["repeats"] == 2
-    # The confidence curve counts each quadrant alike by default.
+    # The labels it was fitted on; its confidence curve counts each quadrant alike by default.
     assert training["calibration"]["confidence_balance"] == 1.0 and training["labels_sha256"] == (
         hashlib.sha256(labels.read_bytes()).hexdigest())  # fmt: skip
     assert set(training["by_source"]) == set(training["cross_validation"])
@@ -1198,17 +1198,18 @@ def test_the_fitting_script_refuses_a_ridge_not_above_zero(tmp_path: Path) -> No
         assert done.returncode == 2 and f"--ridge {float(bad)} is not above 0" in done.stderr
 
 
-def test_the_fitting_script_refuses_a_confidence_balance_out_of_range(tmp_path: Path) -> None:
+@pytest.mark.parametrize("option", ["--balance", "--confidence-balance"])
+def test_the_fitting_script_refuses_a_weighing_out_of_range(tmp_path: Path, option: str) -> None:
     """Said before a photograph is read (the labels name none that exists)."""
     labels = tmp_path / "labels.tsv"
     labels.write_text("file\tquadrant\nnot-there.png\tHV-LA\n")
     for bad in ("1.5", "nan", "-0.1"):
         done = subprocess.run([sys.executable, str(ROOT / "scripts/fit_scene_fusion.py"),
                                "--labels", str(labels), "--folder", str(tmp_path / "gone"),
-                               "--confidence-balance", bad],
+                               option, bad],
                               capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
         assert done.returncode == 2, done.stderr[-500:]
-        assert f"--confidence-balance {float(bad)} is not between 0 and 1" in done.stderr
+        assert f"{option} {float(bad)} is not between 0 and 1" in done.stderr
 
 
 def _markdown_table(script: str, *args: str) -> tuple[str, list[list[str]]]:
