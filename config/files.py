@@ -34,20 +34,25 @@ def read_regular(path: Path | str, limit: int, what: str) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise NotARegularFileError(0, f"not a regular file ({_kind(info.st_mode)}): give"
-                                          f" the path of a {what} file")  # fmt: skip
+                                          f" the path of {_a(what)} file")  # fmt: skip
         if info.st_size > limit:
             raise NotARegularFileError(0, f"{info.st_size >> 10} KiB, over the {limit >> 10} KiB"
-                                          f" a {what} may have")  # fmt: skip
+                                          f" {_a(what)} may have")  # fmt: skip
         os.set_blocking(fd, True)
         chunks, total = [], 0
         while chunk := os.read(fd, 1 << 16):
             total += len(chunk)
             if total > limit:  # grew while being read
-                raise NotARegularFileError(0, f"over the {limit >> 10} KiB a {what} may have")
+                raise NotARegularFileError(0, f"over the {limit >> 10} KiB {_a(what)} may have")
             chunks.append(chunk)
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def _a(what: str) -> str:
+    """``what`` with its article ("a config", "an image labels")."""
+    return f"{'an' if what[:1].lower() in 'aeiou' else 'a'} {what}"
 
 
 def _kind(mode: int) -> str:

@@ -90,9 +90,11 @@ def read_labelled(path: Path) -> list[Labelled]:
 
 
 def labelled_lines(path: Path, what: str, fmt: str) -> Iterator[tuple[int, list[str]]]:
-    """(line number, tab-separated fields) of each line that is not blank or a ``#`` comment."""
+    """(line number, tab-separated fields) of each line that is not blank or a ``#`` comment.
+    A byte-order mark (Windows editors and spreadsheets write one) is not part of the first
+    name."""
     try:
-        text = read_regular(path, MAX_LABELS_BYTES, what).decode("utf-8")
+        text = read_regular(path, MAX_LABELS_BYTES, what).decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise MoodcastError(f"{what} {path}: cannot be read ({why})",

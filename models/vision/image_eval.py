@@ -97,10 +97,16 @@ def read_photos(rows: Sequence[LabelledImage], read: Callable[[Path], MoodEstima
 def read_image_labels(path: Path, folder: Path) -> list[LabelledImage]:
     """Every labelled photograph; an error naming the line for anything else."""
     rows: list[LabelledImage] = []
+    lines: dict[Path, int] = {}  # each photograph's line: one labelled twice counts twice
     for number, parts in labelled_lines(path, "image labels", _FORMAT):
         if not rows and is_header(parts):
             continue
-        rows.append(_row(parts, path, number, folder))
+        row = _row(parts, path, number, folder)
+        first = lines.setdefault(row.file.resolve(), number)
+        if first != number:
+            raise MoodcastError(f"{path}:{number}: {parts[0]!r} is labelled on line {first}"
+                                " already", "label each photograph once")  # fmt: skip
+        rows.append(row)
     if not rows:
         raise MoodcastError(f"{path} holds no labelled photographs", _FORMAT)
     return rows

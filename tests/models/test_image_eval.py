@@ -120,6 +120,30 @@ def test_a_bad_line_is_named(tmp_path: Path, line: str, message: str) -> None:
         read_image_labels(labels, tmp_path)
 
 
+def test_a_photograph_labelled_twice_is_refused_by_both_lines(tmp_path: Path) -> None:
+    (tmp_path / "a.jpg").write_bytes(b"x")
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("a.jpg\tHV-HA\n# again, another way\n./a.jpg\tLV-LA\n")
+    with pytest.raises(MoodcastError, match=r"labels.tsv:3: './a.jpg' is labelled on line 1"):
+        read_image_labels(labels, tmp_path)
+
+
+def test_a_labels_file_a_windows_editor_wrote_is_read(tmp_path: Path) -> None:
+    """A byte-order mark and CRLF line ends (Notepad, a spreadsheet's 'UTF-8 text')."""
+    for name in "ab":
+        (tmp_path / f"{name}.jpg").write_bytes(b"x")
+    labels = tmp_path / "labels.tsv"
+    labels.write_bytes("a.jpg\tHV-HA\t2\r\nb.jpg\tLV-LA\r\n".encode("utf-8-sig"))
+    rows = read_image_labels(labels, tmp_path)
+    assert [(r.file.name, r.quadrant, r.people) for r in rows] == [
+        ("a.jpg", "HV-HA", 2), ("b.jpg", "LV-LA", None)]  # fmt: skip
+
+
+def test_a_folder_given_as_the_labels_file_is_named_so(tmp_path: Path) -> None:
+    with pytest.raises(MoodcastError, match="give the path of an image labels file"):
+        read_image_labels(tmp_path, tmp_path)
+
+
 def test_the_cli_measures_the_scene_reader_on_real_photographs(photos: Path,
                                                               tmp_path: Path) -> None:  # fmt: skip
     """Debian's photographs (python3-skimage, opencv-doc), labelled by looking at them."""
