@@ -32,6 +32,12 @@ GRAPH = ("frozen_inference_graph.pb",
 TEXT_GRAPH = ("ssd_mobilenet_v2_coco_2018_03_29.pbtxt",
               "af72da998866289c47021ca4df447951564a787f00874b59632537546b91fc54")  # fmt: skip
 INSTALL = "install the detector: pip install 'moodcast[objects]' (scripts/setup.sh does)"
+# Person scores summed down to this (Detections.glimpsed). With the sum as a cue beside the
+# count, the fusion read 553 of 682 labelled photographs right with each source held out,
+# against 546 (concerts, stadiums and beaches, whose crowds the count at the threshold misses:
+# a full stadium counted 0 or 1; docs/scene-reader.md).
+GLIMPSE = 0.05
+PERSON = 1  # COCO's id
 MAX_SIDE = 4096  # larger frames are shrunk first: bounded memory and time whatever comes in
 MIN_SIDE = 16
 
@@ -67,6 +73,9 @@ class Detections:
     """How many of each thing the detector saw above its threshold."""
 
     counts: dict[str, int] = field(default_factory=dict)
+    # The detector's person scores down to GLIMPSE, summed: a crowd's far, small people are
+    # each too unsure to count, but together say a crowd (None: a counter without scores).
+    glimpsed: float | None = None
 
     @property
     def people(self) -> int:
@@ -161,9 +170,11 @@ class ObjectDetector:
         blob = cv2.dnn.blobFromImage(image, size=(self.size, self.size), swapRB=True)
         self._net.setInput(blob)
         rows = np.asarray(self._net.forward()).reshape(-1, 7)
-        keep = rows[(rows[:, 2] >= self.threshold) & np.isfinite(rows[:, 2])]
+        rows = rows[np.isfinite(rows[:, 2])]
+        keep = rows[rows[:, 2] >= self.threshold]
         names = (COCO.get(int(c), "") for c in keep[:, 1])
-        return Detections(dict(Counter(n for n in names if n)))
+        faint = rows[(rows[:, 1] == PERSON) & (rows[:, 2] >= GLIMPSE), 2]
+        return Detections(dict(Counter(n for n in names if n)), float(faint.sum()))
 
 
 def _bgr(cv2: Any, frame: NDArray[np.uint8]) -> NDArray[np.uint8]:

@@ -302,13 +302,16 @@ class SceneReader:
         nan = float("nan")
         out = {k: cues[k] for k in ("brightness", "saturation", "warmth", "contrast",
                                     "sharpness", "colourfulness")}  # fmt: skip
-        out.update(darkness=darkness, haze=haze, people=nan, vehicles=nan, seen_pleasant=nan,
-                   seen_lively=nan, class_pleasant=nan, class_lively=nan)  # fmt: skip
+        out.update(darkness=darkness, haze=haze, people=nan, crowd=nan, vehicles=nan,
+                   seen_pleasant=nan, seen_lively=nan, class_pleasant=nan,
+                   class_lively=nan)  # fmt: skip
         seen, words, look = self._detect_and_look(frame, out, evidence, classes, views, style)
         if seen is not None:
             self._objects_lean(seen, evidence)  # the counts and place into the evidence
             out.update(people=float(np.log1p(min(seen.people, 20))),
                        vehicles=float(np.log1p(min(seen.vehicles, 10))))  # fmt: skip
+            if seen.glimpsed is not None:  # HOG gives no scores: the cue drops out
+                out["crowd"] = float(np.log1p(seen.glimpsed))
             if self._text is not None:
                 out.update(seen_pleasant=0.0, seen_lively=0.0)  # nothing seen: no lean
                 if seen.counts:

@@ -40,6 +40,25 @@ def test_people_in_a_street_and_none_at_a_coffee_table(detector, media_video, ph
     assert table.place() == "café or restaurant"
 
 
+def test_people_too_small_to_count_are_still_glimpsed(detector, media_video, photos) -> None:
+    """A crowd's far people are each too unsure to count; their scores, summed, say a crowd
+    (a full stadium counted 0 or 1 at the threshold)."""
+    street = first_frame(media_video)
+    canvas = np.full_like(street, 110)
+    far = cv2.resize(street, None, fx=1 / 3, fy=1 / 3, interpolation=cv2.INTER_AREA)
+    canvas[: far.shape[0], : far.shape[1]] = far  # the same three people, a third of the size
+    seen = detector.detect(canvas)
+    assert seen.people == 0 and seen.glimpsed is not None and seen.glimpsed > 1.0
+    near = detector.detect(street)
+    assert near.glimpsed is not None and near.glimpsed >= objects.GLIMPSE * near.people
+    table = detector.detect(cv2.imread(str(photos / "coffee.png")))
+    assert table.glimpsed == 0.0
+    cues = SceneReader(load_taxonomy("cowen13"), detector).observe(canvas)
+    assert cues["people"] == 0.0 and cues["crowd"] == pytest.approx(np.log1p(seen.glimpsed))
+    hog = SceneReader(load_taxonomy("cowen13"), PeopleCounter()).observe(canvas)
+    assert np.isnan(hog["crowd"])  # HOG gives no scores: the cue drops out of a fusion
+
+
 @pytest.mark.parametrize(
     "frame",
     [np.zeros((10_000, 10_000), np.uint8), np.zeros((480, 640, 3), np.uint8),

@@ -1108,6 +1108,14 @@ def test_features_from_another_graph_are_not_read(monkeypatch) -> None:
         assert "without its appearance" in detail and problem == detail
 
 
+# Eight of Debian's photographs, labelled by looking at them (each its own source).
+EIGHT = (
+    "file\tquadrant\tpeople\nastronaut.png\tHV-HA\t1\nmessi5.jpg\tHV-HA\t\n"
+    "rocket.jpg\tHV-HA\t0\ncoffee.png\tHV-LA\t0\nchelsea.png\tHV-LA\t0\n"
+    "home.jpg\tHV-LA\t0\nmoon.png\tLV-LA\t0\nhubble_deep_field.jpg\tLV-LA\t0\n"
+)
+
+
 def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
     photos: Path, tmp_path: Path
 ) -> None:
@@ -1115,10 +1123,7 @@ def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
     looking at them (too few for good figures: this is about the script's working)."""
     require_classifier()
     labels = tmp_path / "labels.tsv"
-    labels.write_text("file\tquadrant\tpeople\nastronaut.png\tHV-HA\t1\nmessi5.jpg\tHV-HA\t\n"
-                      "rocket.jpg\tHV-HA\t0\ncoffee.png\tHV-LA\t0\nchelsea.png\tHV-LA\t0\n"
-                      "home.jpg\tHV-LA\t0\nmoon.png\tLV-LA\t0\n"
-                      "hubble_deep_field.jpg\tLV-LA\t0\n")  # fmt: skip
+    labels.write_text(EIGHT)
     out = tmp_path / "fusion"
     older = tmp_path / "older.tsv"  # an older training file: four of the eight
     older.write_text("".join(labels.read_text().splitlines(keepends=True)[:5]))
@@ -1185,6 +1190,28 @@ def test_the_fitting_script_fits_checks_and_writes_a_fusion_the_reader_loads(
                                "--labels", str(labels), "--quadrant-balance", bad],
                               capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
         assert done.returncode == 2 and f"--quadrant-balance {float(bad)} is not" in done.stderr
+
+
+def test_the_fitting_script_can_skip_the_nested_confidence_and_says_so(
+    photos: Path, tmp_path: Path
+) -> None:
+    """The nested figure takes an hour and a half on the full set; skipped, the file says it
+    was not measured, and the by-source figures are still given."""
+    require_classifier()
+    labels = tmp_path / "labels.tsv"
+    labels.write_text(EIGHT)
+    slow = "+ appearance of the frame, and its style"
+    done = subprocess.run([sys.executable, str(ROOT / "scripts/fit_scene_fusion.py"),
+                           "--labels", str(labels), "--folder", str(photos),
+                           "--out", str(tmp_path / "quick"), "--k", "2", "--repeats", "1",
+                           "--group", slow, "--ridge", "100", "--no-nested-confidence"],
+                          capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "fitted and calibrated on the others" not in done.stdout
+    quick = load_fusion(tmp_path / "quick")
+    assert quick.training["by_source_confidence"] == "not measured (--no-nested-confidence)"
+    assert set(quick.training["by_source"]) == {slow}  # the by-source figures are still given
+    assert "crowd" in quick.features  # the detector's person scores summed, beside the count
 
 
 def test_the_fitting_script_refuses_a_ridge_not_above_zero(tmp_path: Path) -> None:
