@@ -4,6 +4,7 @@
     .venv/bin/python scripts/fit_scene_fusion.py [--labels tests/data/photos/train.tsv]
         [--folder .cache/photos] [--out models/vision] [--k 5] [--group NAME] [--check]
         [--on OLDER_TRAIN.tsv] [--monochrome] [--no-copies] [--no-neighbours] [--ridge R]
+        [--no-nested-confidence]
 
 Reads every photograph of the labels file with the scene reader's parts (light and colour, the
 object detector and the text model's reading of what it saw, the ImageNet classifier's classes,
@@ -346,7 +347,7 @@ def options() -> argparse.Namespace:
     parser.add_argument("--no-nested-confidence", dest="nested", action="store_false",
                         help="skip the figure of how the confidence holds on sources the fit"
                              " never saw (each read by a fusion fitted and calibrated on the"
-                             " others: an hour of the fit here); the file says it was not"
+                             " others: an hour and a half here); the file says it was not"
                              " measured")  # fmt: skip
     parser.add_argument("--check", action="store_true", help="fit and print, write nothing")
     args = parser.parse_args()

@@ -5,7 +5,8 @@ extra): the TensorFlow Object Detection model zoo's ``ssd_mobilenet_v2_coco_2018
 frozen graph and OpenCV's text graph for it (provenance and licence: docs/objects.md). The
 file is resolved from the installed package without importing it, checked against the sha256
 recorded here, and run at ``input_size`` (256 px: ~47 ms a frame on this machine's two cores,
-people-count error a quarter of HOG's). Only counts leave this module: no boxes, no crops.
+people-count error a quarter of HOG's). Only counts, and the people's scores summed, leave this
+module: no boxes, no crops.
 """
 
 from __future__ import annotations

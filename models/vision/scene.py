@@ -408,6 +408,8 @@ class SceneReader:
         arrivals = 0 if self._last_people is None else people - self._last_people
         self._last_people = people
         evidence.update(people=people, people_change=arrivals, vehicles=seen.vehicles)
+        if seen.glimpsed is not None:  # a crowd too far to count still shows here
+            evidence["people_glimpsed"] = round(seen.glimpsed, 1)
         if seen.counts:
             evidence["objects"] = seen.summary()
         place = seen.place()

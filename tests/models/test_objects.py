@@ -55,6 +55,8 @@ def test_people_too_small_to_count_are_still_glimpsed(detector, media_video, pho
     assert table.glimpsed == 0.0
     cues = SceneReader(load_taxonomy("cowen13"), detector).observe(canvas)
     assert cues["people"] == 0.0 and cues["crowd"] == pytest.approx(np.log1p(seen.glimpsed))
+    said = SceneReader(load_taxonomy("cowen13"), detector).read(canvas).evidence
+    assert said["people"] == 0 and said["people_glimpsed"] == round(seen.glimpsed, 1)
     hog = SceneReader(load_taxonomy("cowen13"), PeopleCounter()).observe(canvas)
     assert np.isnan(hog["crowd"])  # HOG gives no scores: the cue drops out of a fusion
 
