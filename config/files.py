@@ -12,6 +12,8 @@ import os
 import stat
 from pathlib import Path
 
+from moodcast.config.text import with_article
+
 
 def is_there(path: Path | str, folder: bool = False) -> bool:
     """Whether ``path`` is a file (or, with ``folder``, a folder); False, not OSError, for a
@@ -34,25 +36,21 @@ def read_regular(path: Path | str, limit: int, what: str) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise NotARegularFileError(0, f"not a regular file ({_kind(info.st_mode)}): give"
-                                          f" the path of {_a(what)} file")  # fmt: skip
+                                          f" the path of {with_article(what)} file")  # fmt: skip
         if info.st_size > limit:
             raise NotARegularFileError(0, f"{info.st_size >> 10} KiB, over the {limit >> 10} KiB"
-                                          f" {_a(what)} may have")  # fmt: skip
+                                          f" {with_article(what)} may have")  # fmt: skip
         os.set_blocking(fd, True)
         chunks, total = [], 0
         while chunk := os.read(fd, 1 << 16):
             total += len(chunk)
             if total > limit:  # grew while being read
-                raise NotARegularFileError(0, f"over the {limit >> 10} KiB {_a(what)} may have")
+                raise NotARegularFileError(0, f"over the {limit >> 10} KiB"
+                                              f" {with_article(what)} may have")  # fmt: skip
             chunks.append(chunk)
         return b"".join(chunks)
     finally:
         os.close(fd)
-
-
-def _a(what: str) -> str:
-    """``what`` with its article ("a config", "an image labels")."""
-    return f"{'an' if what[:1].lower() in 'aeiou' else 'a'} {what}"
 
 
 def _kind(mode: int) -> str:

@@ -17,6 +17,12 @@ def safe_text(text: str) -> str:
     return _UNSAFE.sub(lambda m: "\ufffd" if m.group() >= "\ud800" else "", text)
 
 
+def with_article(noun: str) -> str:
+    """``noun`` with its indefinite article, by its first letter ("a cup", "an image labels
+    file"): for messages and the sentences the text model reads."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 def spoken_text(text: str) -> str:
     """Text fit for a speech synthesiser's command line: no NUL or other control character,
     no lone surrogate, whitespace runs as one space ('' when nothing is left)."""

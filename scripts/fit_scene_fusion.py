@@ -400,7 +400,7 @@ def main() -> None:
               f" {confident.readings} readings at >= 0.75, {confident.right:.3f} right"
               f" ({confident.right_each_quadrant_alike:.3f} with each quadrant"
               f" equally often)")  # fmt: skip
-    nested: object = None  # one source: none to hold out
+    nested: str | dict[str, Any] | None = None  # one source: none to hold out
     if not args.nested:
         nested = "not measured (--no-nested-confidence)"
     elif confident is not None:

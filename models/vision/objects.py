@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import ObjectSettings
+from moodcast.config.text import with_article
 from moodcast.models.onnx_runtime import checked
 
 logger = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ _NUMBERS = ("no", "a", "two", "three", "four", "five", "six", "seven", "eight", 
 
 def _amount(n: int, name: str) -> str:
     if n == 1:
-        return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+        return with_article(name)
     plural = (
         "people"
         if name == "person"

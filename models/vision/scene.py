@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from moodcast.config.text import with_article
 from moodcast.models.mood import MoodEstimate, Taxonomy, clamp
 from moodcast.models.vision.frames import FrameRefusedError, fit_frame
 from moodcast.models.vision.fusion import view
@@ -510,7 +511,7 @@ def _description(evidence: dict[str, Any], words: list[str]) -> str:
 
 def _class_words(words: list[str]) -> str:
     """Class names as a phrase the text model reads: 'a seashore and a sandbar'."""
-    return " and ".join(f"{'an' if w[:1].lower() in 'aeiou' else 'a'} {w}" for w in words)
+    return " and ".join(with_article(w) for w in words)
 
 
 AXIS_NOISE = 0.15  # a reading closer than this to an axis may lie on either side of it
