@@ -6,6 +6,7 @@ The quadrant names the valence/arousal quadrant that music for the scene should 
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -90,16 +91,35 @@ def read_labelled(path: Path) -> list[Labelled]:
 
 
 def labelled_lines(path: Path, what: str, fmt: str) -> Iterator[tuple[int, list[str]]]:
-    """(line number, tab-separated fields) of each line that is not blank or a ``#`` comment.
-    A byte-order mark (Windows editors and spreadsheets write one) is not part of the first
-    name."""
+    """(line number, tab-separated fields) of each line that is not blank or a ``#`` comment."""
     try:
-        text = read_regular(path, MAX_LABELS_BYTES, what).decode("utf-8-sig")
+        text = _text(read_regular(path, MAX_LABELS_BYTES, what))
     except (OSError, UnicodeDecodeError) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise MoodcastError(f"{what} {path}: cannot be read ({why})",
                             "give a UTF-8 text file; " + fmt) from exc  # fmt: skip
+    control = _CONTROL.search(text)
+    if control:
+        line = text.count("\n", 0, control.start()) + 1
+        raise MoodcastError(f"{what} {path}: cannot be read (a control character, not text,"
+                            f" on line {line})", "give a UTF-8 text file; " + fmt)  # fmt: skip
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if line and not line.startswith("#"):
             yield number, [p.strip() for p in raw.split("\t")]
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # no text holds these: binary
+_UTF32 = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)  # before UTF-16's: FF FE starts both
+_UTF16 = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _text(data: bytes) -> str:
+    """A labels file's text: UTF-8, or UTF-16 or -32 where a byte-order mark says so (a
+    spreadsheet's "Unicode text" export is UTF-16 with tabs); a byte-order mark (Windows
+    editors write one before UTF-8 too) is not part of the first name."""
+    if data.startswith(_UTF32):
+        return data.decode("utf-32")
+    if data.startswith(_UTF16):
+        return data.decode("utf-16")
+    return data.decode("utf-8-sig")

@@ -55,9 +55,18 @@ def test_bad_label_files_name_the_line(tmp_path: Path, text: str, message: str) 
         read_labelled(path)
 
 
-def test_a_binary_file_is_a_clear_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\xff\xd8\xff\xe0\x00\x10JFIF\x00",
+        b"a photo\tHV-HA\n\x00\x01\x02",
+        b"\xff\xfe\x01\x00\x02\x00",
+    ],
+    ids=["a JPEG", "text then binary", "binary after a UTF-16 mark"],
+)
+def test_a_binary_file_is_a_clear_error(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "c.tsv"
-    path.write_bytes(b"\xff\xfe\x00bad")
+    path.write_bytes(data)
     with pytest.raises(MoodcastError, match="cannot be read"):
         read_labelled(path)
 

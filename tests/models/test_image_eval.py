@@ -128,15 +128,26 @@ def test_a_photograph_labelled_twice_is_refused_by_both_lines(tmp_path: Path) ->
         read_image_labels(labels, tmp_path)
 
 
-def test_a_labels_file_a_windows_editor_wrote_is_read(tmp_path: Path) -> None:
-    """A byte-order mark and CRLF line ends (Notepad, a spreadsheet's 'UTF-8 text')."""
-    for name in "ab":
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-be", "utf-32"])
+def test_a_labels_file_a_windows_editor_wrote_is_read(tmp_path: Path, encoding: str) -> None:
+    """A byte-order mark and CRLF line ends: Notepad, a spreadsheet's 'UTF-8 text' and its
+    'Unicode text' (UTF-16, tab-separated)."""
+    for name in ("a", "b", "café"):
         (tmp_path / f"{name}.jpg").write_bytes(b"x")
     labels = tmp_path / "labels.tsv"
-    labels.write_bytes("a.jpg\tHV-HA\t2\r\nb.jpg\tLV-LA\r\n".encode("utf-8-sig"))
+    text = "a.jpg\tHV-HA\t2\r\nb.jpg\tLV-LA\r\ncafé.jpg\tHV-LA\r\n"
+    bom = {"utf-16-be": "\ufeff"}.get(encoding, "")  # the codec writes none of its own
+    labels.write_bytes((bom + text).encode(encoding))
     rows = read_image_labels(labels, tmp_path)
     assert [(r.file.name, r.quadrant, r.people) for r in rows] == [
-        ("a.jpg", "HV-HA", 2), ("b.jpg", "LV-LA", None)]  # fmt: skip
+        ("a.jpg", "HV-HA", 2), ("b.jpg", "LV-LA", None), ("café.jpg", "HV-LA", None)]  # fmt: skip
+
+
+def test_a_labels_file_in_another_encoding_is_refused_with_what_to_give(tmp_path: Path) -> None:
+    labels = tmp_path / "labels.tsv"
+    labels.write_bytes("café.jpg\tHV-HA\n".encode("latin-1"))
+    with pytest.raises(MoodcastError, match=r"cannot be read .* give a UTF-8 text file"):
+        read_image_labels(labels, tmp_path)
 
 
 def test_a_folder_given_as_the_labels_file_is_named_so(tmp_path: Path) -> None:
