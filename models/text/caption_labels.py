@@ -100,9 +100,9 @@ def labelled_lines(path: Path, what: str, fmt: str) -> Iterator[tuple[int, list[
                             "give a UTF-8 text file; " + fmt) from exc  # fmt: skip
     control = _CONTROL.search(text)
     if control:
-        line = text.count("\n", 0, control.start()) + 1
+        number = text.count("\n", 0, control.start()) + 1
         raise MoodcastError(f"{what} {path}: cannot be read (a control character, not text,"
-                            f" on line {line})", "give a UTF-8 text file; " + fmt)  # fmt: skip
+                            f" on line {number})", "give a UTF-8 text file; " + fmt)  # fmt: skip
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if line and not line.startswith("#"):
