@@ -30,7 +30,7 @@ from pydantic import (
 from moodcast.config.clock import DAYS, HHMM_PATTERN, parse_hhmm
 from moodcast.config.errors import MoodcastError
 from moodcast.config.files import read_regular
-from moodcast.config.text import is_loopback, spoken_text
+from moodcast.config.text import is_loopback, spoken_text, whole_number
 
 _HHMM = HHMM_PATTERN
 
@@ -524,9 +524,10 @@ class VehicleSettings(Strict):
         if value is None:
             return value
         host, _, port = value.rpartition(":")
-        if not host or not port.isdigit() or not re.fullmatch(r"[A-Za-z0-9_.\-]+", host):
+        number = whole_number(port)
+        if not host or number is None or not re.fullmatch(r"[A-Za-z0-9_.\-]+", host):
             raise ValueError("give gpsd as host:port, e.g. 127.0.0.1:2947")
-        if not 1 <= int(port) <= 65535:
+        if not 1 <= number <= 65535:
             raise ValueError("the port must be 1 to 65535, e.g. 127.0.0.1:2947")
         return value
 

@@ -17,6 +17,13 @@ def safe_text(text: str) -> str:
     return _UNSAFE.sub(lambda m: "\ufffd" if m.group() >= "\ud800" else "", text)
 
 
+def whole_number(text: str) -> int | None:
+    """``text`` as a whole number where it is ASCII digits only, else None. ``str.isdigit``
+    also says yes to '²' (which ``int`` refuses: a ValueError where a check was meant) and to
+    '٣' or '１２' (which it reads): an outside number is plain digits or is refused."""
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def with_article(noun: str) -> str:
     """``noun`` with its indefinite article, by its first letter ("a cup", "an image labels
     file"): for messages and the sentences the text model reads."""

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from moodcast.config.files import NotARegularFileError, is_there, read_regular
+from moodcast.config.text import whole_number
 from moodcast.models.vision.frames import FrameRefusedError, decode_image
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,9 @@ class FrameSource(Protocol):
 
 def describe(spec: str) -> str:
     """What kind of source a camera spec names."""
-    if spec.isdigit() or spec.startswith("/dev/"):  # /dev/video0, /dev/v4l/by-id/… links
+    if whole_number(spec) is not None or spec.startswith(
+        "/dev/"
+    ):  # /dev/video0, /dev/v4l/by-id/… links
         return "device"
     if "://" in spec:
         return "stream"
@@ -115,8 +118,9 @@ class LiveSource:
     def _connect(self) -> object | None:
         import cv2
 
-        if self._spec.isdigit():
-            capture = cv2.VideoCapture(int(self._spec))
+        index = whole_number(self._spec)
+        if index is not None:
+            capture = cv2.VideoCapture(index)
         elif self._spec.startswith("/dev/"):
             node = device_node(self._spec)
             if node is None:

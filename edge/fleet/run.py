@@ -11,6 +11,7 @@ from types import FrameType
 
 from moodcast.config.errors import MoodcastError
 from moodcast.config.fleet import load_fleet_config
+from moodcast.config.text import whole_number
 from moodcast.edge.fleet.service import FleetService
 from moodcast.edge.fleet.store import FleetStore
 from moodcast.edge.fleet.web import FleetWeb
@@ -21,9 +22,10 @@ logger = logging.getLogger(__name__)
 def broker_override(text: str) -> dict[str, object]:
     """--broker HOST[:PORT] as config overrides; a clear error for anything else."""
     host, _, port = text.rpartition(":") if text.count(":") == 1 else (text, "", "")
-    if not host or (port and not port.isdigit()):
+    number = whole_number(port) if port else None
+    if not host or (port and number is None):
         raise MoodcastError(f"--broker {text!r} is not HOST or HOST:PORT", "e.g. 10.0.0.5:1883")
-    return {"broker.host": host, **({"broker.port": int(port)} if port else {})}
+    return {"broker.host": host, **({"broker.port": number} if port else {})}
 
 
 def cmd_fleet(args: argparse.Namespace) -> int:

@@ -23,7 +23,7 @@ from typing import Any
 
 from moodcast.config.fleet import FleetConfig
 from moodcast.config.settings import MqttSettings
-from moodcast.config.text import MAX_ROW_ID, finite_number, parse_json, safe_text
+from moodcast.config.text import MAX_ROW_ID, finite_number, parse_json, safe_text, whole_number
 from moodcast.edge.fleet.database import DatabaseError
 from moodcast.edge.fleet.store import FleetStore
 from moodcast.edge.fleet.watch import Alerting, Seen
@@ -259,7 +259,7 @@ class FleetService:
         try:
             body = parse_json(payload[: 16 * 1024])
             raw = body["id"]  # the box echoes the id it was sent: digits as text
-            command_id = _row_id(int(raw) if isinstance(raw, str) and raw.isdigit() else raw)
+            command_id = _row_id(whole_number(raw) if isinstance(raw, str) else raw)
             if command_id is None:
                 raise ValueError("not a command id")
             ok, reason = bool(body.get("ok")), safe_text(str(body.get("reason") or ""))[:300]

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from moodcast.config.errors import MoodcastError
 from moodcast.config.settings import WebSettings
-from moodcast.config.text import is_loopback
+from moodcast.config.text import is_loopback, whole_number
 from moodcast.edge.commands.command_gate import CommandGate
 from moodcast.edge.commands.remote_commands import CommandError
 from moodcast.edge.events import EventQueue
@@ -196,7 +196,8 @@ class WebApp:
         if self.session(request) is None:
             return _error("log in first", 401)
         raw = request.query_params.get("limit", "20")
-        if not raw.isdigit() or not 1 <= int(raw) <= 500:
+        limit = whole_number(raw)
+        if limit is None or not 1 <= limit <= 500:
             return _error("limit must be a whole number from 1 to 500", 400)
         if self.plays is None:
             return _json({"plays": []})

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from moodcast.config.errors import MoodcastError
+from moodcast.config.text import whole_number
 from moodcast.models.mood import MoodEstimate, Taxonomy
 from moodcast.models.text.caption_eval import Evaluation, evaluate, report
 from moodcast.models.text.caption_labels import (
@@ -126,9 +127,9 @@ def _row(parts: list[str], path: Path, number: int, folder: Path) -> LabelledIma
                             "fix the name or fetch the photographs first")  # fmt: skip
     people = None
     if len(parts) == 3 and parts[2]:
-        if not parts[2].isdigit():
+        people = whole_number(parts[2])
+        if people is None:
             raise MoodcastError(f"{where}: people {parts[2]!r} is not a whole number", _FORMAT)
-        people = int(parts[2])
     return LabelledImage(file, quadrant, people, number)
 
 

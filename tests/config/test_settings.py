@@ -127,3 +127,15 @@ def test_finite_number_takes_only_json_numbers_a_float_holds(value: Any, number:
     from moodcast.config.text import finite_number
 
     assert finite_number(value) == number
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("0", 0), ("1883", 1883), ("007", 7), ("²", None), ("٣", None), ("１２", None),
+     ("-1", None), ("+2", None), (" 3", None), ("1_000", None), ("", None)],
+)  # fmt: skip
+def test_a_whole_number_from_outside_is_plain_digits(text: str, number: int | None) -> None:
+    """str.isdigit() says yes to '²', which int() refuses, and to other scripts' digits."""
+    from moodcast.config.text import whole_number
+
+    assert whole_number(text) == number

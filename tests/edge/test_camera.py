@@ -38,6 +38,8 @@ class FakeClock:
         ("a.mp4", "file"),
         ("/dev/video0", "device"),
         ("/dev/v4l/by-id/usb-Cam-video-index0", "device"),
+        ("²", "file"),  # str.isdigit() says yes; int() refuses: not a device's index
+        ("٣", "file"),
     ],
 )
 def test_describe(spec: str, kind: str) -> None:

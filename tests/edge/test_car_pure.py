@@ -155,6 +155,7 @@ def test_each_situation_moves_the_target_as_configured() -> None:
 @pytest.mark.parametrize(("overrides", "message"), [
     ({"vehicle.gpsd": "localhost"}, "give gpsd as host:port"),
     ({"vehicle.gpsd": "localhost:99999"}, "port must be 1 to 65535"),
+    ({"vehicle.gpsd": "localhost:²"}, "give gpsd as host:port"),  # a digit to isdigit()
     ({"vehicle.obd": "ttyUSB0"}, "device path"),
     ({"vehicle.respond": {"traffic_jam": {}}}, "unknown situation traffic_jam"),
     ({"vehicle.gpsd": "h:1", "vehicle.respond": {"parked": {"arousal_min": 0.5,

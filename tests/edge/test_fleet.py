@@ -903,3 +903,13 @@ def test_a_device_id_longer_than_64_is_no_device(tmp_path: Path) -> None:
         assert set(store.devices()) == {"a" * 64}
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("text", ["hub:²", "hub:x", ":1883", "hub:-1"])
+def test_a_broker_option_that_is_no_host_and_port_is_refused(text: str) -> None:
+    """'²' passes str.isdigit() and fails int(): refused like any other bad port."""
+    from moodcast.edge.fleet.run import broker_override
+
+    with pytest.raises(MoodcastError, match="is not HOST or HOST:PORT"):
+        broker_override(text)
+    assert broker_override("hub:1883") == {"broker.host": "hub", "broker.port": 1883}

@@ -374,7 +374,7 @@ def test_the_play_log_is_read_from_the_library_file_newest_first(tmp_path: Path)
             plays = c.get("/api/plays", params={"limit": "5"}).json()["plays"]
             assert [p["title"] for p in plays] == [f"t{n}\ufffd" for n in (29, 28, 27, 26, 25)]
             assert len(c.get("/api/plays").json()["plays"]) == 20
-            for bad in ("0", "501", "x", "-1"):
+            for bad in ("0", "501", "x", "-1", "²", "٣"):  # '²' isdigit() and int() refuses
                 r = c.get("/api/plays", params={"limit": bad})
                 assert r.status_code == 400 and "limit" in r.json()["error"]
     finally:

@@ -109,6 +109,8 @@ def test_the_log_loss_scores_the_sides_probabilities(tmp_path: Path) -> None:
         ("a.jpg\tHV-XX", "labels.tsv:2: unknown quadrant 'HV-XX'"),
         ("nope.jpg\tHV-HA", "labels.tsv:2: no photograph 'nope.jpg'"),
         ("a.jpg\tHV-HA\tmany", "labels.tsv:2: people 'many' is not a whole number"),
+        ("a.jpg\tHV-HA\t²", "labels.tsv:2: people '²' is not a whole number"),  # isdigit()
+        ("a.jpg\tHV-HA\t٣", "labels.tsv:2: people '٣' is not a whole number"),
         ("a.jpg", "labels.tsv:2: expected 2 or 3 tab-separated fields"),
     ],
 )
