@@ -60,9 +60,8 @@ class FrameSource(Protocol):
 
 def describe(spec: str) -> str:
     """What kind of source a camera spec names."""
-    if whole_number(spec) is not None or spec.startswith(
-        "/dev/"
-    ):  # /dev/video0, /dev/v4l/by-id/… links
+    # A device's index (plain digits) or its node: /dev/video0, /dev/v4l/by-id/… links.
+    if whole_number(spec) is not None or spec.startswith("/dev/"):
         return "device"
     if "://" in spec:
         return "stream"

@@ -11,7 +11,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from moodcast.config.combinations import MAX_OVERRIDE_MINUTES
-from moodcast.config.text import finite_number, parse_json, safe_text, spoken_text
+from moodcast.config.text import (
+    finite_number,
+    parse_json,
+    safe_text,
+    spoken_text,
+    whole_number,
+)
 
 MAX_PAYLOAD = 1024
 
@@ -205,10 +211,11 @@ def _ban(payload: bytes) -> Command:
     text = _text(payload).strip()
     if not text:
         return Ban()
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) < 2**62:
+    track = whole_number(text)
+    if track is None or not 1 <= track < 2**62:
         raise CommandError(f"cmd/ban takes nothing (the track playing now) or a track id"
                            f" (a whole number), not {text[:40]!r}")  # fmt: skip
-    return Ban(int(text))
+    return Ban(track)
 
 
 def _empty(command: Command) -> Callable[[bytes], Command]:

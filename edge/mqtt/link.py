@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from moodcast.config.settings import MqttSettings
-from moodcast.config.text import MAX_ROW_ID, parse_json, safe_text
+from moodcast.config.text import MAX_ROW_ID, parse_json, safe_text, whole_number
 from moodcast.edge.commands.command_gate import CommandGate
 from moodcast.edge.commands.remote_commands import CommandError
 from moodcast.edge.events import (
@@ -184,10 +184,8 @@ def plays_ack(payload: bytes) -> int | None:
     """The play id the fleet holds up to, or None for anything that cannot be one (a number
     SQLite cannot hold would fail every query of the play log after it)."""
     text = payload[:24].decode("ascii", "replace").strip()
-    if not text.isdigit() or not text.isascii():
-        return None
-    last_id = int(text)
-    return last_id if last_id <= MAX_ROW_ID else None
+    last_id = whole_number(text)
+    return last_id if last_id is not None and last_id <= MAX_ROW_ID else None
 
 
 def fleet_command(payload: bytes, gate: CommandGate) -> FleetCommand | None:
