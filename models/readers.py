@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from moodcast.config.errors import MoodcastError
+from moodcast.config.files import NotARegularFileError, is_there, read_regular
 from moodcast.config.settings import MoodcastConfig
 from moodcast.models.mood import MoodEstimate, Taxonomy, load_taxonomy
 
@@ -236,17 +237,28 @@ def build_reader_or_scene(config: MoodcastConfig, taxonomy: Taxonomy) -> tuple[M
 
 
 def load_photo(path: Path) -> NDArray[np.uint8]:
-    """A photo as a BGR array, or an error that says why it cannot be read."""
-    from moodcast.models.vision.frames import decode_image
+    """A photo as a BGR array, or an error that says why it cannot be read. Only a regular
+    file of at most ``MAX_PHOTO_BYTES`` is read: a video or a disk image named by mistake
+    was read whole into memory (1.6 GB resident for a 1.5 GB file), and a FIFO or a device
+    was said not to exist."""
+    from moodcast.models.vision.frames import MAX_PHOTO_BYTES, decode_image
 
-    if path.is_dir():
-        raise MoodcastError(f"photo {path} is a folder", "give the path of a JPEG or PNG file")
-    if not path.is_file():
-        raise MoodcastError(f"photo {path} does not exist", "give the path of a JPEG or PNG file")
+    fix = "give the path of a JPEG or PNG file"
+    if is_there(path, folder=True):
+        raise MoodcastError(f"photo {path} is a folder", fix)
     try:
-        data = path.read_bytes()
+        data = read_regular(path, MAX_PHOTO_BYTES, "photo")
+    except FileNotFoundError:
+        raise MoodcastError(f"photo {path} does not exist", fix) from None
+    except NotARegularFileError as exc:
+        raise MoodcastError(
+            f"photo {path} is {exc.strerror}",
+            f"a photograph is a JPEG or PNG file of at most"
+            f" {MAX_PHOTO_BYTES >> 20} MB (scale a bigger one down)",
+        ) from None
     except OSError as exc:
-        raise MoodcastError(f"photo {path}: {exc.strerror}", "check the file") from exc
+        why = exc.strerror or str(exc)
+        raise MoodcastError(f"photo {path}: {why}", "check the path given") from None
     return decode_image(data, str(path))
 
 

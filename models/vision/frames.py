@@ -24,6 +24,9 @@ MAX_SIDE = 1280  # larger frames are scaled down first: no reader needs more
 MAX_ASPECT = 8.0  # a strip thinner than 1:8 is not a view of a room
 PANORAMA_SIDE = 64  # a wider strip at least this high is a panorama: its middle is read
 MAX_IMAGE_PIXELS = 40_000_000  # decoded size allowed for a still image (~120 MB as BGR)
+# A file bigger than this is no photograph (a 40-Mpx PNG is under ~120 MB): a video or a disk
+# image named by mistake, refused before it is read into a 2 GB board's memory.
+MAX_PHOTO_BYTES = 128 << 20
 AGAIN = "copy the photograph again from its source"
 
 

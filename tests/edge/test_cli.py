@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -84,6 +85,10 @@ def test_recommend_gives_different_tracks_for_different_photos(tagged_library, p
         (["library", "bans", "--undo", "99999999999999999999999"], "must be at most"),
         (["tag", "--workers", "99999999999"], "--workers: must be at most 64"),
         (["import-tags", "/dev/zero"], "/dev/zero is not a regular file"),
+        # a photograph that is no photograph: read whole into memory before, or "not there"
+        (["recommend", "/dev/zero"], "photo /dev/zero is not a regular file (a character"),
+        (["recommend", "{tmp}/pipe.jpg"], "photo {tmp}/pipe.jpg is not a regular file (a FIFO)"),
+        (["recommend", "{tmp}/video.jpg"], "video.jpg is 132096 KiB, over the 131072 KiB a photo"),
         (["recommend", "{tmp}/" + "x" * 300], "File name too long — check the path given"),
         (["scan", "{tmp}/" + "x" * 300], "File name too long — check the path given"),
         (
@@ -94,6 +99,9 @@ def test_recommend_gives_different_tracks_for_different_photos(tagged_library, p
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     (tmp_path / "fake.jpg").write_text("hello")
+    os.mkfifo(tmp_path / "pipe.jpg")
+    with open(tmp_path / "video.jpg", "wb") as big:  # sparse: no disk used
+        big.truncate(129 << 20)
     (tmp_path / "typo.yaml").write_text("camra:\n  source: 0\n")
     argv = [a.format(tmp=tmp_path) for a in args]
     db = tmp_path / "lib.db"
