@@ -88,14 +88,17 @@ def content_box(frame: Frame) -> tuple[slice, slice]:
 
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
     lines = grey.astype(np.float32)
-    top, bottom = _bars(lines)
-    left, right = _bars(lines.T)
+    colour = frame if frame.ndim == 3 else frame[..., None]  # lines read as needed
+    top, bottom = _bars(lines, colour)
+    left, right = _bars(lines.T, colour.transpose(1, 0, 2))
     h, w = frame.shape[:2]
     return slice(top, h - bottom), slice(left, w - right)
 
 
-def _bars(grey: NDArray[np.float32]) -> tuple[int, int]:
-    """How many lines at each end of axis 0 are bars (0, 0 when not both)."""
+def _bars(grey: NDArray[np.float32], colour: NDArray[Any]) -> tuple[int, int]:
+    """How many lines at each end of axis 0 are bars (0, 0 when not both); ``colour``: the
+    same lines in colour, where the edge into the picture is measured (a green pitch and a
+    grey mat are near in grey, far apart in colour)."""
     n = grey.shape[0]
     mean, spread = grey.mean(axis=1), grey.std(axis=1)
     flat = (spread < BAR_FLAT).tolist()
@@ -105,11 +108,28 @@ def _bars(grey: NDArray[np.float32]) -> tuple[int, int]:
     if abs(float(mean[0]) - float(mean[-1])) >= BAR_LEVEL:
         return 0, 0
     top, bottom = ends
+    across = _across(grey[top : n - bottom], float(mean[0]))
+    if across is None:  # flat between the bars too: a flat frame
+        return 0, 0
     for last_bar, inside in ((top - 1, top + 2), (n - bottom, n - 3 - bottom)):
-        step = float(np.abs(grey[inside] - mean[last_bar]).mean())  # past JPEG's ringing
+        bar = colour[last_bar].mean(axis=0, dtype=np.float32)
+        edge = colour[inside, across].astype(np.float32)  # past JPEG's ringing
+        step = float(np.abs(edge - bar).max(axis=-1).mean())
         if step < BAR_EDGE:  # the flat run fades into the picture: sky, backdrop, shade
             return 0, 0
     return top, bottom
+
+
+def _across(body: NDArray[np.float32], level: float) -> slice | None:
+    """Where the picture lies across the lines between two bars: inside bars on the other
+    two sides at the same level too (a photograph on a mat, a 4:3 picture boxed in a 16:9
+    stream on every side), whose lines would otherwise water down its edge. None when
+    every column is flat at the level."""
+    flat = (body.std(axis=0) < BAR_FLAT) & (np.abs(body.mean(axis=0) - level) < BAR_LEVEL)
+    picture = np.flatnonzero(~flat)
+    if picture.size == 0:
+        return None
+    return slice(int(picture[0]), int(picture[-1]) + 1)
 
 
 def _run(grey: NDArray[np.float32], flat: list[bool], mean: NDArray[np.float32],

@@ -183,6 +183,22 @@ def test_bars_around_a_real_photograph_are_cut_back_to_it(photos, name: str) -> 
         assert abs(cols.start - side) <= 3 and abs(cols.stop - (side + w)) <= 3
 
 
+@pytest.mark.parametrize("name", ["coffee.png", "chelsea.png", "astronaut.png", "messi5.jpg"])
+def test_a_photograph_boxed_on_every_side_is_cut_back_to_it(photos, name: str) -> None:
+    """On a mat, or a 4:3 picture boxed into a 16:9 stream on all four sides: each pair of
+    bars' edge into the picture is measured where the picture is, not along lines that are
+    mostly the other pair's bars (a grey box around all of these was not cut before)."""
+    from moodcast.models.vision.frames import content_box
+
+    picture = cv2.imread(str(photos / name))
+    h, w = picture.shape[:2]
+    for top, side in ((h // 4, w // 3), (h // 3, w // 4)):
+        for level in (0, 128, 255):
+            rows, cols = content_box(_barred(picture, top, side, level))
+            assert abs(rows.start - top) <= 3 and abs(rows.stop - (top + h)) <= 3, level
+            assert abs(cols.start - side) <= 3 and abs(cols.stop - (side + w)) <= 3, level
+
+
 @pytest.mark.parametrize("name", ["coffee.png", "chelsea.png", "astronaut.png"])
 def test_bars_with_a_cameras_caption_in_them_are_cut_too(photos, name: str) -> None:
     """A security camera writes its date, time and name in the bars of its picture."""
