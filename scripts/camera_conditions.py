@@ -195,6 +195,28 @@ def two_grey_masks(frame: Frame) -> Frame:
     return _jpeg(out, 50)
 
 
+def boxed_on_a_mat(frame: Frame) -> Frame:
+    """The picture boxed in mid-grey on all four sides, a quarter of its size each way (a
+    4:3 camera boxed into a wider stream on every side, a photograph on a mat), JPEG 75."""
+    h, w = frame.shape[:2]
+    top, side = h // 4, w // 4
+    out = np.full((h + 2 * top, w + 2 * side, 3), 128, np.uint8)
+    out[top : top + h, side : side + w] = frame
+    return _jpeg(out, 75)
+
+
+def fisheye_circle(frame: Frame) -> Frame:
+    """Black outside the circle a fisheye lens draws on its sensor (a shop's ceiling
+    camera): the picture's middle inside a circle as high as the frame, JPEG 75. The lens's
+    bending is not made; the black around it is what the reader sees of it."""
+    import cv2
+
+    h, w = frame.shape[:2]
+    circle = np.zeros((h, w), np.uint8)
+    cv2.circle(circle, (w // 2, h // 2), min(h, w) // 2, 255, -1)
+    return _jpeg(np.where(circle[..., None] > 0, frame, 0).astype(np.uint8), 75)
+
+
 def upside_down(frame: Frame) -> Frame:
     """A ceiling camera mounted the other way up, its picture not turned (``camera.rotate``)."""
     return np.ascontiguousarray(frame[::-1, ::-1])
@@ -212,6 +234,8 @@ CONDITIONS: dict[str, Callable[[Frame], Frame]] = {
     "black bars left and right (pillarbox)": pillarbox,
     "black bars with the camera's caption in them": captioned_bars,
     "the camera's caption written on the picture": caption_on_picture,
+    "grey box on all four sides (a mat)": boxed_on_a_mat,
+    "a fisheye camera's black surround (the picture in a circle)": fisheye_circle,
     "upside down, not turned": upside_down,
     "privacy mask (a black box over 15 %)": privacy_mask,
     "privacy mask filled with the picture's mean colour": privacy_mask_filled,
