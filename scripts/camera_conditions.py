@@ -87,11 +87,11 @@ def infrared(frame: Frame) -> Frame:
     return _jpeg(np.clip(tinted + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8), 70)
 
 
-def _in_bars(frame: Frame, top: int, side: int) -> Frame:
-    """The frame on a black canvas with ``top`` rows above and below it and ``side`` columns
-    left and right of it."""
+def _in_bars(frame: Frame, top: int, side: int, level: int = 0) -> Frame:
+    """The frame on a canvas of grey ``level`` (black) with ``top`` rows above and below it
+    and ``side`` columns left and right of it."""
     h, w = frame.shape[:2]
-    out = np.zeros((h + 2 * top, w + 2 * side, 3), np.uint8)
+    out = np.full((h + 2 * top, w + 2 * side, 3), level, np.uint8)
     out[top : top + h, side : side + w] = frame
     return out
 
@@ -198,11 +198,7 @@ def two_grey_masks(frame: Frame) -> Frame:
 def boxed_on_a_mat(frame: Frame) -> Frame:
     """The picture boxed in mid-grey on all four sides, a quarter of its size each way (a
     4:3 camera boxed into a wider stream on every side, a photograph on a mat), JPEG 75."""
-    h, w = frame.shape[:2]
-    top, side = h // 4, w // 4
-    out = np.full((h + 2 * top, w + 2 * side, 3), 128, np.uint8)
-    out[top : top + h, side : side + w] = frame
-    return _jpeg(out, 75)
+    return _jpeg(_in_bars(frame, frame.shape[0] // 4, frame.shape[1] // 4, 128), 75)
 
 
 def fisheye_circle(frame: Frame) -> Frame:
