@@ -191,7 +191,12 @@ class SceneReader:
         warm = np.cos(np.deg2rad(hue - 30.0))
         warmth = float((warm * sat).sum() / max(float(sat.sum()), 1e-6))
         gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-        native = gray if frame.shape[1] >= _ANALYSIS_WIDTH else _grey(cv2, frame)
+        # Whether the frame holds a picture is judged at its own size when it is narrower
+        # than the analysis width: enlarging repeats pixels, which made random noise look
+        # like a picture (a 100-px frame of noise read *dreamy* at confidence 0.89).
+        native = gray
+        if frame.shape[1] < _ANALYSIS_WIDTH:
+            native = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
         cues = {
             "brightness": float(val.mean()),
             "saturation": float(sat.mean()),
@@ -467,16 +472,6 @@ def _class_cues(classifier: SceneLook, classes: ClassTable, frame: Frame, out: d
 # one of the 565 labelled photographs and 0.65 in the Hubble deep field (a photograph with
 # heavy sensor noise added: 0.93), about 0 in a frame of random noise.
 NO_PICTURE = 0.3
-
-
-def _grey(cv2: Any, frame: Frame) -> Frame:
-    """The frame in grey at its own size: a frame narrower than the analysis width is
-    enlarged for the other cues, and enlarging repeats pixels, which made random noise look
-    like a picture (a 100-px frame of noise read *dreamy* at confidence 0.89)."""
-    if frame.ndim == 2 or frame.shape[2] == 1:
-        return frame.reshape(frame.shape[:2])
-    code = cv2.COLOR_BGRA2GRAY if frame.shape[2] == 4 else cv2.COLOR_BGR2GRAY
-    return np.asarray(cv2.cvtColor(frame, code))
 
 
 def _structure(gray: Frame) -> float:
