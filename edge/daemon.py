@@ -50,7 +50,15 @@ from moodcast.edge.timing import Clocks, Timings
 from moodcast.edge.web.board import Fanout, StateBoard
 from moodcast.models.heap import release_freed_heap
 from moodcast.models.readers import MoodReader, active_taxonomy, build_reader_or_scene
-from moodcast.player.decks import Deck, DeckEnded, DeckFailed, DeckStarted, EventSink, VlcDeck
+from moodcast.player.decks import (
+    Deck,
+    DeckEnded,
+    DeckFailed,
+    DeckStarted,
+    DeckUnheard,
+    EventSink,
+    VlcDeck,
+)
 from moodcast.player.gain import track_gain_db
 from moodcast.player.library import Library, open_or_set_aside
 from moodcast.player.playback import Player
@@ -260,8 +268,9 @@ class EventLoop:
         self.rescans = Rescanner(lambda: self.config, parts.library, events)
         self._handlers: dict[type, Callable[[Any], None]] = {
             DeckStarted: c.on_deck_event,
-            DeckEnded: c.on_deck_event,
+            DeckEnded: self._on_deck_ended,
             DeckFailed: c.on_deck_event,
+            DeckUnheard: self._on_deck_unheard,
             MoodRead: lambda e: c.on_mood(e.estimate, e.at),
             CameraStatusChanged: lambda e: parts.health.set_camera(e.status, e.detail),
             CommandAccepted: lambda e: self._on_command(e.command),
@@ -335,6 +344,22 @@ class EventLoop:
                 f"handling {type(event).__name__} failed ({type(exc).__name__}: {exc}); the"
                 " music plays on: please report this with the log",
             )
+
+    def _on_deck_unheard(self, event: DeckUnheard) -> None:
+        """Said once while it stands (every track tries the output again and says it again)."""
+        if self.parts.health.problems.get(ProblemKind.SOUND) is None:
+            self.parts.health.report(
+                ProblemKind.SOUND,
+                f"{event.reason} — check the speakers' cable or USB sound card ('aplay -l' lists"
+                " them) or set player.audio_output",
+            )
+
+    def _on_deck_ended(self, event: DeckEnded) -> None:
+        """A track (or an announcement) that played to its end with the output open says
+        the sound is back: a USB card plugged in again, a device another program let go."""
+        if event.heard:
+            self.parts.health.clear(ProblemKind.SOUND)
+        self.parts.conductor.on_deck_event(event)
 
     def _on_rejected(self, event: CommandRejected) -> None:
         logger.warning("rejected command %r: %s", event.verb, event.error)

@@ -75,7 +75,7 @@ def _tone(path: Path, seconds: float = 0.5) -> None:
 
 
 def check_player(config: MoodcastConfig) -> str:
-    from moodcast.player.decks import DeckEnded, DeckFailed, VlcDeck
+    from moodcast.player.decks import DeckEnded, DeckFailed, DeckUnheard, VlcDeck
 
     events = EventQueue()
     deck = VlcDeck(0, config.player.audio_output, events)
@@ -87,6 +87,12 @@ def check_player(config: MoodcastConfig) -> str:
             deadline = time.monotonic() + 10.0
             while time.monotonic() < deadline:
                 event = events.get(timeout=0.2)
+                if isinstance(event, DeckUnheard):
+                    raise MoodcastError(
+                        f"{event.reason} (a test tone)",
+                        "check the speakers' cable or USB sound card ('aplay -l' lists them) and"
+                        " player.audio_output; a box without speakers: dummy or file:PATH.wav",
+                    )
                 if isinstance(event, DeckEnded):
                     return f"libVLC plays through audio output {config.player.audio_output!r}"
                 if isinstance(event, DeckFailed):

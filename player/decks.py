@@ -28,6 +28,19 @@ class DeckStarted:
 class DeckEnded:
     deck: int
     token: int
+    heard: bool = True  # False: libVLC could not open the audio output while it played
+
+
+@dataclass(frozen=True)
+class DeckUnheard:
+    """The deck plays, but libVLC could not open its audio output: nobody hears it (no sound
+    device, a USB card unplugged, a device another program holds, a file output's folder
+    gone). Playback goes on, so the schedule and the state stay true; the output is tried
+    again with every track."""
+
+    deck: int
+    token: int
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -51,7 +64,14 @@ MAKEUP_DB = 6.0206
 class EventSink(Protocol):
     """Where a deck's events go: the daemon's queue, whose put never blocks."""
 
-    def put(self, event: DeckEvent) -> None: ...
+    def put(self, event: DeckEvent | DeckUnheard) -> None: ...
+
+
+# libVLC's message when no audio output could be made for a track: its format string, which
+# takes no arguments, so it is matched without formatting the message (a va_list is not
+# portable through ctypes). Logged at error level even with --quiet, before the track's end.
+_NO_OUTPUT = b"failed to create audio output"
+_LOG_ERROR = 4  # libvlc_log_level LIBVLC_ERROR
 
 
 class Deck(Protocol):
@@ -112,18 +132,33 @@ class VlcDeck:
         self._pulse_sink = (
             audio_output.partition(":")[2] if audio_output.startswith("pulse") else ""
         )
+        self._output = audio_output
+        self._unheard = -1  # the token of the track whose audio output failed
         manager = self._player.event_manager()
         kinds = vlc.EventType
         manager.event_attach(kinds.MediaPlayerPlaying, self._on_playing)
         manager.event_attach(kinds.MediaPlayerEndReached, self._on_end)
         manager.event_attach(kinds.MediaPlayerEncounteredError, self._on_error)
+        # Kept referenced: libVLC calls it until log_unset (release).
+        self._log_callback = vlc.CallbackDecorators.LogCb(self._on_log)
+        self._instance.log_set(self._log_callback, None)
 
     # VLC threads: translate and enqueue, nothing else.
     def _on_playing(self, _event: Any) -> None:
         self._events.put(DeckStarted(self.index, self._token))
 
     def _on_end(self, _event: Any) -> None:
-        self._events.put(DeckEnded(self.index, self._token))
+        self._events.put(DeckEnded(self.index, self._token, heard=self._unheard != self._token))
+
+    def _on_log(self, _data: Any, level: int, _context: Any, fmt: bytes | None,
+                _args: Any) -> None:  # fmt: skip
+        """libVLC's log: only its message that no audio output could be made, once a track."""
+        if level < _LOG_ERROR or fmt != _NO_OUTPUT or self._unheard == self._token:
+            return
+        self._unheard = self._token
+        self._events.put(DeckUnheard(self.index, self._token,
+                                     f"libVLC could not open the audio output {self._output!r}:"
+                                     " the music plays to nobody"))  # fmt: skip
 
     def _on_error(self, _event: Any) -> None:
         self._events.put(DeckFailed(self.index, self._token, "libVLC could not play the file"))
@@ -168,5 +203,6 @@ class VlcDeck:
 
     def release(self) -> None:
         self._player.stop()
+        self._instance.log_unset()
         self._player.release()
         self._instance.release()

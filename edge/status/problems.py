@@ -22,6 +22,7 @@ class ProblemKind(str, Enum):
     LIBRARY_REBUILT = "library_rebuilt"  # damaged at start: set aside, rebuilt by a rescan
     STATE_UNSAVED = "state_unsaved"
     TRACK_FAILED = "track_failed"
+    SOUND = "sound"  # the audio output could not be opened: tracks play to nobody
     DESCRIPTORS = "descriptors"  # out of file descriptors: tracks are not flagged, play waits
     RESCAN = "rescan"
     RULES = "rules"

@@ -568,6 +568,39 @@ def test_a_full_disk_holds_writes_says_so_and_heals(setup, small_disk: Path) -> 
     assert flagged and {p.split("/")[-1] for p in failed} <= flagged
 
 
+def test_an_audio_output_that_cannot_open_is_said_and_heals(setup, tmp_path: Path) -> None:
+    """Nothing can be heard (here a file output whose folder is not there; on a box, a USB
+    sound card unplugged or a device another program holds): the music goes on, the state
+    says so, said once while it stands, and a track played with the output back clears it."""
+    config, mq, _ = setup
+    speakers = tmp_path / "speakers"
+    player = config.player.model_copy(update={"audio_output": f"file:{speakers / 'out.wav'}"})
+    daemon, thread = start(config.model_copy(update={"player": player}))
+
+    def sound() -> list[dict[str, Any]]:
+        return [p for p in mq.state(BASE).get("problems", []) if p["kind"] == "sound"]
+
+    def started() -> int:
+        return sum(1 for t, _, _ in mq.messages if t == f"{BASE}/event/track_started")
+
+    try:
+        mq.wait(lambda: bool(sound()), timeout=30)
+        assert "could not open the audio output" in sound()[0]["text"]
+        assert "aplay -l" in mq.state(BASE)["last_error"]
+        before = started()
+        mq.wait(lambda: started() >= before + 2, timeout=30)  # the music goes on
+        assert sound()
+        speakers.mkdir()
+        mq.wait(lambda: not sound(), timeout=30)
+    finally:
+        daemon.stop()
+        thread.join(timeout=15)
+    said = [p for t, p, _ in mq.messages
+            if t == f"{BASE}/event/error" and json.loads(p)["kind"] == "sound"]  # fmt: skip
+    assert len(said) == 1
+    assert list(speakers.glob("*.wav"))  # heard: the output wrote what was played
+
+
 def test_a_rule_change_takes_effect_at_its_daypart_boundary(setup) -> None:
     """Real libVLC, real Mosquitto, the local clock started 8 s before 10:00: the morning's
     rule (only artists 0-3) gives way to the day's (only artists 8-11) at 10:00 sharp."""

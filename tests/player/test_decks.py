@@ -12,7 +12,14 @@ import numpy as np
 import pytest
 
 from moodcast.edge.events import EventQueue
-from moodcast.player.decks import DeckEnded, DeckFailed, DeckStarted, VlcDeck, vlc_options
+from moodcast.player.decks import (
+    DeckEnded,
+    DeckFailed,
+    DeckStarted,
+    DeckUnheard,
+    VlcDeck,
+    vlc_options,
+)
 from tests.fakes import FakeDeck
 
 
@@ -88,6 +95,50 @@ def test_file_output_records_what_was_played(vlc_available, make_tone, tmp_path:
     scale = 32768.0 if width == 2 else 1.0
     rms = float(np.sqrt(np.mean((samples / scale) ** 2)))
     assert rms > 0.05  # the tone was written at 0.3 of full scale: real sound, not silence
+
+
+def until_ended(events: EventQueue, timeout: float = 10.0) -> list[Any]:
+    """Every event up to and with the first DeckEnded."""
+    seen: list[Any] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        event = events.get(timeout=0.1)
+        if event is not None:
+            seen.append(event)
+        if isinstance(event, DeckEnded):
+            return seen
+    raise AssertionError(f"no DeckEnded within {timeout} s: {seen}")
+
+
+@pytest.mark.parametrize("output", ["alsa:hw:99", "file:{tmp}/gone/out.wav"])
+def test_an_output_that_cannot_open_is_said_once_and_the_track_plays_on(
+    vlc_available, make_tone, tmp_path: Path, output: str
+) -> None:
+    """No sound device there (a USB card unplugged, a card no box has) or a file output whose
+    folder is gone: libVLC plays the track to its end to nobody, trying the output again
+    and again. The deck says so once, and its end says the track was not heard."""
+    tone = make_tone(tmp_path / "t.ogg", seconds=1.0)
+    spec = output.format(tmp=tmp_path)
+    events = EventQueue()
+    deck = VlcDeck(0, spec, events)
+    deck.load_and_play(str(tone), token=5, volume=80)
+    seen = until_ended(events)
+    deck.release()
+    unheard = [e for e in seen if isinstance(e, DeckUnheard)]
+    assert len(unheard) == 1 and unheard[0].token == 5 and repr(spec) in unheard[0].reason
+    assert seen[-1] == DeckEnded(0, 5, heard=False)
+    assert not any(isinstance(e, DeckFailed) for e in seen)
+
+
+def test_an_output_that_opens_is_heard(vlc_available, make_tone, tmp_path: Path) -> None:
+    tone = make_tone(tmp_path / "t.ogg", seconds=1.0)
+    events = EventQueue()
+    deck = VlcDeck(0, "dummy", events)
+    deck.load_and_play(str(tone), token=2, volume=80)
+    seen = until_ended(events)
+    deck.release()
+    assert seen[-1] == DeckEnded(0, 2, heard=True)
+    assert not any(isinstance(e, DeckUnheard) for e in seen)
 
 
 @pytest.mark.parametrize(
