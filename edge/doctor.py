@@ -89,7 +89,7 @@ def check_player(config: MoodcastConfig) -> str:
                 event = events.get(timeout=0.2)
                 if isinstance(event, DeckUnheard):
                     raise MoodcastError(
-                        f"{event.reason} (a test tone)",
+                        f"{event.reason} (tried with a test tone)",
                         "check the speakers' cable or USB sound card ('aplay -l' lists them) and"
                         " player.audio_output; a box without speakers: dummy or file:PATH.wav",
                     )
