@@ -108,6 +108,27 @@ def pillarbox(frame: Frame) -> Frame:
     return _jpeg(_in_bars(frame, 0, frame.shape[1] // 5), 75)
 
 
+def _portrait(frame: Frame) -> Frame:
+    """The picture's middle cut to a phone's portrait shape (9:16), as high as it is."""
+    h, w = frame.shape[:2]
+    width = min(w, round(h * 9 / 16))
+    left = (w - width) // 2
+    return np.ascontiguousarray(frame[:, left : left + width])
+
+
+def portrait(frame: Frame) -> Frame:
+    """The middle cut to 9:16, JPEG 75: the picture the next condition boxes, read alone."""
+    return _jpeg(_portrait(frame), 75)
+
+
+def portrait_in_a_wide_stream(frame: Frame) -> Frame:
+    """A phone held upright streaming into a 16:9 canvas: its 9:16 picture with black bars
+    left and right, 0.68 of the width (a phone's camera app, a video call), JPEG 75."""
+    picture = _portrait(frame)
+    h, w = picture.shape[:2]
+    return _jpeg(_in_bars(picture, 0, (round(h * 16 / 9) - w) // 2), 75)
+
+
 def captioned_bars(frame: Frame) -> Frame:
     """Black bars above and below with the camera's caption in them (date and time above, its
     name below), as security cameras write it, JPEG 75."""
@@ -228,6 +249,8 @@ CONDITIONS: dict[str, Callable[[Frame], Frame]] = {
     "motion blur (2 % of the width)": motion_blur,
     "black bars above and below (letterbox)": letterbox,
     "black bars left and right (pillarbox)": pillarbox,
+    "the middle cut to a phone's portrait (9:16)": portrait,
+    "that 9:16 picture in a 16:9 stream (black bars)": portrait_in_a_wide_stream,
     "black bars with the camera's caption in them": captioned_bars,
     "the camera's caption written on the picture": caption_on_picture,
     "grey box on all four sides (a mat)": boxed_on_a_mat,

@@ -73,7 +73,10 @@ BAR_LEAST = 0.02  # a band thinner than this share of the side is not worth cutt
 BAR_FLAT = 6.0  # grey levels: a bar's lines vary less than this (JPEG noise near its edge)
 BAR_LEVEL = 10.0  # grey levels: one bar's lines, and the two opposite bars, alike within this
 BAR_EDGE = 20.0  # grey levels: the picture starts this far from the bar's level, all along
-BAR_MOST = 0.6  # two bars covering more than this share of the side are a flat frame
+# Two bars covering more than this share of the side are a flat frame. A phone's portrait
+# picture in a 16:9 stream leaves 0.68 of the width to its bars (9:16; 9:19.5 0.74): 0.6
+# kept such pictures whole, bars and all (docs/reliability.md).
+BAR_MOST = 0.75
 BAR_MOSTLY = 0.5  # a line with this share at the bar's level may hold a caption (OSD text)
 
 

@@ -199,6 +199,36 @@ def test_a_photograph_boxed_on_every_side_is_cut_back_to_it(photos, name: str) -
             assert abs(cols.start - side) <= 3 and abs(cols.stop - (side + w)) <= 3, level
 
 
+@pytest.mark.parametrize("name", ["coffee.png", "chelsea.png", "astronaut.png", "messi5.jpg"])
+@pytest.mark.parametrize("shape", [9 / 16, 9 / 19.5])
+def test_a_phones_upright_picture_in_a_wide_stream_is_cut_back_to_it(
+    photos, name: str, shape: float
+) -> None:
+    """A phone held upright streaming into a 16:9 canvas: its bars take 0.68 of the width
+    (9:16) or 0.74 (9:19.5), past the 0.6 that kept such pictures whole, bars and all."""
+    from moodcast.models.vision.frames import content_box
+
+    photo = cv2.imread(str(photos / name))
+    h, w = photo.shape[:2]
+    width = min(w, round(h * shape))
+    picture = photo[:, (w - width) // 2 : (w - width) // 2 + width]
+    side = (round(h * 16 / 9) - width) // 2
+    for level in (0, 40):
+        rows, cols = content_box(_barred(picture, 0, side, level))
+        assert (rows.start, rows.stop) == (0, h), level
+        assert abs(cols.start - side) <= 3 and abs(cols.stop - (side + width)) <= 3, level
+
+
+def test_a_narrow_strip_between_wide_flat_sides_is_not_cut_to() -> None:
+    """Bars over more than three quarters of the side are a flat frame with something in it
+    (a door in a plain wall, a lamp), not a picture in bars: kept whole."""
+    from moodcast.models.vision.frames import content_box
+
+    strip = np.random.default_rng(5).integers(0, 255, (240, 60, 3), np.uint8)  # a fifth
+    frame = _barred(strip, 0, 120, 200)
+    assert content_box(frame) == (slice(0, 240), slice(0, 300))
+
+
 @pytest.mark.parametrize("name", ["coffee.png", "chelsea.png", "astronaut.png"])
 def test_bars_with_a_cameras_caption_in_them_are_cut_too(photos, name: str) -> None:
     """A security camera writes its date, time and name in the bars of its picture."""

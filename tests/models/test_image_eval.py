@@ -210,12 +210,14 @@ def test_the_camera_conditions_benchmark_reads_every_condition(photos: Path, tmp
                           capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
-    assert len(rows) == 1 + 18 and rows[1].startswith("| as photographed |")
+    assert len(rows) == 1 + 20 and rows[1].startswith("| as photographed |")
     assert "| 0 of 2 | 0, 0 |" in rows[1]  # nothing cut or filled in the photographs
     for condition in ("night vision (grey)", "black bars left and right (pillarbox)",
                       "upside down, not turned", "privacy mask (a black box over 15 %)",
                       "a fisheye camera's black surround (the picture in a circle)"):  # fmt: skip
         assert any(row.startswith(f"| {condition} |") for row in rows)
+    phone = next(row for row in rows if row.startswith("| that 9:16 picture in a 16:9"))
+    assert "| 2, 0 |" in phone  # both cut back to their upright picture
     mat = next(row for row in rows if row.startswith("| grey box on all four sides"))
     cut = int(mat.split(" | ")[-2].split(",")[0])
     assert cut >= 1  # the coffee; the grey moon on a grey mat has no edge to find
