@@ -208,7 +208,7 @@ def test_a_phones_upright_picture_in_a_wide_stream_is_cut_back_to_it(
     (9:16) or 0.74 (9:19.5), past the 0.6 that kept such pictures whole, bars and all."""
     from moodcast.models.vision.frames import content_box
 
-    photo = cv2.imread(str(photos / name))
+    photo = np.asarray(cv2.imread(str(photos / name)))
     h, w = photo.shape[:2]
     width = min(w, round(h * shape))
     picture = photo[:, (w - width) // 2 : (w - width) // 2 + width]
