@@ -51,6 +51,7 @@ from moodcast.edge.web.board import Fanout, StateBoard
 from moodcast.models.heap import release_freed_heap
 from moodcast.models.readers import MoodReader, active_taxonomy, build_reader_or_scene
 from moodcast.player.decks import (
+    UNHEARD_FIX,
     Deck,
     DeckEnded,
     DeckFailed,
@@ -348,11 +349,7 @@ class EventLoop:
     def _on_deck_unheard(self, event: DeckUnheard) -> None:
         """Said once while it stands (every track tries the output again and says it again)."""
         if self.parts.health.problems.get(ProblemKind.SOUND) is None:
-            self.parts.health.report(
-                ProblemKind.SOUND,
-                f"{event.reason} — check the speakers' cable or USB sound card ('aplay -l' lists"
-                " them) or set player.audio_output",
-            )
+            self.parts.health.report(ProblemKind.SOUND, f"{event.reason} — {UNHEARD_FIX}")
 
     def _on_deck_ended(self, event: DeckEnded) -> None:
         """A track (or an announcement) that played to its end with the output open says

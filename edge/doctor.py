@@ -75,7 +75,7 @@ def _tone(path: Path, seconds: float = 0.5) -> None:
 
 
 def check_player(config: MoodcastConfig) -> str:
-    from moodcast.player.decks import DeckEnded, DeckFailed, DeckUnheard, VlcDeck
+    from moodcast.player.decks import UNHEARD_FIX, DeckEnded, DeckFailed, DeckUnheard, VlcDeck
 
     events = EventQueue()
     deck = VlcDeck(0, config.player.audio_output, events)
@@ -90,8 +90,7 @@ def check_player(config: MoodcastConfig) -> str:
                 if isinstance(event, DeckUnheard):
                     raise MoodcastError(
                         f"{event.reason} (tried with a test tone)",
-                        "check the speakers' cable or USB sound card ('aplay -l' lists them) and"
-                        " player.audio_output; a box without speakers: dummy or file:PATH.wav",
+                        f"{UNHEARD_FIX}; a box without speakers: dummy or file:PATH.wav",
                     )
                 if isinstance(event, DeckEnded):
                     return f"libVLC plays through audio output {config.player.audio_output!r}"

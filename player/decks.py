@@ -72,6 +72,10 @@ class EventSink(Protocol):
 # portable through ctypes). Logged at error level even with --quiet, before the track's end.
 _NO_OUTPUT = b"failed to create audio output"
 _LOG_ERROR = 4  # libvlc_log_level LIBVLC_ERROR
+# What to do about a DeckUnheard, said by the daemon's state and by doctor alike.
+UNHEARD_FIX = (
+    "check the speakers' cable or USB sound card ('aplay -l' lists them) and player.audio_output"
+)
 
 
 class Deck(Protocol):
