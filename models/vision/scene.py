@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from moodcast.config.text import with_article
 from moodcast.models.mood import MoodEstimate, Taxonomy, clamp
+from moodcast.models.vision import motion
 from moodcast.models.vision.frames import FrameRefusedError, fit_frame
 from moodcast.models.vision.fusion import view
 from moodcast.models.vision.monochrome import grey, is_monochrome
@@ -207,12 +208,8 @@ class SceneReader:
             "structure": _structure(native),
             "activity": 0.0,
         }
-        if previous is not None:
-            prev_small = self._small(previous)
-            if prev_small.shape == small.shape:
-                prev_gray = cv2.cvtColor(prev_small, cv2.COLOR_BGR2GRAY)
-                diff = cv2.absdiff(gray, prev_gray)
-                cues["activity"] = min(1.0, float(diff.mean()) / 32.0)
+        if previous is not None:  # what moved, not what changed (exposure, a shaken camera)
+            cues["activity"] = motion.activity(small, self._small(previous))
         return cues
 
     def _measured(self, frame: Frame, previous: Frame | None, small: Frame | None = None,

@@ -1064,6 +1064,11 @@ def test_motion_adds_arousal_and_a_still_frame_is_not_calm_for_lack_of_it(photos
     assert same.evidence["p_lively"] == still.evidence["p_lively"]
     assert float(moved.evidence["p_lively"]) > float(still.evidence["p_lively"]) + 0.1
     assert float(moved.evidence["activity"]) > 0.1 and same.evidence["activity"] == 0
+    # The camera's exposure changed, nothing moved: read as the frame alone (the plain
+    # difference of the frames took it for movement: p_lively 0.355 against 0.181).
+    brighter = np.asarray(np.clip(frame.astype(np.float32) * 1.2, 0, 255), dtype=np.uint8)
+    after, alone = reader.read(brighter, frame), reader.read(brighter)
+    assert abs(float(after.evidence["p_lively"]) - float(alone.evidence["p_lively"])) < 0.01
 
 
 def test_a_class_table_read_for_other_class_names_is_not_used(monkeypatch) -> None:

@@ -1,0 +1,100 @@
+"""The activity cue on real video: walkers move; exposure, noise and a shaken mount do not."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from moodcast.models.vision.motion import activity
+
+RATE = 10  # vtest.avi's frames a second
+
+
+def small(frame: np.ndarray) -> np.ndarray:
+    """As the scene reader compares frames: 160 px wide."""
+    height = round(frame.shape[0] * 160 / frame.shape[1])
+    return np.asarray(cv2.resize(frame, (160, height), interpolation=cv2.INTER_AREA))
+
+
+@pytest.fixture(scope="module")
+def street(media_video: Path) -> list[np.ndarray]:
+    """Frames 0, 10 s and 20 s into OpenCV's street of walkers (a fixed camera)."""
+    capture = cv2.VideoCapture(str(media_video))
+    frames = []
+    for index in range(20 * RATE + 1):
+        ok, frame = capture.read()
+        assert ok, f"vtest.avi ended at frame {index}"
+        if index % (10 * RATE) == 0:
+            frames.append(np.asarray(frame, dtype=np.uint8))
+    capture.release()
+    return frames
+
+
+def exposure(frame: np.ndarray, gain: float) -> np.ndarray:
+    return np.asarray(np.clip(frame.astype(np.float32) * gain, 0, 255), dtype=np.uint8)
+
+
+def gamma(frame: np.ndarray, power: float) -> np.ndarray:
+    return (255.0 * (frame.astype(np.float32) / 255.0) ** power).astype(np.uint8)
+
+
+def shaken(frame: np.ndarray, pixels: float) -> np.ndarray:
+    turn = np.array([[1, 0, pixels], [0, 1, 0.6 * pixels]], dtype=np.float32)
+    size = (frame.shape[1], frame.shape[0])
+    return np.asarray(cv2.warpAffine(frame, turn, size, borderMode=cv2.BORDER_REFLECT))
+
+
+def noisy(frame: np.ndarray, sigma: float, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.clip(frame + rng.normal(0.0, sigma, frame.shape), 0, 255).astype(np.uint8)
+
+
+def test_walkers_ten_seconds_apart_move(street) -> None:
+    for before, now in itertools.pairwise(street):
+        assert 0.1 < activity(small(now), small(before)) < 1.0
+    assert activity(small(street[0]), small(street[0])) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("change", "what"),
+    [
+        (lambda f: (exposure(f, 1.2), f), "the camera's exposure brightened by a fifth"),
+        (lambda f: (exposure(f, 0.6), f), "a lamp switched off"),
+        (lambda f: (gamma(f, 0.7), f), "a gamma change"),
+        (lambda f: (noisy(f, 8, 1), noisy(f, 8, 2)), "fresh sensor noise in each frame"),
+        (lambda f: (shaken(f, 4), f), "the mount shaken by 4 px"),
+        (lambda f: (shaken(f, 12), f), "the mount shaken by 12 px"),
+    ],
+)
+def test_a_still_view_that_changed_without_movement_did_not_move(street, change, what) -> None:
+    """Each of these read as much movement as the street of walkers, or more, when the
+    frames' plain difference was taken (exposure × 1.2: 0.71 against 0.21); now under
+    half of the walkers' (0.2-0.3)."""
+    for frame in street:
+        now, before = change(frame)
+        assert activity(small(now), small(before)) < 0.1, what
+
+
+def test_walkers_still_move_when_the_exposure_changed_or_the_mount_shook_too(street) -> None:
+    before, now = street[0], street[1]
+    plain = activity(small(now), small(before))
+    for changed in (exposure(before, 1.3), shaken(before, 3)):  # plain difference: 1.0, 0.39
+        assert 0.1 < activity(small(now), small(changed)) < 2 * plain
+
+
+def test_a_view_that_changed_wholly_moved_all_over(street) -> None:
+    frame = small(street[0])
+    assert activity(np.ascontiguousarray(frame[::-1]), frame) == 1.0  # turned over
+
+
+def test_frames_it_cannot_compare_are_no_movement() -> None:
+    flat = np.zeros((90, 160), np.uint8)
+    assert activity(flat, flat) == 0.0
+    assert activity(flat, np.zeros((100, 160), np.uint8)) == 0.0  # another size
+    assert activity(np.zeros((90, 160, 3), np.uint8), np.zeros((90, 160, 3), np.uint8)) == 0.0
+    tiny = np.random.default_rng(0).integers(0, 255, (6, 9), dtype=np.uint8)
+    assert 0.0 <= activity(tiny, tiny[::-1].copy()) <= 1.0
