@@ -108,9 +108,10 @@ def _shake_undone(before: NDArray[np.float32], now: NDArray[np.float32],
         more wherever the view is put, so it does not pull the shift its way."""
         return float(np.minimum(np.abs(now - _warped(before, *shift)), STEP)[inside].mean())
 
-    # Phase correlation's sub-pixel shift is off by up to half a pixel on sharp views, which
-    # leaves every edge changed: a search in halves, then eighths, of a pixel around it
-    # finds the shift (a landscape shaken by 2 × 1.2 px: 0.6 grey levels left, against 5.9).
+    # With things moving in view phase correlation's shift is off by up to a pixel (a street
+    # of walkers shaken by 0.6 px), which leaves every edge changed: a search in halves, then
+    # eighths, of a pixel around it finds the shift (the walkers shaken by 3 px at 640 wide
+    # read 0.36 with it, 0.47 without, 0.31 unshaken; scripts/motion_conditions.py).
     best = (dx, dy)
     for step, reach in ((0.5, 2), (0.125, 3)):
         x0, y0 = best
