@@ -251,6 +251,7 @@ def load_photo(path: Path) -> NDArray[np.uint8]:
     except FileNotFoundError:
         raise MoodcastError(f"photo {path} does not exist", fix) from None
     except NotARegularFileError as exc:
+        _refuse_a_video(path)  # a clip over the size a photograph may have
         raise MoodcastError(
             f"photo {path} is {exc.strerror}",
             f"a photograph is a JPEG or PNG file of at most"
@@ -260,6 +261,21 @@ def load_photo(path: Path) -> NDArray[np.uint8]:
         why = exc.strerror or str(exc)
         raise MoodcastError(f"photo {path}: {why}", "check the path given") from None
     return decode_image(data, str(path))
+
+
+def _refuse_a_video(path: Path) -> None:
+    """Say it is a video, and where one goes, when ``path`` is a regular file whose first
+    bytes say so; nothing otherwise."""
+    from moodcast.models.vision.frames import refuse_a_video
+
+    try:
+        if not path.is_file():
+            return
+        with path.open("rb") as file:
+            head = file.read(16)
+    except OSError:
+        return
+    refuse_a_video(head, str(path))
 
 
 def reader_overrides(kind: str | None, models_dir: Path | None) -> dict[str, str]:

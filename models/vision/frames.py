@@ -315,6 +315,7 @@ def decode_image(data: bytes, name: str) -> Frame:
         raise FrameRefusedError(f"{name} is a JPEG without a readable size (damaged or"
                                 " cut short?)", AGAIN)  # fmt: skip
     if size is None:
+        refuse_a_video(data[:16], name)
         known = _unread_format(data[:16])
         what = ("is empty" if not data else f"is {known}, not a PNG, JPEG, GIF, BMP or WebP image"
                 if known else "is not a PNG, JPEG, GIF, BMP or WebP image")  # fmt: skip
@@ -342,6 +343,37 @@ def decode_image(data: bytes, name: str) -> Frame:
 
 
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+
+
+def refuse_a_video(head: bytes, name: str) -> None:
+    """Refuse a file whose first bytes are a video's, saying where a video goes."""
+    video = video_kind(head)
+    if video:
+        raise FrameRefusedError(
+            f"{name} is a video ({video}), not a photograph",
+            "follow a video as the camera (moodcast run --camera FILE, or camera.source), or"
+            " save one frame of it as a JPEG (e.g. ffmpeg -i FILE -frames:v 1 frame.jpg)",
+        )
+
+
+def video_kind(head: bytes) -> str | None:
+    """Which video container a file's first bytes say it is (a phone's or a camera's clip
+    named as a photograph, or given where one is asked for); None for anything else."""
+    if head[4:8] == b"ftyp" and head[8:12] not in _HEIF_BRANDS | {b"avif", b"avis"}:
+        return "MP4 or QuickTime"
+    if head[4:8] in (b"moov", b"mdat", b"wide"):  # QuickTime files without an ftyp box
+        return "QuickTime"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "AVI"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "Matroska or WebM"
+    if head[:4] == b"\x00\x00\x01\xba":
+        return "MPEG program stream"
+    if head[:4] == b"FLV\x01":
+        return "Flash video"
+    if head[:8] == b"\x30\x26\xb2\x75\x8e\x66\xcf\x11":
+        return "ASF or WMV"
+    return None
 
 
 def _unread_format(head: bytes) -> str | None:

@@ -89,6 +89,9 @@ def test_recommend_gives_different_tracks_for_different_photos(tagged_library, p
         (["recommend", "/dev/zero"], "photo /dev/zero is not a regular file (a character"),
         (["recommend", "{tmp}/pipe.jpg"], "photo {tmp}/pipe.jpg is not a regular file (a FIFO)"),
         (["recommend", "{tmp}/video.jpg"], "video.jpg is 132096 KiB, over the 131072 KiB a photo"),
+        # a phone's clip given for a photograph, small and over the size a photograph may have
+        (["recommend", "{tmp}/clip.mp4"], "clip.mp4 is a video (MP4 or QuickTime), not a photo"),
+        (["recommend", "{tmp}/long.mp4"], "long.mp4 is a video (MP4 or QuickTime), not a photo"),
         (["recommend", "{tmp}/" + "x" * 300], "File name too long — check the path given"),
         (["scan", "{tmp}/" + "x" * 300], "File name too long — check the path given"),
         (
@@ -103,6 +106,11 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], messa
     with open(tmp_path / "video.jpg", "wb") as big:  # sparse: no disk used
         big.truncate(129 << 20)
     (tmp_path / "typo.yaml").write_text("camra:\n  source: 0\n")
+    mp4 = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41"
+    (tmp_path / "clip.mp4").write_bytes(mp4 + bytes(4096))
+    with open(tmp_path / "long.mp4", "wb") as long:  # sparse, over MAX_PHOTO_BYTES
+        long.write(mp4)
+        long.truncate(129 << 20)
     argv = [a.format(tmp=tmp_path) for a in args]
     db = tmp_path / "lib.db"
     result = moodcast(*argv, *(["--library", db] if argv[0] in {"scan", "recommend"} else []))

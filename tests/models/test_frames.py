@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -12,6 +14,7 @@ from moodcast.models.vision.frames import (
     decode_image,
     fit_frame,
     image_size,
+    video_kind,
 )
 
 
@@ -116,6 +119,36 @@ def test_what_is_not_an_image_is_named_with_a_fix(data: bytes, why: str) -> None
     with pytest.raises(FrameRefusedError, match=why) as refused:
         decode_image(data, "empty.jpg")
     assert "give a photograph in one of those formats" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("head", "kind"),
+    [(b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00", "MP4 or QuickTime"),
+     (b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00", "MP4 or QuickTime"),
+     (b"\x00\x00\x00\x08wide\x00\x00\x00\x00mdat", "QuickTime"),
+     (b"RIFF\x00\x10\x00\x00AVI LIST", "AVI"),
+     (b"\x1a\x45\xdf\xa3\x01\x00\x00\x00", "Matroska or WebM"),
+     (b"\x00\x00\x01\xba\x44\x00\x04\x00", "MPEG program stream"),
+     (b"FLV\x01\x05\x00\x00\x00\x09", "Flash video")],
+)  # fmt: skip
+def test_a_video_given_as_a_photograph_is_named_and_where_it_goes_said(head, kind) -> None:
+    with pytest.raises(FrameRefusedError, match=f"is a video .{kind}., not a photograph") as no:
+        decode_image(head + bytes(64), "clip.jpg")
+    assert "moodcast run --camera" in str(no.value)
+
+
+def test_a_real_video_file_is_named_a_video(media_video: Path, tmp_path: Path) -> None:
+    """OpenCV's sample clip (AVI), and a few of its frames written as MP4 by OpenCV."""
+    with pytest.raises(FrameRefusedError, match=r"vtest.avi is a video \(AVI\)"):
+        decode_image(media_video.read_bytes()[:4096], "vtest.avi")
+    clip = tmp_path / "clip.mp4"
+    capture = cv2.VideoCapture(str(media_video))
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"mp4v"), 10.0, (768, 576))
+    for _ in range(5):
+        writer.write(capture.read()[1])
+    writer.release()
+    capture.release()
+    assert video_kind(clip.read_bytes()[:16]) == "MP4 or QuickTime"
 
 
 def _exif_jpeg(picture: np.ndarray, orientation: int) -> bytes:
