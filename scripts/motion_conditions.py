@@ -97,6 +97,24 @@ def jpeg(quality: int) -> Change:
     return change
 
 
+def panned(share: float) -> tuple[Change, Change]:
+    """A camera turned by ``share`` of its view: (the frame now, the frame before), each
+    three fifths of the frame's width, the one now further right."""
+
+    def at(offset: float) -> Change:
+        def view(frame: Frame) -> Frame:
+            import cv2
+
+            wide = int(frame.shape[1] * 0.6)
+            left = int(frame.shape[1] * 0.6 * offset)
+            part = frame[:, left : left + wide]
+            return np.asarray(cv2.resize(part, (frame.shape[1], frame.shape[0])))
+
+        return view
+
+    return at(share), at(0.0)
+
+
 # Changes of a still view that are no movement: (the frame now, the frame before).
 STILL: dict[str, tuple[Change, Change]] = {
     "sensor noise (σ 3), fresh in each frame": (noisy(3, 1), noisy(3, 2)),
@@ -109,6 +127,8 @@ STILL: dict[str, tuple[Change, Change]] = {
     "shaken 1 px (at 640 px wide)": (shaken(1), lambda f: f),
     "shaken 3 px": (shaken(3), lambda f: f),
     "shaken 8 px": (shaken(8), lambda f: f),
+    "turned by a tenth of the view (a pan)": panned(0.1),
+    "turned by a fifth of the view": panned(0.2),
 }
 
 

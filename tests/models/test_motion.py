@@ -48,6 +48,14 @@ def shaken(frame: np.ndarray, pixels: float) -> np.ndarray:
     return np.asarray(cv2.warpAffine(frame, turn, size, borderMode=cv2.BORDER_REFLECT))
 
 
+def turned(frame: np.ndarray, share: float) -> np.ndarray:
+    """Three fifths of the frame, ``share`` of that further right: a camera's pan."""
+    wide = int(frame.shape[1] * 0.6)
+    left = int(wide * share)
+    part = frame[:, left : left + wide]
+    return np.asarray(cv2.resize(part, (frame.shape[1], frame.shape[0])))
+
+
 def noisy(frame: np.ndarray, sigma: float, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return np.clip(frame + rng.normal(0.0, sigma, frame.shape), 0, 255).astype(np.uint8)
@@ -68,6 +76,7 @@ def test_walkers_ten_seconds_apart_move(street) -> None:
         (lambda f: (noisy(f, 8, 1), noisy(f, 8, 2)), "fresh sensor noise in each frame"),
         (lambda f: (shaken(f, 4), f), "the mount shaken by 4 px"),
         (lambda f: (shaken(f, 12), f), "the mount shaken by 12 px"),
+        (lambda f: (turned(f, 0.2), turned(f, 0.0)), "the camera turned by a fifth of its view"),
     ],
 )
 def test_a_still_view_that_changed_without_movement_did_not_move(street, change, what) -> None:
