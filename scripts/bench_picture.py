@@ -41,7 +41,7 @@ from moodcast.models.readers import load_photo  # noqa: E402
 from moodcast.models.vision import image_eval  # noqa: E402
 from moodcast.models.vision.frames import content_box, fit_frame  # noqa: E402
 from moodcast.models.vision.picture import Box, picture, privacy_masks  # noqa: E402
-from scripts.camera_conditions import CONDITIONS, Frame, _jpeg, privacy_mask  # noqa: E402
+from scripts.camera_conditions import CONDITIONS, Frame, as_jpeg, privacy_mask  # noqa: E402
 
 COLOURS = {"black": (0, 0, 0), "dark": (16, 16, 16), "grey": (128, 128, 128),
            "blue": (200, 80, 20), "white": (255, 255, 255)}  # fmt: skip
@@ -70,7 +70,7 @@ def random_mask(photo: Frame, rng: np.random.Generator,
     y = 0 if corner and rng.random() < 0.5 else int(rng.integers(0, h - bh))
     out = photo.copy()
     out[y : y + bh, x : x + bw] = COLOURS[colour]
-    return _jpeg(out, int(rng.choice([35, 75, 90]))), (x, y, bw, bh), colour
+    return as_jpeg(out, int(rng.choice([35, 75, 90]))), (x, y, bw, bh), colour
 
 
 def overlap(box: Box, truth: tuple[int, int, int, int]) -> float:

@@ -38,7 +38,8 @@ from scripts.compare_scene_fusions import confident  # noqa: E402
 Frame = NDArray[np.uint8]
 
 
-def _jpeg(frame: Frame, quality: int) -> Frame:
+def as_jpeg(frame: Frame, quality: int) -> Frame:
+    """The frame as a camera's JPEG of ``quality`` gives it, decoded again."""
     import cv2
 
     _, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
@@ -53,7 +54,7 @@ def small_stream(frame: Frame) -> Frame:
 
     height = max(16, round(frame.shape[0] * 320 / frame.shape[1]))
     resized = np.asarray(cv2.resize(frame, (320, height), interpolation=cv2.INTER_AREA), np.uint8)
-    return _jpeg(resized, 35)
+    return as_jpeg(resized, 35)
 
 
 def dim_and_noisy(frame: Frame) -> Frame:
@@ -61,7 +62,7 @@ def dim_and_noisy(frame: Frame) -> Frame:
     rng = np.random.default_rng(7)
     light = frame.astype(np.float64) / 4.0
     noisy = rng.poisson(light) * 4.0 + rng.normal(0, 6, frame.shape)
-    return _jpeg(np.clip(noisy, 0, 255).astype(np.uint8), 70)
+    return as_jpeg(np.clip(noisy, 0, 255).astype(np.uint8), 70)
 
 
 def tungsten(frame: Frame) -> Frame:
@@ -84,7 +85,7 @@ def infrared(frame: Frame) -> Frame:
     """Night vision: the luminance alone, with a colour sensor's faint magenta cast and noise."""
     rng = np.random.default_rng(11)
     tinted = grey(frame).astype(np.float64) * np.array([1.06, 0.96, 1.06])
-    return _jpeg(np.clip(tinted + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8), 70)
+    return as_jpeg(np.clip(tinted + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8), 70)
 
 
 def _in_bars(frame: Frame, top: int, side: int, level: int = 0) -> Frame:
@@ -99,13 +100,13 @@ def _in_bars(frame: Frame, top: int, side: int, level: int = 0) -> Frame:
 def letterbox(frame: Frame) -> Frame:
     """Black bars above and below, each a sixth of the picture's height (a wide film still,
     a stream padded to its shape), JPEG 75."""
-    return _jpeg(_in_bars(frame, frame.shape[0] // 6, 0), 75)
+    return as_jpeg(_in_bars(frame, frame.shape[0] // 6, 0), 75)
 
 
 def pillarbox(frame: Frame) -> Frame:
     """Black bars left and right, each a fifth of the picture's width (a 4:3 camera in a
     16:9 stream), JPEG 75."""
-    return _jpeg(_in_bars(frame, 0, frame.shape[1] // 5), 75)
+    return as_jpeg(_in_bars(frame, 0, frame.shape[1] // 5), 75)
 
 
 def _portrait(frame: Frame) -> Frame:
@@ -118,7 +119,7 @@ def _portrait(frame: Frame) -> Frame:
 
 def portrait(frame: Frame) -> Frame:
     """The middle cut to 9:16, JPEG 75: the picture the next condition boxes, read alone."""
-    return _jpeg(_portrait(frame), 75)
+    return as_jpeg(_portrait(frame), 75)
 
 
 def portrait_in_a_wide_stream(frame: Frame) -> Frame:
@@ -126,7 +127,7 @@ def portrait_in_a_wide_stream(frame: Frame) -> Frame:
     left and right, 0.68 of the width (a phone's camera app, a video call), JPEG 75."""
     picture = _portrait(frame)
     h, w = picture.shape[:2]
-    return _jpeg(_in_bars(picture, 0, (round(h * 16 / 9) - w) // 2), 75)
+    return as_jpeg(_in_bars(picture, 0, (round(h * 16 / 9) - w) // 2), 75)
 
 
 def captioned_bars(frame: Frame) -> Frame:
@@ -142,7 +143,7 @@ def captioned_bars(frame: Frame) -> Frame:
                 size, (255, 255, 255), thick)  # fmt: skip
     cv2.putText(out, "CAM 03 ENTRANCE", (int(w * 0.6), h + int(bar * 1.7)),
                 cv2.FONT_HERSHEY_SIMPLEX, size, (255, 255, 255), thick)  # fmt: skip
-    return _jpeg(out, 75)
+    return as_jpeg(out, 75)
 
 
 def caption_on_picture(frame: Frame) -> Frame:
@@ -160,7 +161,7 @@ def caption_on_picture(frame: Frame) -> Frame:
                      ("CAM 03 ENTRANCE", (w - w // 40 - name_w, h - h // 30))):  # fmt: skip
         cv2.putText(out, text, at, cv2.FONT_HERSHEY_SIMPLEX, size, (0, 0, 0), thick * 3)
         cv2.putText(out, text, at, cv2.FONT_HERSHEY_SIMPLEX, size, (255, 255, 255), thick)
-    return _jpeg(out, 75)
+    return as_jpeg(out, 75)
 
 
 def _mask_box(frame: Frame) -> tuple[slice, slice]:
@@ -175,7 +176,7 @@ def privacy_mask(frame: Frame) -> Frame:
     window), JPEG 75."""
     out = frame.copy()
     out[_mask_box(frame)] = 0
-    return _jpeg(out, 75)
+    return as_jpeg(out, 75)
 
 
 def privacy_mask_filled(frame: Frame) -> Frame:
@@ -186,7 +187,7 @@ def privacy_mask_filled(frame: Frame) -> Frame:
     rest[box] = False
     out = frame.copy()
     out[box] = frame[rest].mean(axis=0).astype(np.uint8)
-    return _jpeg(out, 75)
+    return as_jpeg(out, 75)
 
 
 def mosaic_mask(frame: Frame) -> Frame:
@@ -201,7 +202,7 @@ def mosaic_mask(frame: Frame) -> Frame:
     block = max(2, frame.shape[1] // 20)
     small = cv2.resize(part, (max(1, w // block), max(1, h // block)), interpolation=cv2.INTER_AREA)
     out[rows, cols] = cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
-    return _jpeg(out, 75)
+    return as_jpeg(out, 75)
 
 
 def two_grey_masks(frame: Frame) -> Frame:
@@ -213,13 +214,13 @@ def two_grey_masks(frame: Frame) -> Frame:
     out = frame.copy()
     out[:mh, :mw] = 128
     out[h // 3 : h // 3 + mh, w - mw - w // 20 : w - w // 20] = 128
-    return _jpeg(out, 50)
+    return as_jpeg(out, 50)
 
 
 def boxed_on_a_mat(frame: Frame) -> Frame:
     """The picture boxed in mid-grey on all four sides, a quarter of its size each way (a
     4:3 camera boxed into a wider stream on every side, a photograph on a mat), JPEG 75."""
-    return _jpeg(_in_bars(frame, frame.shape[0] // 4, frame.shape[1] // 4, 128), 75)
+    return as_jpeg(_in_bars(frame, frame.shape[0] // 4, frame.shape[1] // 4, 128), 75)
 
 
 def fisheye_circle(frame: Frame) -> Frame:
@@ -231,7 +232,7 @@ def fisheye_circle(frame: Frame) -> Frame:
     h, w = frame.shape[:2]
     circle = np.zeros((h, w), np.uint8)
     cv2.circle(circle, (w // 2, h // 2), min(h, w) // 2, 255, -1)
-    return _jpeg(np.where(circle[..., None] > 0, frame, 0).astype(np.uint8), 75)
+    return as_jpeg(np.where(circle[..., None] > 0, frame, 0).astype(np.uint8), 75)
 
 
 def upside_down(frame: Frame) -> Frame:

@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from moodcast.config.settings import load_config  # noqa: E402
 from moodcast.models.readers import active_taxonomy, build_reader, load_photo  # noqa: E402
 from moodcast.models.vision import image_eval, motion  # noqa: E402
+from scripts.camera_conditions import as_jpeg  # noqa: E402
 
 Frame = NDArray[np.uint8]
 Change = Callable[[Frame], Frame]
@@ -87,16 +88,6 @@ def noisy(sigma: float, seed: int) -> Change:
     return lambda f: np.clip(f + rng.normal(0.0, sigma, f.shape), 0, 255).astype(np.uint8)
 
 
-def jpeg(quality: int) -> Change:
-    def change(frame: Frame) -> Frame:
-        import cv2
-
-        data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])[1]
-        return np.asarray(cv2.imdecode(data, cv2.IMREAD_COLOR))
-
-    return change
-
-
 def panned(share: float) -> tuple[Change, Change]:
     """A camera turned by ``share`` of its view: (the frame now, the frame before), each
     three fifths of the frame's width, the one now further right."""
@@ -119,7 +110,7 @@ def panned(share: float) -> tuple[Change, Change]:
 STILL: dict[str, tuple[Change, Change]] = {
     "sensor noise (σ 3), fresh in each frame": (noisy(3, 1), noisy(3, 2)),
     "sensor noise (σ 8), fresh in each frame": (noisy(8, 3), noisy(8, 4)),
-    "JPEG 30 against the frame uncompressed": (jpeg(30), lambda f: f),
+    "JPEG 30 against the frame uncompressed": (lambda f: as_jpeg(f, 30), lambda f: f),
     "exposure × 1.2 (auto exposure)": (exposure(1.2), lambda f: f),
     "exposure × 1.5": (exposure(1.5), lambda f: f),
     "exposure × 0.6 (a lamp off, a cloud)": (exposure(0.6), lambda f: f),
