@@ -130,8 +130,8 @@ def _in_place(seen: NDArray[np.float32], now: NDArray[np.float32],
         x0, y0 = best
         near = [(x0 + i * step, y0 + j * step) for i in range(-reach, reach + 1)
                 for j in range(-reach, reach + 1)]  # fmt: skip
-        best = min(near, key=left)
-    if left(best) > SHAKE_GAIN * left((0.0, 0.0)):
+        least, best = min(((left(s), s) for s in near), key=lambda scored: scored[0])
+    if least > SHAKE_GAIN * left((0.0, 0.0)):
         return before, valid
     return _warped(shifted, *best), inside
 
