@@ -1,4 +1,4 @@
-"""The activity cue on real video: walkers move; exposure, noise and a shaken mount do not."""
+"""The activity cue on real video: walkers move; exposure, noise, a shake, a small pan do not."""
 
 from __future__ import annotations
 
