@@ -4,14 +4,16 @@
         [--labels tests/data/photos/heldout.tsv] [--folder .cache/photos] [--no-reads]
 
 A camera's frames are seconds apart, and much changes between them that is not movement: its
-automatic exposure, a lamp, the gain of a dim scene, sensor noise, a shake of the mount. Each
-is made here (seeded: the same frames every run) on real frames, and the activity cue is
+automatic exposure, a lamp, the gain of a dim scene, sensor noise, a shake of the mount, a
+camera turned, zoomed or rolled; and a car's camera while driving sees another view each
+time. Each is made here (seeded: the same frames every run) on real frames, and the activity cue is
 measured by ``motion.activity`` (shipped) and by the plain mean difference of the grey
 frames (what the reader took before):
 
 1. OpenCV's ``vtest.avi`` (a street of walkers, fixed camera, 10 frames a second): pairs of
-   frames 1, 5 and 10 s apart (movement), the same with the exposure or the mount changed
-   too, and one frame against itself so changed (no movement);
+   frames 1, 5 and 10 s apart (movement), the same with the exposure, the mount or the
+   camera's view changed too, and one frame against itself so changed (no movement); its
+   frames against the labelled photographs (two views);
 2. the labelled photographs as still views, each against itself so changed: how often the
    activity reaches 0.1 (half a street of walkers' worth);
 3. (unless ``--no-reads``) the reader's quadrant on those photographs when the frame before
@@ -21,6 +23,7 @@ frames (what the reader took before):
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from collections.abc import Callable
@@ -106,6 +109,31 @@ def panned(share: float) -> tuple[Change, Change]:
     return at(share), at(0.0)
 
 
+def zoomed(zoom: float) -> Change:
+    """The middle 1/``zoom`` of the frame at the frame's size: a camera zoomed in."""
+
+    def change(frame: Frame) -> Frame:
+        import cv2
+
+        height, width = frame.shape[:2]
+        x, y = round(width * (1 - 1 / zoom) / 2), round(height * (1 - 1 / zoom) / 2)
+        return np.asarray(cv2.resize(frame[y : height - y, x : width - x], (width, height)))
+
+    return change
+
+
+def rolled(degrees: float) -> Change:
+    def change(frame: Frame) -> Frame:
+        import cv2
+
+        height, width = frame.shape[:2]
+        turn = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+        size = (width, height)
+        return np.asarray(cv2.warpAffine(frame, turn, size, borderMode=cv2.BORDER_REFLECT))
+
+    return change
+
+
 # Changes of a still view that are no movement: (the frame now, the frame before).
 STILL: dict[str, tuple[Change, Change]] = {
     "sensor noise (σ 3), fresh in each frame": (noisy(3, 1), noisy(3, 2)),
@@ -120,12 +148,57 @@ STILL: dict[str, tuple[Change, Change]] = {
     "shaken 8 px": (shaken(8), lambda f: f),
     "turned by a tenth of the view (a pan)": panned(0.1),
     "turned by a fifth of the view": panned(0.2),
+    "turned by half the view": panned(0.5),
+    "zoomed in by a quarter": (zoomed(1.25), lambda f: f),
+    "zoomed out by 1.4": (lambda f: f, zoomed(1.4)),
+    "rolled by 5°": (rolled(5), lambda f: f),
+    "turned by 0.3 of the view and zoomed in by a fifth": (
+        lambda f: zoomed(1.2)(panned(0.3)[0](f)),
+        panned(0.0)[1],
+    ),
 }
+
+
+# Changes of the view between two frames with the walkers in it.
+MOVED = {name: STILL[name] for name in ("turned by half the view", "zoomed in by a quarter",
+                                        "rolled by 5°")}  # fmt: skip
+
+
+def two_views(frames: list[Frame], photos: list[Frame]) -> None:
+    """A car's camera while driving, a camera moved elsewhere: frames of two views, each
+    the frame's size (the street against each photograph; photographs against the next)."""
+    import cv2
+
+    size = (frames[0].shape[1], frames[0].shape[0])
+    fitted: list[Frame] = [
+        np.asarray(cv2.resize(p, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+        for p in photos
+    ]
+    street = [(fitted[i], frames[(40 * i) % len(frames)]) for i in range(len(fitted))]
+    others = list(zip(fitted[1:], fitted[:-1], strict=True))
+    print("\ntwo views: share with activity ≥ 0.1, mean activity\n")
+    print("| the two frames | plain difference | shipped |")
+    print("|---|---|---|")
+    rows = ((f"the street, then one of the {len(fitted)} photographs", street),
+            (f"one photograph, then the next ({len(others)} pairs)", others))  # fmt: skip
+    for name, pairs in rows:
+        cells = []
+        for measure in (plain, motion.activity):
+            values = np.array([measure(small(now), small(before)) for now, before in pairs])
+            cells.append(f"{(values >= 0.1).mean():.3f}, {values.mean():.3f}")
+        print(f"| {name} | {' | '.join(cells)} |", flush=True)
+    half = []
+    for photo, (_, frame) in zip(fitted, street, strict=True):  # a bus stops in the half near
+        covered = frame.copy()
+        covered[size[1] // 2 :] = photo[size[1] // 2 :]
+        half.append((covered, frame))
+    print(f"| the street, then its near half covered (movement) | {both(half)} |")
 
 
 # Those the reader's quadrants are measured under (each pass over the photographs: minutes).
 READ = ("exposure × 1.2 (auto exposure)", "exposure × 0.6 (a lamp off, a cloud)", "gamma 0.7",
-        "shaken 3 px", "sensor noise (σ 8), fresh in each frame")  # fmt: skip
+        "shaken 3 px", "sensor noise (σ 8), fresh in each frame", "turned by half the view",
+        "zoomed in by a quarter")  # fmt: skip
 
 
 def video_frames(path: Path) -> list[Frame]:
@@ -164,6 +237,9 @@ def on_video(frames: list[Frame]) -> None:
     for name, change in (("exposure × 1.3", exposure(1.3)), ("shaken 3 px", shaken(3))):
         pairs = [(frames[i + 10 * RATE], change(frames[i])) for i in starts]
         print(f"| walkers, 10 s apart, {name} between | {both(pairs)} |")
+    for name, (now, before) in MOVED.items():
+        pairs = [(now(frames[i + 10 * RATE]), before(frames[i])) for i in starts]
+        print(f"| walkers, 10 s apart, {name} between | {both(pairs)} |")
     for name, (now, before) in STILL.items():
         print(
             f"| one frame, {name} | {both([(now(frames[i]), before(frames[i])) for i in starts])} |"
@@ -190,7 +266,10 @@ def on_photographs(photos: list[Frame]) -> None:
 
 
 def reads(photos: list[Frame], rows: list[image_eval.LabelledImage]) -> None:
-    """The quadrant when the frame before differed by a change that is no movement."""
+    """The quadrant when the frame before differed by a change that is no movement, or
+    showed another view."""
+    import cv2
+
     config = load_config(None, {})
     taxonomy = active_taxonomy(config)
     reader = build_reader(config, taxonomy)
@@ -215,6 +294,21 @@ def reads(photos: list[Frame], rows: list[image_eval.LabelledImage]) -> None:
             finally:
                 motion.activity = shipped
         print(f"| {name} | {' | '.join(cells)} |", flush=True)
+    # A car's camera while driving: the frame before showed another view (the photograph
+    # before this one in the file, at this one's size).
+    others: list[tuple[Frame, Frame | None]] = [(photos[0], None)]
+    for earlier, later in itertools.pairwise(photos):
+        size = (later.shape[1], later.shape[0])
+        shown = cv2.resize(earlier, size, interpolation=cv2.INTER_AREA)
+        others.append((later, np.asarray(shown, dtype=np.uint8)))
+    cells = [f"{right([(frame, None) for frame, _ in others]):.3f}"]
+    for measure in (plain, shipped):
+        motion.activity = measure
+        try:
+            cells.append(f"{right(others):.3f}")
+        finally:
+            motion.activity = shipped
+    print(f"| another view (the photograph before it) | {' | '.join(cells)} |", flush=True)
 
 
 def main() -> None:
@@ -229,6 +323,7 @@ def main() -> None:
     rows = image_eval.read_image_labels(args.labels, args.folder)
     photos = [load_photo(r.file) for r in rows]
     on_photographs(photos)
+    two_views(video_frames(args.video), photos)
     if args.reads:
         reads(photos, rows)
 

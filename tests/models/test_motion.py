@@ -1,4 +1,5 @@
-"""The activity cue on real video: walkers move; exposure, noise, a shake, a small pan do not."""
+"""The activity cue on real video: walkers move; exposure, noise, a shake, a camera turned,
+zoomed or rolled do not; two views (a car's camera while driving) are not compared."""
 
 from __future__ import annotations
 
@@ -56,6 +57,19 @@ def turned(frame: np.ndarray, share: float) -> np.ndarray:
     return np.asarray(cv2.resize(part, (frame.shape[1], frame.shape[0])))
 
 
+def zoomed(frame: np.ndarray, zoom: float) -> np.ndarray:
+    """The middle 1/``zoom`` of the frame, at the frame's size: a camera zoomed in."""
+    height, width = frame.shape[:2]
+    x, y = round(width * (1 - 1 / zoom) / 2), round(height * (1 - 1 / zoom) / 2)
+    return np.asarray(cv2.resize(frame[y : height - y, x : width - x], (width, height)))
+
+
+def rolled(frame: np.ndarray, degrees: float) -> np.ndarray:
+    height, width = frame.shape[:2]
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+    return np.asarray(cv2.warpAffine(frame, turn, (width, height), borderMode=cv2.BORDER_REFLECT))
+
+
 def noisy(frame: np.ndarray, sigma: float, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return np.clip(frame + rng.normal(0.0, sigma, frame.shape), 0, 255).astype(np.uint8)
@@ -77,6 +91,10 @@ def test_walkers_ten_seconds_apart_move(street) -> None:
         (lambda f: (shaken(f, 4), f), "the mount shaken by 4 px"),
         (lambda f: (shaken(f, 12), f), "the mount shaken by 12 px"),
         (lambda f: (turned(f, 0.2), turned(f, 0.0)), "the camera turned by a fifth of its view"),
+        (lambda f: (turned(f, 0.5), turned(f, 0.0)), "the camera turned by half its view"),
+        (lambda f: (zoomed(f, 1.25), f), "the camera zoomed in by a quarter"),
+        (lambda f: (f, zoomed(f, 1.4)), "the camera zoomed out"),
+        (lambda f: (rolled(f, 5), f), "the camera rolled by 5°"),
     ],
 )
 def test_a_still_view_that_changed_without_movement_did_not_move(street, change, what) -> None:
@@ -95,9 +113,36 @@ def test_walkers_still_move_when_the_exposure_changed_or_the_mount_shook_too(str
         assert 0.1 < activity(small(now), small(changed)) < 2 * plain
 
 
-def test_a_view_that_changed_wholly_moved_all_over(street) -> None:
+def test_walkers_still_move_when_the_camera_turned_or_zoomed_too(street) -> None:
+    """Before the corners placed the frame before, each read as all of the view moving."""
+    before, now = street[0], street[1]
+    pairs = [(turned(now, 0.5), turned(before, 0.0)), (zoomed(now, 1.25), before),
+             (rolled(now, 5), before)]  # fmt: skip
+    for changed, then in pairs:
+        assert 0.1 < activity(small(changed), small(then)) < 1.0
+
+
+def test_two_views_are_not_compared(street, photos) -> None:
+    """A car's camera while driving, a camera moved elsewhere: the frames share no view, and
+    everything in them differs. That read as the most movement there is (1.0); it is none
+    measured, not calm either (the reader adds no arousal for it)."""
     frame = small(street[0])
-    assert activity(np.ascontiguousarray(frame[::-1]), frame) == 1.0  # turned over
+    assert activity(np.ascontiguousarray(frame[::-1]), frame) == 0.0  # turned over
+    views = [small(cv2.resize(cv2.imread(str(photos / name)), (768, 576)))
+             for name in ("building.jpg", "home.jpg", "coffee.png", "astronaut.png")]  # fmt: skip
+    for one, other in itertools.combinations([frame, *views], 2):
+        assert activity(one, other) == 0.0
+
+
+def test_what_covers_half_the_view_moved_it_all(street, photos) -> None:
+    """A bus that stops in front of the camera: what still shows of the view stands, the rest
+    changed; the view is the same one, so that is movement."""
+    frame = small(street[0])
+    covered = frame.copy()
+    height = frame.shape[0]
+    bus = small(cv2.resize(cv2.imread(str(photos / "building.jpg")), (768, 576)))
+    covered[height // 2 :] = bus[height // 2 :]
+    assert activity(covered, frame) == 1.0
 
 
 def test_frames_it_cannot_compare_are_no_movement() -> None:

@@ -57,9 +57,14 @@ def textured(seed: int) -> np.ndarray:
 
 def test_motion_between_frames_raises_arousal(reader) -> None:
     still = reader.read(textured(1), textured(1))
-    moving = reader.read(textured(1), textured(2))  # all of the view changed
+    covered = textured(1)
+    covered[240:] = textured(2)[240:]  # something came into the near half of the view
+    moving = reader.read(covered, textured(1))
     assert moving.evidence["activity"] > still.evidence["activity"] == 0
-    assert moving.arousal > still.arousal
+    assert moving.arousal > reader.read(covered).arousal
+    # Two views (a car's camera while driving) are not compared: no movement is made up.
+    other = reader.read(textured(2), textured(1))
+    assert other.evidence["activity"] == 0 and other.arousal == reader.read(textured(2)).arousal
     # Fresh sensor noise on the same view is no movement (two frames of noise alike).
     assert reader.read(noisy(1), noisy(2)).evidence["activity"] < 0.01
 
