@@ -4,16 +4,17 @@
         [--labels tests/data/photos/heldout.tsv] [--folder .cache/photos] [--no-reads]
 
 A camera's frames are seconds apart, and much changes between them that is not movement: its
-automatic exposure, a lamp, the gain of a dim scene, sensor noise, a shake of the mount, a
-camera turned, zoomed or rolled; and a car's camera while driving sees another view each
-time. Each is made here (seeded: the same frames every run) on real frames, and the activity cue is
-measured by ``motion.activity`` (shipped) and by the plain mean difference of the grey
-frames (what the reader took before):
+automatic exposure, a lamp, the sun or a cloud on part of the view, the gain of a dim scene,
+sensor noise, a shake of the mount, a camera turned, zoomed or rolled; and a car's camera
+while driving sees another view each time. Each is made here (seeded: the same frames every
+run) on real frames, and the activity cue is measured by ``motion.activity`` (shipped) and by
+the plain mean difference of the grey frames (what the reader took before):
 
 1. OpenCV's ``vtest.avi`` (a street of walkers, fixed camera, 10 frames a second): pairs of
    frames 1, 5 and 10 s apart (movement), the same with the exposure, the mount or the
-   camera's view changed too, and one frame against itself so changed (no movement); its
-   frames against the labelled photographs (two views);
+   camera's view or part of its light changed too, and one frame against itself so changed
+   (no movement); its frames against the labelled photographs (two views), and with
+   something come into view (movement);
 2. the labelled photographs as still views, each against itself so changed: how often the
    activity reaches 0.1 (half a street of walkers' worth);
 3. (unless ``--no-reads``) the reader's quadrant on those photographs when the frame before
@@ -134,6 +135,30 @@ def rolled(degrees: float) -> Change:
     return change
 
 
+def lit(light: str) -> Change:
+    """Part of the view lit differently: a lamp switched on in a corner (up to × 1.6),
+    sunlight through a window on a soft-edged patch (× 1.5), a cloud over half (× 0.6)."""
+
+    def change(frame: Frame) -> Frame:
+        import cv2
+
+        height, width = frame.shape[:2]
+        y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+        patch = np.zeros((height, width), np.float32)
+        if light == "lamp":
+            spread = 2 * (0.2 * width) ** 2
+            gain = 1 + 0.6 * np.exp(-((x - 0.15 * width) ** 2 + (y - 0.2 * height) ** 2) / spread)
+        elif light == "sun":
+            patch[int(0.4 * height) : int(0.9 * height), int(0.5 * width) : int(0.9 * width)] = 1
+            gain = 1 + 0.5 * cv2.GaussianBlur(patch, (0, 0), 0.03 * width)
+        else:
+            patch[:, : width // 2] = 1
+            gain = 1 - 0.4 * cv2.GaussianBlur(patch, (0, 0), 0.05 * width)
+        return np.asarray(np.clip(frame * gain[..., None], 0, 255), dtype=np.uint8)
+
+    return change
+
+
 # Changes of a still view that are no movement: (the frame now, the frame before).
 STILL: dict[str, tuple[Change, Change]] = {
     "sensor noise (σ 3), fresh in each frame": (noisy(3, 1), noisy(3, 2)),
@@ -143,6 +168,9 @@ STILL: dict[str, tuple[Change, Change]] = {
     "exposure × 1.5": (exposure(1.5), lambda f: f),
     "exposure × 0.6 (a lamp off, a cloud)": (exposure(0.6), lambda f: f),
     "gamma 0.7": (gamma(0.7), lambda f: f),
+    "a lamp switched on in a corner (up to × 1.6)": (lit("lamp"), lambda f: f),
+    "sunlight through a window on part of the view (× 1.5)": (lit("sun"), lambda f: f),
+    "a cloud over half the view (× 0.6)": (lit("cloud"), lambda f: f),
     "shaken 1 px (at 640 px wide)": (shaken(1), lambda f: f),
     "shaken 3 px": (shaken(3), lambda f: f),
     "shaken 8 px": (shaken(8), lambda f: f),
@@ -160,7 +188,9 @@ STILL: dict[str, tuple[Change, Change]] = {
 
 
 # Changes of the view between two frames with the walkers in it.
-MOVED = {name: STILL[name] for name in ("turned by half the view", "zoomed in by a quarter",
+MOVED = {name: STILL[name] for name in ("a lamp switched on in a corner (up to × 1.6)",
+                                        "a cloud over half the view (× 0.6)",
+                                        "turned by half the view", "zoomed in by a quarter",
                                         "rolled by 5°")}  # fmt: skip
 
 
@@ -177,13 +207,12 @@ def two_views(frames: list[Frame], photos: list[Frame]) -> None:
     street = [(fitted[i], frames[(40 * i) % len(frames)]) for i in range(len(fitted))]
     others = list(zip(fitted[1:], fitted[:-1], strict=True))
     print("\ntwo views: share with activity ≥ 0.1, mean activity\n")
-    print("| the two frames | plain difference | shipped |")
-    print("|---|---|---|")
+    print(f"| the two frames | {heads()}")
     rows = ((f"the street, then one of the {len(fitted)} photographs", street),
             (f"one photograph, then the next ({len(others)} pairs)", others))  # fmt: skip
     for name, pairs in rows:
         cells = []
-        for measure in (plain, motion.activity):
+        for measure in MEASURES.values():
             values = np.array([measure(small(now), small(before)) for now, before in pairs])
             cells.append(f"{(values >= 0.1).mean():.3f}, {values.mean():.3f}")
         print(f"| {name} | {' | '.join(cells)} |", flush=True)
@@ -193,10 +222,17 @@ def two_views(frames: list[Frame], photos: list[Frame]) -> None:
         covered[size[1] // 2 :] = photo[size[1] // 2 :]
         half.append((covered, frame))
     print(f"| the street, then its near half covered (movement) | {both(half)} |")
+    coats = []
+    for _, frame in street:  # someone in a flat dark coat close to the camera
+        coat = frame.copy()
+        coat[size[1] // 4 :, size[0] // 3 : size[0] // 3 + size[0] // 5] = 40
+        coats.append((coat, frame))
+    print(f"| the street, then a flat dark coat over a sixth of it (movement) | {both(coats)} |")
 
 
 # Those the reader's quadrants are measured under (each pass over the photographs: minutes).
 READ = ("exposure × 1.2 (auto exposure)", "exposure × 0.6 (a lamp off, a cloud)", "gamma 0.7",
+        "a lamp switched on in a corner (up to × 1.6)", "a cloud over half the view (× 0.6)",
         "shaken 3 px", "sensor noise (σ 8), fresh in each frame", "turned by half the view",
         "zoomed in by a quarter")  # fmt: skip
 
@@ -217,10 +253,33 @@ def video_frames(path: Path) -> list[Frame]:
     return frames
 
 
+Measure = Callable[[Frame, Frame], float]
+# The ways the activity is measured, each a column: set in main().
+MEASURES: dict[str, Measure] = {}
+
+
+def heads() -> str:
+    """A table's header after its first column: one column a measure."""
+    return " | ".join(MEASURES) + " |\n|---|" + "---|" * len(MEASURES)
+
+
+def motion_at(commit: str) -> Measure:
+    """``motion.activity`` as ``commit`` shipped it (its module alone, from git)."""
+    import subprocess
+    import types
+
+    source = subprocess.run(["git", "show", f"{commit}:models/vision/motion.py"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout  # fmt: skip
+    module = types.ModuleType(f"motion_{commit}")
+    exec(compile(source, f"{commit}:models/vision/motion.py", "exec"), module.__dict__)
+    measure: Measure = module.activity
+    return measure
+
+
 def both(pairs: list[tuple[Frame, Frame]]) -> str:
     """One row's cells: mean (largest) activity by the plain difference, then shipped."""
     cells = []
-    for measure in (plain, motion.activity):
+    for measure in MEASURES.values():
         values = [measure(small(now), small(before)) for now, before in pairs]
         cells.append(f"{np.mean(values):.3f} ({np.max(values):.3f})")
     return " | ".join(cells)
@@ -229,8 +288,7 @@ def both(pairs: list[tuple[Frame, Frame]]) -> str:
 def on_video(frames: list[Frame]) -> None:
     starts = range(0, len(frames) - 10 * RATE, 4 * RATE)  # a pair every 4 s
     print(f"{len(starts)} pairs of `vtest.avi`'s frames (768 × 576), each row's mean (largest)\n")
-    print("| the two frames | plain difference | shipped |")
-    print("|---|---|---|")
+    print(f"| the two frames | {heads()}")
     for seconds in (1, 5, 10):
         pairs = [(frames[i + seconds * RATE], frames[i]) for i in starts]
         print(f"| walkers, {seconds} s apart | {both(pairs)} |")
@@ -255,11 +313,10 @@ def on_video(frames: list[Frame]) -> None:
 def on_photographs(photos: list[Frame]) -> None:
     print(f"\n{len(photos)} labelled photographs as still views: share with activity ≥ 0.1,"
           " mean activity\n")  # fmt: skip
-    print("| each against itself | plain difference | shipped |")
-    print("|---|---|---|")
+    print(f"| each against itself | {heads()}")
     for name, (now, before) in STILL.items():
         cells = []
-        for measure in (plain, motion.activity):
+        for measure in MEASURES.values():
             values = np.array([measure(small(now(p)), small(before(p))) for p in photos])
             cells.append(f"{(values >= 0.1).mean():.3f}, {values.mean():.3f}")
         print(f"| {name} | {' | '.join(cells)} |", flush=True)
@@ -316,9 +373,15 @@ def main() -> None:
     parser.add_argument("--video", type=Path, default=ROOT / ".cache/media/video/vtest.avi")
     parser.add_argument("--labels", type=Path, default=ROOT / "tests/data/photos/heldout.tsv")
     parser.add_argument("--folder", type=Path, default=ROOT / ".cache/photos")
+    parser.add_argument("--before", metavar="COMMIT",
+                        help="a column for motion.py as COMMIT shipped it too")  # fmt: skip
     parser.add_argument("--no-reads", dest="reads", action="store_false",
                         help="leave out the reader's quadrants (minutes)")  # fmt: skip
     args = parser.parse_args()
+    MEASURES["plain difference"] = plain
+    if args.before:
+        MEASURES[f"as {args.before} shipped it"] = motion_at(args.before)
+    MEASURES["shipped"] = motion.activity
     on_video(video_frames(args.video))
     rows = image_eval.read_image_labels(args.labels, args.folder)
     photos = [load_photo(r.file) for r in rows]

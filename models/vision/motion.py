@@ -52,6 +52,15 @@ CORNERS_LEAST = 60
 ZOOM_MOST = 1.7  # either way: a larger zoom leaves too little alike (and RANSAC's odd fits)
 OVERLAP_LEAST = 0.25  # of the view: less that both frames see is not compared
 CLIPPED = 250  # a channel this bright may be clipped
+# The light of a part of the view: blocks of this many pixels at the analysis width (16 × 12
+# of them); a change of light of up to LIGHT_MOST times, either way, is taken for light.
+# More is taken for something come into view: a flat dark coat over a sixth of the view
+# read 0.40 where light of any strength was undone, 0.64 so, 0.99 with one mapping over the
+# view (the street's walkers in it: 0.30). LIGHT_DARK keeps the ratio of dark pixels
+# from following their noise.
+LIGHT_BLOCK = 10
+LIGHT_MOST = 2.0
+LIGHT_DARK = 16.0
 _LEVELS = np.linspace(0.0, 100.0, 65)  # the quantiles matched between the two frames
 
 
@@ -76,7 +85,10 @@ def activity(current: NDArray[np.uint8], previous: NDArray[np.uint8]) -> float:
     valid = placed.valid & ~cv2.dilate(blown, np.ones((3, 3), np.uint8)).astype(bool)
     if not valid.any():
         return 0.0
-    change = np.abs(placed.now - placed.before)
+    # The light changed over the whole view (one mapping of levels: exposure, gamma) or
+    # part by part: whichever leaves less changed.
+    before = min((placed.before, _relit(placed)), key=lambda b: _left(placed.now, b, valid))
+    change = np.abs(placed.now - before)
     floor = min(NOISE_MOST, float(np.median(change[valid])))  # most of a view stands still
     moved = ((change > max(STEP, NOISE_TIMES * floor)) & valid).astype(np.uint8)
     # A pixel here and there is noise a median let through; a thing that moved is a patch.
@@ -87,12 +99,42 @@ def activity(current: NDArray[np.uint8], previous: NDArray[np.uint8]) -> float:
 class _Placed(NamedTuple):
     """The frame before with this one's levels, in its place; this one (blurred as much as
     an enlarged frame before is); where both frames see the same; the turn that placed it
-    (a 2 × 3 matrix from the frame before to this one; None: it stood still)."""
+    (a 2 × 3 matrix from the frame before to this one; None: it stood still); the frame
+    before in its place as it was lit."""
 
     before: NDArray[np.float32]
     now: NDArray[np.float32]
     valid: NDArray[np.bool_]
     turn: NDArray[np.float64] | None
+    raw: NDArray[np.float32]
+
+
+def _relit(placed: _Placed) -> NDArray[np.float32]:
+    """The frame before lit as this one is, block by block: a lamp switched on in a corner,
+    sunlight through a window, a cloud over half the view change the light of a part of
+    it, which one mapping of levels over the whole view does not undo (each read 0.6-1.0 on
+    the street of walkers). Each block's light is the median of its pixels' ratio (what
+    moves covers less than half a block at the analysis width), up to LIGHT_MOST either way,
+    spread smoothly between the blocks' middles; then the levels are matched as before."""
+    import cv2
+
+    raw, now, valid = placed.raw, placed.now, placed.valid
+    height, width = now.shape
+    rows, columns = -(-height // LIGHT_BLOCK), -(-width // LIGHT_BLOCK)
+    ratio = np.full((rows * LIGHT_BLOCK, columns * LIGHT_BLOCK), np.nan, np.float32)
+    ratio[:height, :width] = np.where(valid, np.log(now + LIGHT_DARK) - np.log(raw + LIGHT_DARK),
+                                      np.nan)  # fmt: skip
+    square = ratio.reshape(rows, LIGHT_BLOCK, columns, LIGHT_BLOCK).transpose(0, 2, 1, 3)
+    blocks = square.reshape(rows, columns, -1)  # each block's pixels in a row
+    seen = ~np.isnan(blocks).all(axis=2)
+    light = np.zeros((rows, columns), np.float32)
+    light[seen] = np.nanmedian(blocks[seen], axis=1)
+    light[~seen] = np.median(light[seen]) if seen.any() else 0.0
+    light = np.clip(light, -np.log(LIGHT_MOST), np.log(LIGHT_MOST)).astype(np.float32)
+    size = (columns * LIGHT_BLOCK, rows * LIGHT_BLOCK)
+    field = cv2.resize(light, size, interpolation=cv2.INTER_LINEAR)[:height, :width]
+    relit = (raw + LIGHT_DARK) * np.exp(field) - LIGHT_DARK
+    return _mapped(relit, _levels(relit[valid], now[valid]))
 
 
 def _grey(frame: NDArray[np.uint8]) -> NDArray[np.float32]:
@@ -144,7 +186,8 @@ def _in_place(seen: NDArray[np.float32], now: NDArray[np.float32]) -> _Placed | 
     view explains the change (a camera shaken by a door, a truck, the wind; turned, zoomed),
     put in this one's place; None where the two frames show two views."""
     height, width = now.shape
-    still = _Placed(_mapped(seen, _levels(seen, now)), now, np.ones((height, width), bool), None)
+    everywhere = np.ones((height, width), bool)
+    still = _Placed(_mapped(seen, _levels(seen, now)), now, everywhere, None, seen)
     if height < 16 or width < 16:
         return still
     shift, peak = _shift(seen, now, still.before)
@@ -282,7 +325,7 @@ def _placed(seen: NDArray[np.float32], now: NDArray[np.float32], turn: NDArray[n
         return None
     turned = _warped(seen, turn)
     # The levels again, from what both frames see: a turned camera sees another part.
-    return _Placed(_mapped(turned, _levels(turned[valid], now[valid])), now, valid, turn)
+    return _Placed(_mapped(turned, _levels(turned[valid], now[valid])), now, valid, turn, turned)
 
 
 def _stood(turn: NDArray[np.float64], shape: tuple[int, ...]) -> bool:

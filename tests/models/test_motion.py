@@ -1,5 +1,6 @@
-"""The activity cue on real video: walkers move; exposure, noise, a shake, a camera turned,
-zoomed or rolled do not; two views (a car's camera while driving) are not compared."""
+"""The activity cue on real video: walkers move; exposure, light on part of the view, noise,
+a shake, a camera turned, zoomed or rolled do not; two views (a car's camera while driving)
+are not compared."""
 
 from __future__ import annotations
 
@@ -70,6 +71,24 @@ def rolled(frame: np.ndarray, degrees: float) -> np.ndarray:
     return np.asarray(cv2.warpAffine(frame, turn, (width, height), borderMode=cv2.BORDER_REFLECT))
 
 
+def lit(frame: np.ndarray, light: str) -> np.ndarray:
+    """Part of the view lit differently: a lamp switched on in a corner (up to × 1.6),
+    sunlight through a window on a soft-edged patch (× 1.5), a cloud over half (× 0.6)."""
+    height, width = frame.shape[:2]
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    patch = np.zeros((height, width), np.float32)
+    if light == "lamp":
+        gain = 1 + 0.6 * np.exp(-((x - 0.15 * width) ** 2 + (y - 0.2 * height) ** 2)
+                                / (2 * (0.2 * width) ** 2))  # fmt: skip
+    elif light == "sun":
+        patch[int(0.4 * height) : int(0.9 * height), int(0.5 * width) : int(0.9 * width)] = 1
+        gain = 1 + 0.5 * cv2.GaussianBlur(patch, (0, 0), 0.03 * width)
+    else:
+        patch[:, : width // 2] = 1
+        gain = 1 - 0.4 * cv2.GaussianBlur(patch, (0, 0), 0.05 * width)
+    return np.asarray(np.clip(frame * gain[..., None], 0, 255), dtype=np.uint8)
+
+
 def noisy(frame: np.ndarray, sigma: float, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return np.clip(frame + rng.normal(0.0, sigma, frame.shape), 0, 255).astype(np.uint8)
@@ -95,6 +114,9 @@ def test_walkers_ten_seconds_apart_move(street) -> None:
         (lambda f: (zoomed(f, 1.25), f), "the camera zoomed in by a quarter"),
         (lambda f: (f, zoomed(f, 1.4)), "the camera zoomed out"),
         (lambda f: (rolled(f, 5), f), "the camera rolled by 5°"),
+        (lambda f: (lit(f, "lamp"), f), "a lamp switched on in a corner"),
+        (lambda f: (lit(f, "sun"), f), "sunlight through a window on part of the view"),
+        (lambda f: (lit(f, "cloud"), f), "a cloud over half the view"),
     ],
 )
 def test_a_still_view_that_changed_without_movement_did_not_move(street, change, what) -> None:
@@ -109,7 +131,8 @@ def test_a_still_view_that_changed_without_movement_did_not_move(street, change,
 def test_walkers_still_move_when_the_exposure_changed_or_the_mount_shook_too(street) -> None:
     before, now = street[0], street[1]
     plain = activity(small(now), small(before))
-    for changed in (exposure(before, 1.3), shaken(before, 3)):  # plain difference: 1.0, 0.39
+    changes = (exposure(before, 1.3), shaken(before, 3), lit(before, "lamp"), lit(before, "cloud"))
+    for changed in changes:  # the plain difference: 1.0, 0.39, 1.0, 1.0
         assert 0.1 < activity(small(now), small(changed)) < 2 * plain
 
 
@@ -132,6 +155,18 @@ def test_two_views_are_not_compared(street, photos) -> None:
              for name in ("building.jpg", "home.jpg", "coffee.png", "astronaut.png")]  # fmt: skip
     for one, other in itertools.combinations([frame, *views], 2):
         assert activity(one, other) == 0.0
+
+
+def test_something_flat_and_dark_come_into_view_moved(street) -> None:
+    """A dark coat close to the camera, over a sixth of the view: inside its outline nothing
+    differs from one pixel to the next, as in a change of light, but no light darkens a
+    part of the view by as much (0.99 when light was matched over the whole view alone;
+    0.40 when light of any strength was undone part by part)."""
+    frame = street[0]
+    height, width = frame.shape[:2]
+    coat = frame.copy()
+    coat[height // 4 :, width // 3 : width // 3 + width // 5] = 40
+    assert activity(small(coat), small(frame)) > 0.5
 
 
 def test_what_covers_half_the_view_moved_it_all(street, photos) -> None:
