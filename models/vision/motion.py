@@ -6,11 +6,13 @@ change as movement: a camera's automatic exposure brightening the view by a fift
 three times the movement of a street of walkers (OpenCV's ``vtest.avi``: 0.71 against 0.21),
 a lamp dimmed or a gamma change as the most movement there is, and a camera shaken by three
 pixels as a street's worth, a camera turned (a pan) as all of its view moving. Here the
-frame before is first given this one's levels (their quantiles matched: exposure, gain,
-gamma) and put in its place: a shift of the whole view (a shake, a small pan) found by phase
-correlation, or a camera turned further, zoomed or rolled, found from the corners both
-frames show (ORB features, a similarity by RANSAC, refined by ECC); then only pixels that
-changed beyond the frames' own noise count, and none where a colour is clipped. Two frames
+frame before is put in this one's place: a shift of the whole view (a shake, a small pan)
+found by phase correlation, or a camera turned further, zoomed or rolled, found from the
+corners both frames show (ORB features, a similarity by RANSAC, refined by ECC); it is given
+this one's light, over the whole view (its quantiles matched: exposure, gain, gamma) or block
+by block (a lamp in a corner, the sun or a cloud on part of the view), whichever leaves less
+changed; then only pixels that changed beyond the frames' own noise count, and none where a
+colour is clipped. Two frames
 that share no view (a car's camera while driving, a camera moved elsewhere) are not compared:
 no movement is measured, and none is made up. Figures: docs/scene-reader.md, "Motion
 between frames" (``scripts/motion_conditions.py``).
