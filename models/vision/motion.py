@@ -234,25 +234,16 @@ def _shift(seen: NDArray[np.float32], now: NDArray[np.float32], before: NDArray[
     shifted = _mapped(seen, _levels(_warped(seen, _moved_by(dx, dy))[inside], now[inside]))
 
     # With things moving in view phase correlation's shift is off by up to a pixel (a street
-    # of walkers shaken by 0.6 px), which leaves every edge changed: a descent in halves,
-    # quarters, then eighths of a pixel from it finds the shift (the walkers shaken by 3 px at
-    # 640 wide read 0.36 with it, 0.47 without, 0.31 unshaken; scripts/motion_conditions.py).
-    # It reads as the search of every half, then eighth, within a pixel did, with fewer
-    # warps (the street's pairs: 34-67 a pair in all, where that search alone made 74).
-    def left(shift: tuple[float, float]) -> float:
-        return _left(now, _warped(shifted, _moved_by(*shift)), inside)
-
-    best, least = (dx, dy), left((dx, dy))
-    for step in (0.5, 0.25, 0.125):  # downhill among the 8 neighbours, then a finer step
-        moved = True
-        while moved:
-            x0, y0 = best
-            near = [(x0 + i * step, y0 + j * step) for i in (-1, 0, 1) for j in (-1, 0, 1)
-                    if (i, j) != (0, 0)]  # fmt: skip
-            score, shift = min(((left(s), s) for s in near), key=lambda scored: scored[0])
-            moved = score < least
-            if moved:
-                best, least = shift, score
+    # of walkers shaken by 0.6 px), which leaves every edge changed: a search in halves, then
+    # eighths, of a pixel around it finds the shift (the walkers shaken by 3 px at 640 wide
+    # read 0.36 with it, 0.47 without, 0.31 unshaken; scripts/motion_conditions.py).
+    best = (dx, dy)
+    for step, reach in ((0.5, 2), (0.125, 3)):
+        x0, y0 = best
+        near = [(x0 + i * step, y0 + j * step) for i in range(-reach, reach + 1)
+                for j in range(-reach, reach + 1)]  # fmt: skip
+        _, best = min(((_left(now, _warped(shifted, _moved_by(*s)), inside), s) for s in near),
+                      key=lambda scored: scored[0])  # fmt: skip
     return _moved_by(*best), peak
 
 
